@@ -1,0 +1,146 @@
+/*
+ * Running a vCPU: enter, decode the exit into data, and the small set of
+ * state accessors the VMM needs. The VMM never sees a VMCS encoding; the
+ * table areg_field[] is where its names meet the SDM's.
+ */
+#include "vcpu.h"
+#include "cpu.h"
+#include "vmx_ops.h"
+
+int vmx_enter(u64 *regs, int launched);
+
+static const enum vmcs_field areg_field[NR_AREGS] = {
+	[AREG_RIP] = VMCS_GUEST_RIP,
+	[AREG_RSP] = VMCS_GUEST_RSP,
+	[AREG_RFLAGS] = VMCS_GUEST_RFLAGS,
+	[AREG_CR0] = VMCS_GUEST_CR0,
+	[AREG_CR3] = VMCS_GUEST_CR3,
+	[AREG_CR4] = VMCS_GUEST_CR4,
+	[AREG_EFER] = VMCS_GUEST_IA32_EFER,
+	[AREG_PAT] = VMCS_GUEST_IA32_PAT,
+	[AREG_CR0_SHADOW] = VMCS_CR0_READ_SHADOW,
+	[AREG_CR4_SHADOW] = VMCS_CR4_READ_SHADOW,
+	[AREG_CS_BASE] = VMCS_GUEST_CS_BASE,
+	[AREG_CS_AR] = VMCS_GUEST_CS_AR,
+	[AREG_SS_AR] = VMCS_GUEST_SS_AR,
+	[AREG_FS_BASE] = VMCS_GUEST_FS_BASE,
+	[AREG_GS_BASE] = VMCS_GUEST_GS_BASE,
+	[AREG_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
+	[AREG_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
+	[AREG_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
+	[AREG_INTERRUPTIBILITY] = VMCS_GUEST_INTERRUPTIBILITY,
+};
+
+u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r)
+{
+	(void)v;
+	return vmread(areg_field[r]);
+}
+
+void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val)
+{
+	(void)v;
+	vmwrite(areg_field[r], val);
+}
+
+/* Fills the reason-specific part of e from the exit qualification. */
+static void decode_exit(struct arch_exit *e)
+{
+	u64 q;
+
+	switch (e->reason) {
+	case EXIT_REASON_IO_INSTRUCTION:
+		q = e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->io.port = (u16)(q >> IO_QUAL_PORT_SHIFT & IO_QUAL_PORT_MASK);
+		e->io.size = (u8)((q & IO_QUAL_SIZE_MASK) + 1);
+		e->io.in = q & IO_QUAL_IN;
+		e->io.string = q & IO_QUAL_STRING;
+		e->io.rep = q & IO_QUAL_REP;
+		break;
+	case EXIT_REASON_CR_ACCESS:
+		q = e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->cr.cr = (u8)(q & CR_QUAL_CR_MASK);
+		e->cr.type = (u8)(q >> CR_QUAL_TYPE_SHIFT & CR_QUAL_TYPE_MASK);
+		e->cr.gpr = (u8)(q >> CR_QUAL_GPR_SHIFT & CR_QUAL_GPR_MASK);
+		e->cr.lmsw = (u16)(q >> CR_QUAL_LMSW_SHIFT & CR_QUAL_LMSW_MASK);
+		break;
+	case EXIT_REASON_EPT_VIOLATION:
+	case EXIT_REASON_EPT_MISCONFIG:
+		q = e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->ept.gpa = vmread(VMCS_GUEST_PHYSICAL_ADDRESS);
+		e->ept.gla_valid = q & EPT_QUAL_GLA_VALID;
+		e->ept.gla = e->ept.gla_valid ? vmread(VMCS_GUEST_LINEAR_ADDRESS) : 0;
+		e->ept.read = q & EPT_QUAL_READ;
+		e->ept.write = q & EPT_QUAL_WRITE;
+		e->ept.fetch = q & EPT_QUAL_FETCH;
+		break;
+	case EXIT_REASON_EXTERNAL_INTERRUPT:
+	case EXIT_REASON_EXCEPTION_NMI: {
+		u32 info = (u32)vmread(VMCS_EXIT_INTR_INFO);
+
+		e->intr.valid = info & INTR_INFO_VALID;
+		e->intr.vector = (u8)(info & INTR_INFO_VECTOR_MASK);
+		e->intr.type = (u8)(info >> INTR_INFO_TYPE_SHIFT & 7);
+		break;
+	}
+	case EXIT_REASON_SIPI:
+		e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->sipi.vector = (u8)e->qual;
+		break;
+	default:
+		break;
+	}
+}
+
+int arch_vcpu_run(struct arch_vcpu *v, struct arch_exit *e)
+{
+	u32 raw;
+
+	if (vmx_enter(v->regs, v->launched)) {
+		v->vm_instr_error = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
+		return -1;
+	}
+	v->launched = true;
+	raw = (u32)vmread(VMCS_EXIT_REASON);
+	e->reason = raw & EXIT_REASON_BASIC_MASK;
+	e->entry_failed = raw & EXIT_REASON_ENTRY_FAILURE;
+	e->instr_len = (u32)vmread(VMCS_EXIT_INSTRUCTION_LEN);
+	decode_exit(e);
+	return 0;
+}
+
+void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
+{
+	u64 intr;
+
+	(void)v;
+	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->instr_len);
+	/* Emulating an instruction ends STI/MOV-SS blocking (§26.3.1.5). */
+	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+}
+
+void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
+				u32 code)
+{
+	u32 info = vector | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
+		   INTR_INFO_VALID | (has_code ? INTR_INFO_DELIVER_CODE : 0);
+
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	if (has_code)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
+}
+
+void arch_cpuid(u32 leaf, u32 sub, u32 out[4])
+{
+	struct cpuid_regs r;
+
+	cpuid(leaf, sub, &r);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
+}

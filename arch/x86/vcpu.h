@@ -1,0 +1,101 @@
+/*
+ * The interface between the VMM (vmm/) and VT-x (arch/x86/).
+ *
+ * vmm/ owns the run loop: it calls arch_vcpu_run(), which enters the guest
+ * and comes back with the exit decoded into a struct arch_exit, much as
+ * KVM_RUN returns to a user-space VMM. vmm/ then dispatches on the exit
+ * reason and uses the accessors below; it never sees a VMCS encoding.
+ */
+#ifndef UHV_ARCH_VCPU_H
+#define UHV_ARCH_VCPU_H
+
+#include "../../lib/types.h"
+#include "vmx.h"
+
+/* Guest general-purpose registers (RSP lives in the VMCS). The order is
+   the x86 register number, so an instruction's register field indexes it;
+   regs[4] (RSP's slot) is unused. vmx_entry.asm depends on this layout. */
+enum arch_gpr {
+	GPR_RAX, GPR_RCX, GPR_RDX, GPR_RBX, GPR_RSP_UNUSED, GPR_RBP, GPR_RSI,
+	GPR_RDI, GPR_R8, GPR_R9, GPR_R10, GPR_R11, GPR_R12, GPR_R13, GPR_R14,
+	GPR_R15, NR_GPRS
+};
+
+/* Guest state the VMM may read or write, by name rather than encoding. */
+enum arch_reg {
+	AREG_RIP, AREG_RSP, AREG_RFLAGS, AREG_CR0, AREG_CR3, AREG_CR4,
+	AREG_EFER, AREG_PAT, AREG_CR0_SHADOW, AREG_CR4_SHADOW, AREG_CS_BASE,
+	AREG_CS_AR, AREG_SS_AR, AREG_FS_BASE, AREG_GS_BASE,
+	AREG_SYSENTER_CS, AREG_SYSENTER_ESP, AREG_SYSENTER_EIP,
+	AREG_INTERRUPTIBILITY, NR_AREGS
+};
+
+/* A VM exit, decoded (SDM Vol. 3C §28.2). */
+struct arch_exit {
+	u32 reason;            /* basic exit reason, enum vmx_exit_reason */
+	bool entry_failed;     /* bit 31: VM entry failed on guest state */
+	u32 instr_len;
+	u64 qual;              /* raw exit qualification */
+	union {
+		struct { u16 port; u8 size; bool in, string, rep; } io;
+		struct { u8 cr, type, gpr; u16 lmsw; } cr;
+		struct { u64 gpa, gla; bool read, write, fetch, gla_valid; } ept;
+		struct { u8 vector; u8 type; bool valid; } intr;
+		struct { u8 vector; } sipi;
+	};
+};
+
+/* CR-access types (exit qualification bits 5:4). */
+enum { CR_ACCESS_MOV_TO, CR_ACCESS_MOV_FROM, CR_ACCESS_CLTS, CR_ACCESS_LMSW };
+
+struct arch_vcpu {
+	u64 regs[NR_GPRS];     /* first member: vmx_entry.asm indexes it */
+	u64 vmcs_phys;
+	u64 fpu_phys;          /* XSAVE/FXSAVE area, one page */
+	u64 xcr0;              /* the guest's XCR0 */
+	bool launched;
+	u16 vpid;
+	u32 vm_instr_error;    /* after a failed VMLAUNCH/VMRESUME */
+};
+
+/* Enables VMX on this CPU (VMXON with the given page). 0 or -1. */
+int arch_vmx_enable(u64 vmxon_phys);
+
+/*
+ * Prepares a VMCS for a vCPU of a VM whose EPT pointer is eptp. The
+ * vmcs and fpu pages come zeroed from the caller. The guest starts in
+ * 32-bit protected mode, paging off, flat segments, at eip with EAX and
+ * EBX as given (the Multiboot entry state).
+ */
+int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
+		   u64 eptp, u16 vpid);
+void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip);
+/* Real mode at vector << 12 (the state a SIPI starts a CPU in). */
+void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector);
+
+/* Makes v current on this CPU (VMPTRLD, FPU and XCR0); put undoes it. */
+void arch_vcpu_load(struct arch_vcpu *v);
+void arch_vcpu_put(struct arch_vcpu *v);
+
+/* Enters the guest until the next exit. 0 with *e filled, or -1 when
+   the entry itself failed (v->vm_instr_error says why). */
+int arch_vcpu_run(struct arch_vcpu *v, struct arch_exit *e);
+
+u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r);
+void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val);
+/* Moves RIP past the exiting instruction. */
+void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
+/* Delivers a hardware exception on the next entry. */
+void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,
+				bool has_code, u32 code);
+/* Guest instructions (TSC ticks) until the next preemption-timer exit. */
+void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks);
+/* Emulates a guest write to CR0/CR4 (keeps VMX-fixed bits, updates the
+   read shadow). Returns false for a value that would #GP. */
+bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val);
+/* Validates and applies XSETBV (XCR0). false: the guest gets #GP. */
+bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
+/* CPUID as the hardware answers it, for the VMM to filter. */
+void arch_cpuid(u32 leaf, u32 sub, u32 out[4]);
+
+#endif

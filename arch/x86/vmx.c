@@ -1,0 +1,358 @@
+/*
+ * VMX operation and VMCS set-up, by area (SDM Vol. 3C ch. 25):
+ * execution controls, exit/entry controls, host state, guest state.
+ * Every control passes through vmx_ctl(), which applies the capability
+ * MSRs and logs what it had to change.
+ */
+#include "vcpu.h"
+#include "cpu.h"
+#include "desc.h"
+#include "msr.h"
+#include "vmx_caps.h"
+#include "vmx_ops.h"
+#include "../../drivers/console.h"
+#include "../../lib/string.h"
+
+static struct vmx_caps caps;
+
+/* XCR0 bits (SDM Vol. 1 §13.3): x87 must stay on, AVX needs SSE. */
+#define XCR0_X87 (1ULL << 0)
+#define XCR0_SSE (1ULL << 1)
+#define XCR0_AVX (1ULL << 2)
+/* FXSAVE/XSAVE legacy area (SDM Vol. 1 §10.5.1): control word, MXCSR. */
+#define FXSAVE_FCW   0
+#define FXSAVE_MXCSR 24
+#define FCW_RESET    0x037f
+#define MXCSR_RESET  0x1f80
+
+/* The host RIP of every VM exit (vmx_entry.asm). */
+extern const char vmx_exit_entry[];
+
+/*
+ * Returns want adjusted to what ctl allows: allowed-0 bits forced on,
+ * bits outside allowed-1 dropped (SDM Vol. 3D Appendix A.3). Dropping is
+ * logged; uhv only asks for optional bits beyond what vmx_check_features
+ * already guaranteed.
+ */
+static u32 vmx_ctl(const char *name, u64 ctl, u32 want)
+{
+	u32 allowed0 = (u32)ctl, allowed1 = (u32)(ctl >> 32);
+	u32 v = (want | allowed0) & allowed1;
+
+	if (want & ~allowed1)
+		printk("uhv: vmx: %s: CPU lacks bits 0x%x, left off\n", name,
+		       want & ~allowed1);
+	return v;
+}
+
+/* CR0/CR4 values the CPU demands in VMX operation (Appendix A.7/A.8). */
+static u64 fix_cr(u64 v, u64 fixed0, u64 fixed1)
+{
+	return (v | fixed0) & fixed1;
+}
+
+int arch_vmx_enable(u64 vmxon_phys)
+{
+	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+
+	if (vmx_check_features(&caps))
+		return -1;
+	/* The loader's check allowed this: unlocked, or locked with VMX on. */
+	if (!(fc & FEATURE_CONTROL_LOCK))
+		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
+		      FEATURE_CONTROL_VMX_OUTSIDE_SMX);
+	write_cr0(fix_cr(read_cr0(), caps.cr0_fixed0, caps.cr0_fixed1));
+	write_cr4(fix_cr(read_cr4() | CR4_VMXE, caps.cr4_fixed0, caps.cr4_fixed1));
+	/* The VMXON region starts with the VMCS revision id (§25.11.5). */
+	*(u32 *)(uintptr_t)vmxon_phys = (u32)(caps.basic & VMX_BASIC_REVISION_MASK);
+	return vmxon(vmxon_phys) ? 0 : -1;
+}
+
+static void setup_exec_controls(u64 eptp, u16 vpid)
+{
+	/* Physical interrupts and time slices come back to uhv. */
+	vmwrite(VMCS_PIN_BASED_CONTROLS, vmx_ctl("pin-based", caps.pin,
+		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_ACTIVATE_PREEMPTION_TIMER));
+	/* HLT yields the CPU; all port I/O and MSR accesses are emulated
+	   (no I/O or MSR bitmaps); MONITOR/MWAIT are refused. CR3 and CR8
+	   accesses stay in the guest: with EPT they need no help. */
+	vmwrite(VMCS_PROC_BASED_CONTROLS, vmx_ctl("processor-based", caps.proc,
+		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
+		PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
+		PROC_ACTIVATE_SECONDARY_CONTROLS));
+	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2,
+		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST));
+	vmwrite(VMCS_EPT_POINTER, eptp);
+	vmwrite(VMCS_VPID, vpid);
+	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
+	vmwrite(VMCS_LINK_POINTER, ~0ULL);   /* no shadow VMCS (§25.4.2) */
+	/* uhv owns the CR0/CR4 bits VMX fixes (except PE/PG, which
+	   unrestricted guest frees) and VMXE; the guest sees shadows. */
+	vmwrite(VMCS_CR0_GUEST_HOST_MASK,
+		(caps.cr0_fixed0 | ~caps.cr0_fixed1) & ~(CR0_PE | CR0_PG));
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | ~caps.cr4_fixed1);
+}
+
+static void setup_exit_entry_controls(void)
+{
+	vmwrite(VMCS_EXIT_CONTROLS, vmx_ctl("exit", caps.exit,
+		EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT_ON_EXIT |
+		EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
+		EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
+		EXIT_SAVE_PREEMPTION_TIMER));
+	vmwrite(VMCS_ENTRY_CONTROLS, vmx_ctl("entry", caps.entry,
+		ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER));
+	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
+	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+	vmwrite(VMCS_ENTRY_INTR_INFO, 0);
+}
+
+/* The state every exit returns to: uhv's own (§25.5, §28.5). */
+static void setup_host_state(void)
+{
+	vmwrite(VMCS_HOST_CR0, read_cr0());
+	vmwrite(VMCS_HOST_CR3, read_cr3());
+	vmwrite(VMCS_HOST_CR4, read_cr4());
+	vmwrite(VMCS_HOST_CS_SELECTOR, SEL_CODE64);
+	vmwrite(VMCS_HOST_SS_SELECTOR, SEL_DATA);
+	vmwrite(VMCS_HOST_DS_SELECTOR, SEL_DATA);
+	vmwrite(VMCS_HOST_ES_SELECTOR, SEL_DATA);
+	vmwrite(VMCS_HOST_FS_SELECTOR, SEL_DATA);
+	vmwrite(VMCS_HOST_GS_SELECTOR, SEL_DATA);
+	vmwrite(VMCS_HOST_TR_SELECTOR, SEL_TSS);
+	vmwrite(VMCS_HOST_FS_BASE, 0);
+	vmwrite(VMCS_HOST_GS_BASE, 0);
+	vmwrite(VMCS_HOST_TR_BASE, desc_tss_base());
+	vmwrite(VMCS_HOST_GDTR_BASE, desc_gdt_base());
+	vmwrite(VMCS_HOST_IDTR_BASE, desc_idt_base());
+	vmwrite(VMCS_HOST_IA32_SYSENTER_CS, 0);
+	vmwrite(VMCS_HOST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_HOST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_HOST_IA32_EFER, rdmsr(MSR_IA32_EFER));
+	vmwrite(VMCS_HOST_IA32_PAT, rdmsr(MSR_IA32_PAT));
+	vmwrite(VMCS_HOST_RIP, (u64)vmx_exit_entry);
+}
+
+/* One guest segment register: selector, base, limit, access rights. */
+static void set_segment(int i, u16 sel, u64 base, u32 limit, u32 ar)
+{
+	static const enum vmcs_field f[][4] = {
+		{ VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_ES_BASE, VMCS_GUEST_ES_LIMIT, VMCS_GUEST_ES_AR },
+		{ VMCS_GUEST_CS_SELECTOR, VMCS_GUEST_CS_BASE, VMCS_GUEST_CS_LIMIT, VMCS_GUEST_CS_AR },
+		{ VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_SS_BASE, VMCS_GUEST_SS_LIMIT, VMCS_GUEST_SS_AR },
+		{ VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_DS_BASE, VMCS_GUEST_DS_LIMIT, VMCS_GUEST_DS_AR },
+		{ VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_FS_BASE, VMCS_GUEST_FS_LIMIT, VMCS_GUEST_FS_AR },
+		{ VMCS_GUEST_GS_SELECTOR, VMCS_GUEST_GS_BASE, VMCS_GUEST_GS_LIMIT, VMCS_GUEST_GS_AR },
+		{ VMCS_GUEST_LDTR_SELECTOR, VMCS_GUEST_LDTR_BASE, VMCS_GUEST_LDTR_LIMIT, VMCS_GUEST_LDTR_AR },
+		{ VMCS_GUEST_TR_SELECTOR, VMCS_GUEST_TR_BASE, VMCS_GUEST_TR_LIMIT, VMCS_GUEST_TR_AR },
+	};
+
+	vmwrite(f[i][0], sel);
+	vmwrite(f[i][1], base);
+	vmwrite(f[i][2], limit);
+	vmwrite(f[i][3], ar);
+}
+
+enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
+
+/* State shared by every reset: descriptor tables, TR, LDTR, MSRs. */
+static void reset_common(struct arch_vcpu *v, u64 cr0)
+{
+	(void)v;
+	set_segment(SEG_LDTR, 0, 0, 0, SEG_AR_UNUSABLE);
+	/* TR must look like a busy TSS even if the guest never uses one. */
+	set_segment(SEG_TR, 0, 0, 0xffff, SEG_AR_TYPE_TSS_BUSY | SEG_AR_P);
+	vmwrite(VMCS_GUEST_GDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, 0xffff);
+	vmwrite(VMCS_GUEST_IDTR_BASE, 0);
+	vmwrite(VMCS_GUEST_IDTR_LIMIT, 0xffff);
+	/* The guest reads cr0 as given; the CPU gets the VMX-fixed bits. */
+	vmwrite(VMCS_CR0_READ_SHADOW, cr0);
+	vmwrite(VMCS_GUEST_CR0, fix_cr(cr0, caps.cr0_fixed0 & ~(CR0_PE | CR0_PG),
+				       caps.cr0_fixed1));
+	vmwrite(VMCS_CR4_READ_SHADOW, 0);
+	vmwrite(VMCS_GUEST_CR4, fix_cr(0, caps.cr4_fixed0, caps.cr4_fixed1));
+	vmwrite(VMCS_GUEST_CR3, 0);
+	vmwrite(VMCS_GUEST_DR7, 0x400);     /* the architectural reset value */
+	vmwrite(VMCS_GUEST_RSP, 0);
+	vmwrite(VMCS_GUEST_RFLAGS, RFLAGS_FIXED);
+	vmwrite(VMCS_GUEST_IA32_EFER, 0);
+	vmwrite(VMCS_GUEST_IA32_PAT, 0x0007040600070406ULL); /* reset value */
+	vmwrite(VMCS_GUEST_IA32_DEBUGCTL, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_CS, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_ESP, 0);
+	vmwrite(VMCS_GUEST_SYSENTER_EIP, 0);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, 0);
+	vmwrite(VMCS_GUEST_ACTIVITY_STATE, ACTIVITY_ACTIVE);
+	vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS, 0);
+	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) &
+		~(u64)ENTRY_IA32E_MODE_GUEST);
+}
+
+void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip)
+{
+	const u32 code = SEG_AR_TYPE_CODE_RX_ACC | SEG_AR_S | SEG_AR_P |
+			 SEG_AR_DB | SEG_AR_G;
+	const u32 data = SEG_AR_TYPE_DATA_RW_ACC | SEG_AR_S | SEG_AR_P |
+			 SEG_AR_DB | SEG_AR_G;
+
+	/* Multiboot: flat 4 GiB segments, CR0.PE, paging off (spec §3.2). */
+	set_segment(SEG_CS, 0x10, 0, 0xffffffff, code);
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		if (s != SEG_CS)
+			set_segment(s, 0x18, 0, 0xffffffff, data);
+	reset_common(v, CR0_PE | CR0_ET);
+	vmwrite(VMCS_GUEST_RIP, eip);
+}
+
+void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector)
+{
+	const u32 code = SEG_AR_TYPE_CODE_RX_ACC | SEG_AR_S | SEG_AR_P;
+	const u32 data = SEG_AR_TYPE_DATA_RW_ACC | SEG_AR_S | SEG_AR_P;
+
+	/* Real mode, CS = vector << 8, IP = 0 (SDM Vol. 3A §9.4.4). */
+	set_segment(SEG_CS, (u16)(vector << 8), (u64)vector << 12, 0xffff, code);
+	for (int s = SEG_ES; s <= SEG_GS; s++)
+		if (s != SEG_CS)
+			set_segment(s, 0, 0, 0xffff, data);
+	reset_common(v, CR0_ET);
+	vmwrite(VMCS_GUEST_RIP, 0);
+	for (int r = 0; r < NR_GPRS; r++)
+		v->regs[r] = 0;
+}
+
+int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
+		   u64 eptp, u16 vpid)
+{
+	memset(v, 0, sizeof(*v));
+	v->vmcs_phys = vmcs_phys;
+	v->fpu_phys = fpu_phys;
+	v->vpid = vpid;
+	v->xcr0 = XCR0_X87;     /* the reset value */
+	/* A fresh FPU state: the power-on control words, and an XSAVE
+	   header of zeros (all components in their initial state), so no
+	   VM ever sees another's registers. */
+	*(u16 *)(uintptr_t)(fpu_phys + FXSAVE_FCW) = FCW_RESET;
+	*(u32 *)(uintptr_t)(fpu_phys + FXSAVE_MXCSR) = MXCSR_RESET;
+	*(u32 *)(uintptr_t)vmcs_phys = (u32)(caps.basic & VMX_BASIC_REVISION_MASK);
+	if (!vmclear(vmcs_phys) || !vmptrld(vmcs_phys))
+		return -1;
+	setup_exec_controls(eptp, vpid);
+	setup_exit_entry_controls();
+	setup_host_state();
+	arch_vcpu_reset_protected32(v, 0);
+	return 0;
+}
+
+/*
+ * A CR0 write that uhv emulates may turn paging on or off. With
+ * EFER.LME set that enters or leaves IA-32e mode, which the CPU would
+ * have recorded in EFER.LMA; here uhv must, and keep the "IA-32e mode
+ * guest" entry control equal to it (SDM Vol. 3C §26.3.1.1).
+ */
+static void update_long_mode(u64 new_cr0)
+{
+	u64 efer = vmread(VMCS_GUEST_IA32_EFER);
+	u64 entry = vmread(VMCS_ENTRY_CONTROLS);
+
+	if (!(efer & EFER_LME))
+		return;
+	if (new_cr0 & CR0_PG) {
+		efer |= EFER_LMA;
+		entry |= ENTRY_IA32E_MODE_GUEST;
+	} else {
+		efer &= ~EFER_LMA;
+		entry &= ~(u64)ENTRY_IA32E_MODE_GUEST;
+	}
+	vmwrite(VMCS_GUEST_IA32_EFER, efer);
+	vmwrite(VMCS_ENTRY_CONTROLS, entry);
+}
+
+bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val)
+{
+	(void)v;
+	if (cr == 0) {
+		/* PG without PE, or NW without CD, is #GP (SDM Vol. 3A §2.5) */
+		if (((val & CR0_PG) && !(val & CR0_PE)) ||
+		    ((val & CR0_NW) && !(val & CR0_CD)) || (val >> 32))
+			return false;
+		update_long_mode(val);
+		vmwrite(VMCS_CR0_READ_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR0, fix_cr(val, caps.cr0_fixed0 &
+					       ~(CR0_PE | CR0_PG), caps.cr0_fixed1));
+		return true;
+	}
+	if (cr == 4) {
+		if ((val & CR4_VMXE) ||  /* uhv offers no nested VMX */
+		    (val & ~caps.cr4_fixed1))
+			return false;
+		vmwrite(VMCS_CR4_READ_SHADOW, val);
+		vmwrite(VMCS_GUEST_CR4, fix_cr(val, caps.cr4_fixed0, caps.cr4_fixed1));
+		return true;
+	}
+	return false;
+}
+
+void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks)
+{
+	/* IA32_VMX_MISC[4:0]: the timer counts TSC >> this (Bochs: 0). */
+	u64 t = ticks >> (caps.misc & VMX_MISC_PREEMPT_RATE_MASK);
+
+	(void)v;
+	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, MIN(MAX(t, 1), 0xffffffffULL));
+}
+
+
+bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
+{
+	struct cpuid_regs r;
+	u64 supported;
+
+	if (!(read_cr4() & CR4_OSXSAVE))
+		return false;
+	cpuid(0xd, 0, &r);
+	supported = ((u64)r.edx << 32) | r.eax;
+	if (xcr != 0 || !(val & XCR0_X87) || (val & ~supported) ||
+	    ((val & XCR0_AVX) && !(val & XCR0_SSE)))
+		return false;
+	v->xcr0 = val;
+	xsetbv(0, val);
+	return true;
+}
+
+/*
+ * uhv is built with -mgeneral-regs-only and never touches x87/SSE/AVX
+ * state, so a vCPU's FPU state only needs saving when another vCPU is
+ * about to run (put), and restoring when it runs again (load).
+ */
+static bool use_xsave(void)
+{
+	return read_cr4() & CR4_OSXSAVE;
+}
+
+void arch_vcpu_load(struct arch_vcpu *v)
+{
+	void *area = (void *)(uintptr_t)v->fpu_phys;
+
+	vmptrld(v->vmcs_phys);
+	if (use_xsave()) {
+		xsetbv(0, v->xcr0);
+		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)area), "a"(~0U),
+				 "d"(~0U) : "memory");
+	} else {
+		__asm__ volatile("fxrstor64 %0" ::"m"(*(u8 *)area) : "memory");
+	}
+}
+
+void arch_vcpu_put(struct arch_vcpu *v)
+{
+	void *area = (void *)(uintptr_t)v->fpu_phys;
+
+	if (use_xsave())
+		__asm__ volatile("xsave64 %0" : "=m"(*(u8 *)area) : "a"(~0U),
+				 "d"(~0U) : "memory");
+	else
+		__asm__ volatile("fxsave64 %0" : "=m"(*(u8 *)area)::"memory");
+}

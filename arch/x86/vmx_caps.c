@@ -1,0 +1,88 @@
+/*
+ * The one place that decides whether this CPU can run uhv. Each
+ * requirement is one check with its own message (as Jailhouse's
+ * vmx_check_features does), so a user learns exactly what is missing.
+ */
+#include "vmx_caps.h"
+#include "cpu.h"
+#include "msr.h"
+#include "vmx.h"
+
+/* Reads the TRUE_* MSR where IA32_VMX_BASIC[55] says it exists. */
+static u64 read_ctl(u64 basic, u32 msr, u32 true_msr)
+{
+	return rdmsr((basic & VMX_BASIC_TRUE_CTLS) ? true_msr : msr);
+}
+
+static void read_caps(struct vmx_caps *c)
+{
+	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
+	c->pin = read_ctl(c->basic, MSR_IA32_VMX_PINBASED_CTLS,
+			  MSR_IA32_VMX_TRUE_PINBASED_CTLS);
+	c->proc = read_ctl(c->basic, MSR_IA32_VMX_PROCBASED_CTLS,
+			   MSR_IA32_VMX_TRUE_PROCBASED_CTLS);
+	c->exit = read_ctl(c->basic, MSR_IA32_VMX_EXIT_CTLS,
+			   MSR_IA32_VMX_TRUE_EXIT_CTLS);
+	c->entry = read_ctl(c->basic, MSR_IA32_VMX_ENTRY_CTLS,
+			    MSR_IA32_VMX_TRUE_ENTRY_CTLS);
+	c->misc = rdmsr(MSR_IA32_VMX_MISC);
+	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	c->proc2 = 0;
+	c->ept_vpid = 0;
+	if (vmx_ctl_allows(c->proc, PROC_ACTIVATE_SECONDARY_CONTROLS)) {
+		c->proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+		if (vmx_ctl_allows(c->proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
+			c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+	}
+}
+
+const char *vmx_check_features(struct vmx_caps *c)
+{
+	struct cpuid_regs r;
+	u64 fc;
+
+	/* VT-x itself: CPUID.1:ECX.VMX (SDM Vol. 3C §24.6). */
+	cpuid(1, 0, &r);
+	if (!(r.ecx & CPUID_1_ECX_VMX))
+		return "the CPU has no VMX (Intel VT-x); under QEMU use KVM "
+		       "with nested VMX, or Bochs";
+	/* Firmware may lock VMX off (§24.7); if unlocked uhv enables it. */
+	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	if ((fc & FEATURE_CONTROL_LOCK) &&
+	    !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+		return "VMX is disabled and locked in IA32_FEATURE_CONTROL: "
+		       "enable Intel VT-x in the firmware setup";
+	read_caps(c);
+	/* Secondary controls carry EPT, VPID and unrestricted guest. */
+	if (!vmx_ctl_allows(c->proc, PROC_ACTIVATE_SECONDARY_CONTROLS))
+		return "VMX lacks secondary processor-based controls";
+	/* EPT gives each VM its own guest-physical address space. */
+	if (!vmx_ctl_allows(c->proc2, PROC2_ENABLE_EPT))
+		return "VMX lacks EPT (extended page tables)";
+	/* uhv's EPT tables are 4 levels, write-back, with 2 MiB pages. */
+	if (!(c->ept_vpid & EPT_CAP_WALK_4) ||
+	    !(c->ept_vpid & EPT_CAP_MEMTYPE_WB) ||
+	    !(c->ept_vpid & EPT_CAP_PDE_2MB))
+		return "EPT lacks 4-level walks, write-back or 2 MiB pages";
+	/* Guests start in real or unpaged protected mode. */
+	if (!vmx_ctl_allows(c->proc2, PROC2_UNRESTRICTED_GUEST))
+		return "VMX lacks unrestricted guest";
+	/* VPIDs keep each VM's TLB entries apart without flushes. */
+	if (!vmx_ctl_allows(c->proc2, PROC2_ENABLE_VPID))
+		return "VMX lacks VPID";
+	/* The preemption timer ends time slices: VMs share a CPU. */
+	if (!vmx_ctl_allows(c->pin, PIN_ACTIVATE_PREEMPTION_TIMER) ||
+	    !vmx_ctl_allows(c->exit, EXIT_SAVE_PREEMPTION_TIMER))
+		return "VMX lacks the preemption timer (or saving it on exit)";
+	/* Guest and host EFER differ (a guest may run in 32-bit mode). */
+	if (!vmx_ctl_allows(c->exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) ||
+	    !vmx_ctl_allows(c->entry, ENTRY_LOAD_IA32_EFER))
+		return "VMX cannot load/save IA32_EFER on entry and exit";
+	/* uhv itself runs in 64-bit mode. */
+	if (!vmx_ctl_allows(c->exit, EXIT_HOST_ADDRESS_SPACE_SIZE))
+		return "VMX cannot return to a 64-bit host";
+	return NULL;
+}

@@ -1,0 +1,426 @@
+/*
+ * uhv's UEFI stage (a GNU-EFI application, BOOTX64.EFI).
+ *
+ * While boot services still exist it does everything that may fail in a
+ * way the user should see before the machine is taken over:
+ *   1. checks that the CPU can run uhv (VMX, EPT, unrestricted guest...);
+ *   2. reads \uhv\uhv.cfg and every guest image it names from the ESP;
+ *   3. reserves each VM's RAM and loads the embedded hypervisor core;
+ *   4. builds uhv's page tables (identity map + the core at -2 GiB).
+ * Any failure prints "uhv: ..." and returns to the firmware. Then it takes
+ * the final memory map, exits boot services and jumps to the core.
+ */
+#include <efi.h>
+#include <efilib.h>
+
+#include "bootinfo.h"
+#include "../lib/elf.h"
+#include "../arch/x86/cpu.h"
+#include "../arch/x86/pgtable.h"
+#include "../arch/x86/vmx_caps.h"
+#include "../lib/fmt.h"
+#include "../lib/string.h"
+
+#define CFG_PATH L"\\uhv\\uhv.cfg"
+#define CFG_NAME "\\uhv\\uhv.cfg"
+#define UHV_RESERVE MiB(16)   /* kept free for uhv's own tables */
+
+/* The core ELF, embedded by boot/core_blob.asm. */
+extern const u8 core_elf_start[] __attribute__((visibility("hidden")));
+extern const u8 core_elf_end[] __attribute__((visibility("hidden")));
+
+static EFI_GUID mp_services_guid = {
+	0x3fdda605, 0xa76e, 0x4f46, { 0xad, 0x29, 0x12, 0xf4, 0x53, 0x1b, 0x3d, 0x08 }
+};
+static EFI_GUID acpi20_guid = ACPI_20_TABLE_GUID;
+
+/* Only the first member of EFI_MP_SERVICES_PROTOCOL (PI spec vol. 2). */
+struct mp_services {
+	EFI_STATUS(EFIAPI *get_number_of_processors)(struct mp_services *self,
+						     UINTN *total, UINTN *enabled);
+};
+
+static void say(const char *fmt, ...)
+{
+	char buf[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsn(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	Print(L"uhv: %a\n", buf);
+}
+
+/* Allocates whole pages of loader data; NULL on failure. */
+static void *alloc_pages(u64 bytes)
+{
+	EFI_PHYSICAL_ADDRESS addr = 0;
+	UINTN pages = ALIGN_UP(bytes, PAGE_SIZE) / PAGE_SIZE;
+
+	if (uefi_call_wrapper(BS->AllocatePages, 4, AllocateAnyPages,
+			      EfiLoaderData, pages, &addr) != EFI_SUCCESS)
+		return NULL;
+	return (void *)(uintptr_t)addr;
+}
+
+/* Allocates bytes at a 2 MiB-aligned address (over-allocating by 2 MiB). */
+static void *alloc_aligned_2m(u64 bytes)
+{
+	u8 *p = alloc_pages(bytes + PT_SIZE_2M);
+
+	return p ? (void *)ALIGN_UP((uintptr_t)p, PT_SIZE_2M) : NULL;
+}
+
+static void *pt_alloc(void *ctx, u64 *phys)
+{
+	void *p = alloc_pages(PAGE_SIZE);
+
+	(void)ctx;
+	if (p) {
+		memset(p, 0, PAGE_SIZE);
+		*phys = (u64)(uintptr_t)p;
+	}
+	return p;
+}
+
+static void *pt_phys_to_virt(void *ctx, u64 phys)
+{
+	(void)ctx;
+	return (void *)(uintptr_t)phys;
+}
+
+static const struct page_ops loader_pt_ops = { pt_alloc, pt_phys_to_virt, NULL };
+
+/* Reads \uhv\<name> (ASCII, '/' allowed) into fresh pages. */
+static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *name,
+			    bool in_uhv_dir, void **data, u64 *size)
+{
+	CHAR16 path[CFG_PATH_MAX + 8];
+	EFI_FILE_HANDLE f;
+	EFI_FILE_INFO *info;
+	EFI_STATUS st;
+	UINTN n = 0, len;
+
+	if (in_uhv_dir)
+		for (const char *p = "\\uhv\\"; *p; p++)
+			path[n++] = (CHAR16)*p;
+	for (; *name && n + 1 < ARRAY_SIZE(path); name++)
+		path[n++] = *name == '/' ? L'\\' : (CHAR16)*name;
+	path[n] = 0;
+	st = uefi_call_wrapper(root->Open, 5, root, &f, path, EFI_FILE_MODE_READ, 0);
+	if (EFI_ERROR(st))
+		return st;
+	info = LibFileInfo(f);
+	if (!info) {
+		uefi_call_wrapper(f->Close, 1, f);
+		return EFI_DEVICE_ERROR;
+	}
+	len = info->FileSize;
+	FreePool(info);
+	*size = len;
+	*data = alloc_pages(len ? len : 1);
+	st = *data ? uefi_call_wrapper(f->Read, 3, f, &len, *data)
+		   : EFI_OUT_OF_RESOURCES;
+	uefi_call_wrapper(f->Close, 1, f);
+	return st;
+}
+
+
+/*
+ * Loads the embedded core ELF at a fresh 2 MiB-aligned physical address.
+ * The core is ours, built with it, so a bad header means a broken build.
+ */
+static const char *load_core(struct boot_info *bi, u64 *entry)
+{
+	const struct elf64_ehdr *eh = (const void *)core_elf_start;
+	const struct elf64_phdr *ph;
+	u64 vmax = CORE_VIRT_BASE;
+	u8 *base;
+
+	if (*(const u32 *)eh->e_ident != ELF_MAGIC ||
+	    eh->e_ident[EI_CLASS] != ELFCLASS64 || eh->e_machine != EM_X86_64)
+		return "the embedded core is not an x86-64 ELF";
+	ph = (const void *)(core_elf_start + eh->e_phoff);
+	for (int i = 0; i < eh->e_phnum; i++)
+		if (ph[i].p_type == PT_LOAD)
+			vmax = MAX(vmax, ph[i].p_vaddr + ph[i].p_memsz);
+	bi->core_size = ALIGN_UP(vmax - CORE_VIRT_BASE, PT_SIZE_2M);
+	base = alloc_aligned_2m(bi->core_size);
+	if (!base)
+		return "no memory for the core";
+	memset(base, 0, bi->core_size);
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (ph[i].p_type != PT_LOAD)
+			continue;
+		if (ph[i].p_vaddr < CORE_VIRT_BASE)
+			return "a core segment lies below CORE_VIRT_BASE";
+		memcpy(base + (ph[i].p_vaddr - CORE_VIRT_BASE),
+		       core_elf_start + ph[i].p_offset, ph[i].p_filesz);
+	}
+	bi->core_phys = (u64)(uintptr_t)base;
+	*entry = eh->e_entry;
+	return NULL;
+}
+
+/* Memory the core may hand out: free RAM once boot services are gone. */
+static bool usable_after_exit(UINT32 type)
+{
+	return type == EfiConventionalMemory || type == EfiBootServicesCode ||
+	       type == EfiBootServicesData;
+}
+
+/* Highest physical address in the map, for the identity mapping. */
+static u64 memory_top(const u8 *map, UINTN size, UINTN desc_size)
+{
+	u64 top = GiB(4);   /* always cover the MMIO hole below 4 GiB */
+
+	for (UINTN off = 0; off < size; off += desc_size) {
+		const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map + off);
+
+		top = MAX(top, d->PhysicalStart + d->NumberOfPages * PAGE_SIZE);
+	}
+	return ALIGN_UP(top, PT_SIZE_2M);
+}
+
+/* Sum of memory that is free now (for the "does it fit" check). */
+static u64 memory_free(const u8 *map, UINTN size, UINTN desc_size)
+{
+	u64 sum = 0;
+
+	for (UINTN off = 0; off < size; off += desc_size) {
+		const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map + off);
+
+		if (d->Type == EfiConventionalMemory)
+			sum += d->NumberOfPages * PAGE_SIZE;
+	}
+	return sum;
+}
+
+/* Copies the free regions above 1 MiB into bi, merging neighbours. */
+static void record_free_memory(struct boot_info *bi, const u8 *map,
+			       UINTN size, UINTN desc_size)
+{
+	bi->nr_regions = 0;
+	for (UINTN off = 0; off < size; off += desc_size) {
+		const EFI_MEMORY_DESCRIPTOR *d = (const void *)(map + off);
+		u64 base = d->PhysicalStart;
+		u64 end = base + d->NumberOfPages * PAGE_SIZE;
+		struct boot_region *last = bi->nr_regions ?
+			&bi->free[bi->nr_regions - 1] : NULL;
+
+		if (!usable_after_exit(d->Type) || end <= MiB(1))
+			continue;
+		base = MAX(base, MiB(1));  /* keep low memory for later use */
+		if (last && last->base + last->size == base)
+			last->size += end - base;
+		else if (bi->nr_regions < BOOTINFO_MAX_REGIONS)
+			bi->free[bi->nr_regions++] = (struct boot_region){ base, end - base };
+	}
+}
+
+struct memmap {
+	u8 *buf;
+	UINTN cap, size, key, desc_size;
+	UINT32 desc_version;
+};
+
+/* Fetches the current memory map into m->buf (allocated with slack). */
+static EFI_STATUS get_memory_map(struct memmap *m)
+{
+	EFI_STATUS st;
+
+	for (;;) {
+		m->size = m->cap;
+		st = uefi_call_wrapper(BS->GetMemoryMap, 5, &m->size,
+				       (EFI_MEMORY_DESCRIPTOR *)m->buf, &m->key,
+				       &m->desc_size, &m->desc_version);
+		if (st != EFI_BUFFER_TOO_SMALL)
+			return st;
+		m->cap = m->size + 16 * PAGE_SIZE;  /* room for our own allocation */
+		m->buf = alloc_pages(m->cap);
+		if (!m->buf)
+			return EFI_OUT_OF_RESOURCES;
+	}
+}
+
+/* Identity-maps [0, top) and maps the core at CORE_VIRT_BASE. */
+static const char *build_page_tables(struct boot_info *bi, u64 top)
+{
+	static const struct pt_format host = { PTE_P | PTE_RW, PTE_P | PTE_RW };
+	struct pt_root root;
+
+	if (pt_init(&root, &loader_pt_ops) ||
+	    pt_map(&root, 0, 0, top, &host) ||
+	    pt_map(&root, CORE_VIRT_BASE, bi->core_phys, bi->core_size, &host))
+		return "no memory for page tables";
+	bi->pml4_phys = root.pml4_phys;
+	return NULL;
+}
+
+static u32 count_cpus(void)
+{
+	struct mp_services *mp;
+	UINTN total = 1, enabled = 1;
+
+	if (uefi_call_wrapper(BS->LocateProtocol, 3, &mp_services_guid, NULL,
+			      (void **)&mp) != EFI_SUCCESS)
+		return 1;
+	if (uefi_call_wrapper(mp->get_number_of_processors, 3, mp, &total,
+			      &enabled) != EFI_SUCCESS)
+		return 1;
+	return (u32)enabled;
+}
+
+static u64 find_rsdp(void)
+{
+	for (UINTN i = 0; i < ST->NumberOfTableEntries; i++)
+		if (!CompareGuid(&ST->ConfigurationTable[i].VendorGuid, &acpi20_guid))
+			return (u64)(uintptr_t)ST->ConfigurationTable[i].VendorTable;
+	return 0;
+}
+
+/* Reads and checks the configuration; prints the problem on failure. */
+static bool load_config(EFI_FILE_HANDLE root, struct boot_info *bi)
+{
+	struct cfg_error err;
+	void *text;
+	u64 size;
+	EFI_STATUS st = read_file(root, CFG_NAME, false, &text, &size);
+
+	if (EFI_ERROR(st)) {
+		say("cannot read %s: %s", CFG_NAME,
+		    st == EFI_NOT_FOUND ? "no such file" : "read error");
+		return false;
+	}
+	if (config_parse(text, size, &bi->config, &err)) {
+		say("%s:%d: %s", CFG_NAME, err.line, err.msg);
+		return false;
+	}
+	return true;
+}
+
+/* Reads each VM's image and reserves its RAM. */
+static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
+{
+	struct uhv_config *c = &bi->config;
+	struct cfg_error err;
+
+	if (config_check_fit(c, avail > UHV_RESERVE ? avail - UHV_RESERVE : 0,
+			     &err)) {
+		say("%s:%d: %s", CFG_NAME, err.line, err.msg);
+		return false;
+	}
+	for (int i = 0; i < c->nr_vms; i++) {
+		struct vm_config *vm = &c->vms[i];
+		struct boot_vm *b = &bi->vms[i];
+		void *img, *ram;
+		EFI_STATUS st = read_file(root, vm->image, true, &img, &b->image_size);
+
+		if (EFI_ERROR(st)) {
+			say("%s:%d: VM '%s': cannot read image '\\uhv\\%s': %s",
+			    CFG_NAME, vm->line, vm->name, vm->image,
+			    st == EFI_NOT_FOUND ? "no such file" : "read error");
+			return false;
+		}
+		ram = alloc_aligned_2m(vm->memory);
+		if (!ram) {
+			say("%s:%d: VM '%s': memory %lluM does not fit in one "
+			    "piece", CFG_NAME, vm->line, vm->name,
+			    (unsigned long long)(vm->memory >> 20));
+			return false;
+		}
+		uefi_call_wrapper(BS->SetMem, 3, ram, vm->memory, 0);
+		b->image_phys = (u64)(uintptr_t)img;
+		b->ram_phys = (u64)(uintptr_t)ram;
+		say("VM '%s': image %s (%llu bytes), %lluM RAM at %p", vm->name,
+		    vm->image, (unsigned long long)b->image_size,
+		    (unsigned long long)(vm->memory >> 20), ram);
+	}
+	return true;
+}
+
+/* Everything that may fail, while the firmware can still report it. */
+static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
+			   struct memmap *m, u64 *entry)
+{
+	EFI_LOADED_IMAGE *li;
+	EFI_FILE_HANDLE root;
+	struct vmx_caps caps;
+	const char *why = vmx_check_features(&caps);
+
+	if (why) {
+		say("unsupported hardware: %s", why);
+		return "";
+	}
+	if (uefi_call_wrapper(BS->HandleProtocol, 3, image,
+			      &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
+	    !(root = LibOpenRoot(li->DeviceHandle)))
+		return "cannot open the boot volume";
+	if (!load_config(root, bi))
+		return "";
+	if (get_memory_map(m) != EFI_SUCCESS)
+		return "cannot read the memory map";
+	if (!load_vms(root, bi, memory_free(m->buf, m->size, m->desc_size)))
+		return "";
+	if ((why = load_core(bi, entry)) ||
+	    (why = build_page_tables(bi, memory_top(m->buf, m->size,
+						    m->desc_size))))
+		return why;
+	bi->nr_cpus = count_cpus();
+	bi->acpi_rsdp = find_rsdp();
+	bi->efi_runtime = (u64)(uintptr_t)RT;
+	return NULL;
+}
+
+/* Leaves boot services; the map key changes if anything allocates. */
+static EFI_STATUS exit_boot_services(EFI_HANDLE image, struct memmap *m)
+{
+	EFI_STATUS st;
+
+	for (int tries = 0; tries < 4; tries++) {
+		st = get_memory_map(m);
+		if (st != EFI_SUCCESS)
+			return st;
+		st = uefi_call_wrapper(BS->ExitBootServices, 2, image, m->key);
+		if (st == EFI_SUCCESS)
+			return st;
+	}
+	return st;
+}
+
+EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
+{
+	struct memmap m = { 0 };
+	struct boot_info *bi;
+	const char *why;
+	u64 entry = 0;
+
+	u64 tsc0 = rdtsc();
+
+	InitializeLib(image, systab);
+	say("loader starting");
+	bi = alloc_pages(sizeof(*bi));
+	why = bi ? (memset(bi, 0, sizeof(*bi)), prepare(image, bi, &m, &entry))
+		 : "out of memory";
+	if (why) {
+		if (*why)
+			say("%s", why);
+		say("returning to firmware");
+		return EFI_UNSUPPORTED;
+	}
+	bi->magic = BOOTINFO_MAGIC;
+	bi->loader_tsc = tsc0;
+	say("%d CPU(s), %d VM(s); exiting boot services", bi->nr_cpus,
+	    bi->config.nr_vms);
+	if (exit_boot_services(image, &m) != EFI_SUCCESS) {
+		say("ExitBootServices failed; returning to firmware");
+		return EFI_ABORTED;
+	}
+	/* From here on: no firmware calls but runtime services. */
+	record_free_memory(bi, m.buf, m.size, m.desc_size);
+	__asm__ volatile("cli\n\t"
+			 "mov %0, %%cr3\n\t"
+			 "jmp *%1"
+			 :: "r"(bi->pml4_phys), "r"(entry), "D"(bi) : "memory");
+	return EFI_ABORTED;   /* not reached */
+}

@@ -1,0 +1,27 @@
+#include <stdarg.h>
+
+#include "console.h"
+#include "serial.h"
+#include "../lib/fmt.h"
+
+void console_write(const char *s, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '\n')
+			serial_putc('\r');
+		serial_putc(s[i]);
+	}
+}
+
+/* Lines longer than the buffer are cut: printk never allocates. */
+void printk(const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = fmt_vsn(buf, sizeof(buf), fmt, ap);
+	va_end(ap);
+	console_write(buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
+}

@@ -1,0 +1,53 @@
+/*
+ * Polled 16550 driver for COM1 (register map: National Semiconductor
+ * PC16550D data sheet). uhv programs 115200 8N1 with FIFOs on, and waits
+ * for the transmit holding register to empty before every byte: writing
+ * without polling loses characters (seen under Bochs as "transmit FIFO
+ * overflow").
+ */
+#include "serial.h"
+#include "../arch/x86/cpu.h"
+
+#define COM1          0x3f8
+#define UART_THR      0   /* transmit holding (write, DLAB=0) */
+#define UART_RBR      0   /* receive buffer (read, DLAB=0) */
+#define UART_DLL      0   /* divisor latch low (DLAB=1) */
+#define UART_IER      1   /* interrupt enable (DLAB=0) */
+#define UART_DLM      1   /* divisor latch high (DLAB=1) */
+#define UART_FCR      2   /* FIFO control (write) */
+#define UART_LCR      3   /* line control */
+#define UART_MCR      4   /* modem control */
+#define UART_LSR      5   /* line status */
+
+#define LCR_8N1       0x03
+#define LCR_DLAB      0x80
+#define FCR_ENABLE_CLEAR 0x07  /* enable FIFOs, clear RX and TX */
+#define MCR_DTR_RTS   0x03
+#define LSR_DATA_READY 0x01
+#define LSR_THR_EMPTY 0x20
+#define DIVISOR_115200 1       /* 1.8432 MHz / 16 / 115200 */
+
+void serial_init(void)
+{
+	outb(COM1 + UART_IER, 0);
+	outb(COM1 + UART_LCR, LCR_DLAB);
+	outb(COM1 + UART_DLL, DIVISOR_115200);
+	outb(COM1 + UART_DLM, 0);
+	outb(COM1 + UART_LCR, LCR_8N1);
+	outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR);
+	outb(COM1 + UART_MCR, MCR_DTR_RTS);
+}
+
+void serial_putc(char c)
+{
+	while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
+		;
+	outb(COM1 + UART_THR, (u8)c);
+}
+
+int serial_getc(void)
+{
+	if (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
+		return -1;
+	return inb(COM1 + UART_RBR);
+}

@@ -1,0 +1,261 @@
+/*
+ * The uhv.cfg parser. One line at a time: trim, skip comments, then either
+ * a "[vm NAME]" header or "key = value". Every key is listed once in
+ * cfg_keys[], with the function that stores it, so uhv can print what it
+ * understood and an unknown key is always a clear error.
+ */
+#include "config.h"
+#include "../lib/fmt.h"
+#include "../lib/string.h"
+
+#define LINE_MAX 400
+
+struct parser {
+	struct uhv_config *cfg;
+	struct cfg_error *err;
+	struct vm_config *vm;   /* current section, NULL for global */
+	int line;
+};
+
+static int fail(struct parser *p, const char *fmt, const char *arg)
+{
+	p->err->line = p->line;
+	fmt_sn(p->err->msg, sizeof(p->err->msg), fmt, arg);
+	return -1;
+}
+
+static bool is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r';
+}
+
+/* Trims blanks on both ends, in place. */
+static char *trim(char *s)
+{
+	size_t n;
+
+	while (is_space(*s))
+		s++;
+	n = strlen(s);
+	while (n && is_space(s[n - 1]))
+		s[--n] = 0;
+	return s;
+}
+
+u64 config_parse_size(const char *s)
+{
+	u64 v = 0, mul = 1;
+
+	if (*s < '0' || *s > '9')
+		return 0;
+	for (; *s >= '0' && *s <= '9'; s++) {
+		if (v > (~0ULL - 9) / 10)
+			return 0;
+		v = v * 10 + (u64)(*s - '0');
+	}
+	switch (*s) {
+	case 'K': case 'k': mul = KiB(1); s++; break;
+	case 'M': case 'm': mul = MiB(1); s++; break;
+	case 'G': case 'g': mul = GiB(1); s++; break;
+	}
+	if (*s || v > ~0ULL / mul)
+		return 0;
+	return v * mul;
+}
+
+static bool valid_name(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n >= CFG_NAME_MAX)
+		return false;
+	for (; *s; s++) {
+		char c = *s;
+		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
+			return false;
+	}
+	return true;
+}
+
+static int key_image(struct parser *p, const char *v)
+{
+	if (!*v || strlen(v) >= CFG_PATH_MAX)
+		return fail(p, "image: expected a file name of 1-%s characters",
+			    "63");
+	str_copy(p->vm->image, v, sizeof(p->vm->image));
+	p->vm->has_image = true;
+	return 0;
+}
+
+static int key_memory(struct parser *p, const char *v)
+{
+	u64 m = config_parse_size(v);
+
+	if (!m)
+		return fail(p, "memory: '%s' is not a size (e.g. 16M)", v);
+	if (m < CFG_MEM_MIN || m > CFG_MEM_MAX || !IS_ALIGNED(m, MiB(1)))
+		return fail(p, "memory: '%s' must be whole MiB from 2M to 3G", v);
+	p->vm->memory = m;
+	return 0;
+}
+
+static int key_cmdline(struct parser *p, const char *v)
+{
+	if (strlen(v) >= CFG_CMDLINE_MAX)
+		return fail(p, "cmdline: longer than %s characters", "255");
+	str_copy(p->vm->cmdline, v, sizeof(p->vm->cmdline));
+	return 0;
+}
+
+static int key_timeslice(struct parser *p, const char *v)
+{
+	u64 t = config_parse_size(v);
+
+	if (t < CFG_TIMESLICE_MIN || t > 0xffffffffULL)
+		return fail(p, "timeslice: '%s' must be 10000..4294967295", v);
+	p->cfg->timeslice = t;
+	return 0;
+}
+
+struct cfg_key {
+	const char *name;
+	bool per_vm;            /* in a [vm] section, else global */
+	int (*set)(struct parser *p, const char *value);
+};
+
+static const struct cfg_key cfg_keys[] = {
+	{ "image", true, key_image },
+	{ "memory", true, key_memory },
+	{ "cmdline", true, key_cmdline },
+	{ "timeslice", false, key_timeslice },
+};
+
+static int parse_section(struct parser *p, char *s)
+{
+	size_t n = strlen(s);
+	char *name;
+
+	if (s[n - 1] != ']')
+		return fail(p, "section header '%s' lacks its closing ']'", s);
+	s[n - 1] = 0;
+	if (strncmp(s + 1, "vm", 2) || !is_space(s[3]))
+		return fail(p, "unknown section '%s]' (expected [vm NAME])", s);
+	name = trim(s + 3);
+	if (!valid_name(name))
+		return fail(p, "VM name '%s' must be 1-15 characters of "
+			    "A-Z a-z 0-9 - _", name);
+	for (int i = 0; i < p->cfg->nr_vms; i++)
+		if (!strcmp(p->cfg->vms[i].name, name))
+			return fail(p, "VM name '%s' is used twice", name);
+	if (p->cfg->nr_vms == CFG_MAX_VMS)
+		return fail(p, "too many VMs (at most %s)", "8");
+	p->vm = &p->cfg->vms[p->cfg->nr_vms++];
+	str_copy(p->vm->name, name, sizeof(p->vm->name));
+	p->vm->memory = CFG_MEM_DEFAULT;
+	p->vm->line = p->line;
+	return 0;
+}
+
+static int parse_assignment(struct parser *p, char *s)
+{
+	char *eq = s, *key, *value;
+
+	while (*eq && *eq != '=')
+		eq++;
+	if (!*eq)
+		return fail(p, "expected 'key = value' or '[vm NAME]', got '%s'", s);
+	*eq = 0;
+	key = trim(s);
+	value = trim(eq + 1);
+	for (size_t i = 0; i < ARRAY_SIZE(cfg_keys); i++) {
+		if (strcmp(cfg_keys[i].name, key))
+			continue;
+		if (cfg_keys[i].per_vm != (p->vm != NULL))
+			return fail(p, cfg_keys[i].per_vm ?
+				    "key '%s' belongs in a [vm NAME] section" :
+				    "key '%s' must come before the first [vm]", key);
+		return cfg_keys[i].set(p, value);
+	}
+	return fail(p, "unknown key '%s'", key);
+}
+
+static int parse_line(struct parser *p, char *raw)
+{
+	char *s = raw, *hash;
+
+	for (hash = s; *hash && *hash != '#'; hash++)
+		;
+	*hash = 0;
+	s = trim(s);
+	if (!*s)
+		return 0;
+	if (*s == '[')
+		return parse_section(p, s);
+	return parse_assignment(p, s);
+}
+
+/* After the last line: every VM needs an image, and there must be a VM. */
+static int check_complete(struct parser *p)
+{
+	p->line = 0;
+	if (p->cfg->nr_vms == 0)
+		return fail(p, "no [vm NAME] section: nothing to run%s", "");
+	for (int i = 0; i < p->cfg->nr_vms; i++) {
+		if (!p->cfg->vms[i].has_image) {
+			p->line = p->cfg->vms[i].line;
+			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
+		}
+	}
+	return 0;
+}
+
+int config_parse(const char *text, size_t len, struct uhv_config *cfg,
+		 struct cfg_error *err)
+{
+	struct parser p = { cfg, err, NULL, 0 };
+	char line[LINE_MAX];
+	size_t i = 0;
+
+	memset(cfg, 0, sizeof(*cfg));
+	memset(err, 0, sizeof(*err));
+	cfg->timeslice = CFG_TIMESLICE_DEFAULT;
+	while (i < len) {
+		size_t n = 0;
+
+		p.line++;
+		for (; i < len && text[i] != '\n'; i++) {
+			if (text[i] == 0)
+				return fail(&p, "NUL byte in the file%s", "");
+			if (n + 1 >= sizeof(line))
+				return fail(&p, "line longer than %s characters", "399");
+			line[n++] = text[i];
+		}
+		i++; /* the newline */
+		line[n] = 0;
+		if (parse_line(&p, line))
+			return -1;
+	}
+	return check_complete(&p);
+}
+
+int config_check_fit(const struct uhv_config *cfg, u64 avail,
+		     struct cfg_error *err)
+{
+	u64 used = 0;
+
+	for (int i = 0; i < cfg->nr_vms; i++) {
+		used += cfg->vms[i].memory;
+		if (used > avail) {
+			err->line = cfg->vms[i].line;
+			fmt_sn(err->msg, sizeof(err->msg),
+			       "VM '%s': memory %lluM does not fit: %lluM in all "
+			       "asked, %lluM free for guests", cfg->vms[i].name,
+			       (unsigned long long)(cfg->vms[i].memory >> 20),
+			       (unsigned long long)(used >> 20),
+			       (unsigned long long)(avail >> 20));
+			return -1;
+		}
+	}
+	return 0;
+}

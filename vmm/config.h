@@ -1,0 +1,67 @@
+/*
+ * uhv.cfg: the configuration file on the ESP. Format (docs/interfaces.md):
+ *
+ *   # comment
+ *   timeslice = 2000000        global keys come before the first section
+ *   [vm NAME]                  one section per VM
+ *   image   = hello.elf        required
+ *   memory  = 16M              optional (default 16M)
+ *   cmdline = any text         optional
+ *
+ * The parser is pure C: the UEFI loader runs it before boot services end,
+ * and the host unit tests run it on hostile input.
+ */
+#ifndef UHV_VMM_CONFIG_H
+#define UHV_VMM_CONFIG_H
+
+#include "../lib/types.h"
+
+#define CFG_MAX_VMS 8
+#define CFG_NAME_MAX 16      /* including the NUL */
+#define CFG_PATH_MAX 64
+#define CFG_CMDLINE_MAX 256
+#define CFG_MEM_DEFAULT MiB(16)
+#define CFG_MEM_MIN MiB(2)
+#define CFG_MEM_MAX GiB(3)   /* guest RAM must stay below the 4 GiB hole */
+#define CFG_TIMESLICE_DEFAULT 2000000ULL
+#define CFG_TIMESLICE_MIN 10000ULL
+
+struct vm_config {
+	char name[CFG_NAME_MAX];
+	char image[CFG_PATH_MAX];
+	char cmdline[CFG_CMDLINE_MAX];
+	u64 memory;
+	int line;               /* line of its [vm] header, for messages */
+	bool has_image;
+};
+
+struct uhv_config {
+	u64 timeslice;          /* guest TSC ticks per time slice */
+	int nr_vms;
+	struct vm_config vms[CFG_MAX_VMS];
+};
+
+struct cfg_error {
+	int line;               /* 0: about the file as a whole */
+	char msg[160];
+};
+
+/*
+ * Parses len bytes of text (need not be NUL-terminated). Returns 0 and fills
+ * cfg, or -1 and fills err with the line and a message naming the problem.
+ */
+int config_parse(const char *text, size_t len, struct uhv_config *cfg,
+		 struct cfg_error *err);
+
+/*
+ * Checks that the VMs' memory fits in avail bytes (what the machine has
+ * free for guests). Returns 0, or -1 with err naming the first VM that
+ * does not fit.
+ */
+int config_check_fit(const struct uhv_config *cfg, u64 avail,
+		     struct cfg_error *err);
+
+/* Parses "16M", "512K", "1G", "4096": bytes, or 0 on junk or overflow. */
+u64 config_parse_size(const char *s);
+
+#endif

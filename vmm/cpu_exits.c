@@ -1,0 +1,153 @@
+/*
+ * CPUID, VMCALL and control-register exits.
+ *
+ * CPUID shows the guest the host CPU minus what uhv does not virtualize
+ * (VMX itself, SMX, MONITOR/MWAIT, x2APIC, TSC deadline, PDCM, RDTSCP,
+ * INVPCID, XSAVES, performance monitoring), plus the hypervisor bit and a
+ * hypervisor leaf at 0x40000000 whose signature is "uhv".
+ */
+#include "exit_handlers.h"
+#include "../arch/x86/cpu.h"
+
+#define CPUID_HV_BASE       0x40000000U
+#define CPUID_HV_LAST       0x40000001U   /* highest hypervisor leaf */
+#define CPUID_HV_RANGE_END  0x400000ffU
+#define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
+#define CPUID_7_EBX_INVPCID (1U << 10)
+#define CPUID_D1_EAX_XSAVES (1U << 3)
+#define CPUID_81_EDX_RDTSCP (1U << 27)
+#define CPUID_1_EBX_APIC_ID_SHIFT 24
+#define CPUID_LEAF_MONITOR  0x5U
+#define CPUID_LEAF_PERFMON  0xaU
+#define VMCALL_VERSION      0             /* RAX in: function; out: result */
+#define VMCALL_PUTCHAR      1
+#define VMCALL_UNKNOWN      (~0ULL)
+#define UHV_VERSION         1
+
+enum { EAX, EBX, ECX, EDX };
+
+static void filter_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 r[4])
+{
+	(void)sub;
+	switch (leaf) {
+	case 1:
+		r[ECX] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR |
+			    CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
+			    CPUID_1_ECX_PDCM | CPUID_1_ECX_OSXSAVE);
+		r[ECX] |= CPUID_1_ECX_HYPERVISOR;
+		/* OSXSAVE mirrors the guest's CR4, not uhv's */
+		if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
+			r[ECX] |= CPUID_1_ECX_OSXSAVE;
+		r[EBX] &= (1U << CPUID_1_EBX_APIC_ID_SHIFT) - 1;  /* APIC id 0 */
+		break;
+	case 7:
+		if (sub == 0)
+			r[EBX] &= ~CPUID_7_EBX_INVPCID;
+		break;
+	case 0xd:
+		if (sub == 1)
+			r[EAX] &= ~CPUID_D1_EAX_XSAVES;
+		break;
+	case CPUID_LEAF_MONITOR:
+	case CPUID_LEAF_PERFMON:
+		r[EAX] = r[EBX] = r[ECX] = r[EDX] = 0;
+		break;
+	case 0x80000001:
+		r[EDX] &= ~CPUID_81_EDX_RDTSCP;
+		break;
+	}
+}
+
+enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
+{
+	u64 *g = v->arch.regs;
+	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX], r[4];
+
+	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_RANGE_END) {
+		r[EAX] = leaf == CPUID_HV_BASE ? CPUID_HV_LAST : 0;
+		r[EBX] = r[ECX] = r[EDX] = leaf == CPUID_HV_BASE ? UHV_SIGNATURE : 0;
+	} else {
+		arch_cpuid(leaf, sub, r);
+		filter_cpuid(v, leaf, sub, r);
+	}
+	g[GPR_RAX] = r[EAX];
+	g[GPR_RBX] = r[EBX];
+	g[GPR_RCX] = r[ECX];
+	g[GPR_RDX] = r[EDX];
+	arch_vcpu_skip(&v->arch, e);
+	return EXIT_RESUME;
+}
+
+/*
+ * VMCALL, uhv's hypercall: RAX = function. 0 returns uhv's version,
+ * 1 prints the byte in RBX on the VM's console. Others return ~0.
+ */
+enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e)
+{
+	u64 *g = v->arch.regs;
+
+	switch (g[GPR_RAX]) {
+	case VMCALL_VERSION:
+		g[GPR_RAX] = UHV_VERSION;
+		break;
+	case VMCALL_PUTCHAR:
+		uart_write(&v->vm->uart, 0, 1, g[GPR_RBX]);
+		g[GPR_RAX] = 0;
+		break;
+	default:
+		g[GPR_RAX] = VMCALL_UNKNOWN;
+	}
+	arch_vcpu_skip(&v->arch, e);
+	return EXIT_RESUME;
+}
+
+u64 vcpu_gpr(struct vcpu *v, unsigned n)
+{
+	return n == GPR_RSP_UNUSED ? arch_vcpu_get(&v->arch, AREG_RSP)
+				   : v->arch.regs[n];
+}
+
+void vcpu_set_gpr(struct vcpu *v, unsigned n, u64 val)
+{
+	if (n == GPR_RSP_UNUSED)
+		arch_vcpu_set(&v->arch, AREG_RSP, val);
+	else
+		v->arch.regs[n] = val;
+}
+
+#define CR0_LMSW_BITS (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
+
+/*
+ * CR0/CR4 writes exit only when they touch a bit uhv owns (the guest/host
+ * masks); uhv checks the value, keeps the VMX-required bits set in the
+ * real register and gives the guest its own view through the shadow.
+ */
+enum exit_action exit_cr_access(struct vcpu *v, const struct arch_exit *e)
+{
+	u64 cr0 = arch_vcpu_get(&v->arch, AREG_CR0_SHADOW), val;
+	int cr = e->cr.cr;
+
+	switch (e->cr.type) {
+	case CR_ACCESS_MOV_TO:
+		val = vcpu_gpr(v, e->cr.gpr);
+		break;
+	case CR_ACCESS_CLTS:
+		val = cr0 & ~CR0_TS;
+		cr = 0;
+		break;
+	case CR_ACCESS_LMSW:  /* LMSW sets PE but never clears it */
+		val = (cr0 & ~(CR0_LMSW_BITS & ~CR0_PE)) |
+		      (e->cr.lmsw & CR0_LMSW_BITS);
+		cr = 0;
+		break;
+	default:
+		vm_stop(v->vm, VM_ERROR, "unexpected read of CR%d", cr);
+		return EXIT_YIELD;
+	}
+	if (!arch_vcpu_write_cr(&v->arch, cr, val)) {
+		arch_vcpu_inject_exception(&v->arch, X86_EXC_GP, true, 0);
+		return EXIT_RESUME;
+	}
+	arch_vcpu_skip(&v->arch, e);
+	return EXIT_RESUME;
+}

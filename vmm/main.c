@@ -1,0 +1,62 @@
+/*
+ * The hypervisor core's C entry point (called from arch/x86/entry.asm).
+ * Order matters: descriptor tables first (the firmware's live in memory
+ * uhv is about to reuse), then the console, the page allocator, VMX, the
+ * VMs, and finally the run loop.
+ */
+#include "vmm.h"
+#include "../arch/x86/cpu.h"
+#include "../arch/x86/desc.h"
+#include "../arch/x86/power.h"
+#include "../drivers/console.h"
+#include "../drivers/serial.h"
+
+u64 core_entry_tsc;
+static struct uhv uhv;
+
+void uhv_main(const struct boot_info *bi);
+void arch_host_irq_init(void);
+
+static u8 *identity(u64 phys)
+{
+	return (u8 *)(uintptr_t)phys;
+}
+
+static void init_memory(struct uhv *h, const struct boot_info *bi)
+{
+	palloc_init(&h->pages, identity);
+	for (u32 i = 0; i < bi->nr_regions; i++)
+		palloc_add(&h->pages, bi->free[i].base, bi->free[i].size);
+	palloc_page_ops(&h->page_ops, &h->pages);
+	printk("uhv: %llu MiB free for uhv's own use in %u regions\n",
+	       (unsigned long long)(h->pages.free_bytes >> 20), bi->nr_regions);
+}
+
+void uhv_main(const struct boot_info *bi)
+{
+	u64 vmxon_page;
+
+	desc_init();
+	serial_init();
+	power_init(bi->efi_runtime);
+	printk("\nuhv: hypervisor core running (entry tsc %llu, loader tsc %llu)\n",
+	       (unsigned long long)core_entry_tsc,
+	       (unsigned long long)bi->loader_tsc);
+	if (bi->magic != BOOTINFO_MAGIC)
+		power_off("bad boot information from the loader");
+	arch_host_irq_init();
+	init_memory(&uhv, bi);
+	vmxon_page = palloc_page(&uhv.pages);
+	if (!vmxon_page || arch_vmx_enable(vmxon_page))
+		power_off("VMXON failed");
+	printk("uhv: VMX on; %u CPU(s) found, uhv uses the first\n", bi->nr_cpus);
+	uhv.timeslice = bi->config.timeslice;
+	uhv.nr_vms = bi->config.nr_vms;
+	for (int i = 0; i < uhv.nr_vms; i++)
+		vm_create(&uhv, i, &bi->config.vms[i], &bi->vms[i]);
+	printk("uhv: running %d VM(s), time slice %llu TSC ticks\n", uhv.nr_vms,
+	       (unsigned long long)uhv.timeslice);
+	vmm_run(&uhv);
+	vmm_summary(&uhv);
+	power_off("all VMs stopped");
+}

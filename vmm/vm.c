@@ -1,0 +1,126 @@
+/*
+ * Creating VMs from the configuration, and stopping them. Anything wrong
+ * with one VM (its image, its memory) stops that VM alone, with a message
+ * naming it; the others are unaffected.
+ */
+#include <stdarg.h>
+
+#include "vmm.h"
+#include "multiboot.h"
+#include "../arch/x86/ept.h"
+#include "../drivers/console.h"
+#include "../lib/fmt.h"
+
+static const char *const result_names[] = {
+	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
+	[VM_TRIPLE_FAULT] = "triple-fault", [VM_HALTED] = "halted",
+	[VM_ERROR] = "error",
+};
+
+const char *vm_result_name(enum vm_result r)
+{
+	return result_names[r];
+}
+
+void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsn(vm->why, sizeof(vm->why), fmt, ap);
+	va_end(ap);
+	uart_flush(&vm->uart);
+	vm->result = r;
+	vm->vcpu.state = VCPU_STOPPED;
+	printk("uhv: vm %s stopped: %s\n", vm->name, vm->why);
+}
+
+/* Guest console lines: "[NAME] text" on uhv's console. */
+static void uart_emit(void *ctx, const char *line, unsigned len)
+{
+	struct vm *vm = ctx;
+
+	printk("[%s] ", vm->name);
+	console_write(line, len);
+	console_write("\n", 1);
+}
+
+/* The isa-debug-exit device: a write of v stops the VM, status 2v+1. */
+static void debug_exit_write(void *dev, u64 off, unsigned size, u64 val)
+{
+	struct vm *vm = dev;
+
+	(void)off;
+	(void)size;
+	vm->exit_status = (u32)(val << 1) | 1;
+	vm_stop(vm, VM_EXITED, "debug exit, status %u", vm->exit_status);
+}
+
+static int add_devices(struct vm *vm, u32 nr_cpus)
+{
+	struct bus_device uart = { "uart", UART_PORT_BASE, UART_PORT_LEN,
+				   uart_read, uart_write, &vm->uart, 0 };
+	struct bus_device dbg = { "debug-exit", DEBUG_EXIT_PORT, DEBUG_EXIT_LEN,
+				  NULL, debug_exit_write, vm, 0 };
+	struct bus_device fw = { "fw_cfg", FWCFG_PORT_BASE, FWCFG_PORT_LEN,
+				 fwcfg_read, fwcfg_write, &vm->fwcfg, 0 };
+
+	vm->pio.name = "port";
+	vm->mmio.name = "mmio";
+	uart_init(&vm->uart, uart_emit, vm);
+	vm->fwcfg.ram_size = vm->mem.size;
+	vm->fwcfg.nr_cpus = (u16)nr_cpus;
+	return bus_register(&vm->pio, &uart) | bus_register(&vm->pio, &dbg) |
+	       bus_register(&vm->pio, &fw);
+}
+
+/* Builds the VM's EPT and vCPU; -1 (and the VM stopped) on failure. */
+static int create_vcpu(struct uhv *h, struct vm *vm, u64 ram_phys)
+{
+	u64 vmcs = palloc_page(&h->pages), fpu = palloc_page(&h->pages);
+
+	if (!vmcs || !fpu || pt_init(&vm->ept, &h->page_ops) ||
+	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size)) {
+		vm_stop(vm, VM_ERROR, "out of memory for its EPT or VMCS");
+		return -1;
+	}
+	vm->vcpu.vm = vm;
+	if (arch_vcpu_init(&vm->vcpu.arch, vmcs, fpu, ept_pointer(&vm->ept),
+			   (u16)(vm->id + 1))) {
+		vm_stop(vm, VM_ERROR, "VMCS set-up failed (VMCLEAR/VMPTRLD)");
+		return -1;
+	}
+	return 0;
+}
+
+void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
+	       const struct boot_vm *b)
+{
+	struct vm *vm = &h->vms[id];
+	struct mb_entry entry;
+	char err[128];
+
+	vm->id = id;
+	vm->cfg = cfg;
+	vm->name = cfg->name;
+	vm->mem.base = (u8 *)(uintptr_t)b->ram_phys;
+	vm->mem.size = cfg->memory;
+	vm->result = VM_RUNNING;
+	if (add_devices(vm, 1)) {
+		vm_stop(vm, VM_ERROR, "device set-up failed");
+		return;
+	}
+	if (multiboot_load(&vm->mem, (const u8 *)(uintptr_t)b->image_phys,
+			   b->image_size, cfg->cmdline, &entry, err, sizeof(err))) {
+		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
+		return;
+	}
+	if (create_vcpu(h, vm, b->ram_phys))
+		return;
+	arch_vcpu_reset_protected32(&vm->vcpu.arch, entry.eip);
+	vm->vcpu.arch.regs[GPR_RAX] = entry.eax;
+	vm->vcpu.arch.regs[GPR_RBX] = entry.ebx;
+	vm->vcpu.state = VCPU_RUNNABLE;
+	printk("uhv: vm %s: %lluM RAM, entry 0x%x, cmdline '%s'\n", vm->name,
+	       (unsigned long long)(vm->mem.size >> 20), entry.eip, cfg->cmdline);
+}

@@ -1,0 +1,56 @@
+/*
+ * A VM: its RAM (behind struct gmem), its EPT, one vCPU, its devices on a
+ * port bus and an MMIO bus, and what it has done (exits by reason).
+ */
+#ifndef UHV_VMM_VM_H
+#define UHV_VMM_VM_H
+
+#include "bus.h"
+#include "config.h"
+#include "fwcfg.h"
+#include "gmem.h"
+#include "uart.h"
+#include "../arch/x86/pgtable.h"
+#include "../arch/x86/vcpu.h"
+
+#define DEBUG_EXIT_PORT 0xf4
+#define DEBUG_EXIT_LEN  4
+
+enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
+
+/* How a VM ended, as the summary's "uhv: result" line reports it. */
+enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR };
+
+struct vm;
+
+struct vcpu {
+	struct arch_vcpu arch;
+	struct vm *vm;
+	enum vcpu_state state;
+	u64 slices;              /* time slices it was given */
+};
+
+struct vm {
+	int id;
+	const struct vm_config *cfg;
+	const char *name;
+	struct gmem mem;
+	struct pt_root ept;
+	struct vcpu vcpu;
+	struct bus pio, mmio;
+	struct uart uart;
+	struct fwcfg fwcfg;
+	enum vm_result result;
+	u32 exit_status;         /* debug-exit status, (v << 1) | 1 */
+	u64 exits[EXIT_REASON_MAX];
+	u64 exits_total;
+	u64 msr_refused;         /* RDMSR/WRMSR answered with #GP */
+	char why[128];           /* the stop reason, for the summary */
+};
+
+/* Stops vm with result r; prints "uhv: vm NAME stopped: <why>". */
+void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+const char *vm_result_name(enum vm_result r);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * The hypervisor as a whole: its page allocator, its VMs, the scheduler
+ * that shares the CPU between them, and the exit dispatcher.
+ */
+#ifndef UHV_VMM_VMM_H
+#define UHV_VMM_VMM_H
+
+#include "palloc.h"
+#include "vm.h"
+#include "../boot/bootinfo.h"
+
+struct uhv {
+	struct palloc pages;
+	struct page_ops page_ops;
+	struct vm vms[CFG_MAX_VMS];
+	int nr_vms;
+	u64 timeslice;           /* TSC ticks per slice */
+};
+
+/* What an exit handler tells the run loop. */
+enum exit_action {
+	EXIT_RESUME,             /* re-enter the same vCPU */
+	EXIT_YIELD,              /* its slice is over, or it halted or stopped */
+};
+
+void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
+	       const struct boot_vm *b);
+/* Handles one exit of vcpu (exit.c). */
+enum exit_action exit_dispatch(struct vcpu *vcpu, const struct arch_exit *e);
+const char *exit_reason_name(u32 reason);
+/* Runs every VM until all have stopped (sched.c). */
+void vmm_run(struct uhv *h);
+/* Prints each VM's status and exits by reason, then "uhv: result" lines. */
+void vmm_summary(const struct uhv *h);
+
+#endif
