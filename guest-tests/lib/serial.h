@@ -1,0 +1,16 @@
+/* serial.h - COM1 output: raw bytes and a small printf. */
+#ifndef GUEST_SERIAL_H
+#define GUEST_SERIAL_H
+
+#include <stdarg.h>
+#include "types.h"
+
+void serial_putc(char c);
+void serial_puts(const char *s);
+
+/* printf-lite: %s %c %d %u %x %%, optional '0' flag and width, and the
+ * length modifiers l (32-bit, as on i386) and ll (64-bit): %lld %llu %llx. */
+void gvprintf(const char *fmt, va_list ap);
+void gprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+#endif
