@@ -61,7 +61,12 @@ void vmm_run(struct uhv *h)
 	struct vcpu *loaded = NULL, *v;
 	int cur = h->nr_vms - 1;
 
-	while ((v = pick_next(h, &cur)) != NULL) {
+	for (;;) {
+		v = pick_next(h, &cur);
+		if (!v) {
+			stop_sleepers(h);
+			break;
+		}
 		if (v != loaded) {
 			if (loaded)
 				arch_vcpu_put(&loaded->arch);
@@ -69,8 +74,6 @@ void vmm_run(struct uhv *h)
 			loaded = v;
 		}
 		run_slice(h, v);
-		if (!pick_next(h, &cur))
-			stop_sleepers(h);
 	}
 	if (loaded)
 		arch_vcpu_put(&loaded->arch);
