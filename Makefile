@@ -16,8 +16,7 @@ OBJCOPY  := objcopy
 WARN     := -Wall -Wextra -Werror
 CORE_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns \
-	-fno-omit-frame-pointer
+	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
 EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \

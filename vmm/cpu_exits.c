@@ -24,56 +24,81 @@
 #define VMCALL_UNKNOWN      (~0ULL)
 #define UHV_VERSION         1
 
-enum { EAX, EBX, ECX, EDX };
-
-static void filter_cpuid(struct vcpu *v, u32 leaf, u32 sub, u32 r[4])
+/*
+ * The exit path writes CPUID's results straight into the guest's saved
+ * registers (32-bit results, zero-extended, as the instruction does).
+ */
+static inline void cpuid_into(u64 *g, u32 leaf, u32 sub)
 {
-	(void)sub;
+	__asm__ volatile("cpuid"
+			 : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]),
+			   "=d"(g[GPR_RDX])
+			 : "a"(leaf), "c"(sub));
+}
+
+/* Hides what uhv does not virtualize; only the leaves in FILTERED. */
+#define FILTERED_LOW ((1U << 1) | (1U << CPUID_LEAF_MONITOR) | (1U << 7) | \
+		      (1U << CPUID_LEAF_PERFMON) | (1U << 0xd))
+
+static bool needs_filter(u32 leaf)
+{
+	return leaf < 32 ? (FILTERED_LOW >> leaf) & 1 : leaf == 0x80000001;
+}
+
+static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
+						    u32 sub, u64 *g)
+{
 	switch (leaf) {
 	case 1:
-		r[ECX] &= ~(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX | CPUID_1_ECX_MONITOR |
-			    CPUID_1_ECX_X2APIC | CPUID_1_ECX_TSC_DEADLINE |
-			    CPUID_1_ECX_PDCM | CPUID_1_ECX_OSXSAVE);
-		r[ECX] |= CPUID_1_ECX_HYPERVISOR;
+		g[GPR_RCX] &= ~(u64)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX |
+				     CPUID_1_ECX_MONITOR | CPUID_1_ECX_X2APIC |
+				     CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_PDCM |
+				     CPUID_1_ECX_OSXSAVE);
+		g[GPR_RCX] |= CPUID_1_ECX_HYPERVISOR;
 		/* OSXSAVE mirrors the guest's CR4, not uhv's */
 		if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
-			r[ECX] |= CPUID_1_ECX_OSXSAVE;
-		r[EBX] &= (1U << CPUID_1_EBX_APIC_ID_SHIFT) - 1;  /* APIC id 0 */
+			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
+		g[GPR_RBX] &= (1U << CPUID_1_EBX_APIC_ID_SHIFT) - 1;  /* APIC id 0 */
 		break;
 	case 7:
 		if (sub == 0)
-			r[EBX] &= ~CPUID_7_EBX_INVPCID;
+			g[GPR_RBX] &= ~(u64)CPUID_7_EBX_INVPCID;
 		break;
 	case 0xd:
 		if (sub == 1)
-			r[EAX] &= ~CPUID_D1_EAX_XSAVES;
+			g[GPR_RAX] &= ~(u64)CPUID_D1_EAX_XSAVES;
 		break;
 	case CPUID_LEAF_MONITOR:
 	case CPUID_LEAF_PERFMON:
-		r[EAX] = r[EBX] = r[ECX] = r[EDX] = 0;
+		g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
 		break;
 	case 0x80000001:
-		r[EDX] &= ~CPUID_81_EDX_RDTSCP;
+		g[GPR_RDX] &= ~(u64)CPUID_81_EDX_RDTSCP;
 		break;
 	}
+}
+
+/* Leaves 0x40000000-0x400000ff: uhv's own. */
+static void hypervisor_leaf(u64 *g, u32 leaf)
+{
+	bool base = leaf == CPUID_HV_BASE;
+
+	g[GPR_RAX] = base ? CPUID_HV_LAST : 0;
+	g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = base ? UHV_SIGNATURE : 0;
 }
 
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 {
 	u64 *g = v->arch.regs;
-	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX], r[4];
+	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
 
-	if (leaf >= CPUID_HV_BASE && leaf <= CPUID_HV_RANGE_END) {
-		r[EAX] = leaf == CPUID_HV_BASE ? CPUID_HV_LAST : 0;
-		r[EBX] = r[ECX] = r[EDX] = leaf == CPUID_HV_BASE ? UHV_SIGNATURE : 0;
+	if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
+		hypervisor_leaf(g, leaf);
 	} else {
-		arch_cpuid(leaf, sub, r);
-		filter_cpuid(v, leaf, sub, r);
+		cpuid_into(g, leaf, sub);
+		if (needs_filter(leaf))
+			filter_cpuid(v, leaf, sub, g);
 	}
-	g[GPR_RAX] = r[EAX];
-	g[GPR_RBX] = r[EBX];
-	g[GPR_RCX] = r[ECX];
-	g[GPR_RDX] = r[EDX];
 	arch_vcpu_skip(&v->arch, e);
 	return EXIT_RESUME;
 }

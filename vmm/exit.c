@@ -17,6 +17,8 @@ struct exit_entry {
 	enum exit_action (*handle)(struct vcpu *v, const struct arch_exit *e);
 };
 
+static enum exit_action exit_unhandled(struct vcpu *v, const struct arch_exit *e);
+
 static enum exit_action refuse_ud(struct vcpu *v, const struct arch_exit *e)
 {
 	(void)e;
@@ -105,78 +107,92 @@ static enum exit_action xsetbv(struct vcpu *v, const struct arch_exit *e)
 }
 
 #define EXIT(reason, fn) [EXIT_REASON_##reason] = { #reason, fn }
+#define UNHANDLED exit_unhandled
 
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
-	EXIT(EXCEPTION_NMI, NULL),
+	EXIT(EXCEPTION_NMI, UNHANDLED),
 	EXIT(EXTERNAL_INTERRUPT, external_interrupt),
 	EXIT(TRIPLE_FAULT, triple_fault),
 	EXIT(INIT_SIGNAL, init_signal),
 	EXIT(SIPI, sipi),
-	EXIT(IO_SMI, NULL), EXIT(OTHER_SMI, NULL),
-	EXIT(INTERRUPT_WINDOW, NULL), EXIT(NMI_WINDOW, NULL),
-	EXIT(TASK_SWITCH, NULL),
+	EXIT(IO_SMI, UNHANDLED), EXIT(OTHER_SMI, UNHANDLED),
+	EXIT(INTERRUPT_WINDOW, UNHANDLED), EXIT(NMI_WINDOW, UNHANDLED),
+	EXIT(TASK_SWITCH, UNHANDLED),
 	EXIT(CPUID, exit_cpuid),
 	EXIT(GETSEC, refuse_ud),
 	EXIT(HLT, hlt),
 	EXIT(INVD, ignore_insn),
-	EXIT(INVLPG, NULL), EXIT(RDPMC, NULL), EXIT(RDTSC, NULL), EXIT(RSM, NULL),
+	EXIT(INVLPG, UNHANDLED), EXIT(RDPMC, UNHANDLED), EXIT(RDTSC, UNHANDLED), EXIT(RSM, UNHANDLED),
 	EXIT(VMCALL, exit_vmcall),
 	EXIT(VMCLEAR, refuse_ud), EXIT(VMLAUNCH, refuse_ud),
 	EXIT(VMPTRLD, refuse_ud), EXIT(VMPTRST, refuse_ud),
 	EXIT(VMREAD, refuse_ud), EXIT(VMRESUME, refuse_ud),
 	EXIT(VMWRITE, refuse_ud), EXIT(VMXOFF, refuse_ud), EXIT(VMXON, refuse_ud),
 	EXIT(CR_ACCESS, exit_cr_access),
-	EXIT(DR_ACCESS, NULL),
+	EXIT(DR_ACCESS, UNHANDLED),
 	EXIT(IO_INSTRUCTION, exit_io),
 	EXIT(RDMSR, exit_rdmsr),
 	EXIT(WRMSR, exit_wrmsr),
-	EXIT(ENTRY_FAIL_GUEST, NULL), EXIT(ENTRY_FAIL_MSR, NULL),
+	EXIT(ENTRY_FAIL_GUEST, UNHANDLED), EXIT(ENTRY_FAIL_MSR, UNHANDLED),
+	[35] = { "RESERVED_35", UNHANDLED },
 	EXIT(MWAIT, refuse_ud),
-	EXIT(MONITOR_TRAP_FLAG, NULL),
+	EXIT(MONITOR_TRAP_FLAG, UNHANDLED),
+	[38] = { "RESERVED_38", UNHANDLED },
 	EXIT(MONITOR, refuse_ud),
 	EXIT(PAUSE, ignore_insn),
-	EXIT(ENTRY_FAIL_MCE, NULL),
-	EXIT(TPR_BELOW_THRESHOLD, NULL), EXIT(APIC_ACCESS, NULL),
-	EXIT(VIRTUALIZED_EOI, NULL), EXIT(GDTR_IDTR, NULL), EXIT(LDTR_TR, NULL),
+	EXIT(ENTRY_FAIL_MCE, UNHANDLED),
+	[42] = { "RESERVED_42", UNHANDLED },
+	EXIT(TPR_BELOW_THRESHOLD, UNHANDLED), EXIT(APIC_ACCESS, UNHANDLED),
+	EXIT(VIRTUALIZED_EOI, UNHANDLED), EXIT(GDTR_IDTR, UNHANDLED), EXIT(LDTR_TR, UNHANDLED),
 	EXIT(EPT_VIOLATION, exit_ept_violation),
 	EXIT(EPT_MISCONFIG, ept_misconfig),
 	EXIT(INVEPT, refuse_ud),
-	EXIT(RDTSCP, NULL),
+	EXIT(RDTSCP, UNHANDLED),
 	EXIT(PREEMPTION_TIMER, preemption_timer),
 	EXIT(INVVPID, refuse_ud),
 	EXIT(WBINVD, ignore_insn),
 	EXIT(XSETBV, xsetbv),
-	EXIT(APIC_WRITE, NULL), EXIT(RDRAND, NULL), EXIT(INVPCID, NULL),
-	EXIT(VMFUNC, refuse_ud), EXIT(ENCLS, refuse_ud), EXIT(RDSEED, NULL),
-	EXIT(PML_FULL, NULL), EXIT(XSAVES, NULL), EXIT(XRSTORS, NULL),
+	EXIT(APIC_WRITE, UNHANDLED), EXIT(RDRAND, UNHANDLED), EXIT(INVPCID, UNHANDLED),
+	EXIT(VMFUNC, refuse_ud), EXIT(ENCLS, refuse_ud), EXIT(RDSEED, UNHANDLED),
+	EXIT(PML_FULL, UNHANDLED), EXIT(XSAVES, UNHANDLED), EXIT(XRSTORS, UNHANDLED),
 };
 
 const char *exit_reason_name(u32 reason)
 {
-	if (reason < EXIT_REASON_MAX && exit_table[reason].name)
+	if (reason < EXIT_REASON_MAX)
 		return exit_table[reason].name;
 	return "UNKNOWN";
 }
 
-enum exit_action exit_dispatch(struct vcpu *v, const struct arch_exit *e)
+/*
+ * Every reason uhv does not emulate, and failed VM entries (reasons 33,
+ * 34 and 41 always come with bit 31 set): the VM stops with the reason
+ * named. Kept out of line, off the hot path.
+ */
+static __attribute__((noinline, cold)) enum exit_action
+exit_unhandled(struct vcpu *v, const struct arch_exit *e)
 {
-	struct vm *vm = v->vm;
-	const struct exit_entry *x;
-
-	if (e->reason < EXIT_REASON_MAX)
-		vm->exits[e->reason]++;
-	vm->exits_total++;
-	if (e->entry_failed) {
-		vm_stop(vm, VM_ERROR, "VM entry failed: %s (reason %u)",
+	if (e->entry_failed)
+		vm_stop(v->vm, VM_ERROR, "VM entry failed: %s (reason %u)",
 			exit_reason_name(e->reason), e->reason);
-		return EXIT_YIELD;
-	}
-	if (e->reason >= EXIT_REASON_MAX || !exit_table[e->reason].handle) {
-		vm_stop(vm, VM_ERROR, "unhandled VM exit %s (reason %u) at rip 0x%llx",
-			exit_reason_name(e->reason), e->reason,
+	else
+		vm_stop(v->vm, VM_ERROR, "unhandled VM exit %s (reason %u) at "
+			"rip 0x%llx", exit_reason_name(e->reason), e->reason,
 			(unsigned long long)arch_vcpu_get(&v->arch, AREG_RIP));
-		return EXIT_YIELD;
-	}
-	x = &exit_table[e->reason];
-	return x->handle(v, e);
+	return EXIT_YIELD;
+}
+
+/*
+ * The dispatcher: bounds-check the reason, count it, call its handler.
+ * The table has a handler for every reason below EXIT_REASON_MAX.
+ */
+int exit_dispatch(void *ctx, const struct arch_exit *e)
+{
+	struct vcpu *v = ctx;
+	u32 r = e->reason;
+
+	if (r >= EXIT_REASON_MAX)
+		return exit_unhandled(v, e);
+	v->vm->exits[r]++;
+	return exit_table[r].handle(v, e);
 }

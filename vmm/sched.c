@@ -26,19 +26,11 @@ static struct vcpu *pick_next(struct uhv *h, int *cur)
 /* Runs v until its slice ends, it halts or its VM stops. */
 static void run_slice(struct uhv *h, struct vcpu *v)
 {
-	struct arch_exit e;
-
 	arch_vcpu_set_timer(&v->arch, h->timeslice);
 	v->slices++;
-	for (;;) {
-		if (arch_vcpu_run(&v->arch, &e)) {
-			vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction "
-				"error %u", v->arch.vm_instr_error);
-			return;
-		}
-		if (exit_dispatch(v, &e) != EXIT_RESUME)
-			return;
-	}
+	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
+		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
+			v->arch.vm_instr_error);
 }
 
 /* Stops every VM whose vCPU waits for an event that cannot come. */
@@ -84,9 +76,12 @@ void vmm_summary(const struct uhv *h)
 	printk("uhv: summary of %d VM(s)\n", h->nr_vms);
 	for (int i = 0; i < h->nr_vms; i++) {
 		const struct vm *vm = &h->vms[i];
+		u64 total = 0;
 
+		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+			total += vm->exits[r];
 		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n", vm->name,
-		       vm->why, (unsigned long long)vm->exits_total,
+		       vm->why, (unsigned long long)total,
 		       (unsigned long long)vm->vcpu.slices);
 		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
 			if (vm->exits[r])

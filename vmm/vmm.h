@@ -25,8 +25,8 @@ enum exit_action {
 
 void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	       const struct boot_vm *b);
-/* Handles one exit of vcpu (exit.c). */
-enum exit_action exit_dispatch(struct vcpu *vcpu, const struct arch_exit *e);
+/* Handles one exit of the struct vcpu ctx (exit.c): an arch_exit_fn. */
+int exit_dispatch(void *vcpu, const struct arch_exit *e);
 const char *exit_reason_name(u32 reason);
 /* Runs every VM until all have stopped (sched.c). */
 void vmm_run(struct uhv *h);

@@ -7,7 +7,7 @@
 #include "cpu.h"
 #include "vmx_ops.h"
 
-int vmx_enter(u64 *regs, int launched);
+int vmx_run(u64 *regs, int launched, int (*on_exit)(void *), void *ctx);
 
 static const enum vmcs_field areg_field[NR_AREGS] = {
 	[AREG_RIP] = VMCS_GUEST_RIP,
@@ -92,20 +92,29 @@ static void decode_exit(struct arch_exit *e)
 	}
 }
 
-int arch_vcpu_run(struct arch_vcpu *v, struct arch_exit *e)
+/* Called by vmx_entry.asm on every exit: decode, then ask the VMM. */
+static int on_vm_exit(void *p)
 {
-	u32 raw;
+	struct arch_vcpu *v = p;
+	struct arch_exit *e = &v->exit;
+	u32 raw = (u32)vmread(VMCS_EXIT_REASON);
 
-	if (vmx_enter(v->regs, v->launched)) {
-		v->vm_instr_error = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
-		return -1;
-	}
 	v->launched = true;
-	raw = (u32)vmread(VMCS_EXIT_REASON);
 	e->reason = raw & EXIT_REASON_BASIC_MASK;
 	e->entry_failed = raw & EXIT_REASON_ENTRY_FAILURE;
 	e->instr_len = (u32)vmread(VMCS_EXIT_INSTRUCTION_LEN);
 	decode_exit(e);
+	return v->on_exit(v->ctx, e);
+}
+
+int arch_vcpu_run(struct arch_vcpu *v, arch_exit_fn on_exit, void *ctx)
+{
+	v->on_exit = on_exit;
+	v->ctx = ctx;
+	if (vmx_run(v->regs, v->launched, on_vm_exit, v)) {
+		v->vm_instr_error = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
+		return -1;
+	}
 	return 0;
 }
 

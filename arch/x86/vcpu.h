@@ -1,10 +1,15 @@
 /*
  * The interface between the VMM (vmm/) and VT-x (arch/x86/).
  *
- * vmm/ owns the run loop: it calls arch_vcpu_run(), which enters the guest
- * and comes back with the exit decoded into a struct arch_exit, much as
- * KVM_RUN returns to a user-space VMM. vmm/ then dispatches on the exit
- * reason and uses the accessors below; it never sees a VMCS encoding.
+ * vmm/ owns the run loop and the exit handlers; arch/x86/ owns the VMCS.
+ * vmm/ calls arch_vcpu_run() with its exit handler. arch/x86/ enters the
+ * guest, decodes each VM exit into a struct arch_exit (data, no VMCS
+ * encodings) and hands it to that handler, which uses the accessors below.
+ * The handler's answer decides whether the guest is resumed straight from
+ * the exit path (the short round trip) or arch_vcpu_run() returns to the
+ * run loop (end of a time slice, a halt, a stopped VM). arch/x86/ knows
+ * no vmm/ symbol: the handler is passed in, as KVM's in-kernel exit
+ * handlers sit behind KVM_RUN.
  */
 #ifndef UHV_ARCH_VCPU_H
 #define UHV_ARCH_VCPU_H
@@ -48,8 +53,14 @@ struct arch_exit {
 /* CR-access types (exit qualification bits 5:4). */
 enum { CR_ACCESS_MOV_TO, CR_ACCESS_MOV_FROM, CR_ACCESS_CLTS, CR_ACCESS_LMSW };
 
+/* An exit handler: returns 0 to resume the guest, else to leave the run. */
+typedef int (*arch_exit_fn)(void *ctx, const struct arch_exit *e);
+
 struct arch_vcpu {
 	u64 regs[NR_GPRS];     /* first member: vmx_entry.asm indexes it */
+	struct arch_exit exit; /* the exit being handled */
+	arch_exit_fn on_exit;
+	void *ctx;
 	u64 vmcs_phys;
 	u64 fpu_phys;          /* XSAVE/FXSAVE area, one page */
 	u64 xcr0;              /* the guest's XCR0 */
@@ -77,9 +88,10 @@ void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector);
 void arch_vcpu_load(struct arch_vcpu *v);
 void arch_vcpu_put(struct arch_vcpu *v);
 
-/* Enters the guest until the next exit. 0 with *e filled, or -1 when
-   the entry itself failed (v->vm_instr_error says why). */
-int arch_vcpu_run(struct arch_vcpu *v, struct arch_exit *e);
+/* Runs the guest, calling on_exit(ctx, exit) for each VM exit, until a
+   handler returns nonzero (then 0), or until VM entry fails (then -1,
+   and v->vm_instr_error says why). */
+int arch_vcpu_run(struct arch_vcpu *v, arch_exit_fn on_exit, void *ctx);
 
 u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r);
 void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val);

@@ -1,11 +1,21 @@
-; VM entry and exit (SDM Vol. 3C ch. 27-28).
+; VM entry and the VM-exit fast path (SDM Vol. 3C ch. 27-28).
 ;
-; int vmx_enter(u64 *regs /* rdi */, int launched /* esi */)
-;   Saves uhv's callee-saved registers, records RSP as the VMCS host RSP,
-;   loads the guest's general-purpose registers from regs[] (x86 register
-;   order, see enum arch_gpr) and enters the guest. Returns 0 after a VM
-;   exit with the guest registers stored back into regs[], or 1 if
-;   VMLAUNCH/VMRESUME failed (VMfail: the guest never ran).
+; int vmx_run(u64 *regs, int launched, int (*on_exit)(void *), void *ctx)
+;
+;   Saves uhv's callee-saved registers, makes the current stack the VMCS
+;   host RSP, loads the guest's general-purpose registers from regs[] (x86
+;   register order, enum arch_gpr) and enters the guest. On every VM exit
+;   the guest registers are stored back into regs[] and on_exit(ctx) runs
+;   on this stack. If it returns 0 the guest is resumed at once, without
+;   unwinding back to C: this loop is what keeps an exit round trip short.
+;   Otherwise vmx_run returns 0. It returns 1 if VMLAUNCH/VMRESUME fails
+;   (VMfail: the guest did not run).
+;
+;   Host stack while the guest runs (16-byte aligned, = VMCS host RSP):
+;     [rsp]      ctx
+;     [rsp + 8]  on_exit
+;     [rsp + 16] regs
+;     [rsp + 24] saved r15, r14, r13, r12, rbx, rbp, return address
 bits 64
 default rel
 
@@ -20,21 +30,7 @@ G_RBP equ 5
 G_RSI equ 6
 G_RDI equ 7
 
-section .text
-global vmx_enter:function hidden
-global vmx_exit_entry:function hidden
-
-vmx_enter:
-	push rbp
-	push rbx
-	push r12
-	push r13
-	push r14
-	push r15
-	push rdi                    ; the exit path finds regs[] here
-	mov rax, VMCS_HOST_RSP
-	vmwrite rax, rsp
-	test esi, esi               ; flags survive the loads below
+%macro LOAD_GUEST 0                 ; rdi = regs; rdi itself last
 	mov rax, R(G_RAX)
 	mov rcx, R(G_RCX)
 	mov rdx, R(G_RDX)
@@ -50,19 +46,38 @@ vmx_enter:
 	mov r14, R(14)
 	mov r15, R(15)
 	mov rdi, R(G_RDI)
+%endmacro
+
+section .text
+global vmx_run:function hidden
+global vmx_exit_entry:function hidden
+
+vmx_run:
+	push rbp
+	push rbx
+	push r12
+	push r13
+	push r14
+	push r15
+	push rdi                    ; regs
+	push rdx                    ; on_exit
+	push rcx                    ; ctx
+	mov rax, VMCS_HOST_RSP
+	vmwrite rax, rsp
+	test esi, esi               ; flags survive the loads below
+	LOAD_GUEST
 	jnz .resume
 	vmlaunch
-	jmp .failed
+	jmp vmx_failed
 .resume:
 	vmresume
-.failed:                            ; VMfail: back on the host stack
-	pop rdi
+vmx_failed:                         ; VMfail: back on the host stack
 	mov eax, 1
 	jmp vmx_return
 
 vmx_exit_entry:                     ; the VMCS host RIP
-	push rdi                    ; guest RDI, then regs[] is at [rsp + 8]
-	mov rdi, [rsp + 8]
+	push rdi                    ; guest RDI; regs[] is now at [rsp + 24]
+	mov rdi, [rsp + 24]
 	mov R(G_RAX), rax
 	mov R(G_RCX), rcx
 	mov R(G_RDX), rdx
@@ -79,9 +94,18 @@ vmx_exit_entry:                     ; the VMCS host RIP
 	mov R(15), r15
 	pop rax
 	mov R(G_RDI), rax
-	add rsp, 8                  ; drop the saved regs pointer
+	mov rdi, [rsp]              ; ctx
+	call [rsp + 8]              ; on_exit(ctx)
+	test eax, eax
+	jnz .leave
+	mov rdi, [rsp + 16]
+	LOAD_GUEST
+	vmresume
+	jmp vmx_failed
+.leave:
 	xor eax, eax
 vmx_return:
+	add rsp, 24                 ; ctx, on_exit, regs
 	pop r15
 	pop r14
 	pop r13
