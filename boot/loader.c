@@ -346,7 +346,7 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 	EFI_LOADED_IMAGE *li;
 	EFI_FILE_HANDLE root;
 	struct vmx_caps caps;
-	const char *why = vmx_check_features(&caps);
+	const char *why = vmx_check_features(&caps, &cpu_probe_hw);
 
 	if (why) {
 		say("unsupported hardware: %s", why);

@@ -142,14 +142,3 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 	if (has_code)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
 }
-
-void arch_cpuid(u32 leaf, u32 sub, u32 out[4])
-{
-	struct cpuid_regs r;
-
-	cpuid(leaf, sub, &r);
-	out[0] = r.eax;
-	out[1] = r.ebx;
-	out[2] = r.ecx;
-	out[3] = r.edx;
-}

@@ -107,7 +107,5 @@ void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks);
 bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val);
 /* Validates and applies XSETBV (XCR0). false: the guest gets #GP. */
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
-/* CPUID as the hardware answers it, for the VMM to filter. */
-void arch_cpuid(u32 leaf, u32 sub, u32 out[4]);
 
 #endif

@@ -55,7 +55,7 @@ int arch_vmx_enable(u64 vmxon_phys)
 {
 	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
 
-	if (vmx_check_features(&caps))
+	if (vmx_check_features(&caps, &cpu_probe_hw))
 		return -1;
 	/* The loader's check allowed this: unlocked, or locked with VMX on. */
 	if (!(fc & FEATURE_CONTROL_LOCK))

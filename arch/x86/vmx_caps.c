@@ -8,54 +8,73 @@
 #include "msr.h"
 #include "vmx.h"
 
-/* Reads the TRUE_* MSR where IA32_VMX_BASIC[55] says it exists. */
-static u64 read_ctl(u64 basic, u32 msr, u32 true_msr)
+static void hw_cpuid(u32 leaf, u32 sub, u32 out[4])
 {
-	return rdmsr((basic & VMX_BASIC_TRUE_CTLS) ? true_msr : msr);
+	struct cpuid_regs r;
+
+	cpuid(leaf, sub, &r);
+	out[0] = r.eax;
+	out[1] = r.ebx;
+	out[2] = r.ecx;
+	out[3] = r.edx;
 }
 
-static void read_caps(struct vmx_caps *c)
+static u64 hw_rdmsr(u32 msr)
 {
-	c->basic = rdmsr(MSR_IA32_VMX_BASIC);
-	c->pin = read_ctl(c->basic, MSR_IA32_VMX_PINBASED_CTLS,
+	return rdmsr(msr);
+}
+
+const struct cpu_probe cpu_probe_hw = { hw_cpuid, hw_rdmsr };
+
+/* Reads the TRUE_* MSR where IA32_VMX_BASIC[55] says it exists. */
+static u64 read_ctl(const struct cpu_probe *p, u64 basic, u32 msr, u32 true_msr)
+{
+	return p->rdmsr((basic & VMX_BASIC_TRUE_CTLS) ? true_msr : msr);
+}
+
+static void read_caps(struct vmx_caps *c, const struct cpu_probe *p)
+{
+	c->basic = p->rdmsr(MSR_IA32_VMX_BASIC);
+	c->pin = read_ctl(p, c->basic, MSR_IA32_VMX_PINBASED_CTLS,
 			  MSR_IA32_VMX_TRUE_PINBASED_CTLS);
-	c->proc = read_ctl(c->basic, MSR_IA32_VMX_PROCBASED_CTLS,
+	c->proc = read_ctl(p, c->basic, MSR_IA32_VMX_PROCBASED_CTLS,
 			   MSR_IA32_VMX_TRUE_PROCBASED_CTLS);
-	c->exit = read_ctl(c->basic, MSR_IA32_VMX_EXIT_CTLS,
+	c->exit = read_ctl(p, c->basic, MSR_IA32_VMX_EXIT_CTLS,
 			   MSR_IA32_VMX_TRUE_EXIT_CTLS);
-	c->entry = read_ctl(c->basic, MSR_IA32_VMX_ENTRY_CTLS,
+	c->entry = read_ctl(p, c->basic, MSR_IA32_VMX_ENTRY_CTLS,
 			    MSR_IA32_VMX_TRUE_ENTRY_CTLS);
-	c->misc = rdmsr(MSR_IA32_VMX_MISC);
-	c->cr0_fixed0 = rdmsr(MSR_IA32_VMX_CR0_FIXED0);
-	c->cr0_fixed1 = rdmsr(MSR_IA32_VMX_CR0_FIXED1);
-	c->cr4_fixed0 = rdmsr(MSR_IA32_VMX_CR4_FIXED0);
-	c->cr4_fixed1 = rdmsr(MSR_IA32_VMX_CR4_FIXED1);
+	c->misc = p->rdmsr(MSR_IA32_VMX_MISC);
+	c->cr0_fixed0 = p->rdmsr(MSR_IA32_VMX_CR0_FIXED0);
+	c->cr0_fixed1 = p->rdmsr(MSR_IA32_VMX_CR0_FIXED1);
+	c->cr4_fixed0 = p->rdmsr(MSR_IA32_VMX_CR4_FIXED0);
+	c->cr4_fixed1 = p->rdmsr(MSR_IA32_VMX_CR4_FIXED1);
 	c->proc2 = 0;
 	c->ept_vpid = 0;
 	if (vmx_ctl_allows(c->proc, PROC_ACTIVATE_SECONDARY_CONTROLS)) {
-		c->proc2 = rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
-		if (vmx_ctl_allows(c->proc2, PROC2_ENABLE_EPT | PROC2_ENABLE_VPID))
-			c->ept_vpid = rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
+		c->proc2 = p->rdmsr(MSR_IA32_VMX_PROCBASED_CTLS2);
+		if (vmx_ctl_allows(c->proc2, PROC2_ENABLE_EPT) ||
+		    vmx_ctl_allows(c->proc2, PROC2_ENABLE_VPID))
+			c->ept_vpid = p->rdmsr(MSR_IA32_VMX_EPT_VPID_CAP);
 	}
 }
 
-const char *vmx_check_features(struct vmx_caps *c)
+const char *vmx_check_features(struct vmx_caps *c, const struct cpu_probe *p)
 {
-	struct cpuid_regs r;
+	u32 r[4];
 	u64 fc;
 
 	/* VT-x itself: CPUID.1:ECX.VMX (SDM Vol. 3C §24.6). */
-	cpuid(1, 0, &r);
-	if (!(r.ecx & CPUID_1_ECX_VMX))
+	p->cpuid(1, 0, r);
+	if (!(r[2] & CPUID_1_ECX_VMX))
 		return "the CPU has no VMX (Intel VT-x); under QEMU use KVM "
 		       "with nested VMX, or Bochs";
 	/* Firmware may lock VMX off (§24.7); if unlocked uhv enables it. */
-	fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
+	fc = p->rdmsr(MSR_IA32_FEATURE_CONTROL);
 	if ((fc & FEATURE_CONTROL_LOCK) &&
 	    !(fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
 		return "VMX is disabled and locked in IA32_FEATURE_CONTROL: "
 		       "enable Intel VT-x in the firmware setup";
-	read_caps(c);
+	read_caps(c, p);
 	/* Secondary controls carry EPT, VPID and unrestricted guest. */
 	if (!vmx_ctl_allows(c->proc, PROC_ACTIVATE_SECONDARY_CONTROLS))
 		return "VMX lacks secondary processor-based controls";

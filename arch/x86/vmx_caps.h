@@ -19,12 +19,22 @@ struct vmx_caps {
 	u64 cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
 };
 
+/* How the check reads the CPU: the real instructions in uhv, a table of
+   values in the host unit tests. */
+struct cpu_probe {
+	void (*cpuid)(u32 leaf, u32 sub, u32 out[4]);
+	u64 (*rdmsr)(u32 msr);
+};
+
+/* The real CPU (CPUID and RDMSR instructions). */
+extern const struct cpu_probe cpu_probe_hw;
+
 /*
  * Probes CPUID and the VMX MSRs. Returns NULL when uhv can run, else a
  * sentence saying what is missing. Safe to call on any x86-64 CPU: no VMX
  * MSR is read before CPUID says VMX exists.
  */
-const char *vmx_check_features(struct vmx_caps *caps);
+const char *vmx_check_features(struct vmx_caps *caps, const struct cpu_probe *p);
 
 /* True if every bit of want may be 1 in a control whose caps are ctl. */
 static inline bool vmx_ctl_allows(u64 ctl, u32 want)
