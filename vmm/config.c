@@ -118,6 +118,17 @@ static int key_timeslice(struct parser *p, const char *v)
 	return 0;
 }
 
+static int key_selftest(struct parser *p, const char *v)
+{
+	if (!strcmp(v, "none"))
+		p->cfg->selftest = SELFTEST_NONE;
+	else if (!strcmp(v, "exception"))
+		p->cfg->selftest = SELFTEST_EXCEPTION;
+	else
+		return fail(p, "selftest: '%s' is not one of: none, exception", v);
+	return 0;
+}
+
 struct cfg_key {
 	const char *name;
 	bool per_vm;            /* in a [vm] section, else global */
@@ -129,6 +140,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "memory", true, key_memory },
 	{ "cmdline", true, key_cmdline },
 	{ "timeslice", false, key_timeslice },
+	{ "selftest", false, key_selftest },
 };
 
 static int parse_section(struct parser *p, char *s)

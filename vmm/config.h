@@ -3,6 +3,7 @@
  *
  *   # comment
  *   timeslice = 2000000        global keys come before the first section
+ *   selftest = exception       (tests only: uhv faults on purpose)
  *   [vm NAME]                  one section per VM
  *   image   = hello.elf        required
  *   memory  = 16M              optional (default 16M)
@@ -35,8 +36,14 @@ struct vm_config {
 	bool has_image;
 };
 
+enum cfg_selftest {
+	SELFTEST_NONE,
+	SELFTEST_EXCEPTION,     /* uhv faults on purpose: shows the panic dump */
+};
+
 struct uhv_config {
 	u64 timeslice;          /* guest TSC ticks per time slice */
+	enum cfg_selftest selftest;
 	int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };

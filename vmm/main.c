@@ -50,6 +50,10 @@ void uhv_main(const struct boot_info *bi)
 	if (!vmxon_page || arch_vmx_enable(vmxon_page))
 		power_off("VMXON failed");
 	printk("uhv: VMX on; %u CPU(s) found, uhv uses the first\n", bi->nr_cpus);
+	if (bi->config.selftest == SELFTEST_EXCEPTION) {
+		printk("uhv: selftest: executing UD2 in the hypervisor\n");
+		__asm__ volatile("ud2");
+	}
 	uhv.timeslice = bi->config.timeslice;
 	uhv.nr_vms = bi->config.nr_vms;
 	for (int i = 0; i < uhv.nr_vms; i++)
