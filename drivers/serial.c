@@ -1,9 +1,10 @@
 /*
  * Polled 16550 driver for COM1 (register map: National Semiconductor
- * PC16550D data sheet). uhv programs 115200 8N1 with FIFOs on, and waits
- * for the transmit holding register to empty before every byte: writing
- * without polling loses characters (seen under Bochs as "transmit FIFO
- * overflow").
+ * PC16550D data sheet). uhv programs 115200 8N1 with FIFOs on. Writing
+ * into a full FIFO loses characters (seen under Bochs as "transmit FIFO
+ * overflow"), so uhv waits for LSR.THRE, which in FIFO mode means the
+ * whole 16-byte FIFO is empty, and then writes up to 16 bytes without
+ * polling again: a sixteenth of the waiting of a byte-at-a-time driver.
  */
 #include "serial.h"
 #include "../arch/x86/cpu.h"
@@ -26,6 +27,9 @@
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
 #define DIVISOR_115200 1       /* 1.8432 MHz / 16 / 115200 */
+#define TX_FIFO_BYTES 16
+
+static unsigned tx_room;       /* bytes the FIFO takes before the next poll */
 
 void serial_init(void)
 {
@@ -40,8 +44,12 @@ void serial_init(void)
 
 void serial_putc(char c)
 {
-	while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
-		;
+	if (!tx_room) {
+		while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
+			;
+		tx_room = TX_FIFO_BYTES;
+	}
+	tx_room--;
 	outb(COM1 + UART_THR, (u8)c);
 }
 

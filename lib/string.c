@@ -1,17 +1,17 @@
 /*
- * Byte-at-a-time memory and string routines. Simple on purpose: uhv moves
- * little data on its own paths, and these stay easy to read and to check.
+ * Memory and string routines. memcpy and memset use the string
+ * instructions (REP MOVSB/STOSB, fast on every CPU since Ivy Bridge and
+ * one instruction per element under Bochs, against four for a C loop);
+ * the rest go byte by byte, simple on purpose.
  */
 #include "string.h"
 
 #ifndef UHV_LOADER  /* GNU-EFI's libefi brings its own */
 void *memcpy(void *dst, const void *src, size_t n)
 {
-	u8 *d = dst;
-	const u8 *s = src;
+	void *d = dst;
 
-	while (n--)
-		*d++ = *s++;
+	__asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) :: "memory");
 	return dst;
 }
 
@@ -29,10 +29,9 @@ void *memmove(void *dst, const void *src, size_t n)
 
 void *memset(void *dst, int c, size_t n)
 {
-	u8 *d = dst;
+	void *d = dst;
 
-	while (n--)
-		*d++ = (u8)c;
+	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
 	return dst;
 }
 #endif
