@@ -32,8 +32,8 @@ LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c \
 CORE_OBJ   := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 LOADER_OBJ := $(LOADER_C:%.c=$(BUILD)/loader/%.o) $(BUILD)/loader/core_blob.o
 
-.PHONY: all help guests unit-tests test test-unit test-system test-long \
-	run bench image deps clean
+.PHONY: all help guests unit-tests test test-unit test-unit-only \
+	test-system run bench image deps clean
 
 all: $(BUILD)/BOOTX64.EFI guests unit-tests
 
@@ -87,6 +87,46 @@ guests:
 	$(MAKE) -C guest-tests
 
 -include tests/unit.mk
+
+# ---------------------------------------------------------------- running
+# The demo of `make run`: two CPU-bound VMs sharing the CPU, a VM that
+# halts for good and one that triple-faults, beside the hello and cpuid
+# tests. Each line is one --guest of tools/uhv-run.
+G := guest-tests/build
+DEMO := --guest $(G)/hello.elf,name=hello,cmdline=hello from the demo \
+	--guest $(G)/cpuid.elf,name=cpuid \
+	--guest "$(G)/progress.elf,name=busy1,cmdline=expect-preempt ticks=100000000" \
+	--guest "$(G)/progress.elf,name=busy2,cmdline=expect-preempt ticks=100000000" \
+	--guest $(G)/halt.elf,name=sleeper \
+	--guest $(G)/triplefault.elf,name=crasher
+
+run: deps
+	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
+	tools/uhv-run --timeout 300 $(DEMO); true
+
+image: $(BUILD)/BOOTX64.EFI guests
+	rm -rf $(BUILD)/esp
+	tools/uhv-run --build-esp $(BUILD)/esp $(DEMO)
+	tools/mkimage $(BUILD)/uhv.img $(BUILD)/esp
+	@echo "built $(BUILD)/uhv.img (dd it to a USB stick, or boot it in QEMU: see README)"
+
+bench: deps
+	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
+	tools/bench.sh
+
+# ---------------------------------------------------------------- testing
+# make test: unit tests, then system tests (under Bochs); the last line
+# is the total "N passed, M failed".
+test: deps
+	$(MAKE) --no-print-directory all
+	tests/run-all.sh
+
+test-unit: deps
+	$(MAKE) --no-print-directory test-unit-only
+
+test-system: deps
+	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
+	tests/system/run.sh
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 
 clean:

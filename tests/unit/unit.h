@@ -1,0 +1,18 @@
+/* The host unit tests' suites (one per module), run by main.c. */
+#ifndef UHV_TESTS_UNIT_H
+#define UHV_TESTS_UNIT_H
+
+#include <check.h>
+
+Suite *config_suite(void);
+Suite *pgtable_suite(void);
+Suite *palloc_suite(void);
+Suite *bus_suite(void);
+Suite *devices_suite(void);
+Suite *multiboot_suite(void);
+Suite *decode_suite(void);
+Suite *translate_suite(void);
+Suite *fmt_suite(void);
+Suite *string_suite(void);
+
+#endif

@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# bench.sh: boot the bench guest under uhv in Bochs and report uhv's costs in
+# instructions. Under Bochs the TSC advances once per instruction, so the
+# numbers are exact and the same on every host (notes: emulation.md, 3 and 6).
+#
+# usage: tools/bench.sh [--strict] [--guest FILE] [uhv-run options...]
+#   --strict      exit 1 when the CPUID exit cost is over the target
+#   --guest FILE  the bench guest (default guest-tests/build/bench.elf)
+#   other options go to tools/uhv-run (e.g. --efi PATH, --keep DIR)
+# Exit status: 0 measured (and, with --strict, on target), 1 over target
+# with --strict, 2 no measurement (run failed or lines missing).
+set -u
+export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+TARGET=80
+STRICT=0
+GUEST=$ROOT/guest-tests/build/bench.elf
+PASS=()
+while [ $# -gt 0 ]; do
+    case $1 in
+        --strict) STRICT=1; shift;;
+        --guest)  [ $# -ge 2 ] || { echo "bench.sh: --guest needs a file" >&2; exit 3; }; GUEST=$2; shift 2;;
+        -h|--help) sed -n '2,/^set -u/p' "$0" | sed '$d; s/^# \{0,1\}//'; exit 0;;
+        *) PASS+=("$1"); shift;;
+    esac
+done
+[ -f "$GUEST" ] || { echo "bench.sh: no bench guest $GUEST (make guests)" >&2; exit 2; }
+
+log=$(mktemp "${TMPDIR:-/tmp}/uhv-bench.XXXXXX")
+trap 'rm -f "$log"' EXIT
+"$ROOT/tools/uhv-run" -q --emulator bochs --timeout 300 --log "$log" \
+    --guest "$GUEST,name=bench" "${PASS[@]+"${PASS[@]}"}"
+status=$?
+
+num() {   # num REGEX: the number captured by the first line matching REGEX
+    sed -nE "s/$1/\\1/p" "$log" | head -n 1
+}
+cost=$(num '^\[bench\] BENCH cpuid_exit_cost ([0-9]+).*')
+cpuid_loop=$(num '^\[bench\] BENCH cpuid_loop_ticks ([0-9]+).*')
+empty_loop=$(num '^\[bench\] BENCH empty_loop_ticks ([0-9]+).*')
+first=$(num '^\[bench\] BENCH first_guest_tsc ([0-9]+).*')
+entry=$(num '^uhv: .*entry tsc ([0-9]+).*')
+loader=$(num '^uhv: .*loader tsc ([0-9]+).*')
+
+echo "uhv bench (Bochs corei7_haswell_4770; 1 TSC tick = 1 instruction)"
+ok=1
+if [ -n "$cost" ]; then
+    exact=
+    if [ -n "$cpuid_loop" ] && [ -n "$empty_loop" ]; then
+        d=$((cpuid_loop - empty_loop))
+        exact=" ($(( d / 10000 )).$(( (d % 10000) / 1000 )) from the loop ticks $cpuid_loop - $empty_loop over 10000)"
+    fi
+    if [ "$cost" -le "$TARGET" ]; then verdict=met; else verdict="MISSED by $((cost - TARGET))"; fi
+    echo "  CPUID exit round trip:            $cost instructions per exit$exact"
+    echo "  target:                           <= $TARGET per exit: $verdict"
+else
+    echo "  CPUID exit round trip:            no 'BENCH cpuid_exit_cost' line"
+    ok=0
+fi
+if [ -n "$first" ] && [ -n "$entry" ]; then
+    echo "  uhv entry -> first guest insn:    $((first - entry)) instructions (T $first - E $entry)"
+    [ -z "$loader" ] || echo "  loader start -> first guest insn: $((first - loader)) instructions (loader tsc $loader)"
+else
+    echo "  uhv entry -> first guest insn:    missing $([ -n "$first" ] || echo "'BENCH first_guest_tsc' ")$([ -n "$entry" ] || echo "'uhv: ... entry tsc' ")line"
+    ok=0
+fi
+if [ $ok = 0 ]; then
+    echo "bench.sh: no complete measurement (uhv-run status $status)" >&2
+    exit 2
+fi
+[ $STRICT = 1 ] && [ "$cost" -gt "$TARGET" ] && exit 1
+exit 0
