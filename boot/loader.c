@@ -318,7 +318,7 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 
 		if (EFI_ERROR(st)) {
 			say("%s:%d: VM '%s': cannot read image '\\uhv\\%s': %s",
-			    CFG_NAME, vm->line, vm->name, vm->image,
+			    CFG_NAME, vm->image_line, vm->name, vm->image,
 			    st == EFI_NOT_FOUND ? "no such file" : "read error");
 			return false;
 		}

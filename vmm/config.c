@@ -85,6 +85,7 @@ static int key_image(struct parser *p, const char *v)
 			    "63");
 	str_copy(p->vm->image, v, sizeof(p->vm->image));
 	p->vm->has_image = true;
+	p->vm->image_line = p->line;
 	return 0;
 }
 

@@ -33,6 +33,7 @@ struct vm_config {
 	char cmdline[CFG_CMDLINE_MAX];
 	u64 memory;
 	int line;               /* line of its [vm] header, for messages */
+	int image_line;         /* line of its image key */
 	bool has_image;
 };
 
