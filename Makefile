@@ -93,7 +93,7 @@ guests:
 # halts for good and one that triple-faults, beside the hello and cpuid
 # tests. Each line is one --guest of tools/uhv-run.
 G := guest-tests/build
-DEMO := --guest $(G)/hello.elf,name=hello,cmdline=hello from the demo \
+DEMO := --guest "$(G)/hello.elf,name=hello,cmdline=hello from the demo" \
 	--guest $(G)/cpuid.elf,name=cpuid \
 	--guest "$(G)/progress.elf,name=busy1,cmdline=expect-preempt ticks=100000000" \
 	--guest "$(G)/progress.elf,name=busy2,cmdline=expect-preempt ticks=100000000" \

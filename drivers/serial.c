@@ -26,6 +26,7 @@
 #define MCR_DTR_RTS   0x03
 #define LSR_DATA_READY 0x01
 #define LSR_THR_EMPTY 0x20
+#define LSR_TX_IDLE   0x40    /* FIFO and shift register empty */
 #define DIVISOR_115200 1       /* 1.8432 MHz / 16 / 115200 */
 #define TX_FIFO_BYTES 16
 
@@ -58,4 +59,10 @@ int serial_getc(void)
 	if (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
 		return -1;
 	return inb(COM1 + UART_RBR);
+}
+
+void serial_drain(void)
+{
+	while (!(inb(COM1 + UART_LSR) & LSR_TX_IDLE))
+		;
 }

@@ -8,6 +8,8 @@
 
 void serial_init(void);
 void serial_putc(char c);
+/* Waits until every byte written has left the UART (before power off). */
+void serial_drain(void);
 /* Returns a received byte, or -1 if none is waiting. */
 int serial_getc(void);
 

@@ -8,6 +8,7 @@
 #include "power.h"
 #include "cpu.h"
 #include "../../drivers/console.h"
+#include "../../drivers/serial.h"
 
 #define EFI_RESET_SHUTDOWN 2
 #define BOCHS_SHUTDOWN_PORT 0x8900   /* "Shutdown" written here ends Bochs */
@@ -35,6 +36,7 @@ void power_init(unsigned long long efi_runtime)
 void power_off(const char *why)
 {
 	printk("uhv: poweroff: %s\n", why);
+	serial_drain();   /* the FIFO would be lost with the power */
 	if (runtime && runtime->reset_system)
 		runtime->reset_system(EFI_RESET_SHUTDOWN, 0, 0, NULL);
 	for (const char *s = "Shutdown"; *s; s++)

@@ -1,0 +1,344 @@
+/*
+ * vmm/config.c: the uhv.cfg parser (format in docs/interfaces.md).
+ * Good files, then every error path with its line number and message.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "unit.h"
+#include "vmm/config.h"
+
+static struct uhv_config cfg;
+static struct cfg_error err;
+
+static int parse(const char *text)
+{
+	return config_parse(text, strlen(text), &cfg, &err);
+}
+
+/* Expects text to be rejected at line with a message containing each of
+   the NULL-terminated substrings. */
+#define expect_error(text, ln, ...) do {                                    \
+	const char *subs_[] = { __VA_ARGS__, NULL };                         \
+	ck_assert_int_eq(parse(text), -1);                                   \
+	ck_assert_int_eq(err.line, (ln));                                    \
+	for (int k_ = 0; subs_[k_]; k_++)                                    \
+		ck_assert_msg(strstr(err.msg, subs_[k_]),                    \
+			      "message '%s' lacks '%s'", err.msg, subs_[k_]); \
+} while (0)
+
+START_TEST(good_full_file)
+{
+	const char *t =
+		"# uhv demo\n"
+		"timeslice = 500000   # ticks\n"
+		"\n"
+		"[vm hello]\n"
+		"image = hello.elf\n"
+		"\t memory\t=\t32M \r\n"
+		"cmdline = quiet foo=1 bar\n"
+		"[vm  Other_vm-2 ]   \n"
+		"image=sub/dir/x.elf";  /* last line without a newline */
+
+	ck_assert_int_eq(parse(t), 0);
+	ck_assert_uint_eq(cfg.timeslice, 500000);
+	ck_assert_int_eq(cfg.nr_vms, 2);
+	ck_assert_str_eq(cfg.vms[0].name, "hello");
+	ck_assert_str_eq(cfg.vms[0].image, "hello.elf");
+	ck_assert_str_eq(cfg.vms[0].cmdline, "quiet foo=1 bar");
+	ck_assert_uint_eq(cfg.vms[0].memory, 32ULL << 20);
+	ck_assert_int_eq(cfg.vms[0].line, 4);
+	ck_assert(cfg.vms[0].has_image);
+	ck_assert_str_eq(cfg.vms[1].name, "Other_vm-2");
+	ck_assert_str_eq(cfg.vms[1].image, "sub/dir/x.elf");
+	ck_assert_str_eq(cfg.vms[1].cmdline, "");
+	ck_assert_uint_eq(cfg.vms[1].memory, CFG_MEM_DEFAULT);
+	ck_assert_int_eq(cfg.vms[1].line, 8);
+}
+END_TEST
+
+START_TEST(good_defaults_and_limits)
+{
+	char t[1024];
+	char name15[] = "abcdefghijklmno";                  /* 15 chars */
+	char img63[64];
+
+	memset(img63, 'i', 63);
+	img63[63] = 0;
+	snprintf(t, sizeof(t), "[vm %s]\nimage = %s\nmemory = 3G\n"
+		 "[vm b]\nimage = b\nmemory = 2048K\n[vm c]\nimage = c\n"
+		 "memory=2m\n", name15, img63);
+	ck_assert_int_eq(parse(t), 0);
+	ck_assert_uint_eq(cfg.timeslice, CFG_TIMESLICE_DEFAULT);
+	ck_assert_str_eq(cfg.vms[0].name, name15);
+	ck_assert_str_eq(cfg.vms[0].image, img63);
+	ck_assert_uint_eq(cfg.vms[0].memory, 3ULL << 30);
+	ck_assert_uint_eq(cfg.vms[1].memory, 2ULL << 20);
+	ck_assert_uint_eq(cfg.vms[2].memory, 2ULL << 20);
+	/* eight VMs are allowed; timeslice bounds are inclusive */
+	ck_assert_int_eq(parse("timeslice = 10000\n[vm a]\nimage=a\n[vm b]\n"
+			       "image=b\n[vm c]\nimage=c\n[vm d]\nimage=d\n"
+			       "[vm e]\nimage=e\n[vm f]\nimage=f\n[vm g]\n"
+			       "image=g\n[vm h]\nimage=h\n"), 0);
+	ck_assert_int_eq(cfg.nr_vms, 8);
+	ck_assert_uint_eq(cfg.timeslice, 10000);
+	ck_assert_int_eq(parse("timeslice = 4294967295\n[vm a]\nimage=a\n"), 0);
+	ck_assert_uint_eq(cfg.timeslice, 4294967295ULL);
+	ck_assert_int_eq(parse("timeslice = 10k\n[vm a]\nimage=a\n"), 0);
+	ck_assert_uint_eq(cfg.timeslice, 10240);
+}
+END_TEST
+
+START_TEST(good_cmdline_limits)
+{
+	char t[600];
+	int n;
+
+	n = snprintf(t, sizeof(t), "[vm a]\nimage=a\ncmdline = ");
+	memset(t + n, 'c', 255);
+	strcpy(t + n + 255, "\n");
+	ck_assert_int_eq(parse(t), 0);
+	ck_assert_uint_eq(strlen(cfg.vms[0].cmdline), 255);
+	/* an empty value is fine for cmdline; '#' ends the value */
+	ck_assert_int_eq(parse("[vm a]\nimage=a\ncmdline =\n"), 0);
+	ck_assert_str_eq(cfg.vms[0].cmdline, "");
+	ck_assert_int_eq(parse("[vm a]\nimage=a.elf#x\ncmdline = a # b\n"), 0);
+	ck_assert_str_eq(cfg.vms[0].image, "a.elf");
+	ck_assert_str_eq(cfg.vms[0].cmdline, "a");
+	strcpy(t + n + 255, "c\n");                         /* 256 characters */
+	expect_error(t, 3, "cmdline", "255");
+}
+END_TEST
+
+START_TEST(err_unknown_key)
+{
+	expect_error("timeslice = 2000000\nfrobnicate = 1\n", 2,
+		     "unknown key 'frobnicate'");
+	expect_error("[vm a]\nimage=a\n\n  Image = b\n", 4, "unknown key 'Image'");
+	expect_error("[vm a]\n = b\n", 2, "unknown key ''");
+	expect_error("[vm a]\nimage a.elf\n", 2, "expected 'key = value'",
+		     "image a.elf");
+}
+END_TEST
+
+START_TEST(err_key_in_wrong_place)
+{
+	expect_error("# c\nimage = a.elf\n[vm a]\n", 2, "key 'image'",
+		     "belongs in a [vm NAME] section");
+	expect_error("memory = 16M\n", 1, "key 'memory'", "[vm NAME]");
+	expect_error("[vm a]\nimage=a\ntimeslice = 20000\n", 3,
+		     "key 'timeslice'", "before the first [vm]");
+}
+END_TEST
+
+START_TEST(err_missing_image)
+{
+	expect_error("[vm a]\nimage=a\n\n[vm second]\nmemory=4M\n[vm c]\n"
+		     "image=c\n", 4, "VM 'second' has no image");
+	expect_error("[vm a]\nimage=\n", 2, "image", "1-63");
+}
+END_TEST
+
+START_TEST(err_image_too_long)
+{
+	char t[200];
+	int n = snprintf(t, sizeof(t), "[vm a]\nimage = ");
+
+	memset(t + n, 'i', 64);
+	strcpy(t + n + 64, "\n");
+	expect_error(t, 2, "image", "1-63");
+}
+END_TEST
+
+START_TEST(err_duplicate_name)
+{
+	expect_error("[vm dup]\nimage=a\n[vm b]\nimage=b\n[vm dup]\nimage=c\n",
+		     5, "VM name 'dup' is used twice");
+	/* names are case sensitive */
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n[vm A]\nimage=b\n"), 0);
+}
+END_TEST
+
+START_TEST(err_bad_name)
+{
+	expect_error("[vm a.b]\nimage=a\n", 1, "VM name 'a.b'", "1-15");
+	expect_error("\n[vm a b]\n", 2, "VM name 'a b'");
+	expect_error("[vm abcdefghijklmnop]\n", 1, "'abcdefghijklmnop'", "1-15");
+	expect_error("[vm  ]\n", 1, "VM name ''");
+	expect_error("[vm \xc3\xa9t\xc3\xa9]\n", 1, "VM name");
+}
+END_TEST
+
+START_TEST(err_too_many_vms)
+{
+	char t[400];
+	int n = 0;
+
+	for (int i = 0; i < 9; i++)
+		n += snprintf(t + n, sizeof(t) - n, "[vm v%d]\nimage = x\n", i);
+	expect_error(t, 17, "too many VMs", "8");
+}
+END_TEST
+
+START_TEST(err_bad_memory)
+{
+	static const char *const bad_size[] = {
+		"", "M", "16MB", "16 M", "-1", "0x10M", "abc", "0",
+		"99999999999999999999", "17179869184G",
+	};
+	static const char *const bad_range[] = {
+		"1M", "1536K", "2049K", "3073M", "4G", "1048577", "2097151",
+	};
+	char t[200];
+
+	for (size_t i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
+		snprintf(t, sizeof(t), "[vm a]\nimage=a\nmemory = %s\n",
+			 bad_size[i]);
+		expect_error(t, 3, "memory");
+		ck_assert_msg(strstr(err.msg, "not a size") ||
+			      strstr(err.msg, "must be"), "%s", err.msg);
+	}
+	for (size_t i = 0; i < sizeof(bad_range) / sizeof(bad_range[0]); i++) {
+		snprintf(t, sizeof(t), "[vm a]\nimage=a\nmemory = %s\n",
+			 bad_range[i]);
+		expect_error(t, 3, "memory", bad_range[i], "2M to 3G");
+	}
+	expect_error("[vm a]\nimage=a\nmemory = 16MB\n", 3, "'16MB'",
+		     "not a size");
+}
+END_TEST
+
+START_TEST(err_bad_timeslice)
+{
+	expect_error("timeslice = 9999\n[vm a]\nimage=a\n", 1, "timeslice",
+		     "'9999'", "10000..4294967295");
+	expect_error("timeslice = 4294967296\n", 1, "timeslice");
+	expect_error("timeslice = 4G\n", 1, "timeslice");
+	expect_error("\n\ntimeslice = fast\n", 3, "timeslice", "'fast'");
+	expect_error("timeslice =\n", 1, "timeslice");
+}
+END_TEST
+
+START_TEST(err_sections)
+{
+	expect_error("[vm a\nimage=a\n", 1, "lacks its closing ']'");
+	expect_error("[vm a] x\n", 1, "closing ']'");
+	expect_error("[\n", 1, "closing ']'");
+	expect_error("[vm a]\nimage=a\n[uhv]\n", 3, "unknown section '[uhv]'");
+	expect_error("[vmx a]\n", 1, "unknown section '[vmx a]'");
+	expect_error("[vm]\n", 1, "unknown section '[vm]'");
+	expect_error("[]\n", 1, "unknown section");
+}
+END_TEST
+
+START_TEST(err_line_too_long)
+{
+	char t[1000];
+	int n = snprintf(t, sizeof(t), "[vm a]\nimage=a\ncmdline=");
+
+	/* 399 characters on line 3 is the most a line may have */
+	memset(t + n, 'x', 399 - 8);
+	strcpy(t + n + 399 - 8, "\n");
+	expect_error(t, 3, "cmdline");          /* too long a cmdline, not line */
+	t[n + 399 - 8] = 'x';
+	strcpy(t + n + 400 - 8, "\n");
+	expect_error(t, 3, "line longer than 399 characters");
+	/* a long comment line is still a long line */
+	memset(t, '#', 500);
+	strcpy(t + 500, "\n[vm a]\nimage=a\n");
+	expect_error(t, 1, "line longer than 399");
+}
+END_TEST
+
+START_TEST(err_nul_byte)
+{
+	static const char t[] = "[vm a]\nimage=a\ncmdline=x\0y\n";
+
+	ck_assert_int_eq(config_parse(t, sizeof(t) - 1, &cfg, &err), -1);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, "NUL byte"));
+	/* len bounds the text: the same bytes up to the NUL parse fine */
+	ck_assert_int_eq(config_parse(t, 24, &cfg, &err), 0);
+	ck_assert_str_eq(cfg.vms[0].cmdline, "x");
+}
+END_TEST
+
+START_TEST(err_no_vm)
+{
+	expect_error("", 0, "no [vm NAME] section");
+	expect_error("# nothing\n\n   \ntimeslice = 20000\n", 0, "nothing to run");
+}
+END_TEST
+
+START_TEST(parse_size)
+{
+	ck_assert_uint_eq(config_parse_size("4096"), 4096);
+	ck_assert_uint_eq(config_parse_size("512K"), 512 * 1024);
+	ck_assert_uint_eq(config_parse_size("512k"), 512 * 1024);
+	ck_assert_uint_eq(config_parse_size("16M"), 16ULL << 20);
+	ck_assert_uint_eq(config_parse_size("1G"), 1ULL << 30);
+	ck_assert_uint_eq(config_parse_size("17179869183G"), 17179869183ULL << 30);
+	ck_assert_uint_eq(config_parse_size("18446744073709551609"),
+			  18446744073709551609ULL);
+	ck_assert_uint_eq(config_parse_size("0"), 0);
+	ck_assert_uint_eq(config_parse_size(""), 0);
+	ck_assert_uint_eq(config_parse_size("K"), 0);
+	ck_assert_uint_eq(config_parse_size(" 1"), 0);
+	ck_assert_uint_eq(config_parse_size("1 "), 0);
+	ck_assert_uint_eq(config_parse_size("1KK"), 0);
+	ck_assert_uint_eq(config_parse_size("1T"), 0);
+	ck_assert_uint_eq(config_parse_size("18446744073709551616"), 0);
+	ck_assert_uint_eq(config_parse_size("17179869184G"), 0);
+	ck_assert_uint_eq(config_parse_size("18014398509481984K"), 0);
+}
+END_TEST
+
+/* BUG (reported): the overflow check rejects the largest values that fit. */
+START_TEST(parse_size_u64_max)
+{
+	ck_assert_uint_eq(config_parse_size("18446744073709551615"),
+			  18446744073709551615ULL);
+}
+END_TEST
+
+START_TEST(check_fit)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\nmemory=16M\n\n[vm big]\n"
+			       "image=b\nmemory=32M\n"), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, 48ULL << 20, &err), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, (48ULL << 20) - 1, &err), -1);
+	ck_assert_int_eq(err.line, 5);
+	ck_assert_str_eq(err.msg, "VM 'big': memory 32M does not fit: 48M in "
+			 "all asked, 47M free for guests");
+	ck_assert_int_eq(config_check_fit(&cfg, 10ULL << 20, &err), -1);
+	ck_assert_int_eq(err.line, 1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "VM 'a': memory 16M"));
+}
+END_TEST
+
+Suite *config_suite(void)
+{
+	Suite *s = suite_create("config");
+	TCase *tc = tcase_create("config");
+
+	tcase_add_test(tc, good_full_file);
+	tcase_add_test(tc, good_defaults_and_limits);
+	tcase_add_test(tc, good_cmdline_limits);
+	tcase_add_test(tc, err_unknown_key);
+	tcase_add_test(tc, err_key_in_wrong_place);
+	tcase_add_test(tc, err_missing_image);
+	tcase_add_test(tc, err_image_too_long);
+	tcase_add_test(tc, err_duplicate_name);
+	tcase_add_test(tc, err_bad_name);
+	tcase_add_test(tc, err_too_many_vms);
+	tcase_add_test(tc, err_bad_memory);
+	tcase_add_test(tc, err_bad_timeslice);
+	tcase_add_test(tc, err_sections);
+	tcase_add_test(tc, err_line_too_long);
+	tcase_add_test(tc, err_nul_byte);
+	tcase_add_test(tc, err_no_vm);
+	tcase_add_test(tc, parse_size);
+	tcase_add_test(tc, parse_size_u64_max);
+	tcase_add_test(tc, check_fit);
+	suite_add_tcase(s, tc);
+	return s;
+}
