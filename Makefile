@@ -97,12 +97,12 @@ DEMO := --guest "$(G)/hello.elf,name=hello,cmdline=hello from the demo" \
 	--guest $(G)/cpuid.elf,name=cpuid \
 	--guest "$(G)/progress.elf,name=busy1,cmdline=expect-preempt ticks=100000000" \
 	--guest "$(G)/progress.elf,name=busy2,cmdline=expect-preempt ticks=100000000" \
-	--guest $(G)/halt.elf,name=sleeper \
-	--guest $(G)/triplefault.elf,name=crasher
+	--guest $(G)/halt.elf,name=sleeper --expect sleeper=halted \
+	--guest $(G)/triplefault.elf,name=crasher --expect crasher=triple-fault
 
 run: deps
 	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
-	tools/uhv-run --timeout 300 $(DEMO); true
+	tools/uhv-run --timeout 300 $(DEMO)
 
 image: $(BUILD)/BOOTX64.EFI guests
 	rm -rf $(BUILD)/esp

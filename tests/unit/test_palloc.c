@@ -114,7 +114,8 @@ START_TEST(range_exhaustion)
 {
 	palloc_add(&pa, PHYS_BASE + MiB(1), MiB(3));      /* [1M, 4M) */
 	ck_assert_uint_eq(palloc_range(&pa, MiB(4), PAGE_SIZE), 0);
-	/* 2 MiB fit, but no 2 MiB-aligned 2 MiB run does below 4M except [2M,4M) */
+	/* the only 2 MiB-aligned 2 MiB run is [2M, 4M); then 1 MiB is left,
+	   which holds no 2 MiB-aligned address */
 	ck_assert_uint_eq(palloc_range(&pa, MiB(2), MiB(2)), PHYS_BASE + MiB(2));
 	ck_assert_uint_eq(palloc_range(&pa, MiB(1), MiB(2)), 0);
 	ck_assert_uint_eq(pa.free_bytes, MiB(1));
@@ -135,6 +136,8 @@ START_TEST(no_overlap_until_exhausted)
 	palloc_add(&pa, PHYS_BASE + 0x3000, MiB(3) - 0x5000);
 	palloc_add(&pa, PHYS_BASE + MiB(4), MiB(4));
 	for (int i = 0; nr < 2048; i++) {
+		if (i > 100000)
+			ck_abort_msg("allocator never ran out");
 		u64 n = ALIGN_UP(sizes[i % 6], PAGE_SIZE), al = aligns[(i / 6) % 6];
 		u64 a = (i % 7 == 3) ? palloc_page(&pa) : palloc_range(&pa, n, al);
 
@@ -156,8 +159,6 @@ START_TEST(no_overlap_until_exhausted)
 		got[nr++].n = n;
 		total += n;
 		ck_assert_uint_eq(total + pa.free_bytes, MiB(7) - 0x5000);
-		if (i > 100000)
-			ck_abort_msg("allocator never ran out");
 	}
 	ck_assert_uint_eq(pa.free_bytes, 0);
 	ck_assert_uint_eq(palloc_page(&pa), 0);
