@@ -93,6 +93,25 @@ static void decode_exit(struct arch_exit *e)
 }
 
 /* Called by vmx_entry.asm on every exit: decode, then ask the VMM. */
+/*
+ * An exit in the middle of delivering an event (IDT-vectoring information
+ * valid, SDM Vol. 3C §28.2.4) must not lose that event: deliver it again
+ * on the next entry (§29.2.4, "reflecting exceptions"), unless the VMM
+ * has already queued another.
+ */
+static void reinject_vectoring(void)
+{
+	u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCK);
+	if (info & INTR_INFO_DELIVER_CODE)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			vmread(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
 static int on_vm_exit(void *p)
 {
 	struct arch_vcpu *v = p;
@@ -100,6 +119,8 @@ static int on_vm_exit(void *p)
 	u32 raw = (u32)vmread(VMCS_EXIT_REASON);
 
 	v->launched = true;
+	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
+		reinject_vectoring();
 	e->reason = raw & EXIT_REASON_BASIC_MASK;
 	e->entry_failed = raw & EXIT_REASON_ENTRY_FAILURE;
 	e->instr_len = (u32)vmread(VMCS_EXIT_INSTRUCTION_LEN);
@@ -141,4 +162,32 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	if (has_code)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
+}
+
+bool arch_vcpu_can_inject(struct arch_vcpu *v)
+{
+	(void)v;
+	/* IF set, no STI/MOV-SS shadow, no event already queued (§26.3.1.5) */
+	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
+	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+}
+
+void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector)
+{
+	(void)v;
+	vmwrite(VMCS_ENTRY_INTR_INFO, vector | INTR_INFO_VALID |
+		(INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT));
+}
+
+void arch_vcpu_irq_window(struct arch_vcpu *v, bool on)
+{
+	u64 ctl = vmread(VMCS_PROC_BASED_CONTROLS);
+	u64 want = on ? ctl | PROC_INTERRUPT_WINDOW_EXITING
+		      : ctl & ~(u64)PROC_INTERRUPT_WINDOW_EXITING;
+
+	(void)v;
+	if (want != ctl)
+		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
 }

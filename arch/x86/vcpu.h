@@ -81,6 +81,12 @@ int arch_vmx_enable(u64 vmxon_phys);
 int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 		   u64 eptp, u16 vpid);
 void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip);
+/* 64-bit mode on the guest's own GDT and page tables (Linux's entry). */
+struct arch_long64 {
+	u64 rip, cr3, gdt_base;
+	u16 gdt_limit, cs_sel, ds_sel;
+};
+void arch_vcpu_reset_long64(struct arch_vcpu *v, const struct arch_long64 *s);
 /* Real mode at vector << 12 (the state a SIPI starts a CPU in). */
 void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector);
 
@@ -100,6 +106,14 @@ void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
 /* Delivers a hardware exception on the next entry. */
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,
 				bool has_code, u32 code);
+/* True when an external interrupt can be delivered on the next entry:
+   RFLAGS.IF set, no interrupt shadow, nothing else queued. */
+bool arch_vcpu_can_inject(struct arch_vcpu *v);
+/* Queues external interrupt vector for the next entry. */
+void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector);
+/* Asks for an exit (INTERRUPT_WINDOW) as soon as the guest can take an
+   interrupt, or stops asking. */
+void arch_vcpu_irq_window(struct arch_vcpu *v, bool on);
 /* Guest instructions (TSC ticks) until the next preemption-timer exit. */
 void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks);
 /* Emulates a guest write to CR0/CR4 (keeps VMX-fixed bits, updates the

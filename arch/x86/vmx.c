@@ -207,6 +207,32 @@ void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip)
 	vmwrite(VMCS_GUEST_RIP, eip);
 }
 
+void arch_vcpu_reset_long64(struct arch_vcpu *v, const struct arch_long64 *s)
+{
+	const u32 code = SEG_AR_TYPE_CODE_RX_ACC | SEG_AR_S | SEG_AR_P |
+			 SEG_AR_L | SEG_AR_G;
+	const u32 data = SEG_AR_TYPE_DATA_RW_ACC | SEG_AR_S | SEG_AR_P |
+			 SEG_AR_DB | SEG_AR_G;
+	const u64 cr0 = CR0_PE | CR0_ET | CR0_NE | CR0_PG;
+
+	/* The 64-bit Linux boot protocol's entry state (boot.rst): long
+	   mode, paging on an identity map, flat segments, interrupts off. */
+	set_segment(SEG_CS, s->cs_sel, 0, 0xffffffff, code);
+	for (int i = SEG_ES; i <= SEG_GS; i++)
+		if (i != SEG_CS)
+			set_segment(i, s->ds_sel, 0, 0xffffffff, data);
+	reset_common(v, cr0);
+	vmwrite(VMCS_GUEST_GDTR_BASE, s->gdt_base);
+	vmwrite(VMCS_GUEST_GDTR_LIMIT, s->gdt_limit);
+	vmwrite(VMCS_CR4_READ_SHADOW, CR4_PAE);
+	vmwrite(VMCS_GUEST_CR4, fix_cr(CR4_PAE, caps.cr4_fixed0, caps.cr4_fixed1));
+	vmwrite(VMCS_GUEST_CR3, s->cr3);
+	vmwrite(VMCS_GUEST_IA32_EFER, EFER_LME | EFER_LMA);
+	vmwrite(VMCS_ENTRY_CONTROLS, vmread(VMCS_ENTRY_CONTROLS) |
+		ENTRY_IA32E_MODE_GUEST);
+	vmwrite(VMCS_GUEST_RIP, s->rip);
+}
+
 void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector)
 {
 	const u32 code = SEG_AR_TYPE_CODE_RX_ACC | SEG_AR_S | SEG_AR_P;

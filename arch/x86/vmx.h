@@ -318,6 +318,7 @@ enum vmx_exit_reason {
 #define INTR_TYPE_NMI           2U
 #define INTR_TYPE_HW_EXCEPTION  3U
 #define INTR_INFO_DELIVER_CODE  (1U << 11)
+#define INTR_INFO_NMI_UNBLOCK   (1U << 12)  /* exit info only: NMI unblocking by IRET */
 #define INTR_INFO_VALID         (1U << 31)
 
 /*
