@@ -49,6 +49,15 @@ static void out_number(struct out *o, u64 v, bool neg, unsigned base,
 		tmp[--i] = digits[v % base];
 		v /= base;
 	} while (v);
+	if (neg && sp->zero && !sp->left) {
+		/* the sign goes before the zeros: "-0042" */
+		struct spec rest = *sp;
+
+		out_put(o, '-');
+		rest.width = sp->width > 0 ? sp->width - 1 : 0;
+		out_padded(o, tmp + i, sizeof(tmp) - i, &rest);
+		return;
+	}
 	if (neg)
 		tmp[--i] = '-';
 	out_padded(o, tmp + i, sizeof(tmp) - i, sp);

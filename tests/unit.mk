@@ -1,9 +1,10 @@
 # Host unit tests (Check framework), included by the top-level Makefile.
 #
-#   make unit-tests   builds build/tests/unit-tests
-#   make test-unit    runs it: Check's summary, then (last line on stdout)
-#                     "N passed, M failed" counting test cases; exit status
-#                     nonzero if any failed.
+#   make unit-tests       builds build/tests/unit-tests
+#   make test-unit-only   runs it: Check's summary, then (last line on stdout)
+#                         "N passed, M failed" counting test cases; exit
+#                         status nonzero if any failed. (The top Makefile's
+#                         test-unit runs deps, then this.)
 #
 # The pure-C parts of uhv are compiled with the host compiler under ASan and
 # UBSan. lib/string.c defines memcpy/memset/strlen... under their libc names,
@@ -49,6 +50,6 @@ $(UNIT_DIR)/obj/lib/string_renamed.o: lib/string.c
 		$(UNIT_RENAME) -MMD -c $< -o $@
 
 # Check forks per test; LeakSanitizer stays on, so tests free what they take.
-test-unit: $(UNIT_BIN)
+test-unit-only: $(UNIT_BIN)
 	@ASAN_OPTIONS=abort_on_error=0:$${ASAN_OPTIONS:-} \
 	UBSAN_OPTIONS=print_stacktrace=1:$${UBSAN_OPTIONS:-} $(UNIT_BIN)

@@ -49,9 +49,11 @@ u64 config_parse_size(const char *s)
 	if (*s < '0' || *s > '9')
 		return 0;
 	for (; *s >= '0' && *s <= '9'; s++) {
-		if (v > (~0ULL - 9) / 10)
+		u64 digit = (u64)(*s - '0');
+
+		if (v > (~0ULL - digit) / 10)
 			return 0;
-		v = v * 10 + (u64)(*s - '0');
+		v = v * 10 + digit;
 	}
 	switch (*s) {
 	case 'K': case 'k': mul = KiB(1); s++; break;

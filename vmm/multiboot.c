@@ -114,8 +114,11 @@ static void write_info(const struct gmem *m, const char *cmdline)
 	};
 
 	gmem_write(m, MB_INFO_GPA, &info, sizeof(info));
-	gmem_write(m, MB_CMDLINE_GPA, cmdline,
-		   MIN(strlen(cmdline) + 1, MB_MMAP_GPA - MB_CMDLINE_GPA));
+	u64 room = MB_MMAP_GPA - MB_CMDLINE_GPA;
+	u64 len = MIN(strlen(cmdline), room - 1);
+
+	gmem_write(m, MB_CMDLINE_GPA, cmdline, len);
+	gmem_write(m, MB_CMDLINE_GPA + len, "", 1);   /* always terminated */
 	gmem_write(m, MB_MMAP_GPA, map, sizeof(map));
 	gmem_write(m, MB_LOADER_NAME_GPA, name, strlen(name) + 1);
 }
@@ -126,7 +129,7 @@ int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 {
 	const struct elf32_ehdr *eh = (const void *)img;
 	const struct mb_header *h = find_header(img, size);
-	const struct elf32_phdr *ph;
+	struct elf32_phdr ph;
 	int loaded = 0;
 
 	if (!h)
@@ -141,11 +144,12 @@ int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 		return -1;
 	if (m->size < MB_HIGH_RAM * 2)
 		return bad(err, n, "VM RAM too small (%llu bytes)", m->size, 0);
-	ph = (const void *)(img + eh->e_phoff);
 	for (int i = 0; i < eh->e_phnum; i++) {
-		if (ph[i].p_type != PT_LOAD || ph[i].p_memsz == 0)
+		/* copied out: ELF does not promise aligned program headers */
+		memcpy(&ph, img + eh->e_phoff + (u64)i * sizeof(ph), sizeof(ph));
+		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
 			continue;
-		if (load_segment(m, img, size, &ph[i], err, n))
+		if (load_segment(m, img, size, &ph, err, n))
 			return -1;
 		loaded++;
 	}

@@ -42,9 +42,10 @@ static int map_one(struct pt_root *r, u64 va, u64 pa, int level,
 			return -1;
 	}
 	t += PT_INDEX(va, level);
-	if (*t && (level == 0 || !(*t & PT_LARGE)))
-		if ((*t & PT_ADDR_MASK) != pa || level == 1)
-			return -1;  /* something else is mapped here */
+	/* an entry already here may only be the very same page again */
+	if (*t && ((*t & PT_ADDR_MASK) != pa ||
+		   (level == 1 && !(*t & PT_LARGE))))
+		return -1;
 	*t = pa | f->leaf_flags | (level ? PT_LARGE : 0);
 	return 0;
 }
