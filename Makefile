@@ -26,7 +26,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 CORE_C   := $(wildcard arch/x86/*.c) $(wildcard vmm/*.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
-LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c \
+LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c vmm/rtc.c \
 	    arch/x86/vmx_caps.c arch/x86/pgtable.c
 
 CORE_OBJ   := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)

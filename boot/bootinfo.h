@@ -36,6 +36,9 @@ struct boot_info {
 	u64 efi_runtime;        /* EFI_RUNTIME_SERVICES *, for power off */
 	u64 acpi_rsdp;          /* 0 when the firmware published none */
 	u64 loader_tsc;         /* TSC when the loader started */
+	u64 tsc_hz;             /* measured against the firmware's Stall() */
+	u64 boot_epoch;         /* wall clock (s since 1970, UTC) at boot_tsc */
+	u64 boot_tsc;
 	u32 nr_cpus;            /* from EFI MP Services; 1 if absent */
 	u32 nr_regions;
 	struct boot_region free[BOOTINFO_MAX_REGIONS];

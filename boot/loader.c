@@ -20,6 +20,7 @@
 #include "../arch/x86/vmx_caps.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
+#include "../vmm/rtc.h"
 
 #define CFG_PATH L"\\uhv\\uhv.cfg"
 #define CFG_NAME "\\uhv\\uhv.cfg"
@@ -339,6 +340,35 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 	return true;
 }
 
+#define TSC_MEASURE_US 50000    /* 50 ms of firmware Stall() */
+#define TSC_FALLBACK_HZ 1000000000ULL
+
+/*
+ * The TSC rate, which guests are told (CPUID 0x15) so they need not
+ * calibrate: TSC ticks across a 50 ms Stall(). Under Bochs the TSC counts
+ * instructions and Stall() waits in emulated time, so this gives the
+ * emulated rate (the bochsrc's ips).
+ */
+static u64 measure_tsc_hz(void)
+{
+	u64 t0 = rdtsc(), t1;
+
+	if (uefi_call_wrapper(BS->Stall, 1, TSC_MEASURE_US) != EFI_SUCCESS)
+		return TSC_FALLBACK_HZ;
+	t1 = rdtsc();
+	return (t1 - t0) * (1000000 / TSC_MEASURE_US);
+}
+
+/* The firmware's wall clock as seconds since 1970 (0 if unreadable). */
+static u64 wall_clock(void)
+{
+	EFI_TIME t;
+
+	if (uefi_call_wrapper(RT->GetTime, 2, &t, NULL) != EFI_SUCCESS)
+		return 0;
+	return rtc_to_epoch(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
+}
+
 /* Everything that may fail, while the firmware can still report it. */
 static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 			   struct memmap *m, u64 *entry)
@@ -367,6 +397,9 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 						    m->desc_size))))
 		return why;
 	bi->nr_cpus = count_cpus();
+	bi->tsc_hz = measure_tsc_hz();
+	bi->boot_epoch = wall_clock();
+	bi->boot_tsc = rdtsc();
 	bi->acpi_rsdp = find_rsdp();
 	bi->efi_runtime = (u64)(uintptr_t)RT;
 	return NULL;
@@ -410,8 +443,8 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	bi->magic = BOOTINFO_MAGIC;
 	bi->loader_tsc = tsc0;
-	say("%d CPU(s), %d VM(s); exiting boot services", bi->nr_cpus,
-	    bi->config.nr_vms);
+	say("%d CPU(s), TSC %llu kHz, %d VM(s); exiting boot services",
+	    bi->nr_cpus, (unsigned long long)(bi->tsc_hz / 1000), bi->config.nr_vms);
 	if (exit_boot_services(image, &m) != EFI_SUCCESS) {
 		say("ExitBootServices failed; returning to firmware");
 		return EFI_ABORTED;

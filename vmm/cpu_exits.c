@@ -10,7 +10,13 @@
 #include "../arch/x86/cpu.h"
 
 #define CPUID_HV_BASE       0x40000000U
-#define CPUID_HV_LAST       0x40000001U   /* highest hypervisor leaf */
+#define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
+#define CPUID_HV_LAST       CPUID_HV_TIMING  /* highest hypervisor leaf */
+#define CPUID_LEAF_TSC      0x15U         /* TSC/crystal ratio, crystal Hz */
+#define CPUID_LEAF_FREQ     0x16U         /* base/max/bus MHz */
+#define CPUID_LEAF_THERMAL  0x6U
+#define CPUID_6_EAX_ARAT    (1U << 2)     /* APIC timer always running */
+#define CPUID_87_EDX_INVARIANT_TSC (1U << 8)
 #define CPUID_HV_RANGE_END  0x400000ffU
 #define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
 #define CPUID_7_EBX_INVPCID (1U << 10)
@@ -37,24 +43,54 @@ static inline void cpuid_into(u64 *g, u32 leaf, u32 sub)
 }
 
 /* Hides what uhv does not virtualize; only the leaves in FILTERED. */
-#define FILTERED_LOW ((1U << 1) | (1U << CPUID_LEAF_MONITOR) | (1U << 7) | \
-		      (1U << CPUID_LEAF_PERFMON) | (1U << 0xd))
+#define FILTERED_LOW ((1U << 0) | (1U << 1) | (1U << CPUID_LEAF_MONITOR) | \
+		      (1U << CPUID_LEAF_THERMAL) | (1U << 7) | \
+		      (1U << CPUID_LEAF_PERFMON) | (1U << 0xd) | (0xffU << 0xe) | \
+		      (1U << CPUID_LEAF_FREQ))
 
 static bool needs_filter(u32 leaf)
 {
-	return leaf < 32 ? (FILTERED_LOW >> leaf) & 1 : leaf == 0x80000001;
+	return leaf < 32 ? (FILTERED_LOW >> leaf) & 1 :
+	       leaf == 0x80000001 || leaf == 0x80000007;
+}
+
+/*
+ * Time: the guest's TSC is the host's, at vm->tsc_hz. Leaf 0x15 gives it
+ * as the crystal clock (ratio 1:1), which Linux also takes as the APIC
+ * timer's rate, and leaf 0x16 in MHz; leaves uhv raises the maximum to
+ * but the CPU lacks read as zeros.
+ */
+static void time_leaf(struct vcpu *v, u32 leaf, u64 *g)
+{
+	u64 hz = v->vm->tsc_hz;
+
+	g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
+	if (leaf == CPUID_LEAF_TSC) {
+		g[GPR_RAX] = g[GPR_RBX] = 1;
+		g[GPR_RCX] = (u32)hz;
+	} else if (leaf == CPUID_LEAF_FREQ) {
+		g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = (u32)(hz / 1000000);
+	}
 }
 
 static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
 						    u32 sub, u64 *g)
 {
+	if (leaf >= 0xe && leaf <= CPUID_LEAF_FREQ) {
+		time_leaf(v, leaf, g);
+		return;
+	}
 	switch (leaf) {
+	case 0:
+		g[GPR_RAX] = MAX(g[GPR_RAX], CPUID_LEAF_FREQ);
+		break;
 	case 1:
 		g[GPR_RCX] &= ~(u64)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX |
-				     CPUID_1_ECX_MONITOR | CPUID_1_ECX_X2APIC |
-				     CPUID_1_ECX_TSC_DEADLINE | CPUID_1_ECX_PDCM |
+				     CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
 				     CPUID_1_ECX_OSXSAVE);
-		g[GPR_RCX] |= CPUID_1_ECX_HYPERVISOR;
+		/* uhv's virtual APIC has x2APIC mode and the TSC-deadline timer */
+		g[GPR_RCX] |= CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
+			      CPUID_1_ECX_TSC_DEADLINE;
 		/* OSXSAVE mirrors the guest's CR4, not uhv's */
 		if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
 			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
@@ -72,19 +108,29 @@ static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
 	case CPUID_LEAF_PERFMON:
 		g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
 		break;
+	case CPUID_LEAF_THERMAL:
+		g[GPR_RAX] = CPUID_6_EAX_ARAT;   /* no thermal or power interfaces */
+		g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
+		break;
 	case 0x80000001:
 		g[GPR_RDX] &= ~(u64)CPUID_81_EDX_RDTSCP;
+		break;
+	case 0x80000007:   /* the TSC runs at a constant rate, whatever the host */
+		g[GPR_RDX] = CPUID_87_EDX_INVARIANT_TSC;
 		break;
 	}
 }
 
-/* Leaves 0x40000000-0x400000ff: uhv's own. */
-static void hypervisor_leaf(u64 *g, u32 leaf)
+/* Leaves 0x40000000-0x400000ff: uhv's own. 0x40000010 gives the TSC and
+   APIC timer rates in kHz, as other hypervisors do there. */
+static void hypervisor_leaf(struct vcpu *v, u64 *g, u32 leaf)
 {
 	bool base = leaf == CPUID_HV_BASE;
 
 	g[GPR_RAX] = base ? CPUID_HV_LAST : 0;
 	g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = base ? UHV_SIGNATURE : 0;
+	if (leaf == CPUID_HV_TIMING)
+		g[GPR_RAX] = g[GPR_RBX] = (u32)(v->vm->tsc_hz / 1000);
 }
 
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
@@ -93,7 +139,7 @@ enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
 
 	if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
-		hypervisor_leaf(g, leaf);
+		hypervisor_leaf(v, g, leaf);
 	} else {
 		cpuid_into(g, leaf, sub);
 		if (needs_filter(leaf))

@@ -7,6 +7,7 @@
  */
 #include "vmm.h"
 #include "exit_handlers.h"
+#include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
 
 
@@ -41,13 +42,31 @@ static enum exit_action triple_fault(struct vcpu *v, const struct arch_exit *e)
 	return EXIT_YIELD;
 }
 
-/* HLT: there is no virtual interrupt source yet, so a halted vCPU can
-   only wake by INIT/SIPI; the scheduler stops VMs that cannot wake. */
+/*
+ * HLT: with an interrupt already pending (and IF set) the CPU would not
+ * stop at all; otherwise the vCPU sleeps until one is, and the scheduler
+ * runs someone else (a halted guest never stalls the others).
+ */
 static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 {
+	bool if_set = arch_vcpu_get(&v->arch, AREG_RFLAGS) & RFLAGS_IF;
+
 	arch_vcpu_skip(&v->arch, e);
+	if (if_set && platform_poll(v->vm)) {
+		vcpu_service(v);
+		return EXIT_RESUME;
+	}
+	v->halt_if = if_set;
 	v->state = VCPU_HALTED;
 	return EXIT_YIELD;
+}
+
+/* The guest can take interrupts again: deliver what waited. */
+static enum exit_action interrupt_window(struct vcpu *v, const struct arch_exit *e)
+{
+	(void)e;
+	vcpu_service(v);
+	return EXIT_RESUME;
 }
 
 /* INIT: the vCPU waits for a SIPI (SDM Vol. 3A §9.4). */
@@ -78,12 +97,15 @@ static enum exit_action external_interrupt(struct vcpu *v,
 	return EXIT_RESUME;
 }
 
+/* The slice is over, or one of the VM's timers is due. */
 static enum exit_action preemption_timer(struct vcpu *v,
 					 const struct arch_exit *e)
 {
-	(void)v;
 	(void)e;
-	return EXIT_YIELD;
+	if (rdtsc() >= v->slice_end)
+		return EXIT_YIELD;
+	vcpu_service(v);
+	return EXIT_RESUME;
 }
 
 static enum exit_action ept_misconfig(struct vcpu *v, const struct arch_exit *e)
@@ -93,7 +115,7 @@ static enum exit_action ept_misconfig(struct vcpu *v, const struct arch_exit *e)
 	return EXIT_YIELD;
 }
 
-static enum exit_action xsetbv(struct vcpu *v, const struct arch_exit *e)
+static enum exit_action exit_xsetbv(struct vcpu *v, const struct arch_exit *e)
 {
 	u64 *r = v->arch.regs;
 	u64 val = (r[GPR_RDX] << 32) | (u32)r[GPR_RAX];
@@ -116,7 +138,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(INIT_SIGNAL, init_signal),
 	EXIT(SIPI, sipi),
 	EXIT(IO_SMI, UNHANDLED), EXIT(OTHER_SMI, UNHANDLED),
-	EXIT(INTERRUPT_WINDOW, UNHANDLED), EXIT(NMI_WINDOW, UNHANDLED),
+	EXIT(INTERRUPT_WINDOW, interrupt_window), EXIT(NMI_WINDOW, UNHANDLED),
 	EXIT(TASK_SWITCH, UNHANDLED),
 	EXIT(CPUID, exit_cpuid),
 	EXIT(GETSEC, refuse_ud),
@@ -151,7 +173,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(PREEMPTION_TIMER, preemption_timer),
 	EXIT(INVVPID, refuse_ud),
 	EXIT(WBINVD, ignore_insn),
-	EXIT(XSETBV, xsetbv),
+	EXIT(XSETBV, exit_xsetbv),
 	EXIT(APIC_WRITE, UNHANDLED), EXIT(RDRAND, UNHANDLED), EXIT(INVPCID, UNHANDLED),
 	EXIT(VMFUNC, refuse_ud), EXIT(ENCLS, refuse_ud), EXIT(RDSEED, UNHANDLED),
 	EXIT(PML_FULL, UNHANDLED), EXIT(XSAVES, UNHANDLED), EXIT(XRSTORS, UNHANDLED),

@@ -51,10 +51,11 @@ enum exit_action exit_io(struct vcpu *v, const struct arch_exit *e)
 	else
 		bus_write(&vm->pio, e->io.port, e->io.size,
 			  v->arch.regs[GPR_RAX] & size_mask(e->io.size));
-	if (v->state == VCPU_STOPPED)   /* the write was a debug exit */
+	if (v->state == VCPU_STOPPED)   /* the write was a debug exit or S5 */
 		return EXIT_YIELD;
 	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	v->irq_dirty = true;            /* a device may have moved a pin or timer */
+	return vcpu_resume(v);
 }
 
 /* Reads up to EMU_MAX_INSN instruction bytes at the guest's RIP. */
@@ -120,5 +121,6 @@ enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e)
 	}
 	done.instr_len = in.len;
 	arch_vcpu_skip(&v->arch, &done);
-	return EXIT_RESUME;
+	v->irq_dirty = true;            /* APIC and IOAPIC writes land here */
+	return vcpu_resume(v);
 }

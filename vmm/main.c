@@ -55,6 +55,9 @@ void uhv_main(const struct boot_info *bi)
 		__asm__ volatile("ud2");
 	}
 	uhv.timeslice = bi->config.timeslice;
+	uhv.tsc_hz = bi->tsc_hz;
+	uhv.boot_epoch = bi->boot_epoch;
+	uhv.boot_tsc = bi->boot_tsc;
 	uhv.nr_vms = bi->config.nr_vms;
 	for (int i = 0; i < uhv.nr_vms; i++)
 		vm_create(&uhv, i, &bi->config.vms[i], &bi->vms[i]);

@@ -68,8 +68,6 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_SYSENTER_CS, AREG_SYSENTER_CS, 0, write_sysenter_cs },
 	{ MSR_IA32_SYSENTER_ESP, AREG_SYSENTER_ESP, 0, write_sysenter_esp },
 	{ MSR_IA32_SYSENTER_EIP, AREG_SYSENTER_EIP, 0, write_sysenter_eip },
-	{ MSR_IA32_APIC_BASE, NR_AREGS,
-	  APIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP, NULL },
 	{ MSR_IA32_MISC_ENABLE, NR_AREGS, MISC_ENABLE_FAST_STRINGS, NULL },
 	{ MSR_IA32_MTRRCAP, NR_AREGS, 0, NULL },
 	{ MSR_IA32_MTRR_DEF_TYPE, NR_AREGS, MTRR_DEF_TYPE_WB_ENABLED, NULL },
@@ -97,32 +95,80 @@ static enum exit_action refuse(struct vcpu *v, const char *op, u32 msr, u64 val)
 	return EXIT_RESUME;
 }
 
+/* IA32_APIC_BASE: fixed address, always enabled; EXTD picks x2APIC. */
+static u64 apic_base(struct vcpu *v)
+{
+	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP |
+	       (v->vm->plat.lapic.x2apic ? APIC_BASE_X2APIC : 0);
+}
+
+/*
+ * The local APIC's MSRs: IA32_APIC_BASE, the x2APIC range and
+ * IA32_TSC_DEADLINE. Returns false if msr is not one of them.
+ */
+static bool apic_msr(struct vcpu *v, u32 msr, bool write, u64 *val, bool *ok)
+{
+	struct lapic *l = &v->vm->plat.lapic;
+
+	*ok = true;
+	if (msr == MSR_IA32_APIC_BASE) {
+		if (!write)
+			*val = apic_base(v);
+		else if ((*val & ~APIC_BASE_X2APIC) != (apic_base(v) & ~APIC_BASE_X2APIC))
+			*ok = false;     /* moving or disabling the APIC: refused */
+		else
+			lapic_set_x2apic(l, *val & APIC_BASE_X2APIC);
+	} else if (msr == MSR_IA32_TSC_DEADLINE) {
+		if (write)
+			lapic_tsc_deadline_write(l, *val);
+		else
+			*val = lapic_tsc_deadline_read(l);
+	} else if (msr >= X2APIC_MSR_BASE && msr <= X2APIC_MSR_LAST) {
+		*ok = write ? lapic_msr_write(l, msr, *val) : lapic_msr_read(l, msr, val);
+	} else {
+		return false;
+	}
+	v->irq_dirty |= write;
+	return true;
+}
+
 enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e)
 {
 	u32 msr = (u32)v->arch.regs[GPR_RCX];
 	const struct msr_entry *m = find_msr(msr);
-	u64 val;
+	u64 val = 0;
+	bool ok;
 
-	if (!m)
+	if (apic_msr(v, msr, false, &val, &ok)) {
+		if (!ok)
+			return refuse(v, "read of", msr, 0);
+	} else if (!m) {
 		return refuse(v, "read of", msr, 0);
-	if (msr == MSR_IA32_TSC)
+	} else if (msr == MSR_IA32_TSC) {
 		val = rdtsc();
-	else
+	} else {
 		val = m->reg == NR_AREGS ? m->fixed : arch_vcpu_get(&v->arch, m->reg);
+	}
 	v->arch.regs[GPR_RAX] = (u32)val;
 	v->arch.regs[GPR_RDX] = val >> 32;
 	arch_vcpu_skip(&v->arch, e);
 	return EXIT_RESUME;
 }
 
+
 enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e)
 {
 	u32 msr = (u32)v->arch.regs[GPR_RCX];
 	u64 val = (v->arch.regs[GPR_RDX] << 32) | (u32)v->arch.regs[GPR_RAX];
 	const struct msr_entry *m = find_msr(msr);
+	bool ok;
 
-	if (!m || (m->write && !m->write(v, val)))
+	if (apic_msr(v, msr, true, &val, &ok)) {
+		if (!ok)
+			return refuse(v, "write of", msr, val);
+	} else if (!m || (m->write && !m->write(v, val))) {
 		return refuse(v, "write of", msr, val);
+	}
 	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return vcpu_resume(v);
 }

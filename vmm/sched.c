@@ -1,13 +1,25 @@
 /*
- * The run loop. VMs share the CPU in round-robin time slices: before a
- * vCPU runs, the VMX preemption timer is armed with the slice length, and
- * its expiry (exit reason 52) hands the CPU to the next VM. A vCPU that
- * halts gives up the rest of its slice. When only halted vCPUs remain and
- * nothing could ever wake them (uhv has no virtual interrupt sources yet),
- * those VMs are stopped as "halted".
+ * The run loop. VMs share the CPU in round-robin time slices: the VMX
+ * preemption timer is armed for whichever comes first, the end of the
+ * slice or the VM's next timer event (APIC timer, PIT), so uhv regains
+ * control in time to deliver that interrupt. A vCPU that halts gives up
+ * the rest of its slice and sleeps until an interrupt is pending for it.
+ * When no vCPU can run, uhv waits for the earliest timer event; when
+ * nothing could ever wake the sleepers (halted with interrupts off, or no
+ * timer armed), those VMs are stopped as "halted".
  */
 #include "vmm.h"
+#include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
+
+/* Wakes v if it is halted and an interrupt it would take is pending. */
+static void try_wake(struct vcpu *v)
+{
+	if (v->state == VCPU_HALTED && v->halt_if && platform_poll(v->vm)) {
+		v->state = VCPU_RUNNABLE;
+		v->irq_dirty = true;
+	}
+}
 
 /* The next runnable vCPU after index *cur, round robin; NULL if none. */
 static struct vcpu *pick_next(struct uhv *h, int *cur)
@@ -15,6 +27,7 @@ static struct vcpu *pick_next(struct uhv *h, int *cur)
 	for (int i = 1; i <= h->nr_vms; i++) {
 		int k = (*cur + i) % h->nr_vms;
 
+		try_wake(&h->vms[k].vcpu);
 		if (h->vms[k].vcpu.state == VCPU_RUNNABLE) {
 			*cur = k;
 			return &h->vms[k].vcpu;
@@ -23,29 +36,65 @@ static struct vcpu *pick_next(struct uhv *h, int *cur)
 	return NULL;
 }
 
+/*
+ * Interrupt work after an exit or before an entry, with v loaded: fire
+ * due timers, inject, and re-arm the preemption timer for the earlier of
+ * the slice's end and the VM's next timer event.
+ */
+void vcpu_service(struct vcpu *v)
+{
+	u64 now, deadline;
+
+	v->irq_dirty = false;
+	platform_poll(v->vm);
+	platform_inject(v->vm);
+	now = rdtsc();
+	deadline = MIN(v->slice_end, platform_next_deadline(v->vm));
+	arch_vcpu_set_timer(&v->arch, deadline > now ? deadline - now : 1);
+}
+
 /* Runs v until its slice ends, it halts or its VM stops. */
 static void run_slice(struct uhv *h, struct vcpu *v)
 {
-	arch_vcpu_set_timer(&v->arch, h->timeslice);
+	v->slice_end = rdtsc() + h->timeslice;
 	v->slices++;
+	vcpu_service(v);
 	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
 			v->arch.vm_instr_error);
 }
 
-/* Stops every VM whose vCPU waits for an event that cannot come. */
-static void stop_sleepers(struct uhv *h)
+/*
+ * Nothing can run. If a sleeper has a timer armed, wait for the earliest
+ * and return true; otherwise stop every sleeper and return false.
+ */
+static bool idle(struct uhv *h)
 {
+	u64 wake = ~0ULL;
+
+	for (int i = 0; i < h->nr_vms; i++) {
+		struct vcpu *v = &h->vms[i].vcpu;
+
+		if (v->state == VCPU_HALTED && v->halt_if)
+			wake = MIN(wake, platform_next_deadline(v->vm));
+	}
+	if (wake != ~0ULL) {
+		while (rdtsc() < wake)
+			__asm__ volatile("pause");
+		return true;
+	}
 	for (int i = 0; i < h->nr_vms; i++) {
 		struct vcpu *v = &h->vms[i].vcpu;
 
 		if (v->state == VCPU_HALTED)
-			vm_stop(v->vm, VM_HALTED, "halted with no interrupt source "
-				"that could wake it");
+			vm_stop(v->vm, VM_HALTED, v->halt_if ?
+				"halted with no timer or device that could wake it" :
+				"halted with interrupts off: nothing can wake it");
 		else if (v->state == VCPU_WAIT_SIPI)
 			vm_stop(v->vm, VM_HALTED, "waiting for a SIPI that no one "
 				"can send");
 	}
+	return false;
 }
 
 void vmm_run(struct uhv *h)
@@ -56,7 +105,8 @@ void vmm_run(struct uhv *h)
 	for (;;) {
 		v = pick_next(h, &cur);
 		if (!v) {
-			stop_sleepers(h);
+			if (idle(h))
+				continue;
 			break;
 		}
 		if (v != loaded) {
@@ -70,7 +120,6 @@ void vmm_run(struct uhv *h)
 	if (loaded)
 		arch_vcpu_put(&loaded->arch);
 }
-
 void vmm_summary(const struct uhv *h)
 {
 	printk("uhv: summary of %d VM(s)\n", h->nr_vms);

@@ -14,7 +14,7 @@
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
 	[VM_TRIPLE_FAULT] = "triple-fault", [VM_HALTED] = "halted",
-	[VM_ERROR] = "error",
+	[VM_ERROR] = "error", [VM_POWEROFF] = "poweroff",
 };
 
 const char *vm_result_name(enum vm_result r)
@@ -67,7 +67,7 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 
 	vm->pio.name = "port";
 	vm->mmio.name = "mmio";
-	uart_init(&vm->uart, uart_emit, vm);
+	uart_init(&vm->uart, uart_emit, platform_uart_irq, vm);
 	vm->fwcfg.ram_size = vm->mem.size;
 	vm->fwcfg.nr_cpus = (u16)nr_cpus;
 	return bus_register(&vm->pio, &uart) | bus_register(&vm->pio, &dbg) |
@@ -106,7 +106,9 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	vm->mem.base = (u8 *)(uintptr_t)b->ram_phys;
 	vm->mem.size = cfg->memory;
 	vm->result = VM_RUNNING;
-	if (add_devices(vm, 1)) {
+	vm->tsc_hz = h->tsc_hz;
+	if (add_devices(vm, 1) ||
+	    platform_init(vm, h->tsc_hz, h->boot_epoch, h->boot_tsc)) {
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
 	}

@@ -9,6 +9,7 @@
 #include "config.h"
 #include "fwcfg.h"
 #include "gmem.h"
+#include "platform.h"
 #include "uart.h"
 #include "../arch/x86/pgtable.h"
 #include "../arch/x86/vcpu.h"
@@ -19,7 +20,8 @@
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
 /* How a VM ended, as the summary's "uhv: result" line reports it. */
-enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR };
+enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR,
+		 VM_POWEROFF };
 
 struct vm;
 
@@ -27,6 +29,9 @@ struct vcpu {
 	struct arch_vcpu arch;
 	struct vm *vm;
 	enum vcpu_state state;
+	bool irq_dirty;          /* interrupt state may have changed */
+	bool halt_if;            /* RFLAGS.IF when it halted: can it wake? */
+	u64 slice_end;           /* TSC when its time slice ends */
 	u64 slices;              /* time slices it was given */
 };
 
@@ -40,6 +45,9 @@ struct vm {
 	struct bus pio, mmio;
 	struct uart uart;
 	struct fwcfg fwcfg;
+	struct platform plat;
+	u64 tsc_hz;              /* the TSC rate the guest is told */
+	u64 guest_errors;        /* bad device programming, logged a few times */
 	enum vm_result result;
 	u32 exit_status;         /* debug-exit status, (v << 1) | 1 */
 	u64 exits[EXIT_REASON_MAX];

@@ -15,6 +15,8 @@ struct uhv {
 	struct vm vms[CFG_MAX_VMS];
 	int nr_vms;
 	u64 timeslice;           /* TSC ticks per slice */
+	u64 tsc_hz;              /* measured by the loader */
+	u64 boot_epoch, boot_tsc;  /* wall clock (s since 1970) at boot_tsc */
 };
 
 /* What an exit handler tells the run loop. */
@@ -28,6 +30,16 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 /* Handles one exit of the struct vcpu ctx (exit.c): an arch_exit_fn. */
 int exit_dispatch(void *vcpu, const struct arch_exit *e);
 const char *exit_reason_name(u32 reason);
+/* Interrupt work with v loaded (sched.c): fire due timers, inject, re-arm
+   the preemption timer. Handlers that may change interrupt state call
+   vcpu_resume() instead of returning EXIT_RESUME. */
+void vcpu_service(struct vcpu *v);
+static inline enum exit_action vcpu_resume(struct vcpu *v)
+{
+	if (v->irq_dirty)
+		vcpu_service(v);
+	return EXIT_RESUME;
+}
 /* Runs every VM until all have stopped (sched.c). */
 void vmm_run(struct uhv *h);
 /* Prints each VM's status and exits by reason, then "uhv: result" lines. */

@@ -33,7 +33,7 @@ static void setup(void)
 {
 	memset(&sink, 0, sizeof(sink));
 	memset(&u, 0x5a, sizeof(u));            /* init must clear everything */
-	uart_init(&u, emit, &sink);
+	uart_init(&u, emit, NULL, &sink);
 }
 
 static void out(const char *s, size_t n)

@@ -1,0 +1,56 @@
+/*
+ * The virtual platform of one VM: the devices an operating system expects
+ * on a PC (local APIC, I/O APIC, masked legacy PIC, PIT, RTC, ACPI PM
+ * block and tables, PCI host bridge) beside the UART, fw_cfg and debug
+ * exit, and the wiring between them: which pin each device raises and how
+ * an interrupt travels from a pin to the vCPU.
+ *
+ *   UART (IRQ 4) --+
+ *   PIT  (IRQ 0) --+--> I/O APIC pin --> local APIC --> vCPU (injection)
+ *   PM   (SCI 9) --+                       ^
+ *                              APIC timer -+   EOI of level vectors -> I/O APIC
+ */
+#ifndef UHV_VMM_PLATFORM_H
+#define UHV_VMM_PLATFORM_H
+
+#include "acpi_pm.h"
+#include "ioapic.h"
+#include "lapic.h"
+#include "pci.h"
+#include "pic.h"
+#include "pit.h"
+#include "rtc.h"
+
+#define PM_PORT_BASE  0x600
+#define SCI_IRQ       9
+#define UART_IRQ      4
+#define PIT_IRQ_PIN   2          /* ISA IRQ 0 arrives on pin 2 (MADT override) */
+
+struct vm;
+
+struct platform {
+	struct lapic lapic;
+	struct ioapic ioapic;
+	struct pic pic;
+	struct pit pit;
+	struct rtc rtc;
+	struct acpi_pm pm;
+	struct pci_bus pci;
+	u64 rsdp;
+	u64 irqs_injected;
+};
+
+/* Creates the devices of vm and builds its ACPI tables; 0 or -1. */
+int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc);
+/* Fires the VM's timers that are due; true if an interrupt is pending
+   for its vCPU (touches no VMCS: works for a vCPU that is not loaded). */
+bool platform_poll(struct vm *vm);
+/* With the vCPU loaded: injects the highest deliverable interrupt, or
+   asks for an interrupt-window exit if the guest cannot take it yet. */
+void platform_inject(struct vm *vm);
+/* The UART's interrupt line (ctx: the vm). */
+void platform_uart_irq(void *ctx, bool level);
+/* TSC time of the VM's next timer event, or ~0. */
+u64 platform_next_deadline(const struct vm *vm);
+
+#endif
