@@ -26,7 +26,8 @@ UNIT_RENAME  := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset -Dmemmove=uhv_memmove \
 # Code under test (lib/string.c is added below, renamed).
 UNIT_SUT     := vmm/config.c lib/fmt.c arch/x86/pgtable.c arch/x86/ept.c \
 	vmm/palloc.c vmm/bus.c vmm/uart.c vmm/fwcfg.c vmm/multiboot.c \
-	vmm/emulate.c
+	vmm/emulate.c vmm/lapic.c vmm/ioapic.c vmm/pit.c vmm/pic.c vmm/rtc.c \
+	vmm/pci.c $(wildcard vmm/acpi.c vmm/acpi_pm.c vmm/linux.c)
 UNIT_TESTS   := $(wildcard tests/unit/*.c)
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o

@@ -106,7 +106,9 @@ END_TEST
 START_TEST(uart_registers)
 {
 	ck_assert_uint_eq(uart_read(&u, 5, 1), 0x60);   /* LSR: THRE | TEMT */
-	ck_assert_uint_eq(uart_read(&u, 2, 1), 0xc1);   /* IIR: no interrupt */
+	ck_assert_uint_eq(uart_read(&u, 2, 1), 0x01);   /* IIR: no interrupt */
+	uart_write(&u, 2, 1, 0x01);                     /* FCR: FIFOs on */
+	ck_assert_uint_eq(uart_read(&u, 2, 1), 0xc1);   /* IIR shows FIFOs */
 	ck_assert_uint_eq(uart_read(&u, 0, 1), 0);      /* RBR: no input */
 	ck_assert_uint_eq(uart_read(&u, 6, 1), 0xb0);   /* MSR: DCD DSR CTS */
 	uart_write(&u, 1, 1, 0xff);
