@@ -26,6 +26,8 @@ struct boot_vm {
 	u64 image_phys;   /* the image file's bytes, as read from the ESP */
 	u64 image_size;
 	u64 ram_phys;     /* the VM's RAM: contiguous, 2 MiB aligned, zeroed */
+	u64 initrd_phys;  /* the initrd file, if the config names one */
+	u64 initrd_size;
 };
 
 struct boot_info {

@@ -300,6 +300,22 @@ static bool load_config(EFI_FILE_HANDLE root, struct boot_info *bi)
 	return true;
 }
 
+/* Reads file (named in the config at line) from \uhv\; false on failure. */
+static bool read_vm_file(EFI_FILE_HANDLE root, const struct vm_config *vm,
+			 const char *file, int line, u64 *phys, u64 *size)
+{
+	void *data;
+	EFI_STATUS st = read_file(root, file, true, &data, size);
+
+	if (EFI_ERROR(st)) {
+		say("%s:%d: VM '%s': cannot read '\\uhv\\%s': %s", CFG_NAME, line,
+		    vm->name, file, st == EFI_NOT_FOUND ? "no such file" : "read error");
+		return false;
+	}
+	*phys = (u64)(uintptr_t)data;
+	return true;
+}
+
 /* Reads each VM's image and reserves its RAM. */
 static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 {
@@ -314,15 +330,14 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 	for (int i = 0; i < c->nr_vms; i++) {
 		struct vm_config *vm = &c->vms[i];
 		struct boot_vm *b = &bi->vms[i];
-		void *img, *ram;
-		EFI_STATUS st = read_file(root, vm->image, true, &img, &b->image_size);
+		void *ram;
 
-		if (EFI_ERROR(st)) {
-			say("%s:%d: VM '%s': cannot read image '\\uhv\\%s': %s",
-			    CFG_NAME, vm->image_line, vm->name, vm->image,
-			    st == EFI_NOT_FOUND ? "no such file" : "read error");
+		if (!read_vm_file(root, vm, vm->image, vm->image_line,
+				  &b->image_phys, &b->image_size) ||
+		    (vm->initrd[0] &&
+		     !read_vm_file(root, vm, vm->initrd, vm->initrd_line,
+				   &b->initrd_phys, &b->initrd_size)))
 			return false;
-		}
 		ram = alloc_aligned_2m(vm->memory);
 		if (!ram) {
 			say("%s:%d: VM '%s': memory %lluM does not fit in one "
@@ -331,7 +346,6 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 			return false;
 		}
 		uefi_call_wrapper(BS->SetMem, 3, ram, vm->memory, 0);
-		b->image_phys = (u64)(uintptr_t)img;
 		b->ram_phys = (u64)(uintptr_t)ram;
 		say("VM '%s': image %s (%llu bytes), %lluM RAM at %p", vm->name,
 		    vm->image, (unsigned long long)b->image_size,

@@ -102,13 +102,12 @@ struct acpi_facs {
 #define FADT_NO_C3_LAT      1001
 
 /* IA-PC boot architecture flags (Table 5.11). LEGACY_DEVICES: ISA devices
-   (UART, PIC, PIT) exist; 8042 clear: no keyboard controller. uhv has no
-   VGA and no CMOS RTC either, so the OS should not probe for them. */
+   (UART, PIC, PIT, RTC) exist; 8042 clear: no keyboard controller. There
+   is no VGA, so the OS should not probe for one. CMOS_RTC_NOT_PRESENT
+   stays clear: the platform has an MC146818 at 0x70 (rtc.h). */
 #define BOOT_LEGACY_DEVICES    BIT(0)
 #define BOOT_VGA_NOT_PRESENT   BIT(2)
-#define BOOT_CMOS_RTC_NOT_PRESENT BIT(5)
-#define FADT_BOOT_ARCH (BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT | \
-			BOOT_CMOS_RTC_NOT_PRESENT)
+#define FADT_BOOT_ARCH (BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT)
 
 /* Fixed feature flags (Table 5.10). WBINVD works (required since ACPI
    1.0); C1 (HLT) works on every CPU; PWR_BUTTON and SLP_BUTTON set: there

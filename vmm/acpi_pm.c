@@ -63,12 +63,22 @@ u32 acpi_pm_timer(const struct acpi_pm *pm)
 	return (u32)(timer_count(pm) & ACPI_PM_TIMER_MASK);
 }
 
-/* TMR_STS is set whenever timer bit 23 has flipped (§4.8.3.3); computed
-   lazily, at each access to the block, from how often it has flipped. */
-static void update_tmr_sts(struct acpi_pm *pm)
+/* True if [off, off+size) touches register r. */
+static bool touches(u64 off, unsigned size, enum pm_reg r)
 {
-	u64 epoch = timer_count(pm) >> TMR_STS_SHIFT;
+	return off < (u64)regs[r].off + regs[r].len && regs[r].off < off + size;
+}
 
+/* TMR_STS is set whenever timer bit 23 has flipped (§4.8.3.3). Only an
+   access to PM1_STS can tell, so it is brought up to date then, from how
+   often bit 23 has flipped since the last look: timer reads stay cheap. */
+static void update_tmr_sts(struct acpi_pm *pm, u64 off, unsigned size)
+{
+	u64 epoch;
+
+	if (!touches(off, size, REG_STS))
+		return;
+	epoch = timer_count(pm) >> TMR_STS_SHIFT;
 	if (epoch != pm->tmr_epoch)
 		pm->sts |= ACPI_PM1_TMR_STS;
 	pm->tmr_epoch = epoch;
@@ -96,14 +106,17 @@ static enum pm_reg reg_at(u64 off)
 u64 acpi_pm_read(void *dev, u64 off, unsigned size)
 {
 	struct acpi_pm *pm = dev;
-	u64 v = 0;
+	u64 val[NR_REGS] = { 0 }, v = 0;
 
-	update_tmr_sts(pm);
+	update_tmr_sts(pm, off, size);
+	for (int r = 0; r < NR_REGS; r++)     /* each once: one clock read */
+		if (touches(off, size, (enum pm_reg)r))
+			val[r] = reg_value(pm, (enum pm_reg)r);
 	for (unsigned i = 0; i < size; i++) {
 		u64 b = off + i;
 		enum pm_reg r = reg_at(b);
 		u64 byte = r == NR_REGS ? HOLE_BYTE :
-			   reg_value(pm, r) >> (BYTE_BITS * (b - regs[r].off));
+			   val[r] >> (BYTE_BITS * (b - regs[r].off));
 
 		v |= (byte & BYTE_MASK) << (BYTE_BITS * i);
 	}
@@ -156,10 +169,12 @@ void acpi_pm_write(void *dev, u64 off, unsigned size, u64 val)
 
 	if (pm->off)
 		return;
-	update_tmr_sts(pm);
+	update_tmr_sts(pm, off, size);
 	for (int r = 0; r < NR_REGS; r++) {
 		u64 rv = 0, mask = 0;
 
+		if (!touches(off, size, (enum pm_reg)r))
+			continue;
 		for (unsigned i = 0; i < size; i++) {
 			u64 b = off + i, shift;
 

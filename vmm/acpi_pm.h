@@ -82,7 +82,7 @@ struct acpi_pm {
 	void *ctx;
 	u64 tick_hz;
 	u64 start;          /* ticks() when the timer read 0 */
-	u64 tmr_epoch;      /* timer count >> 23 when TMR_STS was last updated */
+	u64 tmr_epoch;      /* timer count >> 23 when PM1_STS was last accessed */
 	u16 sts, en, cnt;   /* PM1a_STS, PM1a_EN, PM1a_CNT as stored */
 	bool off;           /* S5 was entered: the device ignores writes */
 };

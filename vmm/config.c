@@ -91,6 +91,16 @@ static int key_image(struct parser *p, const char *v)
 	return 0;
 }
 
+static int key_initrd(struct parser *p, const char *v)
+{
+	if (!*v || strlen(v) >= CFG_PATH_MAX)
+		return fail(p, "initrd: expected a file name of 1-%s characters",
+			    "63");
+	str_copy(p->vm->initrd, v, sizeof(p->vm->initrd));
+	p->vm->initrd_line = p->line;
+	return 0;
+}
+
 static int key_memory(struct parser *p, const char *v)
 {
 	u64 m = config_parse_size(v);
@@ -140,6 +150,7 @@ struct cfg_key {
 
 static const struct cfg_key cfg_keys[] = {
 	{ "image", true, key_image },
+	{ "initrd", true, key_initrd },
 	{ "memory", true, key_memory },
 	{ "cmdline", true, key_cmdline },
 	{ "timeslice", false, key_timeslice },

@@ -5,7 +5,8 @@
  *   timeslice = 2000000        global keys come before the first section
  *   selftest = exception       (tests only: uhv faults on purpose)
  *   [vm NAME]                  one section per VM
- *   image   = hello.elf        required
+ *   image   = hello.elf        required: Multiboot ELF or Linux bzImage
+ *   initrd  = initrd.gz        optional, for a Linux image
  *   memory  = 16M              optional (default 16M)
  *   cmdline = any text         optional
  *
@@ -31,6 +32,8 @@ struct vm_config {
 	char name[CFG_NAME_MAX];
 	char image[CFG_PATH_MAX];
 	char cmdline[CFG_CMDLINE_MAX];
+	char initrd[CFG_PATH_MAX];   /* "" if none (Linux guests only) */
+	int initrd_line;
 	u64 memory;
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */

@@ -13,10 +13,18 @@
 #define MTRR_DEF_TYPE_WB_ENABLED 0xc06ULL  /* MTRRs on, default WB */
 #define PAT_VALID_TYPES 0xf3U              /* types 0,1,4,5,6,7 */
 
+/* Where an MSR's value lives. */
+enum msr_kind {
+	MSR_FIXED,               /* reads give arg; nothing is stored */
+	MSR_VMCS,                /* the guest-state field arg (enum arch_reg) */
+	MSR_SWITCHED,            /* the vCPU's copy arg (enum arch_msr) */
+	MSR_TIME,                /* the TSC itself */
+};
+
 struct msr_entry {
 	u32 msr;
-	enum arch_reg reg;       /* AREG_* kept in the VMCS, or NR_AREGS */
-	u64 fixed;               /* read value when reg == NR_AREGS */
+	enum msr_kind kind;
+	u64 arg;
 	bool (*write)(struct vcpu *v, u64 val);   /* NULL: writes ignored */
 };
 
@@ -60,22 +68,47 @@ static bool write_sysenter_cs(struct vcpu *v, u64 val) { return write_vmcs(v, AR
 static bool write_sysenter_esp(struct vcpu *v, u64 val) { return write_canonical(v, AREG_SYSENTER_ESP, val); }
 static bool write_sysenter_eip(struct vcpu *v, u64 val) { return write_canonical(v, AREG_SYSENTER_EIP, val); }
 
+static bool write_star(struct vcpu *v, u64 val) { arch_vcpu_msr_set(&v->arch, AMSR_STAR, val); return true; }
+static bool write_fmask(struct vcpu *v, u64 val) { arch_vcpu_msr_set(&v->arch, AMSR_FMASK, val); return true; }
+
+static bool write_syscall_target(struct vcpu *v, enum arch_msr m, u64 val)
+{
+	if ((u64)((s64)(val << 16) >> 16) != val)   /* must be canonical */
+		return false;
+	arch_vcpu_msr_set(&v->arch, m, val);
+	return true;
+}
+
+static bool write_lstar(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_LSTAR, val); }
+static bool write_cstar(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_CSTAR, val); }
+static bool write_kgs(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_KERNEL_GS_BASE, val); }
+
 static const struct msr_entry msr_table[] = {
-	{ MSR_IA32_EFER, AREG_EFER, 0, write_efer },
-	{ MSR_IA32_PAT, AREG_PAT, 0, write_pat },
-	{ MSR_IA32_FS_BASE, AREG_FS_BASE, 0, write_fs },
-	{ MSR_IA32_GS_BASE, AREG_GS_BASE, 0, write_gs },
-	{ MSR_IA32_SYSENTER_CS, AREG_SYSENTER_CS, 0, write_sysenter_cs },
-	{ MSR_IA32_SYSENTER_ESP, AREG_SYSENTER_ESP, 0, write_sysenter_esp },
-	{ MSR_IA32_SYSENTER_EIP, AREG_SYSENTER_EIP, 0, write_sysenter_eip },
-	{ MSR_IA32_MISC_ENABLE, NR_AREGS, MISC_ENABLE_FAST_STRINGS, NULL },
-	{ MSR_IA32_MTRRCAP, NR_AREGS, 0, NULL },
-	{ MSR_IA32_MTRR_DEF_TYPE, NR_AREGS, MTRR_DEF_TYPE_WB_ENABLED, NULL },
-	{ MSR_IA32_PLATFORM_ID, NR_AREGS, 0, NULL },
-	{ MSR_IA32_BIOS_SIGN_ID, NR_AREGS, 0, NULL },
-	{ MSR_IA32_MCG_CAP, NR_AREGS, 0, NULL },
-	{ MSR_IA32_MCG_STATUS, NR_AREGS, 0, NULL },
-	{ MSR_IA32_TSC, NR_AREGS, 0, NULL },        /* read: the TSC */
+	{ MSR_IA32_EFER, MSR_VMCS, AREG_EFER, write_efer },
+	{ MSR_IA32_PAT, MSR_VMCS, AREG_PAT, write_pat },
+	{ MSR_IA32_FS_BASE, MSR_VMCS, AREG_FS_BASE, write_fs },
+	{ MSR_IA32_GS_BASE, MSR_VMCS, AREG_GS_BASE, write_gs },
+	{ MSR_IA32_SYSENTER_CS, MSR_VMCS, AREG_SYSENTER_CS, write_sysenter_cs },
+	{ MSR_IA32_SYSENTER_ESP, MSR_VMCS, AREG_SYSENTER_ESP, write_sysenter_esp },
+	{ MSR_IA32_SYSENTER_EIP, MSR_VMCS, AREG_SYSENTER_EIP, write_sysenter_eip },
+	{ MSR_IA32_MISC_ENABLE, MSR_FIXED, MISC_ENABLE_FAST_STRINGS, NULL },
+	{ MSR_IA32_MTRRCAP, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_MTRR_DEF_TYPE, MSR_FIXED, MTRR_DEF_TYPE_WB_ENABLED, NULL },
+	{ MSR_IA32_PLATFORM_ID, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_BIOS_SIGN_ID, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_MCG_CAP, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_MCG_STATUS, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_TSC, MSR_TIME, 0, NULL },        /* read: the TSC */
+	/* TSC_ADJUST stays 0: uhv never offsets the TSC */
+	{ MSR_IA32_TSC_ADJUST, MSR_FIXED, 0, NULL },
+	/* VMX locked off, as a guest should see it: no nested VMX */
+	{ MSR_IA32_FEATURE_CONTROL, MSR_FIXED, FEATURE_CONTROL_LOCK, NULL },
+	/* the SYSCALL MSRs and SWAPGS base: read from the vCPU's copies */
+	{ MSR_IA32_STAR, MSR_SWITCHED, AMSR_STAR, write_star },
+	{ MSR_IA32_LSTAR, MSR_SWITCHED, AMSR_LSTAR, write_lstar },
+	{ MSR_IA32_CSTAR, MSR_SWITCHED, AMSR_CSTAR, write_cstar },
+	{ MSR_IA32_FMASK, MSR_SWITCHED, AMSR_FMASK, write_fmask },
+	{ MSR_IA32_KERNEL_GS_BASE, MSR_SWITCHED, AMSR_KERNEL_GS_BASE, write_kgs },
 };
 
 static const struct msr_entry *find_msr(u32 msr)
@@ -93,6 +126,16 @@ static enum exit_action refuse(struct vcpu *v, const char *op, u32 msr, u64 val)
 		       v->vm->name, op, msr, (unsigned long long)val);
 	arch_vcpu_inject_exception(&v->arch, X86_EXC_GP, true, 0);
 	return EXIT_RESUME;
+}
+
+static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
+{
+	switch (m->kind) {
+	case MSR_VMCS:     return arch_vcpu_get(&v->arch, (enum arch_reg)m->arg);
+	case MSR_SWITCHED: return arch_vcpu_msr_get(&v->arch, (enum arch_msr)m->arg);
+	case MSR_TIME:     return rdtsc();
+	default:           return m->arg;
+	}
 }
 
 /* IA32_APIC_BASE: fixed address, always enabled; EXTD picks x2APIC. */
@@ -144,10 +187,8 @@ enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e)
 			return refuse(v, "read of", msr, 0);
 	} else if (!m) {
 		return refuse(v, "read of", msr, 0);
-	} else if (msr == MSR_IA32_TSC) {
-		val = rdtsc();
 	} else {
-		val = m->reg == NR_AREGS ? m->fixed : arch_vcpu_get(&v->arch, m->reg);
+		val = msr_value(v, m);
 	}
 	v->arch.regs[GPR_RAX] = (u32)val;
 	v->arch.regs[GPR_RDX] = val >> 32;

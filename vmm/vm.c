@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "vmm.h"
+#include "linux.h"
 #include "multiboot.h"
 #include "../arch/x86/ept.h"
 #include "../drivers/console.h"
@@ -93,11 +94,59 @@ static int create_vcpu(struct uhv *h, struct vm *vm, u64 ram_phys)
 	return 0;
 }
 
+/* A Multiboot kernel: 32-bit protected mode at its entry point. */
+static int load_multiboot(struct vm *vm, const struct boot_vm *b, char *err,
+			  size_t n)
+{
+	struct mb_entry entry;
+
+	if (multiboot_load(&vm->mem, (const u8 *)(uintptr_t)b->image_phys,
+			   b->image_size, vm->cfg->cmdline, &entry, err, n))
+		return -1;
+	arch_vcpu_reset_protected32(&vm->vcpu.arch, entry.eip);
+	vm->vcpu.arch.regs[GPR_RAX] = entry.eax;
+	vm->vcpu.arch.regs[GPR_RBX] = entry.ebx;
+	printk("uhv: vm %s: Multiboot kernel, %lluM RAM, entry 0x%x, cmdline '%s'\n",
+	       vm->name, (unsigned long long)(vm->mem.size >> 20), entry.eip,
+	       vm->cfg->cmdline);
+	return 0;
+}
+
+/* A Linux bzImage: the 64-bit boot protocol, as boot.rst describes it. */
+static int load_linux(struct vm *vm, const struct boot_vm *b, char *err,
+		      size_t n)
+{
+	struct linux_params p = {
+		.kernel = (const u8 *)(uintptr_t)b->image_phys,
+		.kernel_size = b->image_size,
+		.initrd = (const u8 *)(uintptr_t)b->initrd_phys,
+		.initrd_size = b->initrd_size,
+		.cmdline = vm->cfg->cmdline,
+		.acpi_rsdp = vm->plat.rsdp,
+	};
+	struct linux_entry e;
+	struct arch_long64 s;
+
+	if (linux_load(&vm->mem, &p, &e, err, n))
+		return -1;
+	s = (struct arch_long64){ e.rip, e.cr3, e.gdt_base, e.gdt_limit,
+				  e.cs_sel, e.ds_sel };
+	arch_vcpu_reset_long64(&vm->vcpu.arch, &s);
+	vm->vcpu.arch.regs[GPR_RSI] = e.rsi;
+	printk("uhv: vm %s: Linux kernel, %lluM RAM, initrd %llu bytes, entry "
+	       "0x%llx, cmdline '%s'\n", vm->name,
+	       (unsigned long long)(vm->mem.size >> 20),
+	       (unsigned long long)b->initrd_size, (unsigned long long)e.rip,
+	       vm->cfg->cmdline);
+	return 0;
+}
+
 void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	       const struct boot_vm *b)
 {
 	struct vm *vm = &h->vms[id];
-	struct mb_entry entry;
+	bool linux = linux_is_bzimage((const u8 *)(uintptr_t)b->image_phys,
+				      b->image_size);
 	char err[128];
 
 	vm->id = id;
@@ -112,17 +161,16 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
 	}
-	if (multiboot_load(&vm->mem, (const u8 *)(uintptr_t)b->image_phys,
-			   b->image_size, cfg->cmdline, &entry, err, sizeof(err))) {
-		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
+	if (cfg->initrd[0] && !linux) {
+		vm_stop(vm, VM_ERROR, "initrd '%s' given, but image '%s' is not "
+			"a Linux bzImage", cfg->initrd, cfg->image);
 		return;
 	}
 	if (create_vcpu(h, vm, b->ram_phys))
 		return;
-	arch_vcpu_reset_protected32(&vm->vcpu.arch, entry.eip);
-	vm->vcpu.arch.regs[GPR_RAX] = entry.eax;
-	vm->vcpu.arch.regs[GPR_RBX] = entry.ebx;
+	if ((linux ? load_linux : load_multiboot)(vm, b, err, sizeof(err))) {
+		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
+		return;
+	}
 	vm->vcpu.state = VCPU_RUNNABLE;
-	printk("uhv: vm %s: %lluM RAM, entry 0x%x, cmdline '%s'\n", vm->name,
-	       (unsigned long long)(vm->mem.size >> 20), entry.eip, cfg->cmdline);
 }

@@ -35,6 +35,14 @@ enum arch_reg {
 	AREG_INTERRUPTIBILITY, NR_AREGS
 };
 
+/* MSRs the VMCS does not switch but guests need: the SYSCALL MSRs and
+   SWAPGS's base. uhv never uses them itself, so the hardware holds the
+   running vCPU's values; arch_vcpu_load puts them back on a switch. */
+enum arch_msr {
+	AMSR_STAR, AMSR_LSTAR, AMSR_CSTAR, AMSR_FMASK, AMSR_KERNEL_GS_BASE,
+	NR_AMSRS
+};
+
 /* A VM exit, decoded (SDM Vol. 3C §28.2). */
 struct arch_exit {
 	u32 reason;            /* basic exit reason, enum vmx_exit_reason */
@@ -64,6 +72,7 @@ struct arch_vcpu {
 	u64 vmcs_phys;
 	u64 fpu_phys;          /* XSAVE/FXSAVE area, one page */
 	u64 xcr0;              /* the guest's XCR0 */
+	u64 msrs[NR_AMSRS];    /* enum arch_msr */
 	bool launched;
 	u16 vpid;
 	u32 vm_instr_error;    /* after a failed VMLAUNCH/VMRESUME */
@@ -119,6 +128,9 @@ void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks);
 /* Emulates a guest write to CR0/CR4 (keeps VMX-fixed bits, updates the
    read shadow). Returns false for a value that would #GP. */
 bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val);
+/* Guest values of the MSRs in enum arch_msr (set writes the hardware). */
+u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m);
+void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val);
 /* Validates and applies XSETBV (XCR0). false: the guest gets #GP. */
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
 

@@ -51,6 +51,16 @@ static u64 fix_cr(u64 v, u64 fixed0, u64 fixed1)
 	return (v | fixed0) & fixed1;
 }
 
+/* CR4.OSXSAVE where the CPU has XSAVE: guests can then enable AVX and
+   friends with XSETBV, and uhv switches their state with XSAVE/XRSTOR. */
+static u64 host_osxsave(void)
+{
+	struct cpuid_regs r;
+
+	cpuid(1, 0, &r);
+	return (r.ecx & CPUID_1_ECX_XSAVE) ? CR4_OSXSAVE : 0;
+}
+
 int arch_vmx_enable(u64 vmxon_phys)
 {
 	u64 fc = rdmsr(MSR_IA32_FEATURE_CONTROL);
@@ -62,7 +72,8 @@ int arch_vmx_enable(u64 vmxon_phys)
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
 		      FEATURE_CONTROL_VMX_OUTSIDE_SMX);
 	write_cr0(fix_cr(read_cr0(), caps.cr0_fixed0, caps.cr0_fixed1));
-	write_cr4(fix_cr(read_cr4() | CR4_VMXE, caps.cr4_fixed0, caps.cr4_fixed1));
+	write_cr4(fix_cr(read_cr4() | CR4_VMXE | host_osxsave(), caps.cr4_fixed0,
+			 caps.cr4_fixed1));
 	/* The VMXON region starts with the VMCS revision id (§25.11.5). */
 	*(u32 *)(uintptr_t)vmxon_phys = (u32)(caps.basic & VMX_BASIC_REVISION_MASK);
 	return vmxon(vmxon_phys) ? 0 : -1;
@@ -358,11 +369,30 @@ static bool use_xsave(void)
 	return read_cr4() & CR4_OSXSAVE;
 }
 
+static const u32 amsr_index[NR_AMSRS] = {
+	[AMSR_STAR] = MSR_IA32_STAR, [AMSR_LSTAR] = MSR_IA32_LSTAR,
+	[AMSR_CSTAR] = MSR_IA32_CSTAR, [AMSR_FMASK] = MSR_IA32_FMASK,
+	[AMSR_KERNEL_GS_BASE] = MSR_IA32_KERNEL_GS_BASE,
+};
+
+u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m)
+{
+	return v->msrs[m];
+}
+
+void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val)
+{
+	v->msrs[m] = val;
+	wrmsr(amsr_index[m], val);
+}
+
 void arch_vcpu_load(struct arch_vcpu *v)
 {
 	void *area = (void *)(uintptr_t)v->fpu_phys;
 
 	vmptrld(v->vmcs_phys);
+	for (int m = 0; m < NR_AMSRS; m++)
+		wrmsr(amsr_index[m], v->msrs[m]);
 	if (use_xsave()) {
 		xsetbv(0, v->xcr0);
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)area), "a"(~0U),

@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Builds the Linux test guest: Debian's stock kernel (linux-image-amd64,
+# unmodified, taken from its package) and a small initramfs with Debian's
+# busybox-static and guest-tests/linux/init.
+#
+# usage: tools/mk-linux-guest.sh [OUTDIR]     (default build/linux)
+# Makes OUTDIR/vmlinuz and OUTDIR/initrd.gz; does nothing if both are newer
+# than the init script. Needs apt-get (network to Debian's mirror), cpio,
+# gzip and busybox-static (tools/deps.sh installs them).
+set -eu
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+OUT=${1:-$ROOT/build/linux}
+INIT=$ROOT/guest-tests/linux/init
+mkdir -p "$OUT"
+OUT=$(cd "$OUT" && pwd)
+
+if [ ! -s "$OUT/vmlinuz" ]; then
+    work=$(mktemp -d)
+    trap 'rm -rf "$work"' EXIT
+    # the metapackage names the current kernel package; download that one
+    pkg=$(apt-cache depends linux-image-amd64 2>/dev/null |
+          sed -n 's/^ *Depends: \(linux-image-[0-9][^ ]*\)$/\1/p' | head -n 1)
+    [ -n "$pkg" ] || { echo "mk-linux-guest: cannot resolve linux-image-amd64 (apt-get update?)" >&2; exit 1; }
+    (cd "$work" && apt-get download "$pkg" >/dev/null)
+    dpkg-deb -x "$work"/*.deb "$work/x"
+    cp "$work"/x/boot/vmlinuz-* "$OUT/vmlinuz"
+    echo "mk-linux-guest: kernel $pkg -> $OUT/vmlinuz"
+fi
+
+if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ]; then
+    rd=$(mktemp -d)
+    mkdir -p "$rd"/bin "$rd"/dev "$rd"/proc "$rd"/sys "$rd"/tmp
+    cp /bin/busybox "$rd/bin/busybox"
+    cp "$INIT" "$rd/init"
+    chmod 755 "$rd/init" "$rd/bin/busybox"
+    # the console node, for the kernel to open before devtmpfs is mounted
+    (cd "$rd" && mknod -m 600 dev/console c 5 1 && mknod -m 666 dev/ttyS0 c 4 64)
+    (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initrd.gz"
+    rm -rf "$rd"
+    echo "mk-linux-guest: initramfs -> $OUT/initrd.gz"
+fi
