@@ -17,6 +17,9 @@
 #define CPUID_LEAF_THERMAL  0x6U
 #define CPUID_6_EAX_ARAT    (1U << 2)     /* APIC timer always running */
 #define CPUID_87_EDX_INVARIANT_TSC (1U << 8)
+#define CPUID_1_EDX_ACPI    (1U << 22)    /* thermal MSRs */
+#define CPUID_1_EDX_TM      (1U << 29)    /* thermal monitor */
+#define CPUID_1_ECX_TM2     (1U << 8)
 #define CPUID_HV_RANGE_END  0x400000ffU
 #define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
 #define CPUID_7_EBX_INVPCID (1U << 10)
@@ -87,7 +90,9 @@ static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
 	case 1:
 		g[GPR_RCX] &= ~(u64)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX |
 				     CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
-				     CPUID_1_ECX_OSXSAVE);
+				     CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_TM2);
+		/* no thermal monitoring or its MSRs in a VM */
+		g[GPR_RDX] &= ~(u64)(CPUID_1_EDX_ACPI | CPUID_1_EDX_TM);
 		/* uhv's virtual APIC has x2APIC mode and the TSC-deadline timer */
 		g[GPR_RCX] |= CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
 			      CPUID_1_ECX_TSC_DEADLINE;

@@ -14,6 +14,7 @@
 #   global KEY=VALUE      a global uhv.cfg line
 #   config FILE           FILE's lines go into uhv.cfg (after global lines,
 #                         before the guest sections)
+#   files DIR             DIR's files (relative to the repository) go into \uhv\
 #   stop-on REGEX         end the run at a console line matching REGEX
 #   guest FILE [name=N] [mem=SIZE] [cmdline=TEXT...]
 #                         a VM; cmdline takes the rest of the line
@@ -112,6 +113,10 @@ run_group() {
             mem)      args+=(--mem "$rest");;
             global)   args+=(--global "$rest");;
             stop-on)  args+=(--stop-on "$rest");;
+            files)
+                local fd=$ROOT/$rest
+                [ -d "$fd" ] || problems+=("missing directory $rest (tools/mk-linux-guest.sh builds build/linux)")
+                args+=(--files "$fd");;
             config)
                 local cf=$rest
                 if [[ $cf == */* ]]; then cf=$ROOT/$cf; else cf=$HERE/$cf; fi
