@@ -119,6 +119,7 @@ bench: deps
 # is the total "N passed, M failed".
 test: deps
 	$(MAKE) --no-print-directory all
+	tools/mk-linux-guest.sh
 	tests/run-all.sh
 
 test-unit: deps
@@ -126,6 +127,7 @@ test-unit: deps
 
 test-system: deps
 	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
+	tools/mk-linux-guest.sh
 	tests/system/run.sh
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -131,6 +131,16 @@ static int key_timeslice(struct parser *p, const char *v)
 	return 0;
 }
 
+static int key_stats(struct parser *p, const char *v)
+{
+	u64 t = config_parse_size(v);
+
+	if ((t == 0 && strcmp(v, "0")) || t > 3600)
+		return fail(p, "stats: '%s' must be 0 (off) to 3600 seconds", v);
+	p->cfg->stats_seconds = t;
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -155,6 +165,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "cmdline", true, key_cmdline },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
+	{ "stats", false, key_stats },
 };
 
 static int parse_section(struct parser *p, char *s)

@@ -4,6 +4,7 @@
  *   # comment
  *   timeslice = 2000000        global keys come before the first section
  *   selftest = exception       (tests only: uhv faults on purpose)
+ *   stats = 5                  print exits/s by reason every 5 s
  *   [vm NAME]                  one section per VM
  *   image   = hello.elf        required: Multiboot ELF or Linux bzImage
  *   initrd  = initrd.gz        optional, for a Linux image
@@ -48,6 +49,7 @@ enum cfg_selftest {
 struct uhv_config {
 	u64 timeslice;          /* guest TSC ticks per time slice */
 	enum cfg_selftest selftest;
+	u64 stats_seconds;      /* print exit rates this often; 0: never */
 	int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };

@@ -58,11 +58,15 @@ void uhv_main(const struct boot_info *bi)
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;
 	uhv.boot_tsc = bi->boot_tsc;
+	uhv.stats_every = bi->config.stats_seconds * bi->tsc_hz;
+	uhv.stats_tsc = rdtsc();
+	uhv.next_stats = uhv.stats_tsc + uhv.stats_every;
 	uhv.nr_vms = bi->config.nr_vms;
 	for (int i = 0; i < uhv.nr_vms; i++)
 		vm_create(&uhv, i, &bi->config.vms[i], &bi->vms[i]);
-	printk("uhv: running %d VM(s), time slice %llu TSC ticks\n", uhv.nr_vms,
-	       (unsigned long long)uhv.timeslice);
+	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
+	       "Ctrl-A n / 1-8 (focus), Ctrl-A s (stats); focus: %s\n",
+	       uhv.nr_vms, (unsigned long long)uhv.timeslice, uhv.vms[0].name);
 	vmm_run(&uhv);
 	vmm_summary(&uhv);
 	power_off("all VMs stopped");

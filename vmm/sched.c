@@ -79,7 +79,8 @@ static bool idle(struct uhv *h)
 			wake = MIN(wake, platform_next_deadline(v->vm));
 	}
 	if (wake != ~0ULL) {
-		while (rdtsc() < wake)
+		/* wait for the timer, or for a key for the focused VM */
+		while (rdtsc() < wake && !focus_poll(h))
 			__asm__ volatile("pause");
 		return true;
 	}
@@ -103,6 +104,11 @@ void vmm_run(struct uhv *h)
 	int cur = h->nr_vms - 1;
 
 	for (;;) {
+		focus_poll(h);
+		if (h->stats_every && rdtsc() >= h->next_stats) {
+			vmm_stats(h, false);
+			h->next_stats = rdtsc() + h->stats_every;
+		}
 		v = pick_next(h, &cur);
 		if (!v) {
 			if (idle(h))
@@ -119,33 +125,4 @@ void vmm_run(struct uhv *h)
 	}
 	if (loaded)
 		arch_vcpu_put(&loaded->arch);
-}
-void vmm_summary(const struct uhv *h)
-{
-	printk("uhv: summary of %d VM(s)\n", h->nr_vms);
-	for (int i = 0; i < h->nr_vms; i++) {
-		const struct vm *vm = &h->vms[i];
-		u64 total = 0;
-
-		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
-			total += vm->exits[r];
-		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n", vm->name,
-		       vm->why, (unsigned long long)total,
-		       (unsigned long long)vm->vcpu.slices);
-		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
-			if (vm->exits[r])
-				printk("uhv:   %-20s %llu\n", exit_reason_name(r),
-				       (unsigned long long)vm->exits[r]);
-		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
-		       (unsigned long long)vm->pio.unclaimed_reads,
-		       (unsigned long long)vm->pio.unclaimed_writes,
-		       (unsigned long long)vm->mmio.unclaimed_reads,
-		       (unsigned long long)vm->mmio.unclaimed_writes);
-	}
-	for (int i = 0; i < h->nr_vms; i++) {
-		const struct vm *vm = &h->vms[i];
-
-		printk("uhv: result %s %s %u\n", vm->name, vm_result_name(vm->result),
-		       vm->result == VM_EXITED ? vm->exit_status : 0);
-	}
 }

@@ -51,6 +51,7 @@ struct vm {
 	enum vm_result result;
 	u32 exit_status;         /* debug-exit status, (v << 1) | 1 */
 	u64 exits[EXIT_REASON_MAX];
+	u64 exits_seen[EXIT_REASON_MAX];   /* at the last stats line */
 	u64 msr_refused;         /* RDMSR/WRMSR answered with #GP */
 	char why[128];           /* the stop reason, for the summary */
 };

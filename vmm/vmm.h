@@ -16,6 +16,11 @@ struct uhv {
 	int nr_vms;
 	u64 timeslice;           /* TSC ticks per slice */
 	u64 tsc_hz;              /* measured by the loader */
+	int focus;               /* the VM that gets console input */
+	bool escape;             /* Ctrl-A seen: the next key is for uhv */
+	u64 stats_every;         /* TSC ticks between stats lines, 0: off */
+	u64 next_stats;
+	u64 stats_tsc;           /* when the last stats were taken */
 	u64 boot_epoch, boot_tsc;  /* wall clock (s since 1970) at boot_tsc */
 };
 
@@ -42,6 +47,12 @@ static inline enum exit_action vcpu_resume(struct vcpu *v)
 }
 /* Runs every VM until all have stopped (sched.c). */
 void vmm_run(struct uhv *h);
+/* Console input (focus.c): polls uhv's console and feeds the focused VM;
+   true if any byte arrived. */
+bool focus_poll(struct uhv *h);
+void focus_deliver(struct uhv *h, u8 byte);
+/* Prints each VM's exits per second by reason since the last call. */
+void vmm_stats(struct uhv *h, bool all);
 /* Prints each VM's status and exits by reason, then "uhv: result" lines. */
 void vmm_summary(const struct uhv *h);
 

@@ -1,0 +1,73 @@
+/*
+ * What uhv tells its user about the VMs: periodic statistics (config key
+ * "stats", or Ctrl-A s on the console), exits per second by reason, and
+ * the summary when every VM has stopped.
+ */
+#include "vmm.h"
+#include "../arch/x86/cpu.h"
+#include "../drivers/console.h"
+
+/* One VM's exits per second by reason since its last stats line. */
+static void vm_stats(struct vm *vm, u64 dt, u64 tsc_hz, u64 t_ms)
+{
+	u64 total = 0;
+
+	for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+		total += vm->exits[r] - vm->exits_seen[r];
+	printk("uhv: stats t=%llu.%03llus vm %s %s: %llu exits/s",
+	       (unsigned long long)(t_ms / 1000), (unsigned long long)(t_ms % 1000),
+	       vm->name, vm_result_name(vm->result),
+	       (unsigned long long)(total * tsc_hz / dt));
+	for (u32 r = 0; r < EXIT_REASON_MAX; r++) {
+		u64 d = vm->exits[r] - vm->exits_seen[r];
+
+		if (d)
+			printk(", %s %llu/s", exit_reason_name(r),
+			       (unsigned long long)(d * tsc_hz / dt));
+		vm->exits_seen[r] = vm->exits[r];
+	}
+	printk("\n");
+}
+
+void vmm_stats(struct uhv *h, bool all)
+{
+	u64 now = rdtsc(), dt = now - h->stats_tsc;
+	u64 t_ms = h->tsc_hz ? (now - h->boot_tsc) / (h->tsc_hz / 1000) : 0;
+
+	if (!dt || !h->tsc_hz)
+		return;
+	for (int i = 0; i < h->nr_vms; i++)
+		if (all || h->vms[i].result == VM_RUNNING)
+			vm_stats(&h->vms[i], dt, h->tsc_hz, t_ms);
+	h->stats_tsc = now;
+}
+
+void vmm_summary(const struct uhv *h)
+{
+	printk("uhv: summary of %d VM(s)\n", h->nr_vms);
+	for (int i = 0; i < h->nr_vms; i++) {
+		const struct vm *vm = &h->vms[i];
+		u64 total = 0;
+
+		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+			total += vm->exits[r];
+		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n", vm->name,
+		       vm->why, (unsigned long long)total,
+		       (unsigned long long)vm->vcpu.slices);
+		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+			if (vm->exits[r])
+				printk("uhv:   %-20s %llu\n", exit_reason_name(r),
+				       (unsigned long long)vm->exits[r]);
+		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
+		       (unsigned long long)vm->pio.unclaimed_reads,
+		       (unsigned long long)vm->pio.unclaimed_writes,
+		       (unsigned long long)vm->mmio.unclaimed_reads,
+		       (unsigned long long)vm->mmio.unclaimed_writes);
+	}
+	for (int i = 0; i < h->nr_vms; i++) {
+		const struct vm *vm = &h->vms[i];
+
+		printk("uhv: result %s %s %u\n", vm->name, vm_result_name(vm->result),
+		       vm->result == VM_EXITED ? vm->exit_status : 0);
+	}
+}
