@@ -11,6 +11,7 @@
 #include "../arch/x86/ept.h"
 #include "../drivers/console.h"
 #include "../lib/fmt.h"
+#include "../arch/x86/cpu.h"
 
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
@@ -57,6 +58,36 @@ static void debug_exit_write(void *dev, u64 off, unsigned size, u64 val)
 	vm_stop(vm, VM_EXITED, "debug exit, status %u", vm->exit_status);
 }
 
+/*
+ * The mark port: a guest writes a byte to have uhv print the time (TSC,
+ * and instructions since uhv's entry under Bochs) and its exit counts,
+ * so benchmarks can time stretches of guest work from inside the guest
+ * (even from a shell: dd to /dev/port).
+ */
+#define MARK_LOG_LIMIT 64
+
+static void mark_write(void *dev, u64 off, unsigned size, u64 val)
+{
+	struct vm *vm = dev;
+	u64 total = 0;
+
+	(void)off;
+	(void)size;
+	if (vm->marks++ >= MARK_LOG_LIMIT)
+		return;
+	for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+		total += vm->exits[r];
+	printk("uhv: vm %s mark %llu: tsc %llu, %llu since uhv's entry, %llu exits",
+	       vm->name, (unsigned long long)val, (unsigned long long)rdtsc(),
+	       (unsigned long long)(rdtsc() - core_entry_tsc),
+	       (unsigned long long)total);
+	for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+		if (vm->exits[r])
+			printk(", %s %llu", exit_reason_name(r),
+			       (unsigned long long)vm->exits[r]);
+	printk("\n");
+}
+
 static int add_devices(struct vm *vm, u32 nr_cpus)
 {
 	struct bus_device uart = { "uart", UART_PORT_BASE, UART_PORT_LEN,
@@ -65,6 +96,7 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 				  NULL, debug_exit_write, vm, 0 };
 	struct bus_device fw = { "fw_cfg", FWCFG_PORT_BASE, FWCFG_PORT_LEN,
 				 fwcfg_read, fwcfg_write, &vm->fwcfg, 0 };
+	struct bus_device mark = { "mark", MARK_PORT, 1, NULL, mark_write, vm, 0 };
 
 	vm->pio.name = "port";
 	vm->mmio.name = "mmio";
@@ -72,7 +104,7 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 	vm->fwcfg.ram_size = vm->mem.size;
 	vm->fwcfg.nr_cpus = (u16)nr_cpus;
 	return bus_register(&vm->pio, &uart) | bus_register(&vm->pio, &dbg) |
-	       bus_register(&vm->pio, &fw);
+	       bus_register(&vm->pio, &fw) | bus_register(&vm->pio, &mark);
 }
 
 /* Builds the VM's EPT and vCPU; -1 (and the VM stopped) on failure. */

@@ -16,6 +16,9 @@
 
 #define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_LEN  4
+#define MARK_PORT       0x520     /* uhv's timestamp port (see vm.c) */
+
+extern u64 core_entry_tsc;        /* TSC at uhv's entry (main.c) */
 
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
@@ -47,6 +50,7 @@ struct vm {
 	struct fwcfg fwcfg;
 	struct platform plat;
 	u64 tsc_hz;              /* the TSC rate the guest is told */
+	u64 marks;
 	u64 guest_errors;        /* bad device programming, logged a few times */
 	enum vm_result result;
 	u32 exit_status;         /* debug-exit status, (v << 1) | 1 */

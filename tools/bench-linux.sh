@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# bench-linux.sh: the Linux figures of make bench, exact under Bochs (one TSC
+# tick is one instruction). Boots Debian's stock kernel with the test
+# initramfs (tools/mk-linux-guest.sh) whose /init writes uhv's mark port:
+#   mark 1 at /init's start:   instructions from uhv's entry to /init
+#   mark 2, 10 s idle, mark 3: exits per second of guest time while idle,
+#                              by reason (a tickless idle guest should cost
+#                              almost nothing)
+set -u
+export LC_ALL=C
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+"$ROOT/tools/mk-linux-guest.sh" >/dev/null || exit 2
+dir=$(mktemp -d "${TMPDIR:-/tmp}/uhv-benchlx.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+cp "$ROOT/build/linux/vmlinuz" "$ROOT/build/linux/initrd.gz" "$dir/"
+cat > "$dir/uhv.cfg" <<CFG
+[vm linux]
+image   = vmlinuz
+initrd  = initrd.gz
+memory  = 256M
+cmdline = console=ttyS0 quiet uhv.idle
+CFG
+log=$dir/console.log
+"$ROOT/tools/uhv-run" -q --emulator bochs --timeout 900 --config "$dir/uhv.cfg" \
+    --files "$dir" --log "$log" --expect linux=poweroff
+
+khz=$(sed -nE 's/^uhv: .*TSC ([0-9]+) kHz.*/\1/p' "$log" | head -n 1)
+m1=$(grep -m1 '^uhv: vm linux mark 1:' "$log")
+m2=$(grep -m1 '^uhv: vm linux mark 2:' "$log")
+m3=$(grep -m1 '^uhv: vm linux mark 3:' "$log")
+if [ -z "$m1" ] || [ -z "$m2" ] || [ -z "$m3" ] || [ -z "$khz" ]; then
+    echo "bench-linux.sh: marks missing (see a run with tools/uhv-run --keep)" >&2
+    exit 2
+fi
+since() { sed -nE 's/.*, ([0-9]+) since uhv.s entry.*/\1/p' <<< "$1"; }
+tsc() { sed -nE 's/.*: tsc ([0-9]+),.*/\1/p' <<< "$1"; }
+echo "Linux guest (Debian $(sed -nE 's/.*UHV-LINUX: init running on Linux ([^ ]+).*/\1/p' "$log" | head -n 1), 256 MiB, TSC $khz kHz)"
+echo "  uhv entry -> /init:               $(since "$m1") instructions"
+t2=$(tsc "$m2"); t3=$(tsc "$m3")
+secs_ms=$(( (t3 - t2) / khz ))
+echo "  idle at /init for:                $((secs_ms / 1000)).$(printf %03d $((secs_ms % 1000))) s of guest time"
+# per-reason counts after each mark: "..., NAME count, NAME count"
+counts() { sed -E 's/^[^,]*, [0-9]+ since[^,]*, [0-9]+ exits//' <<< "$1" | tr ',' '\n' | sed '/^ *$/d'; }
+declare -A before=()
+while read -r name n; do before[$name]=$n; done < <(counts "$m2")
+total=0
+while read -r name n; do
+    d=$((n - ${before[$name]:-0}))
+    [ $d -gt 0 ] || continue
+    total=$((total + d))
+    printf '  idle exits/s %-19s %d.%d\n' "$name:" $((d * 1000 / secs_ms)) $(( (d * 10000 / secs_ms) % 10 ))
+done < <(counts "$m3")
+printf '  idle exits/s %-19s %d.%d\n' "total:" $((total * 1000 / secs_ms)) $(( (total * 10000 / secs_ms) % 10 ))
