@@ -93,15 +93,15 @@ struct acpi_facs {
 	u8 reserved2[24];
 } PACKED;
 
-/* ---- FADT (§5.2.9, Table 5.9), revision 6.0 ---- */
+/* ---- FADT (§5.2.9, table "FADT Format"), revision 6.0 ---- */
 
 #define FADT_REVISION       6
 #define FADT_MINOR_REVISION 0
-/* P_LVL2_LAT > 100 and P_LVL3_LAT > 1000 say "no C2 / no C3" (Table 5.9). */
+/* P_LVL2_LAT > 100 and P_LVL3_LAT > 1000 say "no C2 / no C3" (§5.2.9). */
 #define FADT_NO_C2_LAT      101
 #define FADT_NO_C3_LAT      1001
 
-/* IA-PC boot architecture flags (Table 5.11). LEGACY_DEVICES: ISA devices
+/* IA-PC boot architecture flags (§5.2.9.3). LEGACY_DEVICES: ISA devices
    (UART, PIC, PIT, RTC) exist; 8042 clear: no keyboard controller. There
    is no VGA, so the OS should not probe for one. CMOS_RTC_NOT_PRESENT
    stays clear: the platform has an MC146818 at 0x70 (rtc.h). */
@@ -109,10 +109,11 @@ struct acpi_facs {
 #define BOOT_VGA_NOT_PRESENT   BIT(2)
 #define FADT_BOOT_ARCH (BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT)
 
-/* Fixed feature flags (Table 5.10). WBINVD works (required since ACPI
-   1.0); C1 (HLT) works on every CPU; PWR_BUTTON and SLP_BUTTON set: there
-   is no fixed-feature power or sleep button. RESET_REG_SUP, TMR_VAL_EXT
-   (the timer is 24 bits) and HW_REDUCED_ACPI stay clear. */
+/* Fixed feature flags (§5.2.9, the FADT flags table). WBINVD works
+   (required since ACPI 1.0); C1 (HLT) works on every CPU; PWR_BUTTON and
+   SLP_BUTTON set: there is no fixed-feature power or sleep button.
+   RESET_REG_SUP, TMR_VAL_EXT (the timer is 24 bits) and HW_REDUCED_ACPI
+   stay clear. */
 #define FADT_WBINVD     BIT(0)
 #define FADT_PROC_C1    BIT(2)
 #define FADT_PWR_BUTTON BIT(4)
@@ -152,7 +153,8 @@ struct acpi_fadt {
 #define FADT_LENGTH 276
 _Static_assert(sizeof(struct acpi_fadt) == FADT_LENGTH, "FADT is 276 bytes");
 _Static_assert(__builtin_offsetof(struct acpi_fadt, sci_int) == 46, "SCI_INT");
-_Static_assert(__builtin_offsetof(struct acpi_fadt, pm_tmr_blk) == 76, "PM_TMR");
+_Static_assert(__builtin_offsetof(struct acpi_fadt, pm_tmr_blk) == 76,
+	       "PM_TMR_BLK");
 _Static_assert(__builtin_offsetof(struct acpi_fadt, iapc_boot_arch) == 109,
 	       "IAPC_BOOT_ARCH");
 _Static_assert(__builtin_offsetof(struct acpi_fadt, flags) == 112, "Flags");
@@ -163,39 +165,44 @@ _Static_assert(__builtin_offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208,
 /* ---- DSDT (§5.2.11.1): the AML, hand-assembled (§20.2 encodings) ---- */
 
 #define DSDT_REVISION 2     /* 2 and up: AML integers are 64 bits */
-#define AML_NAME_OP     0x08    /* §20.2.5.1 DefName := NameOp NameString DataRefObject */
-#define AML_PACKAGE_OP  0x12    /* §20.2.5.4 DefPackage := PackageOp PkgLength NumElements ... */
-#define AML_BYTE_PREFIX 0x0a    /* §20.2.3 ByteConst := BytePrefix ByteData */
-#define AML_ZERO_OP     0x00    /* §20.2.3 ConstObj: the integer 0 */
-#define S5_PKG_HEAD     6       /* bytes before PkgLength: NameOp, NameSeg, PackageOp */
+/* §20.2.5.1  DefName    := NameOp NameString DataRefObject */
+#define AML_NAME_OP     0x08
+/* §20.2.5.4  DefPackage := PackageOp PkgLength NumElements ElementList */
+#define AML_PACKAGE_OP  0x12
+/* §20.2.3    ByteConst  := BytePrefix ByteData;  ConstObj ZeroOp: 0 */
+#define AML_BYTE_PREFIX 0x0a
+#define AML_ZERO_OP     0x00
+/* Bytes before PkgLength: NameOp, the NameSeg and PackageOp. */
+#define S5_PKG_HEAD     6
 
 static const u8 dsdt_aml[] = {
-	AML_NAME_OP,                        /* Name ( */
-	'_', 'S', '5', '_',                 /*   _S5_, a 4-char NameSeg (§20.2.2) */
-	AML_PACKAGE_OP,                     /*   Package ( */
-	0x08,                               /*     PkgLength: 8 bytes, this one included
-						   (one-byte form, bits 7:6 = 0, §20.2.4) */
-	0x04,                               /*     NumElements: 4 ) { */
-	AML_BYTE_PREFIX, ACPI_SLP_TYP_S5,   /*     5: SLP_TYP for PM1a_CNT */
-	AML_BYTE_PREFIX, ACPI_SLP_TYP_S5,   /*     5: SLP_TYP for PM1b_CNT (absent) */
-	AML_ZERO_OP,                        /*     0: reserved */
-	AML_ZERO_OP,                        /*     0: reserved }) */
+	AML_NAME_OP,                      /* Name (                          */
+	'_', 'S', '5', '_',               /*   _S5_: a NameSeg (§20.2.2)     */
+	AML_PACKAGE_OP,                   /*   Package (                     */
+	0x08,                             /*     PkgLength 8, itself counted;
+					     one-byte form: bits 7:6 = 0
+					     (§20.2.4)                      */
+	0x04,                             /*     NumElements 4 ) {           */
+	AML_BYTE_PREFIX, ACPI_SLP_TYP_S5, /*     5: SLP_TYP for PM1a_CNT     */
+	AML_BYTE_PREFIX, ACPI_SLP_TYP_S5, /*     5: for PM1b_CNT (absent)    */
+	AML_ZERO_OP,                      /*     0: reserved                 */
+	AML_ZERO_OP,                      /*     0: reserved  })             */
 };
 _Static_assert(sizeof(dsdt_aml) - S5_PKG_HEAD == 0x08, "PkgLength byte");
 
 /* ---- MADT (§5.2.12) ---- */
 
 #define MADT_REVISION       4   /* ACPI 6.0 errata A */
-#define MADT_PCAT_COMPAT    BIT(0)   /* dual 8259s present (Table 5.44) */
+#define MADT_PCAT_COMPAT    BIT(0)   /* dual 8259s present (§5.2.12) */
 #define MADT_TYPE_LAPIC     0
 #define MADT_TYPE_IOAPIC    1
 #define MADT_TYPE_OVERRIDE  2
-#define LAPIC_ENABLED       BIT(0)   /* Table 5.47 */
+#define LAPIC_ENABLED       BIT(0)   /* §5.2.12.2 */
 #define ISA_BUS             0
 #define ISA_IRQS            16
 #define PIT_IRQ             0   /* the 8254 timer: ISA IRQ 0 ... */
 #define PIT_GSI             2   /* ... on I/O APIC input 2, as on every PC */
-/* MPS INTI flags (Table 5.50): polarity bits 1:0, trigger mode bits 3:2. */
+/* MPS INTI flags (§5.2.12.5): polarity bits 1:0, trigger mode bits 3:2. */
 #define INTI_ACTIVE_HIGH    0x1
 #define INTI_EDGE           (0x1 << 2)
 #define INTI_LEVEL          (0x3 << 2)
@@ -215,7 +222,8 @@ struct madt_ioapic {                    /* I/O APIC, §5.2.12.3 */
 	u32 address, gsi_base;
 } PACKED;
 
-struct madt_override {                  /* Interrupt Source Override, §5.2.12.5 */
+struct madt_override {                  /* Interrupt Source Override, */
+						/* §5.2.12.5 */
 	u8 type, length, bus, source;
 	u32 gsi;
 	u16 flags;
@@ -387,7 +395,7 @@ static void build_madt(struct madt_header *mh, const struct acpi_config *c)
 	seal(&mh->h);
 }
 
-/* pm_base 0 would read as "no PM block" in the FADT (Table 5.9). */
+/* pm_base 0 would read as "no PM block" in the FADT (§5.2.9). */
 static bool config_ok(const struct acpi_config *c)
 {
 	return c->nr_cpus >= 1 && c->nr_cpus <= ACPI_MAX_CPUS &&

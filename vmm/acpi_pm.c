@@ -14,7 +14,8 @@
 /* The bit that TMR_STS follows: bit 23 of a 24-bit timer (§4.8.3.3). */
 #define TMR_STS_SHIFT (ACPI_PM_TIMER_BITS - 1)
 
-/* Bits that exist in each register; the rest are reserved, read as 0. */
+/* Bits that exist in each register; the rest are reserved, read as 0
+   (a status bit is only ever set by this file, so only those are kept). */
 #define STS_BITS (ACPI_PM1_TMR_STS | ACPI_PM1_BM_STS | ACPI_PM1_GBL_STS | \
 		  ACPI_PM1_PWRBTN_STS | ACPI_PM1_SLPBTN_STS | ACPI_PM1_RTC_STS | \
 		  ACPI_PM1_PCIEXP_WAKE_STS | ACPI_PM1_WAK_STS)
@@ -148,7 +149,7 @@ static void reg_write(struct acpi_pm *pm, enum pm_reg r, u64 val, u64 mask)
 	val &= mask;
 	switch (r) {
 	case REG_STS:
-		pm->sts &= (u16)~val;                        /* write 1 to clear */
+		pm->sts &= (u16)~(val & STS_BITS);           /* write 1 to clear */
 		break;
 	case REG_EN:
 		pm->en = (u16)((pm->en & ~mask) | (val & EN_BITS));

@@ -37,7 +37,7 @@
    contract between the tables (acpi.c) and this device. */
 #define ACPI_SLP_TYP_S5 5
 
-/* PM1 status bits (Table 4.16) and enable bits (Table 4.17). */
+/* PM1 status bits (§4.8.3.1.1) and enable bits (§4.8.3.1.2). */
 #define ACPI_PM1_TMR_STS     BIT(0)
 #define ACPI_PM1_BM_STS      BIT(4)
 #define ACPI_PM1_GBL_STS     BIT(5)
@@ -53,7 +53,7 @@
 #define ACPI_PM1_RTC_EN      BIT(10)
 #define ACPI_PM1_PCIEXP_WAKE_DIS BIT(14)
 
-/* PM1 control bits (Table 4.18). */
+/* PM1 control bits (§4.8.3.2.1). */
 #define ACPI_PM1_SCI_EN       BIT(0)
 #define ACPI_PM1_BM_RLD       BIT(1)
 #define ACPI_PM1_GBL_RLS      BIT(2)

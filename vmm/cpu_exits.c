@@ -138,12 +138,55 @@ static void hypervisor_leaf(struct vcpu *v, u64 *g, u32 leaf)
 		g[GPR_RAX] = g[GPR_RBX] = (u32)(v->vm->tsc_hz / 1000);
 }
 
+/*
+ * Basic leaves whose answer does not depend on the subleaf (ECX) are
+ * computed once per VM, filtered, and then served from vm->cpuid_cache:
+ * every CPUID the guest runs gets the same answer, and the common exit
+ * costs a table lookup. Leaf 1's OSXSAVE bit follows the guest's CR4.
+ */
+#define SUBLEAF_LEAVES ((1U << 4) | (1U << 7) | (1U << 0xb) | (1U << 0xd) | \
+			(1U << 0xf) | (1U << 0x10) | (1U << 0x12) | (1U << 0x14))
+#define CACHED_LOW (((1U << CPUID_CACHE_LEAVES) - 1) & ~SUBLEAF_LEAVES)
+
+static bool cached(u32 leaf)
+{
+	return leaf < CPUID_CACHE_LEAVES && ((CACHED_LOW >> leaf) & 1);
+}
+
+void cpuid_cache_init(struct vcpu *v)
+{
+	u64 g[NR_GPRS];
+
+	for (u32 leaf = 0; leaf < CPUID_CACHE_LEAVES; leaf++) {
+		if (!cached(leaf))
+			continue;
+		cpuid_into(g, leaf, 0);
+		if (needs_filter(leaf))
+			filter_cpuid(v, leaf, 0, g);
+		g[GPR_RCX] &= leaf == 1 ? ~(u64)CPUID_1_ECX_OSXSAVE : ~0ULL;
+		v->vm->cpuid_cache[leaf][0] = (u32)g[GPR_RAX];
+		v->vm->cpuid_cache[leaf][1] = (u32)g[GPR_RBX];
+		v->vm->cpuid_cache[leaf][2] = (u32)g[GPR_RCX];
+		v->vm->cpuid_cache[leaf][3] = (u32)g[GPR_RDX];
+	}
+}
+
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 {
 	u64 *g = v->arch.regs;
 	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
 
-	if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
+	if (cached(leaf)) {
+		const u32 *c = v->vm->cpuid_cache[leaf];
+
+		g[GPR_RAX] = c[0];
+		g[GPR_RBX] = c[1];
+		g[GPR_RCX] = c[2];
+		g[GPR_RDX] = c[3];
+		if (leaf == 1 &&
+		    (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE))
+			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
+	} else if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
 		hypervisor_leaf(v, g, leaf);
 	} else {
 		cpuid_into(g, leaf, sub);

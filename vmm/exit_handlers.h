@@ -10,6 +10,8 @@
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_cr_access(struct vcpu *v, const struct arch_exit *e);
+/* Fills the VM's table of filtered CPUID leaves (v's VMCS loaded). */
+void cpuid_cache_init(struct vcpu *v);
 /* msr.c */
 enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e);

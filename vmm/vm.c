@@ -6,6 +6,7 @@
 #include <stdarg.h>
 
 #include "vmm.h"
+#include "exit_handlers.h"
 #include "linux.h"
 #include "multiboot.h"
 #include "../arch/x86/ept.h"
@@ -200,6 +201,7 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	}
 	if (create_vcpu(h, vm, b->ram_phys))
 		return;
+	cpuid_cache_init(&vm->vcpu);
 	if ((linux ? load_linux : load_multiboot)(vm, b, err, sizeof(err))) {
 		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
 		return;

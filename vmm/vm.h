@@ -17,6 +17,7 @@
 #define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_LEN  4
 #define MARK_PORT       0x520     /* uhv's timestamp port (see vm.c) */
+#define CPUID_CACHE_LEAVES 0x17   /* basic leaves 0..0x16 */
 
 extern u64 core_entry_tsc;        /* TSC at uhv's entry (main.c) */
 
@@ -54,6 +55,7 @@ struct vm {
 	u64 guest_errors;        /* bad device programming, logged a few times */
 	enum vm_result result;
 	u32 exit_status;         /* debug-exit status, (v << 1) | 1 */
+	u32 cpuid_cache[CPUID_CACHE_LEAVES][4];   /* see cpu_exits.c */
 	u64 exits[EXIT_REASON_MAX];
 	u64 exits_seen[EXIT_REASON_MAX];   /* at the last stats line */
 	u64 msr_refused;         /* RDMSR/WRMSR answered with #GP */
