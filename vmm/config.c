@@ -113,6 +113,16 @@ static int key_memory(struct parser *p, const char *v)
 	return 0;
 }
 
+static int key_cpus(struct parser *p, const char *v)
+{
+	u64 n = config_parse_size(v);
+
+	if (n < 1 || n > CFG_MAX_CPUS)
+		return fail(p, "cpus: '%s' must be 1 to 4", v);
+	p->vm->cpus = (int)n;
+	return 0;
+}
+
 static int key_cmdline(struct parser *p, const char *v)
 {
 	if (strlen(v) >= CFG_CMDLINE_MAX)
@@ -163,6 +173,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "initrd", true, key_initrd },
 	{ "memory", true, key_memory },
 	{ "cmdline", true, key_cmdline },
+	{ "cpus", true, key_cpus },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
@@ -190,6 +201,7 @@ static int parse_section(struct parser *p, char *s)
 	p->vm = &p->cfg->vms[p->cfg->nr_vms++];
 	str_copy(p->vm->name, name, sizeof(p->vm->name));
 	p->vm->memory = CFG_MEM_DEFAULT;
+	p->vm->cpus = 1;
 	p->vm->line = p->line;
 	return 0;
 }

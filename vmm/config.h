@@ -10,6 +10,7 @@
  *   initrd  = initrd.gz        optional, for a Linux image
  *   memory  = 16M              optional (default 16M)
  *   cmdline = any text         optional
+ *   cpus    = 2                optional (default 1)
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -23,6 +24,7 @@
 #define CFG_NAME_MAX 16      /* including the NUL */
 #define CFG_PATH_MAX 64
 #define CFG_CMDLINE_MAX 256
+#define CFG_MAX_CPUS 4          /* vCPUs per VM (VM_MAX_VCPUS) */
 #define CFG_MEM_DEFAULT MiB(16)
 #define CFG_MEM_MIN MiB(2)
 #define CFG_MEM_MAX GiB(3)   /* guest RAM must stay below the 4 GiB hole */
@@ -36,6 +38,7 @@ struct vm_config {
 	char initrd[CFG_PATH_MAX];   /* "" if none (Linux guests only) */
 	int initrd_line;
 	u64 memory;
+	int cpus;               /* vCPUs, 1..CFG_MAX_CPUS */
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */
 	bool has_image;

@@ -18,6 +18,10 @@
 #define CPUID_6_EAX_ARAT    (1U << 2)     /* APIC timer always running */
 #define CPUID_87_EDX_INVARIANT_TSC (1U << 8)
 #define CPUID_1_EDX_ACPI    (1U << 22)    /* thermal MSRs */
+#define CPUID_1_EDX_HTT     (1U << 28)    /* EBX[23:16] counts CPUs */
+#define CPUID_1_EBX_COUNT_SHIFT 16
+#define CPUID_LEAF_TOPOLOGY 0xbU
+#define CPUID_LEAF_TOPOLOGY2 0x1fU
 #define CPUID_1_EDX_TM      (1U << 29)    /* thermal monitor */
 #define CPUID_1_ECX_TM2     (1U << 8)
 #define CPUID_HV_RANGE_END  0x400000ffU
@@ -47,6 +51,7 @@ static inline void cpuid_into(u64 *g, u32 leaf, u32 sub)
 
 /* Hides what uhv does not virtualize; only the leaves in FILTERED. */
 #define FILTERED_LOW ((1U << 0) | (1U << 1) | (1U << CPUID_LEAF_MONITOR) | \
+		      (1U << CPUID_LEAF_TOPOLOGY) | (1U << CPUID_LEAF_TOPOLOGY2) | \
 		      (1U << CPUID_LEAF_THERMAL) | (1U << 7) | \
 		      (1U << CPUID_LEAF_PERFMON) | (1U << 0xd) | (0xffU << 0xe) | \
 		      (1U << CPUID_LEAF_FREQ))
@@ -99,7 +104,12 @@ static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
 		/* OSXSAVE mirrors the guest's CR4, not uhv's */
 		if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
 			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
-		g[GPR_RBX] &= (1U << CPUID_1_EBX_APIC_ID_SHIFT) - 1;  /* APIC id 0 */
+		g[GPR_RBX] &= 0xffffU;     /* APIC id and count: per_vcpu_leaf1 */
+		g[GPR_RDX] &= ~(u64)CPUID_1_EDX_HTT;
+		break;
+	case CPUID_LEAF_TOPOLOGY:  /* x2APIC id of the asking vCPU */
+	case CPUID_LEAF_TOPOLOGY2:
+		g[GPR_RDX] = (u64)v->id;
 		break;
 	case 7:
 		if (sub == 0)
@@ -136,6 +146,20 @@ static void hypervisor_leaf(struct vcpu *v, u64 *g, u32 leaf)
 	g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = base ? UHV_SIGNATURE : 0;
 	if (leaf == CPUID_HV_TIMING)
 		g[GPR_RAX] = g[GPR_RBX] = (u32)(v->vm->tsc_hz / 1000);
+}
+
+/*
+ * What leaf 1 says about the vCPU asking: its APIC id and the VM's CPU
+ * count in EBX (SDM Vol. 2A, CPUID leaf 1), OSXSAVE from its own CR4.
+ */
+static void per_vcpu_leaf1(struct vcpu *v, u64 *g)
+{
+	g[GPR_RBX] = (g[GPR_RBX] & 0xffffU) | ((u64)v->id << CPUID_1_EBX_APIC_ID_SHIFT) |
+		     ((u64)v->vm->nr_vcpus << CPUID_1_EBX_COUNT_SHIFT);
+	if (v->vm->nr_vcpus > 1)
+		g[GPR_RDX] |= CPUID_1_EDX_HTT;
+	if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
+		g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
 }
 
 /*
@@ -183,9 +207,8 @@ enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 		g[GPR_RBX] = c[1];
 		g[GPR_RCX] = c[2];
 		g[GPR_RDX] = c[3];
-		if (leaf == 1 &&
-		    (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE))
-			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
+		if (leaf == 1)
+			per_vcpu_leaf1(v, g);
 	} else if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
 		hypervisor_leaf(v, g, leaf);
 	} else {

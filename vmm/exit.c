@@ -52,7 +52,7 @@ static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 	bool if_set = arch_vcpu_get(&v->arch, AREG_RFLAGS) & RFLAGS_IF;
 
 	arch_vcpu_skip(&v->arch, e);
-	if (if_set && platform_poll(v->vm)) {
+	if (if_set && platform_poll(v)) {
 		vcpu_service(v);
 		return EXIT_RESUME;
 	}

@@ -52,8 +52,7 @@ void focus_deliver(struct uhv *h, u8 byte)
 
 	if (!running(vm))
 		return;
-	uart_receive(&vm->uart, byte);
-	vm->vcpu.irq_dirty = true;
+	uart_receive(&vm->uart, byte);   /* its IRQ marks the vCPU it reaches */
 }
 
 bool focus_poll(struct uhv *h)

@@ -20,6 +20,7 @@
 #define IOAPIC_ID_MASK  0x0f000000U
 
 #define RTE_VECTOR_MASK 0xffULL
+#define RTE_DEST_LOGICAL (1ULL << 11)
 #define RTE_REMOTE_IRR  (1ULL << 14)
 #define RTE_LEVEL       (1ULL << 15)
 #define RTE_MASKED      (1ULL << 16)
@@ -47,7 +48,7 @@ static void try_deliver(struct ioapic *io, unsigned pin)
 	}
 	io->delivered++;
 	io->ops->deliver(io->ctx, (u8)(*e & RTE_VECTOR_MASK), *e & RTE_LEVEL,
-			 (u8)(*e >> RTE_DEST_SHIFT));
+			 (u8)(*e >> RTE_DEST_SHIFT), *e & RTE_DEST_LOGICAL);
 }
 
 void ioapic_set_irq(struct ioapic *io, unsigned pin, bool level)

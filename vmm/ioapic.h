@@ -15,7 +15,8 @@
 #define IOAPIC_PINS      24
 
 struct ioapic_ops {
-	void (*deliver)(void *ctx, u8 vector, bool level, u8 dest);
+	/* dest: an APIC id, or with logical set a logical-destination mask */
+	void (*deliver)(void *ctx, u8 vector, bool level, u8 dest, bool logical);
 	void (*error)(void *ctx, const char *what, u32 value);
 };
 

@@ -88,6 +88,7 @@
 #define ICR_MODE_INIT    5U
 #define ICR_MODE_STARTUP 6U
 #define ICR_DEST_LOGICAL (1U << 11)
+#define ICR_LEVEL_ASSERT (1U << 14)
 #define ICR_SHORT_SHIFT  18
 #define ICR_SHORT_MASK   3U
 #define ICR_SHORT_NONE   0U

@@ -141,8 +141,9 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 /* IA32_APIC_BASE: fixed address, always enabled; EXTD picks x2APIC. */
 static u64 apic_base(struct vcpu *v)
 {
-	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE | APIC_BASE_BSP |
-	       (v->vm->plat.lapic.x2apic ? APIC_BASE_X2APIC : 0);
+	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE |
+	       (v->id == 0 ? APIC_BASE_BSP : 0) |
+	       (v->lapic.x2apic ? APIC_BASE_X2APIC : 0);
 }
 
 /*
@@ -151,7 +152,7 @@ static u64 apic_base(struct vcpu *v)
  */
 static bool apic_msr(struct vcpu *v, u32 msr, bool write, u64 *val, bool *ok)
 {
-	struct lapic *l = &v->vm->plat.lapic;
+	struct lapic *l = &v->lapic;
 
 	*ok = true;
 	if (msr == MSR_IA32_APIC_BASE) {

@@ -27,34 +27,124 @@ static void guest_error(void *ctx, const char *what, u32 value)
 		       vm->name, what, value);
 }
 
-static void lapic_eoi_level(void *ctx, u8 vector)
+static void vcpu_error(void *ctx, const char *what, u32 value)
 {
-	struct vm *vm = ctx;
+	struct vcpu *v = ctx;
 
-	ioapic_eoi(&vm->plat.ioapic, vector);
+	guest_error(v->vm, what, value);
 }
 
+static void lapic_eoi_level(void *ctx, u8 vector)
+{
+	struct vcpu *v = ctx;
+
+	ioapic_eoi(&v->vm->plat.ioapic, vector);
+}
+
+/*
+ * Is dest addressed to v's APIC (SDM Vol. 3A §11.6.2)? Physical: its
+ * APIC id (0xff broadcasts). Logical, flat model: a bit of LDR[31:24];
+ * x2APIC cluster model: same cluster, a common bit.
+ */
+static bool apic_matches(const struct vcpu *v, u32 dest, bool logical)
+{
+	u32 ldr = lapic_read((struct lapic *)&v->lapic, LAPIC_LDR);
+
+	if (!logical)
+		return dest == (u32)v->id || dest == 0xff || dest == 0xffffffffU;
+	if (v->lapic.x2apic) {
+		ldr = ((u32)v->id >> 4 << 16) | (1U << (v->id & 0xf));
+		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
+	}
+	return (dest & (ldr >> 24)) != 0;
+}
+
+/* One IPI arriving at t (§11.6.1 delivery modes). */
+static void ipi_deliver(struct vcpu *t, u32 mode, u8 vector, u32 icr_lo)
+{
+	switch (mode) {
+	case ICR_MODE_FIXED:
+		lapic_accept(&t->lapic, vector, false);
+		t->irq_dirty = true;
+		break;
+	case ICR_MODE_INIT:      /* assert: the CPU waits for a SIPI (§9.4) */
+		if ((icr_lo & ICR_LEVEL_ASSERT) && t->state != VCPU_STOPPED) {
+			t->state = VCPU_WAIT_SIPI;
+			t->pending_sipi = -1;
+		}
+		break;
+	case ICR_MODE_STARTUP:   /* ignored unless waiting for one */
+		if (t->state == VCPU_WAIT_SIPI) {
+			t->pending_sipi = vector;
+			t->state = VCPU_RUNNABLE;
+		}
+		break;
+	default:
+		guest_error(t->vm, "unsupported IPI delivery mode", mode);
+	}
+}
+
+/* An IPI from src's APIC to others of its VM (its self part is done). */
 static void lapic_ipi(void *ctx, u32 icr_lo, u32 dest)
 {
-	(void)icr_lo;
-	/* one vCPU per VM: an IPI for anyone else has no receiver */
-	guest_error(ctx, "IPI to a vCPU this VM does not have, APIC id", dest);
+	struct vcpu *src = ctx;
+	struct vm *vm = src->vm;
+	u32 sh = icr_lo >> ICR_SHORT_SHIFT & ICR_SHORT_MASK;
+	u32 mode = icr_lo >> ICR_MODE_SHIFT & ICR_MODE_MASK;
+	bool logical = icr_lo & ICR_DEST_LOGICAL, hit = false;
+
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *t = &vm->vcpus[i];
+		bool match = sh != ICR_SHORT_NONE || apic_matches(t, dest, logical);
+
+		/* the sender's own APIC took a shorthand or physical self-IPI */
+		if (!match || (t == src && (sh != ICR_SHORT_NONE || !logical)))
+			continue;
+		hit = true;
+		ipi_deliver(t, mode, (u8)(icr_lo & ICR_VECTOR_MASK), icr_lo);
+	}
+	if (!hit && sh == ICR_SHORT_NONE)
+		guest_error(vm, "IPI to a vCPU this VM does not have, APIC id", dest);
 }
 
 static const struct lapic_ops lapic_ops = {
-	tsc_now, lapic_eoi_level, lapic_ipi, guest_error,
+	tsc_now, lapic_eoi_level, lapic_ipi, vcpu_error,
 };
 
-static void ioapic_deliver(void *ctx, u8 vector, bool level, u8 dest)
+/* An I/O APIC interrupt: to the first vCPU it names (lowest priority
+   delivery simplified), or to vCPU 0 if it names none. */
+static void ioapic_deliver(void *ctx, u8 vector, bool level, u8 dest,
+			   bool logical)
 {
 	struct vm *vm = ctx;
+	struct vcpu *t = &vm->vcpus[0];
 
-	(void)dest;         /* every destination is the one vCPU */
-	lapic_accept(&vm->plat.lapic, vector, level);
-	vm->vcpu.irq_dirty = true;
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (apic_matches(&vm->vcpus[i], dest, logical)) {
+			t = &vm->vcpus[i];
+			break;
+		}
+	lapic_accept(&t->lapic, vector, level);
+	t->irq_dirty = true;
 }
 
 static const struct ioapic_ops ioapic_ops = { ioapic_deliver, guest_error };
+
+/* The xAPIC page is per CPU: an access goes to the running vCPU's APIC. */
+static u64 xapic_read(void *dev, u64 off, unsigned size)
+{
+	struct vm *vm = dev;
+
+	return lapic_mmio_read(&vm->current->lapic, off, size);
+}
+
+static void xapic_write(void *dev, u64 off, unsigned size, u64 val)
+{
+	struct vm *vm = dev;
+
+	lapic_mmio_write(&vm->current->lapic, off, size, val);
+	vm->current->irq_dirty = true;
+}
 
 static void pit_irq0(void *ctx)
 {
@@ -114,7 +204,7 @@ static int add_mmio(struct vm *vm)
 {
 	struct platform *p = &vm->plat;
 	struct bus_device lapic = { "lapic", LAPIC_MMIO_BASE, LAPIC_MMIO_SIZE,
-				    lapic_mmio_read, lapic_mmio_write, &p->lapic, 0 };
+				    xapic_read, xapic_write, vm, 0 };
 	struct bus_device ioapic = { "ioapic", IOAPIC_MMIO_BASE, IOAPIC_MMIO_SIZE,
 				     ioapic_mmio_read, ioapic_mmio_write, &p->ioapic, 0 };
 
@@ -125,12 +215,11 @@ int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc)
 {
 	struct platform *p = &vm->plat;
 	struct acpi_config acpi = {
-		.nr_cpus = 1, .ram_size = vm->mem.size, .pm_base = PM_PORT_BASE,
+		.nr_cpus = (u32)vm->nr_vcpus, .ram_size = vm->mem.size, .pm_base = PM_PORT_BASE,
 		.sci_irq = SCI_IRQ, .ioapic_base = IOAPIC_MMIO_BASE,
 		.ioapic_gsi_base = 0, .lapic_base = LAPIC_MMIO_BASE,
 	};
 
-	lapic_init(&p->lapic, 0, &lapic_ops, vm);
 	ioapic_init(&p->ioapic, &ioapic_ops, vm);
 	pic_init(&p->pic);
 	pit_init(&p->pit, tsc_hz, &pit_ops, vm);
@@ -142,17 +231,22 @@ int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc)
 	return add_ports(vm) | add_mmio(vm);
 }
 
-bool platform_poll(struct vm *vm)
+void platform_init_vcpu(struct vcpu *v)
 {
-	lapic_tick(&vm->plat.lapic);
-	pit_tick(&vm->plat.pit);
-	return lapic_pending(&vm->plat.lapic) >= 0;
+	lapic_init(&v->lapic, (u32)v->id, &lapic_ops, v);
 }
 
-void platform_inject(struct vm *vm)
+bool platform_poll(struct vcpu *v)
 {
-	struct arch_vcpu *a = &vm->vcpu.arch;
-	int vec = lapic_pending(&vm->plat.lapic);
+	lapic_tick(&v->lapic);
+	pit_tick(&v->vm->plat.pit);
+	return lapic_pending(&v->lapic) >= 0;
+}
+
+void platform_inject(struct vcpu *v)
+{
+	struct arch_vcpu *a = &v->arch;
+	int vec = lapic_pending(&v->lapic);
 
 	if (vec < 0) {
 		arch_vcpu_irq_window(a, false);
@@ -162,16 +256,16 @@ void platform_inject(struct vm *vm)
 		arch_vcpu_irq_window(a, true);   /* exit when IF opens */
 		return;
 	}
-	lapic_ack(&vm->plat.lapic, (u8)vec);
+	lapic_ack(&v->lapic, (u8)vec);
 	arch_vcpu_inject_irq(a, (u8)vec);
 	arch_vcpu_irq_window(a, false);
-	vm->plat.irqs_injected++;
+	v->vm->plat.irqs_injected++;
 }
 
-u64 platform_next_deadline(const struct vm *vm)
+u64 platform_next_deadline(const struct vcpu *v)
 {
-	u64 a = lapic_next_deadline(&vm->plat.lapic);
-	u64 b = pit_next_deadline(&vm->plat.pit);
+	u64 a = lapic_next_deadline(&v->lapic);
+	u64 b = pit_next_deadline(&v->vm->plat.pit);
 
 	return a < b ? a : b;
 }

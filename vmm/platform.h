@@ -27,9 +27,9 @@
 #define PIT_IRQ_PIN   2          /* ISA IRQ 0 arrives on pin 2 (MADT override) */
 
 struct vm;
+struct vcpu;
 
 struct platform {
-	struct lapic lapic;
 	struct ioapic ioapic;
 	struct pic pic;
 	struct pit pit;
@@ -42,15 +42,17 @@ struct platform {
 
 /* Creates the devices of vm and builds its ACPI tables; 0 or -1. */
 int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc);
-/* Fires the VM's timers that are due; true if an interrupt is pending
-   for its vCPU (touches no VMCS: works for a vCPU that is not loaded). */
-bool platform_poll(struct vm *vm);
-/* With the vCPU loaded: injects the highest deliverable interrupt, or
-   asks for an interrupt-window exit if the guest cannot take it yet. */
-void platform_inject(struct vm *vm);
+/* Sets up vCPU v's local APIC (APIC id = v->id). */
+void platform_init_vcpu(struct vcpu *v);
+/* Fires v's timers that are due; true if an interrupt is pending for v
+   (touches no VMCS: works for a vCPU that is not loaded). */
+bool platform_poll(struct vcpu *v);
+/* With v loaded: injects the highest deliverable interrupt, or asks for
+   an interrupt-window exit if the guest cannot take it yet. */
+void platform_inject(struct vcpu *v);
 /* The UART's interrupt line (ctx: the vm). */
 void platform_uart_irq(void *ctx, bool level);
-/* TSC time of the VM's next timer event, or ~0. */
-u64 platform_next_deadline(const struct vm *vm);
+/* TSC time of v's next timer event (its APIC, the VM's PIT), or ~0. */
+u64 platform_next_deadline(const struct vcpu *v);
 
 #endif

@@ -15,7 +15,7 @@
 /* Wakes v if it is halted and an interrupt it would take is pending. */
 static void try_wake(struct vcpu *v)
 {
-	if (v->state == VCPU_HALTED && v->halt_if && platform_poll(v->vm)) {
+	if (v->state == VCPU_HALTED && v->halt_if && platform_poll(v)) {
 		v->state = VCPU_RUNNABLE;
 		v->irq_dirty = true;
 	}
@@ -24,13 +24,13 @@ static void try_wake(struct vcpu *v)
 /* The next runnable vCPU after index *cur, round robin; NULL if none. */
 static struct vcpu *pick_next(struct uhv *h, int *cur)
 {
-	for (int i = 1; i <= h->nr_vms; i++) {
-		int k = (*cur + i) % h->nr_vms;
+	for (int i = 1; i <= h->nr_vcpus; i++) {
+		int k = (*cur + i) % h->nr_vcpus;
 
-		try_wake(&h->vms[k].vcpu);
-		if (h->vms[k].vcpu.state == VCPU_RUNNABLE) {
+		try_wake(h->vcpus[k]);
+		if (h->vcpus[k]->state == VCPU_RUNNABLE) {
 			*cur = k;
-			return &h->vms[k].vcpu;
+			return h->vcpus[k];
 		}
 	}
 	return NULL;
@@ -46,16 +46,21 @@ void vcpu_service(struct vcpu *v)
 	u64 now, deadline;
 
 	v->irq_dirty = false;
-	platform_poll(v->vm);
-	platform_inject(v->vm);
+	platform_poll(v);
+	platform_inject(v);
 	now = rdtsc();
-	deadline = MIN(v->slice_end, platform_next_deadline(v->vm));
+	deadline = MIN(v->slice_end, platform_next_deadline(v));
 	arch_vcpu_set_timer(&v->arch, deadline > now ? deadline - now : 1);
 }
 
 /* Runs v until its slice ends, it halts or its VM stops. */
 static void run_slice(struct uhv *h, struct vcpu *v)
 {
+	if (v->pending_sipi >= 0) {      /* started by a SIPI: real mode */
+		arch_vcpu_reset_sipi(&v->arch, (u8)v->pending_sipi);
+		v->pending_sipi = -1;
+	}
+	v->vm->current = v;
 	v->slice_end = rdtsc() + h->timeslice;
 	v->slices++;
 	vcpu_service(v);
@@ -72,11 +77,11 @@ static bool idle(struct uhv *h)
 {
 	u64 wake = ~0ULL;
 
-	for (int i = 0; i < h->nr_vms; i++) {
-		struct vcpu *v = &h->vms[i].vcpu;
+	for (int i = 0; i < h->nr_vcpus; i++) {
+		struct vcpu *v = h->vcpus[i];
 
 		if (v->state == VCPU_HALTED && v->halt_if)
-			wake = MIN(wake, platform_next_deadline(v->vm));
+			wake = MIN(wake, platform_next_deadline(v));
 	}
 	if (wake != ~0ULL) {
 		/* wait for the timer, or for a key for the focused VM */
@@ -85,15 +90,14 @@ static bool idle(struct uhv *h)
 		return true;
 	}
 	for (int i = 0; i < h->nr_vms; i++) {
-		struct vcpu *v = &h->vms[i].vcpu;
+		struct vm *vm = &h->vms[i];
+		struct vcpu *v = &vm->vcpus[0];
 
-		if (v->state == VCPU_HALTED)
-			vm_stop(v->vm, VM_HALTED, v->halt_if ?
-				"halted with no timer or device that could wake it" :
-				"halted with interrupts off: nothing can wake it");
-		else if (v->state == VCPU_WAIT_SIPI)
-			vm_stop(v->vm, VM_HALTED, "waiting for a SIPI that no one "
-				"can send");
+		if (vm->result != VM_RUNNING)
+			continue;
+		vm_stop(vm, VM_HALTED, v->state == VCPU_HALTED && v->halt_if ?
+			"halted with no timer or device that could wake it" :
+			"halted with interrupts off: nothing can wake it");
 	}
 	return false;
 }
@@ -101,7 +105,7 @@ static bool idle(struct uhv *h)
 void vmm_run(struct uhv *h)
 {
 	struct vcpu *loaded = NULL, *v;
-	int cur = h->nr_vms - 1;
+	int cur = h->nr_vcpus - 1;
 
 	for (;;) {
 		focus_poll(h);

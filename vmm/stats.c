@@ -47,13 +47,15 @@ void vmm_summary(const struct uhv *h)
 	printk("uhv: summary of %d VM(s)\n", h->nr_vms);
 	for (int i = 0; i < h->nr_vms; i++) {
 		const struct vm *vm = &h->vms[i];
-		u64 total = 0;
+		u64 total = 0, slices = 0;
 
 		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
 			total += vm->exits[r];
+		for (int c = 0; c < vm->nr_vcpus; c++)
+			slices += vm->vcpus[c].slices;
 		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n", vm->name,
 		       vm->why, (unsigned long long)total,
-		       (unsigned long long)vm->vcpu.slices);
+		       (unsigned long long)slices);
 		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
 			if (vm->exits[r])
 				printk("uhv:   %-20s %llu\n", exit_reason_name(r),

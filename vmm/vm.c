@@ -34,7 +34,8 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	va_end(ap);
 	uart_flush(&vm->uart);
 	vm->result = r;
-	vm->vcpu.state = VCPU_STOPPED;
+	for (int i = 0; i < VM_MAX_VCPUS; i++)
+		vm->vcpus[i].state = VCPU_STOPPED;
 	printk("uhv: vm %s stopped: %s\n", vm->name, vm->why);
 }
 
@@ -108,22 +109,42 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 	       bus_register(&vm->pio, &fw) | bus_register(&vm->pio, &mark);
 }
 
-/* Builds the VM's EPT and vCPU; -1 (and the VM stopped) on failure. */
-static int create_vcpu(struct uhv *h, struct vm *vm, u64 ram_phys)
+/* One vCPU: its VMCS, FPU area and local APIC. APs wait for a SIPI. */
+static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 {
+	struct vcpu *v = &vm->vcpus[id];
 	u64 vmcs = palloc_page(&h->pages), fpu = palloc_page(&h->pages);
 
-	if (!vmcs || !fpu || pt_init(&vm->ept, &h->page_ops) ||
-	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size)) {
-		vm_stop(vm, VM_ERROR, "out of memory for its EPT or VMCS");
+	v->vm = vm;
+	v->id = id;
+	v->pending_sipi = -1;
+	if (!vmcs || !fpu) {
+		vm_stop(vm, VM_ERROR, "out of memory for the VMCS of vCPU %d", id);
 		return -1;
 	}
-	vm->vcpu.vm = vm;
-	if (arch_vcpu_init(&vm->vcpu.arch, vmcs, fpu, ept_pointer(&vm->ept),
-			   (u16)(vm->id + 1))) {
+	if (arch_vcpu_init(&v->arch, vmcs, fpu, ept_pointer(&vm->ept),
+			   ++h->last_vpid)) {
 		vm_stop(vm, VM_ERROR, "VMCS set-up failed (VMCLEAR/VMPTRLD)");
 		return -1;
 	}
+	platform_init_vcpu(v);
+	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
+	h->vcpus[h->nr_vcpus++] = v;
+	return 0;
+}
+
+/* The VM's EPT (its RAM, nothing else) and its vCPUs. */
+static int create_vcpus(struct uhv *h, struct vm *vm, u64 ram_phys)
+{
+	if (pt_init(&vm->ept, &h->page_ops) ||
+	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size)) {
+		vm_stop(vm, VM_ERROR, "out of memory for its EPT");
+		return -1;
+	}
+	for (int i = 0; i < vm->nr_vcpus; i++)
+		if (create_vcpu(h, vm, i))
+			return -1;
+	arch_vcpu_select(&vm->vcpus[0].arch);   /* the BSP's VMCS, to set up */
 	return 0;
 }
 
@@ -136,9 +157,9 @@ static int load_multiboot(struct vm *vm, const struct boot_vm *b, char *err,
 	if (multiboot_load(&vm->mem, (const u8 *)(uintptr_t)b->image_phys,
 			   b->image_size, vm->cfg->cmdline, &entry, err, n))
 		return -1;
-	arch_vcpu_reset_protected32(&vm->vcpu.arch, entry.eip);
-	vm->vcpu.arch.regs[GPR_RAX] = entry.eax;
-	vm->vcpu.arch.regs[GPR_RBX] = entry.ebx;
+	arch_vcpu_reset_protected32(&vm->vcpus[0].arch, entry.eip);
+	vm->vcpus[0].arch.regs[GPR_RAX] = entry.eax;
+	vm->vcpus[0].arch.regs[GPR_RBX] = entry.ebx;
 	printk("uhv: vm %s: Multiboot kernel, %lluM RAM, entry 0x%x, cmdline '%s'\n",
 	       vm->name, (unsigned long long)(vm->mem.size >> 20), entry.eip,
 	       vm->cfg->cmdline);
@@ -164,8 +185,8 @@ static int load_linux(struct vm *vm, const struct boot_vm *b, char *err,
 		return -1;
 	s = (struct arch_long64){ e.rip, e.cr3, e.gdt_base, e.gdt_limit,
 				  e.cs_sel, e.ds_sel };
-	arch_vcpu_reset_long64(&vm->vcpu.arch, &s);
-	vm->vcpu.arch.regs[GPR_RSI] = e.rsi;
+	arch_vcpu_reset_long64(&vm->vcpus[0].arch, &s);
+	vm->vcpus[0].arch.regs[GPR_RSI] = e.rsi;
 	printk("uhv: vm %s: Linux kernel, %lluM RAM, initrd %llu bytes, entry "
 	       "0x%llx, cmdline '%s'\n", vm->name,
 	       (unsigned long long)(vm->mem.size >> 20),
@@ -189,7 +210,9 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	vm->mem.size = cfg->memory;
 	vm->result = VM_RUNNING;
 	vm->tsc_hz = h->tsc_hz;
-	if (add_devices(vm, 1) ||
+	vm->nr_vcpus = cfg->cpus;
+	vm->current = &vm->vcpus[0];
+	if (add_devices(vm, (u32)cfg->cpus) ||
 	    platform_init(vm, h->tsc_hz, h->boot_epoch, h->boot_tsc)) {
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
@@ -199,12 +222,11 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 			"a Linux bzImage", cfg->initrd, cfg->image);
 		return;
 	}
-	if (create_vcpu(h, vm, b->ram_phys))
+	if (create_vcpus(h, vm, b->ram_phys))
 		return;
-	cpuid_cache_init(&vm->vcpu);
+	cpuid_cache_init(&vm->vcpus[0]);
 	if ((linux ? load_linux : load_multiboot)(vm, b, err, sizeof(err))) {
 		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
 		return;
 	}
-	vm->vcpu.state = VCPU_RUNNABLE;
 }

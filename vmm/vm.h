@@ -29,9 +29,14 @@ enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR,
 
 struct vm;
 
+#define VM_MAX_VCPUS 4
+
 struct vcpu {
 	struct arch_vcpu arch;
 	struct vm *vm;
+	int id;                  /* also its APIC id */
+	struct lapic lapic;
+	int pending_sipi;        /* vector of a SIPI to start from, or -1 */
 	enum vcpu_state state;
 	bool irq_dirty;          /* interrupt state may have changed */
 	bool halt_if;            /* RFLAGS.IF when it halted: can it wake? */
@@ -45,7 +50,9 @@ struct vm {
 	const char *name;
 	struct gmem mem;
 	struct pt_root ept;
-	struct vcpu vcpu;
+	struct vcpu vcpus[VM_MAX_VCPUS];
+	int nr_vcpus;
+	struct vcpu *current;    /* the vCPU running now (xAPIC MMIO goes to it) */
 	struct bus pio, mmio;
 	struct uart uart;
 	struct fwcfg fwcfg;

@@ -14,6 +14,9 @@ struct uhv {
 	struct page_ops page_ops;
 	struct vm vms[CFG_MAX_VMS];
 	int nr_vms;
+	struct vcpu *vcpus[CFG_MAX_VMS * VM_MAX_VCPUS];   /* all, for the scheduler */
+	int nr_vcpus;
+	u16 last_vpid;           /* VPIDs handed out (0 is the host's) */
 	u64 timeslice;           /* TSC ticks per slice */
 	u64 tsc_hz;              /* measured by the loader */
 	int focus;               /* the VM that gets console input */

@@ -99,6 +99,8 @@ void arch_vcpu_reset_long64(struct arch_vcpu *v, const struct arch_long64 *s);
 /* Real mode at vector << 12 (the state a SIPI starts a CPU in). */
 void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector);
 
+/* Makes v's VMCS the current one (VMPTRLD), to set it up. */
+void arch_vcpu_select(struct arch_vcpu *v);
 /* Makes v current on this CPU (VMPTRLD, FPU and XCR0); put undoes it. */
 void arch_vcpu_load(struct arch_vcpu *v);
 void arch_vcpu_put(struct arch_vcpu *v);

@@ -386,6 +386,11 @@ void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val)
 	wrmsr(amsr_index[m], val);
 }
 
+void arch_vcpu_select(struct arch_vcpu *v)
+{
+	vmptrld(v->vmcs_phys);
+}
+
 void arch_vcpu_load(struct arch_vcpu *v)
 {
 	void *area = (void *)(uintptr_t)v->fpu_phys;
