@@ -23,7 +23,11 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 	-fpic -fshort-wchar -mno-red-zone -ffreestanding -fno-stack-protector \
 	-fno-tree-loop-distribute-patterns -DEFI_FUNCTION_WRAPPER -DUHV_LOADER
 
-CORE_C   := $(wildcard arch/x86/*.c) $(wildcard vmm/*.c) \
+# Listed, not globbed: a half-written file never breaks the build.
+VMM_C    := acpi acpi_pm bus config cpu_exits emulate exit focus fwcfg \
+	    io_exits ioapic lapic linux main msr multiboot palloc pci pic pit \
+	    platform rtc sched stats uart vm
+CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
 LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c vmm/rtc.c \

@@ -208,16 +208,22 @@ static void send_ipi(struct lapic *l, u32 lo, u32 dest)
 	u32 shorthand = lo >> ICR_SHORT_SHIFT & ICR_SHORT_MASK;
 	u32 mode = lo >> ICR_MODE_SHIFT & ICR_MODE_MASK;
 	u32 self = l->x2apic ? get(l, LAPIC_ID) : get(l, LAPIC_ID) >> APIC_ID_SHIFT;
+	u32 broadcast = l->x2apic ? 0xffffffffU : 0xffU;  /* §11.6.2.1 */
 	bool to_self = shorthand == ICR_SHORT_SELF ||
 		       shorthand == ICR_SHORT_ALL ||
 		       (shorthand == ICR_SHORT_NONE && !(lo & ICR_DEST_LOGICAL) &&
-			dest == self);
+			(dest == self || dest == broadcast));
 
+	if (mode == ICR_MODE_FIXED && (lo & ICR_VECTOR_MASK) < FIRST_VALID_VECTOR) {
+		*reg(l, LAPIC_ESR) |= ESR_SEND_ILLEGAL;   /* not sent at all */
+		l->ops->error(l->ctx, "IPI with an illegal vector", lo & ICR_VECTOR_MASK);
+		return;
+	}
 	if (to_self && mode == ICR_MODE_FIXED)
 		lapic_accept(l, (u8)(lo & ICR_VECTOR_MASK), false);
 	else if (to_self && mode != ICR_MODE_FIXED)
 		l->ops->error(l->ctx, "unsupported self-IPI delivery mode", mode);
-	if (!to_self || shorthand == ICR_SHORT_ALL)
+	if (!to_self || shorthand == ICR_SHORT_ALL || dest == broadcast)
 		l->ops->ipi(l->ctx, lo, dest);
 }
 
@@ -309,12 +315,37 @@ static u32 x2apic_ldr(u32 id)
 	return ((id >> 4) << X2APIC_CLUSTER_SHIFT) | (1U << (id & 0xf));
 }
 
+/*
+ * Which x2APIC MSRs exist and how (SDM Vol. 3A Table 11-6): R readable,
+ * W writable. Anything else, and the wrong direction, is #GP.
+ */
+enum { X2_R = 1, X2_W = 2, X2_RW = 3 };
+
+static int x2apic_access(u32 off)
+{
+	if (off >= LAPIC_ISR && off < LAPIC_ESR)
+		return X2_R;                       /* ISR, TMR, IRR */
+	switch (off) {
+	case LAPIC_ID: case LAPIC_VERSION: case LAPIC_PPR: case LAPIC_LDR:
+	case LAPIC_TIMER_CCR:
+		return X2_R;
+	case LAPIC_EOI: case LAPIC_SELF_IPI:
+		return X2_W;
+	case LAPIC_TPR: case LAPIC_SVR: case LAPIC_ESR: case LAPIC_ICR_LO:
+	case LAPIC_LVT_CMCI: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
+	case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1:
+	case LAPIC_LVT_ERROR: case LAPIC_TIMER_ICR: case LAPIC_TIMER_DCR:
+		return X2_RW;
+	default:
+		return 0;                          /* reserved, DFR, ICR_HI */
+	}
+}
+
 bool lapic_msr_read(struct lapic *l, u32 msr, u64 *val)
 {
 	u32 off = (msr - X2APIC_MSR_BASE) << 4;
 
-	if (!l->x2apic || off == LAPIC_DFR || off == LAPIC_EOI ||
-	    off == LAPIC_SELF_IPI || off == LAPIC_ICR_HI)
+	if (!l->x2apic || !(x2apic_access(off) & X2_R))
 		return false;
 	if (off == LAPIC_ICR_LO)
 		*val = ((u64)get(l, LAPIC_ICR_HI) << 32) | get(l, LAPIC_ICR_LO);
@@ -329,9 +360,10 @@ bool lapic_msr_write(struct lapic *l, u32 msr, u64 val)
 {
 	u32 off = (msr - X2APIC_MSR_BASE) << 4;
 
-	if (!l->x2apic || off == LAPIC_ID || off == LAPIC_LDR ||
-	    off == LAPIC_DFR || off == LAPIC_VERSION || off == LAPIC_PPR)
-		return false;          /* read-only in x2APIC mode: #GP */
+	if (!l->x2apic || !(x2apic_access(off) & X2_W))
+		return false;          /* read-only or reserved: #GP */
+	if ((off == LAPIC_ESR && val) || (off != LAPIC_ICR_LO && (val >> 32)))
+		return false;          /* ESR takes only 0; high bits reserved */
 	if (off == LAPIC_SELF_IPI) {
 		lapic_accept(l, (u8)val, false);
 		return true;

@@ -41,6 +41,7 @@ void pic_write(void *dev, u64 off, unsigned size, u64 val)
 		if (v & ICW1_START) {
 			c->icw_step = 2;
 			c->icw4_needed = v & ICW1_NEED_ICW4;
+			c->single = v & ICW1_SINGLE;
 			c->imr = 0;                   /* ICW1 clears the mask */
 		} else if ((v & OCW3_SELECT) && (v & OCW3_READ_REG)) {
 			c->read_isr = v & OCW3_READ_ISR;
@@ -50,7 +51,8 @@ void pic_write(void *dev, u64 off, unsigned size, u64 val)
 	switch (c->icw_step) {
 	case 2:
 		c->vector_base = v & 0xf8;
-		c->icw_step = 3;
+		/* in single mode (ICW1.SNGL) there is no ICW3 */
+		c->icw_step = c->single ? (c->icw4_needed ? 4 : 0) : 3;
 		break;
 	case 3:
 		c->icw_step = c->icw4_needed ? 4 : 0;

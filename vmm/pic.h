@@ -19,6 +19,7 @@ struct pic_chip {
 	u8 imr;              /* interrupt mask register */
 	u8 icw_step;         /* 0: initialised; 2-4: next ICW expected */
 	bool icw4_needed;
+	bool single;         /* ICW1.SNGL: no cascade, so no ICW3 */
 	bool read_isr;       /* OCW3: next command-port read returns ISR */
 	u8 vector_base;
 	u8 elcr;

@@ -377,7 +377,10 @@ static const u32 amsr_index[NR_AMSRS] = {
 
 u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m)
 {
-	return v->msrs[m];
+	/* v is loaded: the hardware has its value (SWAPGS changes
+	   KERNEL_GS_BASE without an exit, so the copy may be stale) */
+	(void)v;
+	return rdmsr(amsr_index[m]);
 }
 
 void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val)
@@ -410,6 +413,9 @@ void arch_vcpu_load(struct arch_vcpu *v)
 void arch_vcpu_put(struct arch_vcpu *v)
 {
 	void *area = (void *)(uintptr_t)v->fpu_phys;
+
+	/* SWAPGS exchanged it behind uhv's back: keep the live value */
+	v->msrs[AMSR_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
 
 	if (use_xsave())
 		__asm__ volatile("xsave64 %0" : "=m"(*(u8 *)area) : "a"(~0U),

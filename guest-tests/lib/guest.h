@@ -4,13 +4,17 @@
 #define GUEST_GUEST_H
 
 #include "abi.h"
+#include "apic.h"
 #include "cmdline.h"
 #include "cpu.h"
 #include "fw_cfg.h"
+#include "intr.h"
 #include "io.h"
+#include "msr.h"
 #include "multiboot.h"
 #include "result.h"
 #include "serial.h"
+#include "tsc.h"
 #include "types.h"
 #include "util.h"
 

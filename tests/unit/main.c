@@ -12,7 +12,9 @@ int main(void)
 	Suite *(*const suites[])(void) = {
 		config_suite, pgtable_suite, palloc_suite, bus_suite,
 		devices_suite, multiboot_suite, decode_suite, translate_suite,
-		fmt_suite, string_suite,
+		fmt_suite, string_suite, lapic_suite, lapic_timer_suite,
+		ioapic_suite, pit_suite, platform_misc_suite, acpi_suite,
+		linux_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed;

@@ -14,5 +14,12 @@ Suite *decode_suite(void);
 Suite *translate_suite(void);
 Suite *fmt_suite(void);
 Suite *string_suite(void);
+Suite *lapic_suite(void);
+Suite *lapic_timer_suite(void);
+Suite *ioapic_suite(void);
+Suite *pit_suite(void);
+Suite *platform_misc_suite(void);
+Suite *acpi_suite(void);
+Suite *linux_suite(void);
 
 #endif

@@ -1,0 +1,364 @@
+/*
+ * vmm/lapic.c on a fake clock: priorities (TPR, PPR, ISR, IRR; Intel SDM
+ * Vol. 3A §11.8.3.1), acceptance and EOI (§11.8.4, §11.8.5), IPIs
+ * (§11.6.1), the x2APIC MSR interface and its #GP cases (§11.12.1.2,
+ * Table 11-6) and errors (§11.5.3); the timer is in test_lapic_timer.c.
+ * What leaves the APIC through ops is recorded.
+ */
+#include <stdio.h>
+#include <string.h>
+#include "unit.h"
+#include "vmm/lapic.h"
+
+#define TIMER_VEC   0x30
+#define ESR_SEND_ILLEGAL (1U << 5)
+#define ESR_RECV_ILLEGAL (1U << 6)
+#define MSR(off)    (X2APIC_MSR_BASE + ((off) >> 4))
+
+static struct lapic apic;
+static u64 now_tsc;
+static struct record {
+	int eois, ipis, errors;
+	u8 eoi_vec;
+	u32 ipi_lo, ipi_dest, err_val;
+} rec;
+
+static u64 fake_now(void *ctx) { (void)ctx; return now_tsc; }
+
+static void fake_eoi_level(void *ctx, u8 vector)
+{
+	(void)ctx;
+	rec.eois++;
+	rec.eoi_vec = vector;
+}
+
+static void fake_ipi(void *ctx, u32 icr_lo, u32 dest)
+{
+	(void)ctx;
+	rec.ipis++;
+	rec.ipi_lo = icr_lo;
+	rec.ipi_dest = dest;
+}
+
+static void fake_error(void *ctx, const char *what, u32 value)
+{
+	(void)ctx;
+	(void)what;
+	rec.errors++;
+	rec.err_val = value;
+}
+
+static const struct lapic_ops ops = {
+	fake_now, fake_eoi_level, fake_ipi, fake_error,
+};
+
+/* A software-enabled APIC with ID 0, as a guest would leave it. */
+static void setup(void)
+{
+	memset(&rec, 0, sizeof(rec));
+	memset(&apic, 0x5a, sizeof(apic));       /* init must clear everything */
+	now_tsc = 1000;
+	lapic_init(&apic, 0, &ops, NULL);
+	lapic_write(&apic, LAPIC_SVR, SVR_APIC_ENABLED | 0xff);
+}
+
+/* Bit vec of a 256-bit register as the guest reads it. */
+static bool bit(u32 base, u8 vec)
+{
+	return lapic_read(&apic, base + (vec / 32) * 16) >> (vec % 32) & 1;
+}
+
+/* The CPU takes the highest deliverable vector; returns it or -1. */
+static int take(void)
+{
+	int v = lapic_pending(&apic);
+
+	if (v >= 0)
+		lapic_ack(&apic, (u8)v);
+	return v;
+}
+
+START_TEST(reset_state)
+{
+	lapic_init(&apic, 3, &ops, NULL);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ID), 3U << 24);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_VERSION) & 0xff, 0x14);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_SVR), 0xff);   /* disabled */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_DFR), 0xffffffffU);
+	for (u32 off = LAPIC_LVT_TIMER; off <= LAPIC_LVT_ERROR; off += 16)
+		ck_assert_uint_eq(lapic_read(&apic, off), LVT_MASKED);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0);
+	ck_assert_int_eq(lapic_pending(&apic), -1);
+	ck_assert_uint_eq(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+	/* software-disabled: an LVT cannot be unmasked */
+	lapic_write(&apic, LAPIC_LVT_TIMER, TIMER_VEC);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_LVT_TIMER), LVT_MASKED | TIMER_VEC);
+}
+END_TEST
+
+/* PPR = TPR if TPR's class >= the in-service class, else that class. */
+START_TEST(ppr_follows_tpr_and_isr)
+{
+	lapic_write(&apic, LAPIC_TPR, 0x1235);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0x35);   /* 8 bits */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0x35);
+	lapic_accept(&apic, 0x62, false);
+	ck_assert_int_eq(take(), 0x62);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0x60);   /* class only */
+	lapic_write(&apic, LAPIC_TPR, 0x6a);                     /* same class */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0x6a);
+	lapic_write(&apic, LAPIC_TPR, 0x75);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0x75);
+	lapic_write(&apic, LAPIC_TPR, 0);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0);
+	lapic_write(&apic, LAPIC_PPR, 0x90);                     /* read-only */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0);
+}
+END_TEST
+
+/* A vector is deliverable only if its class is above PPR's class. */
+START_TEST(pending_needs_higher_class)
+{
+	lapic_write(&apic, LAPIC_TPR, 0x40);
+	lapic_accept(&apic, 0x4f, false);
+	ck_assert(bit(LAPIC_IRR, 0x4f));
+	ck_assert_int_eq(lapic_pending(&apic), -1);          /* class 4 = 4 */
+	lapic_write(&apic, LAPIC_TPR, 0x3f);
+	ck_assert_int_eq(take(), 0x4f);
+	ck_assert(!bit(LAPIC_IRR, 0x4f));
+	ck_assert(bit(LAPIC_ISR, 0x4f));
+	lapic_write(&apic, LAPIC_TPR, 0);
+	lapic_accept(&apic, 0x41, false);                    /* same class: waits */
+	ck_assert_int_eq(lapic_pending(&apic), -1);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	ck_assert_int_eq(take(), 0x41);
+}
+END_TEST
+
+START_TEST(highest_first_and_nesting)
+{
+	lapic_accept(&apic, 0x50, false);
+	lapic_accept(&apic, 0x80, false);
+	ck_assert_int_eq(take(), 0x80);
+	ck_assert_int_eq(lapic_pending(&apic), -1);          /* 0x50 below PPR */
+	lapic_accept(&apic, 0x90, false);                    /* nests */
+	ck_assert_int_eq(take(), 0x90);
+	ck_assert(bit(LAPIC_ISR, 0x80) && bit(LAPIC_ISR, 0x90));
+	lapic_write(&apic, LAPIC_EOI, 0);                    /* retires 0x90 */
+	ck_assert(!bit(LAPIC_ISR, 0x90) && bit(LAPIC_ISR, 0x80));
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_PPR), 0x80);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	ck_assert_int_eq(take(), 0x50);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	lapic_write(&apic, LAPIC_EOI, 0);                    /* nothing in service */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ISR + 0x20), 0);
+	ck_assert_int_eq(rec.eois, 0);
+}
+END_TEST
+
+/* Level-triggered vectors (TMR set on acceptance) report their EOI. */
+START_TEST(eoi_of_level_vector_calls_eoi_level)
+{
+	lapic_accept(&apic, 0x61, true);
+	ck_assert(bit(LAPIC_TMR, 0x61));
+	ck_assert_int_eq(take(), 0x61);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	ck_assert_int_eq(rec.eois, 1);
+	ck_assert_uint_eq(rec.eoi_vec, 0x61);
+	lapic_accept(&apic, 0x61, false);                    /* now edge */
+	ck_assert(!bit(LAPIC_TMR, 0x61));
+	ck_assert_int_eq(take(), 0x61);
+	lapic_write(&apic, LAPIC_EOI, 0);
+	ck_assert_int_eq(rec.eois, 1);
+}
+END_TEST
+
+/* Vectors 0-15 are illegal: ESR "receive illegal vector", no IRR bit. */
+START_TEST(illegal_vector_sets_esr)
+{
+	lapic_accept(&apic, 5, false);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ESR) & ESR_RECV_ILLEGAL,
+			  ESR_RECV_ILLEGAL);
+	ck_assert_int_eq(rec.errors, 1);
+	ck_assert_uint_eq(rec.err_val, 5);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_IRR), 0);
+	ck_assert_int_eq(lapic_pending(&apic), -1);
+	lapic_write(&apic, LAPIC_ESR, 0);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ESR), 0);
+	lapic_accept(&apic, 16, false);                      /* the first legal one */
+	ck_assert(bit(LAPIC_IRR, 16));
+	ck_assert_int_eq(rec.errors, 1);
+}
+END_TEST
+
+START_TEST(ipi_destinations)
+{
+	lapic_write(&apic, LAPIC_ICR_HI, 0);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_SELF << ICR_SHORT_SHIFT | 0x51);
+	ck_assert(bit(LAPIC_IRR, 0x51));
+	ck_assert_int_eq(rec.ipis, 0);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ICR_LO) & (1U << 12), 0);
+	lapic_write(&apic, LAPIC_ICR_LO, 0x52);              /* to own ID 0 */
+	ck_assert(bit(LAPIC_IRR, 0x52));
+	lapic_write(&apic, LAPIC_ICR_HI, 5U << 24);
+	lapic_write(&apic, LAPIC_ICR_LO, 0x53);              /* to APIC 5 */
+	ck_assert(!bit(LAPIC_IRR, 0x53));
+	ck_assert_int_eq(rec.ipis, 1);
+	ck_assert_uint_eq(rec.ipi_dest, 5);
+	ck_assert_uint_eq(rec.ipi_lo & 0xff, 0x53);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_ALL << ICR_SHORT_SHIFT | 0x54);
+	ck_assert(bit(LAPIC_IRR, 0x54));                     /* self and others */
+	ck_assert_int_eq(rec.ipis, 2);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_OTHERS << ICR_SHORT_SHIFT | 0x55);
+	ck_assert(!bit(LAPIC_IRR, 0x55));
+	ck_assert_int_eq(rec.ipis, 3);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_SELF << ICR_SHORT_SHIFT |
+		    ICR_MODE_NMI << ICR_MODE_SHIFT);         /* not modelled */
+	ck_assert_int_eq(rec.errors, 1);
+}
+END_TEST
+
+/* Physical destination 0xFF is the xAPIC broadcast (§11.6.2.1): the
+   sender gets it too. */
+START_TEST(ipi_broadcast_id_reaches_self)
+{
+	lapic_write(&apic, LAPIC_ICR_HI, 0xffU << 24);
+	lapic_write(&apic, LAPIC_ICR_LO, 0x56);
+	ck_assert(bit(LAPIC_IRR, 0x56));
+}
+END_TEST
+
+/* A self-IPI with an illegal vector is an illegal send (x2APIC spec §2.3.5). */
+START_TEST(self_ipi_illegal_vector_sets_send_error)
+{
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_SELF << ICR_SHORT_SHIFT | 3);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ESR) & ESR_SEND_ILLEGAL,
+			  ESR_SEND_ILLEGAL);
+}
+END_TEST
+
+START_TEST(mmio_access_rules)
+{
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_VERSION, 4),
+			  lapic_read(&apic, LAPIC_VERSION));
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_VERSION, 1), 0);
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_VERSION + 4, 4), 0);
+	lapic_mmio_write(&apic, LAPIC_TPR, 4, 0x20);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0x20);
+	lapic_mmio_write(&apic, LAPIC_TPR, 2, 0x30);         /* not 32-bit */
+	ck_assert_int_eq(rec.errors, 1);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0x20);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_EOI), 0);  /* write-only */
+	lapic_set_x2apic(&apic, true);                       /* page goes away */
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_TPR, 4), 0);
+}
+END_TEST
+
+START_TEST(x2apic_msrs)
+{
+	u64 v;
+
+	lapic_init(&apic, 0x23, &ops, NULL);
+	ck_assert(!lapic_msr_read(&apic, MSR(LAPIC_TPR), &v));   /* xAPIC mode */
+	ck_assert(!lapic_msr_write(&apic, MSR(LAPIC_TPR), 0));
+	lapic_set_x2apic(&apic, true);
+	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_ID), &v));
+	ck_assert_uint_eq(v, 0x23);                          /* 32-bit ID */
+	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_LDR), &v));
+	ck_assert_uint_eq(v, (2U << 16) | (1U << 3));        /* cluster 2, bit 3 */
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_SVR), SVR_APIC_ENABLED | 0xff));
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_ICR_LO), (5ULL << 32) | 0x44));
+	ck_assert_int_eq(rec.ipis, 1);
+	ck_assert_uint_eq(rec.ipi_dest, 5);
+	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_ICR_LO), &v));
+	ck_assert_uint_eq(v, (5ULL << 32) | 0x44);           /* one 64-bit ICR */
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_ICR_LO), (0x23ULL << 32) | 0x45));
+	ck_assert(bit(LAPIC_IRR, 0x45));                     /* own x2APIC ID */
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_SELF_IPI), 0x46));
+	ck_assert(bit(LAPIC_IRR, 0x46));
+	ck_assert_int_eq(take(), 0x46);
+	ck_assert(!lapic_msr_write(&apic, MSR(LAPIC_EOI), 1));   /* non-zero */
+	ck_assert(bit(LAPIC_ISR, 0x46));
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_EOI), 0));
+	ck_assert(!bit(LAPIC_ISR, 0x46));
+	lapic_set_x2apic(&apic, false);                      /* ID format back */
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ID), 0x23U << 24);
+}
+END_TEST
+
+/* Table 11-6: WRMSR to a read-only register, RDMSR of a write-only one
+   and either on an address with no register raise #GP (false here). */
+START_TEST(x2apic_gp_cases)
+{
+	static const u32 ro[] = { LAPIC_ID, LAPIC_VERSION, LAPIC_PPR, LAPIC_LDR };
+	static const u32 wo[] = { LAPIC_EOI, LAPIC_SELF_IPI };
+	static const u32 none[] = { LAPIC_DFR, LAPIC_ICR_HI };
+	u64 v;
+
+	lapic_set_x2apic(&apic, true);
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
+		ck_assert(!lapic_msr_write(&apic, MSR(ro[i]), 0));
+		ck_assert(lapic_msr_read(&apic, MSR(ro[i]), &v));
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(wo); i++)
+		ck_assert(!lapic_msr_read(&apic, MSR(wo[i]), &v));
+	for (size_t i = 0; i < ARRAY_SIZE(none); i++)
+		ck_assert(!lapic_msr_read(&apic, MSR(none[i]), &v));
+}
+END_TEST
+
+/* The same table: ISR, TMR, IRR and the current count are read-only too,
+   the addresses it lists nothing for are reserved, and ESR takes only 0.
+   Every refusal that is missing is listed in the failure message. */
+START_TEST(x2apic_gp_status_and_reserved)
+{
+	static const u32 ro[] = { LAPIC_ISR, LAPIC_TMR + 0x70, LAPIC_IRR + 0x10,
+				  LAPIC_TIMER_CCR };
+	static const u32 rsvd[] = { 0x804, 0x809, 0x80c, 0x831, 0x840, 0x8ff };
+	char missing[256] = "";
+	size_t n = 0;
+	u64 v;
+
+	lapic_set_x2apic(&apic, true);
+	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
+		if (lapic_msr_write(&apic, MSR(ro[i]), 0))
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+					      " wrmsr:0x%x", MSR(ro[i]));
+	for (size_t i = 0; i < ARRAY_SIZE(rsvd); i++) {
+		if (lapic_msr_read(&apic, rsvd[i], &v))
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+					      " rdmsr:0x%x", rsvd[i]);
+		if (lapic_msr_write(&apic, rsvd[i], 0))
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+					      " wrmsr:0x%x", rsvd[i]);
+	}
+	if (lapic_msr_write(&apic, MSR(LAPIC_ESR), 1))
+		n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+				      " wrmsr:0x828=1");
+	ck_assert_msg(n == 0, "no #GP for:%s", missing);
+}
+END_TEST
+
+Suite *lapic_suite(void)
+{
+	Suite *s = suite_create("lapic");
+	TCase *t = tcase_create("registers");
+
+	tcase_add_checked_fixture(t, setup, NULL);
+	tcase_add_test(t, reset_state);
+	tcase_add_test(t, ppr_follows_tpr_and_isr);
+	tcase_add_test(t, pending_needs_higher_class);
+	tcase_add_test(t, highest_first_and_nesting);
+	tcase_add_test(t, eoi_of_level_vector_calls_eoi_level);
+	tcase_add_test(t, illegal_vector_sets_esr);
+	tcase_add_test(t, ipi_destinations);
+	tcase_add_test(t, ipi_broadcast_id_reaches_self);
+	tcase_add_test(t, self_ipi_illegal_vector_sets_send_error);
+	tcase_add_test(t, mmio_access_rules);
+	tcase_add_test(t, x2apic_msrs);
+	tcase_add_test(t, x2apic_gp_cases);
+	tcase_add_test(t, x2apic_gp_status_and_reserved);
+	suite_add_tcase(s, t);
+	return s;
+}
