@@ -92,7 +92,7 @@ void lapic_ack(struct lapic *l, u8 vector)
 void lapic_accept(struct lapic *l, u8 vector, bool level)
 {
 	if (vector < FIRST_VALID_VECTOR) {
-		*reg(l, LAPIC_ESR) |= ESR_RECV_ILLEGAL;
+		l->esr_pending |= ESR_RECV_ILLEGAL;
 		l->ops->error(l->ctx, "illegal vector received", vector);
 		return;
 	}
@@ -215,7 +215,7 @@ static void send_ipi(struct lapic *l, u32 lo, u32 dest)
 			(dest == self || dest == broadcast));
 
 	if (mode == ICR_MODE_FIXED && (lo & ICR_VECTOR_MASK) < FIRST_VALID_VECTOR) {
-		*reg(l, LAPIC_ESR) |= ESR_SEND_ILLEGAL;   /* not sent at all */
+		l->esr_pending |= ESR_SEND_ILLEGAL;       /* not sent at all */
 		l->ops->error(l->ctx, "IPI with an illegal vector", lo & ICR_VECTOR_MASK);
 		return;
 	}
@@ -262,7 +262,10 @@ void lapic_write(struct lapic *l, u32 off, u32 val)
 	case LAPIC_LDR: *reg(l, off) = val & LDR_MASK; break;
 	case LAPIC_DFR: *reg(l, off) = val | 0x0fffffffU; break;
 	case LAPIC_SVR: write_svr(l, val); break;
-	case LAPIC_ESR: *reg(l, off) = 0; break;     /* a write clears it */
+	case LAPIC_ESR:      /* a write shows the errors since the last one (§11.5.3) */
+		*reg(l, off) = l->esr_pending;
+		l->esr_pending = 0;
+		break;
 	case LAPIC_ICR_HI: *reg(l, off) = val & LDR_MASK; break;
 	case LAPIC_ICR_LO:
 		*reg(l, off) = val & ~(1U << 12);    /* delivery is instant */

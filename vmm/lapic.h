@@ -116,6 +116,7 @@ struct lapic {
 	u64 deadline;                /* TSC of the next timer interrupt */
 	u64 tsc_deadline;            /* IA32_TSC_DEADLINE as the guest wrote it */
 	u64 timer_fired;             /* statistics */
+	u32 esr_pending;             /* errors since the last write to ESR */
 	bool x2apic;
 	const struct lapic_ops *ops;
 	void *ctx;
