@@ -28,6 +28,8 @@ struct boot_vm {
 	u64 ram_phys;     /* the VM's RAM: contiguous, 2 MiB aligned, zeroed */
 	u64 initrd_phys;  /* the initrd file, if the config names one */
 	u64 initrd_size;
+	u64 disk_phys[CFG_MAX_DISKS];   /* disk images, loaded whole */
+	u64 disk_size[CFG_MAX_DISKS];
 };
 
 struct boot_info {

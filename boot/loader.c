@@ -338,6 +338,11 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 		     !read_vm_file(root, vm, vm->initrd, vm->initrd_line,
 				   &b->initrd_phys, &b->initrd_size)))
 			return false;
+		for (int d = 0; d < vm->nr_disks; d++)
+			if (!read_vm_file(root, vm, vm->disks[d].image,
+					  vm->disks[d].line, &b->disk_phys[d],
+					  &b->disk_size[d]))
+				return false;
 		ram = alloc_aligned_2m(vm->memory);
 		if (!ram) {
 			say("%s:%d: VM '%s': memory %lluM does not fit in one "

@@ -123,6 +123,49 @@ static int key_cpus(struct parser *p, const char *v)
 	return 0;
 }
 
+/* One ",opt" of a disk line: "ro", "rw" or "serial=TEXT". */
+static int disk_option(struct parser *p, struct disk_config *d, const char *o)
+{
+	if (!strcmp(o, "ro"))
+		d->read_only = true;
+	else if (!strcmp(o, "rw"))
+		d->read_only = false;
+	else if (!strncmp(o, "serial=", 7) && strlen(o + 7) < CFG_SERIAL_MAX)
+		str_copy(d->serial, o + 7, sizeof(d->serial));
+	else
+		return fail(p, "disk: unknown option '%s' (ro, rw, serial=up to "
+			    "20 characters)", o);
+	return 0;
+}
+
+/* disk = FILE[,ro][,serial=TEXT]: the file, then options. */
+static int key_disk(struct parser *p, const char *v)
+{
+	struct disk_config *d = &p->vm->disks[p->vm->nr_disks];
+	char field[CFG_PATH_MAX + 8];
+	size_t n;
+
+	if (p->vm->nr_disks == CFG_MAX_DISKS)
+		return fail(p, "disk: at most %s disks per VM", "2");
+	*d = (struct disk_config){ .line = p->line };
+	for (const char *f = v;; f += n + 1) {
+		for (n = 0; f[n] && f[n] != ','; n++)
+			;
+		if (n >= sizeof(field) || (f == v && (n == 0 || n >= CFG_PATH_MAX)))
+			return fail(p, "disk: bad image name or option in '%s'", v);
+		memcpy(field, f, n);
+		field[n] = 0;
+		if (f == v)
+			str_copy(d->image, field, sizeof(d->image));
+		else if (disk_option(p, d, field))
+			return -1;
+		if (!f[n])
+			break;
+	}
+	p->vm->nr_disks++;
+	return 0;
+}
+
 static int key_cmdline(struct parser *p, const char *v)
 {
 	if (strlen(v) >= CFG_CMDLINE_MAX)
@@ -174,6 +217,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "memory", true, key_memory },
 	{ "cmdline", true, key_cmdline },
 	{ "cpus", true, key_cpus },
+	{ "disk", true, key_disk },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
@@ -244,6 +288,31 @@ static int parse_line(struct parser *p, char *raw)
 	return parse_assignment(p, s);
 }
 
+/* Two VMs (or one, twice) writing the same image would corrupt it. */
+static int check_disks(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+
+	for (int i = 0; i < c->nr_vms; i++)
+		for (int j = 0; j < c->vms[i].nr_disks; j++) {
+			const struct disk_config *a = &c->vms[i].disks[j];
+
+			for (int k = i; k < c->nr_vms; k++)
+				for (int l = k == i ? j + 1 : 0; l < c->vms[k].nr_disks; l++) {
+					const struct disk_config *b = &c->vms[k].disks[l];
+
+					if (strcmp(a->image, b->image) ||
+					    (a->read_only && b->read_only))
+						continue;
+					p->line = b->line;
+					return fail(p, "disk '%s' is already given to "
+						    "another VM or slot, and one of "
+						    "them may write it", b->image);
+				}
+		}
+	return 0;
+}
+
 /* After the last line: every VM needs an image, and there must be a VM. */
 static int check_complete(struct parser *p)
 {
@@ -256,7 +325,7 @@ static int check_complete(struct parser *p)
 			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
 		}
 	}
-	return 0;
+	return check_disks(p);
 }
 
 int config_parse(const char *text, size_t len, struct uhv_config *cfg,

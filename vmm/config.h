@@ -11,6 +11,7 @@
  *   memory  = 16M              optional (default 16M)
  *   cmdline = any text         optional
  *   cpus    = 2                optional (default 1)
+ *   disk    = d.img,ro,serial=S   optional, up to 2: virtio-blk disks
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -31,6 +32,17 @@
 #define CFG_TIMESLICE_DEFAULT 2000000ULL
 #define CFG_TIMESLICE_MIN 10000ULL
 
+#define CFG_MAX_DISKS 2
+#define CFG_SERIAL_MAX 21       /* virtio-blk GET_ID: 20 bytes + NUL */
+
+/* A disk: an image file on the ESP, loaded into memory (volatile). */
+struct disk_config {
+	char image[CFG_PATH_MAX];
+	char serial[CFG_SERIAL_MAX];
+	bool read_only;
+	int line;
+};
+
 struct vm_config {
 	char name[CFG_NAME_MAX];
 	char image[CFG_PATH_MAX];
@@ -39,6 +51,8 @@ struct vm_config {
 	int initrd_line;
 	u64 memory;
 	int cpus;               /* vCPUs, 1..CFG_MAX_CPUS */
+	struct disk_config disks[CFG_MAX_DISKS];
+	int nr_disks;
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */
 	bool has_image;
