@@ -13,10 +13,12 @@
  * the file and guest RAM before use, and everything is checked before the
  * first byte of guest RAM is written: a bad image stops only its own VM.
  *
- * The caller enters with (SDM Vol. 3A §9.8.5, IA-32e mode): CR0.PE|PG,
- * CR4.PAE, EFER.LME|LMA, the VM-entry control "IA-32e mode guest", CS =
- * out->cs_sel (64-bit code: L=1, D=0), DS = ES = SS = out->ds_sel, GDTR from
- * out, CR3 = out->cr3, RIP/RSI from out, RFLAGS.IF = 0.
+ * The caller enters the kernel in 64-bit mode (SDM Vol. 3A, "Initializing
+ * IA-32e Mode"): CR0.PE|PG, CR4.PAE, EFER.LME|LMA and the VM-entry control
+ * "IA-32e mode guest"; CS = out->cs_sel as 64-bit code (L=1, D=0), DS = ES
+ * = SS = out->ds_sel as flat read/write data, both matching the GDT built
+ * here; GDTR, CR3, RIP and RSI from *out; RFLAGS.IF = 0 (boot.rst). The
+ * kernel sets up its own stack, IDT and page tables from there.
  */
 #include "linux.h"
 #include "../arch/x86/pgtable.h"
@@ -58,7 +60,8 @@
 #define LOADFLAG_CAN_USE_HEAP BIT(7)
 #define XLF_KERNEL_64        BIT(0)
 #define LOADER_TYPE_UNDEFINED 0xff  /* no assigned boot loader id */
-#define PROTOCOL_ACPI_RSDP   0x020e /* zero page acpi_rsdp_addr read */
+#define PROTOCOL_ACPI_RSDP   0x020e /* 2.14+ may read acpi_rsdp_addr (0x070
+				       was padding before: harmless to set) */
 #define PROTOCOL_MAJOR_SHIFT 8
 #define PROTOCOL_MINOR_MASK  0xff
 
@@ -87,6 +90,18 @@
 #define DESC_ACCESS_SHIFT    40
 #define DESC_FLAGS_SHIFT     52
 #define DESC_FLAT_LIMIT      (0xffffULL | (0xfULL << 48)) /* limit 19:0 */
+
+/* The low structures must not overlap, and must stay below the EBDA. */
+_Static_assert(LINUX_GDT_GPA + LINUX_GDT_ENTRIES * sizeof(u64) <=
+	       LINUX_ZERO_PAGE_GPA, "GDT overlaps the zero page");
+_Static_assert(LINUX_ZERO_PAGE_GPA + ZERO_PAGE_SIZE <= LINUX_PML4_GPA &&
+	       LINUX_PML4_GPA + PAGE_SIZE <= LINUX_PDPT_GPA &&
+	       LINUX_PDPT_GPA + PAGE_SIZE <= LINUX_PD_GPA,
+	       "zero page and page tables overlap");
+_Static_assert(LINUX_PD_GPA + LINUX_NR_PDS * PAGE_SIZE <= LINUX_CMDLINE_GPA,
+	       "page directories overlap the command line");
+_Static_assert(LINUX_CMDLINE_GPA + LINUX_CMDLINE_AREA <= LINUX_LOW_RAM_END,
+	       "command line reaches the EBDA");
 
 /* Where things go, settled before anything is written. */
 struct plan {
@@ -127,9 +142,15 @@ static void put(u8 *p, u64 off, u64 v, size_t len)
 	memcpy(p + off, &v, len);
 }
 
+/* Sizes in messages: what is needed rounds up, what the VM has down. */
 static unsigned long long mib_up(u64 bytes)
 {
 	return ALIGN_UP(bytes, MiB(1)) >> 20;
+}
+
+static unsigned long long mib_down(u64 bytes)
+{
+	return bytes >> 20;
 }
 
 bool linux_is_bzimage(const u8 *img, u64 size)
@@ -240,7 +261,7 @@ static int place_kernel(const struct gmem *m, const struct linux_params *p,
 		return fail(err, n, "VM RAM too small: the kernel needs at least "
 			    "%lluM (init_size 0x%llx at 0x%llx), the VM has %lluM",
 			    mib_up(pl->kernel_end), (unsigned long long)init,
-			    (unsigned long long)pl->load, mib_up(m->size));
+			    (unsigned long long)pl->load, mib_down(m->size));
 	return 0;
 }
 
@@ -284,7 +305,7 @@ static int place_initrd(const struct gmem *m, const struct linux_params *p,
 		return fail(err, n, "VM RAM too small for the initrd (%llu "
 			    "bytes): kernel and initrd need at least %lluM, the "
 			    "VM has %lluM", (unsigned long long)size,
-			    mib_up(need), mib_up(m->size));
+			    mib_up(need), mib_down(m->size));
 	return fail(err, n, "initrd of %llu bytes does not fit between the "
 		    "kernel's end (0x%llx) and its highest initrd address "
 		    "0x%llx", (unsigned long long)size,

@@ -372,7 +372,6 @@ START_TEST(page_tables_and_gdt)
 	check_flat(rd64(0x500 + entry.ds_sel), 0x3, false, true); /* read/write */
 	ck_assert_uint_eq(rd64(0x510), 0x00af9b000000ffffULL);
 	ck_assert_uint_eq(rd64(0x518), 0x00cf93000000ffffULL);
-	ck_assert_uint_eq(ram[0x520], JUNK);
 }
 END_TEST
 
@@ -394,13 +393,14 @@ END_TEST
 START_TEST(ram_too_small)
 {
 	static const u64 sizes[] = { MiB(24) - PAGE_SIZE, MiB(16), MiB(1), 0 };
+	static const char *has[] = { "has 23M", "has 16M", "has 1M", "has 0M" };
 
 	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
 		mem.size = sizes[i];
 		expect_reject("VM RAM too small: the kernel needs at least 24M "
-			      "(init_size 0x800000 at 0x1000000), the VM has");
+			      "(init_size 0x800000 at 0x1000000), the VM");
+		ck_assert_ptr_nonnull(strstr(err, has[i]));
 	}
-	ck_assert_ptr_nonnull(strstr(err, "the VM has 0M"));
 	mem.size = MiB(24);                        /* exactly enough */
 	ck_assert_int_eq(load(), 0);
 	ck_assert_uint_eq(rd64(ZP + 0x2d0 + 48), MiB(23));
