@@ -53,15 +53,40 @@ void vcpu_service(struct vcpu *v)
 	arch_vcpu_set_timer(&v->arch, deadline > now ? deadline - now : 1);
 }
 
+#define MIN_SLICE 20000ULL   /* TSC ticks: every slice makes some progress */
+
+/*
+ * When the earliest sleeping vCPU (other than v) is due to wake for a
+ * timer: v's slice ends then, so a busy VM never delays another VM's timer
+ * interrupt by more than that (the scheduler wakes the sleeper next).
+ */
+static u64 next_wake(const struct uhv *h, const struct vcpu *v)
+{
+	u64 wake = ~0ULL;
+
+	for (int i = 0; i < h->nr_vcpus; i++) {
+		const struct vcpu *o = h->vcpus[i];
+
+		if (o != v && o->state == VCPU_HALTED && o->halt_if)
+			wake = MIN(wake, platform_next_deadline(o));
+	}
+	return wake;
+}
+
 /* Runs v until its slice ends, it halts or its VM stops. */
 static void run_slice(struct uhv *h, struct vcpu *v)
 {
+	u64 now, wake, len;
+
 	if (v->pending_sipi >= 0) {      /* started by a SIPI: real mode */
 		arch_vcpu_reset_sipi(&v->arch, (u8)v->pending_sipi);
 		v->pending_sipi = -1;
 	}
 	v->vm->current = v;
-	v->slice_end = rdtsc() + h->timeslice;
+	now = rdtsc();
+	wake = next_wake(h, v);
+	len = wake > now ? MIN(h->timeslice, wake - now) : 0;
+	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
 	vcpu_service(v);
 	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
