@@ -21,29 +21,44 @@ enum msr_kind {
 	MSR_TIME,                /* the TSC itself */
 };
 
+struct msr_entry;
+typedef bool (*msr_write_fn)(struct vcpu *v, const struct msr_entry *m, u64 val);
+
 struct msr_entry {
 	u32 msr;
 	enum msr_kind kind;
 	u64 arg;
-	bool (*write)(struct vcpu *v, u64 val);   /* NULL: writes ignored */
+	msr_write_fn write;      /* NULL: writes are ignored */
 };
 
-static bool write_vmcs(struct vcpu *v, enum arch_reg r, u64 val)
+/* Stores val where the entry says the MSR lives (VMCS or vCPU copy). */
+static bool store(struct vcpu *v, const struct msr_entry *m, u64 val)
 {
-	arch_vcpu_set(&v->arch, r, val);
+	if (m->kind == MSR_SWITCHED)
+		arch_vcpu_msr_set(&v->arch, (enum arch_msr)m->arg, val);
+	else
+		arch_vcpu_set(&v->arch, (enum arch_reg)m->arg, val);
 	return true;
 }
 
-static bool write_efer(struct vcpu *v, u64 val)
+/* Addresses must be canonical: bits 63:47 equal (48-bit linear). */
+static bool store_canonical(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	if ((u64)((s64)(val << 16) >> 16) != val)
+		return false;
+	return store(v, m, val);
+}
+
+static bool write_efer(struct vcpu *v, const struct msr_entry *m, u64 val)
 {
 	u64 lma = arch_vcpu_get(&v->arch, AREG_EFER) & EFER_LMA;
 
 	if (val & ~(EFER_WRITABLE | EFER_LMA))
 		return false;
-	return write_vmcs(v, AREG_EFER, (val & EFER_WRITABLE) | lma);
+	return store(v, m, (val & EFER_WRITABLE) | lma);
 }
 
-static bool write_pat(struct vcpu *v, u64 val)
+static bool write_pat(struct vcpu *v, const struct msr_entry *m, u64 val)
 {
 	for (int i = 0; i < 8; i++) {
 		u8 type = (u8)(val >> (8 * i));
@@ -51,46 +66,17 @@ static bool write_pat(struct vcpu *v, u64 val)
 		if (type > 7 || !(PAT_VALID_TYPES & (1U << type)))
 			return false;
 	}
-	return write_vmcs(v, AREG_PAT, val);
+	return store(v, m, val);
 }
-
-static bool write_canonical(struct vcpu *v, enum arch_reg r, u64 val)
-{
-	/* bits 63:47 all equal (48-bit linear addresses) */
-	if ((u64)((s64)(val << 16) >> 16) != val)
-		return false;
-	return write_vmcs(v, r, val);
-}
-
-static bool write_fs(struct vcpu *v, u64 val) { return write_canonical(v, AREG_FS_BASE, val); }
-static bool write_gs(struct vcpu *v, u64 val) { return write_canonical(v, AREG_GS_BASE, val); }
-static bool write_sysenter_cs(struct vcpu *v, u64 val) { return write_vmcs(v, AREG_SYSENTER_CS, val); }
-static bool write_sysenter_esp(struct vcpu *v, u64 val) { return write_canonical(v, AREG_SYSENTER_ESP, val); }
-static bool write_sysenter_eip(struct vcpu *v, u64 val) { return write_canonical(v, AREG_SYSENTER_EIP, val); }
-
-static bool write_star(struct vcpu *v, u64 val) { arch_vcpu_msr_set(&v->arch, AMSR_STAR, val); return true; }
-static bool write_fmask(struct vcpu *v, u64 val) { arch_vcpu_msr_set(&v->arch, AMSR_FMASK, val); return true; }
-
-static bool write_syscall_target(struct vcpu *v, enum arch_msr m, u64 val)
-{
-	if ((u64)((s64)(val << 16) >> 16) != val)   /* must be canonical */
-		return false;
-	arch_vcpu_msr_set(&v->arch, m, val);
-	return true;
-}
-
-static bool write_lstar(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_LSTAR, val); }
-static bool write_cstar(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_CSTAR, val); }
-static bool write_kgs(struct vcpu *v, u64 val) { return write_syscall_target(v, AMSR_KERNEL_GS_BASE, val); }
 
 static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_EFER, MSR_VMCS, AREG_EFER, write_efer },
 	{ MSR_IA32_PAT, MSR_VMCS, AREG_PAT, write_pat },
-	{ MSR_IA32_FS_BASE, MSR_VMCS, AREG_FS_BASE, write_fs },
-	{ MSR_IA32_GS_BASE, MSR_VMCS, AREG_GS_BASE, write_gs },
-	{ MSR_IA32_SYSENTER_CS, MSR_VMCS, AREG_SYSENTER_CS, write_sysenter_cs },
-	{ MSR_IA32_SYSENTER_ESP, MSR_VMCS, AREG_SYSENTER_ESP, write_sysenter_esp },
-	{ MSR_IA32_SYSENTER_EIP, MSR_VMCS, AREG_SYSENTER_EIP, write_sysenter_eip },
+	{ MSR_IA32_FS_BASE, MSR_VMCS, AREG_FS_BASE, store_canonical },
+	{ MSR_IA32_GS_BASE, MSR_VMCS, AREG_GS_BASE, store_canonical },
+	{ MSR_IA32_SYSENTER_CS, MSR_VMCS, AREG_SYSENTER_CS, store },
+	{ MSR_IA32_SYSENTER_ESP, MSR_VMCS, AREG_SYSENTER_ESP, store_canonical },
+	{ MSR_IA32_SYSENTER_EIP, MSR_VMCS, AREG_SYSENTER_EIP, store_canonical },
 	{ MSR_IA32_MISC_ENABLE, MSR_FIXED, MISC_ENABLE_FAST_STRINGS, NULL },
 	{ MSR_IA32_MTRRCAP, MSR_FIXED, 0, NULL },
 	{ MSR_IA32_MTRR_DEF_TYPE, MSR_FIXED, MTRR_DEF_TYPE_WB_ENABLED, NULL },
@@ -104,11 +90,11 @@ static const struct msr_entry msr_table[] = {
 	/* VMX locked off, as a guest should see it: no nested VMX */
 	{ MSR_IA32_FEATURE_CONTROL, MSR_FIXED, FEATURE_CONTROL_LOCK, NULL },
 	/* the SYSCALL MSRs and SWAPGS base: read from the vCPU's copies */
-	{ MSR_IA32_STAR, MSR_SWITCHED, AMSR_STAR, write_star },
-	{ MSR_IA32_LSTAR, MSR_SWITCHED, AMSR_LSTAR, write_lstar },
-	{ MSR_IA32_CSTAR, MSR_SWITCHED, AMSR_CSTAR, write_cstar },
-	{ MSR_IA32_FMASK, MSR_SWITCHED, AMSR_FMASK, write_fmask },
-	{ MSR_IA32_KERNEL_GS_BASE, MSR_SWITCHED, AMSR_KERNEL_GS_BASE, write_kgs },
+	{ MSR_IA32_STAR, MSR_SWITCHED, AMSR_STAR, store },
+	{ MSR_IA32_LSTAR, MSR_SWITCHED, AMSR_LSTAR, store_canonical },
+	{ MSR_IA32_CSTAR, MSR_SWITCHED, AMSR_CSTAR, store_canonical },
+	{ MSR_IA32_FMASK, MSR_SWITCHED, AMSR_FMASK, store },
+	{ MSR_IA32_KERNEL_GS_BASE, MSR_SWITCHED, AMSR_KERNEL_GS_BASE, store_canonical },
 };
 
 static const struct msr_entry *find_msr(u32 msr)
@@ -208,7 +194,7 @@ enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e)
 	if (apic_msr(v, msr, true, &val, &ok)) {
 		if (!ok)
 			return refuse(v, "write of", msr, val);
-	} else if (!m || (m->write && !m->write(v, val))) {
+	} else if (!m || (m->write && !m->write(v, m, val))) {
 		return refuse(v, "write of", msr, val);
 	}
 	arch_vcpu_skip(&v->arch, e);
