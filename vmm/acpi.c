@@ -6,6 +6,8 @@
  */
 #include "acpi.h"
 #include "acpi_pm.h"
+#include "config.h"
+#include "pci.h"
 
 #define PACKED __attribute__((packed))
 
@@ -16,7 +18,7 @@
 #define FACS_OFF   0x080   /* 64-byte aligned, as §5.2.10 requires */
 #define FADT_OFF   0x0c0
 #define DSDT_OFF   0x1e0
-#define MADT_OFF   0x240   /* last: its length grows with the CPU count */
+#define MADT_OFF   0x300   /* last: its length grows with the CPU count */
 
 /* ---- Common pieces ---- */
 
@@ -51,6 +53,9 @@ struct acpi_gas {
 #define GAS_ACCESS_WORD     2
 #define GAS_ACCESS_DWORD    3
 #define BITS_PER_BYTE       8
+
+#define POINTER32_LIMIT GiB(4)       /* what 32-bit table pointers reach */
+#define IO_PORT_LIMIT   0x10000U     /* the 64 KiB x86 port space */
 
 /* ---- RSDP (§5.2.5.3) and XSDT (§5.2.8) ---- */
 
@@ -169,13 +174,40 @@ _Static_assert(__builtin_offsetof(struct acpi_fadt, x_pm_tmr_blk) == 208,
 #define AML_NAME_OP     0x08
 /* §20.2.5.4  DefPackage := PackageOp PkgLength NumElements ElementList */
 #define AML_PACKAGE_OP  0x12
-/* §20.2.3    ByteConst  := BytePrefix ByteData;  ConstObj ZeroOp: 0 */
-#define AML_BYTE_PREFIX 0x0a
-#define AML_ZERO_OP     0x00
+/* §20.2.5.4  DefBuffer  := BufferOp PkgLength BufferSize ByteList */
+#define AML_BUFFER_OP   0x11
+/* §20.2.5.2  DefDevice  := DeviceOp PkgLength NameString TermList, where
+   DeviceOp := ExtOpPrefix 0x82 (§19.6.35 Device) */
+#define AML_EXT_OP_PREFIX 0x5b
+#define AML_DEVICE_OP     0x82
+/* §20.2.3    ByteConst  := BytePrefix ByteData;  DWordConst := DWordPrefix
+   DWordData (little-endian);  ConstObj ZeroOp: 0 */
+#define AML_BYTE_PREFIX  0x0a
+#define AML_DWORD_PREFIX 0x0c
+#define AML_ZERO_OP      0x00
+/* §20.2.2    NameString := RootChar NamePath;  NamePath := DualNamePath
+   := DualNamePrefix NameSeg NameSeg */
+#define AML_ROOT_CHAR        '\\'    /* 0x5C */
+#define AML_DUAL_NAME_PREFIX 0x2e
 /* Bytes before PkgLength: NameOp, the NameSeg and PackageOp. */
 #define S5_PKG_HEAD     6
 
-static const u8 dsdt_aml[] = {
+/*
+ * §20.2.4 PkgLength counts itself and everything after it up to the end of
+ * the object. Up to 63 it is one byte (bits 7:6 = 0, the value in bits
+ * 5:0); above, bits 7:6 of the lead byte say how many bytes follow, its
+ * bits 3:0 hold the low nibble of the value (5:4 must be 0), and each
+ * following byte the next 8 bits. The Device and its _CRS buffer are both
+ * over 63 bytes and under 4096, so they take the two-byte form:
+ */
+#define AML_PKGLEN_1_MAX    63
+#define AML_PKGLEN_2_MAX    0xfff
+#define AML_PKGLEN_FOLLOW_1 0x40                  /* bits 7:6 = 1 */
+#define AML_PKGLEN_2_LEAD(n) ((u8)(AML_PKGLEN_FOLLOW_1 | ((n) & 0x0f)))
+#define AML_PKGLEN_2_NEXT(n) ((u8)((n) >> 4))
+#define AML_PKGLEN_2_OK(n)  ((n) > AML_PKGLEN_1_MAX && (n) <= AML_PKGLEN_2_MAX)
+
+static const u8 dsdt_s5[] = {
 	AML_NAME_OP,                      /* Name (                          */
 	'_', 'S', '5', '_',               /*   _S5_: a NameSeg (§20.2.2)     */
 	AML_PACKAGE_OP,                   /*   Package (                     */
@@ -188,7 +220,191 @@ static const u8 dsdt_aml[] = {
 	AML_ZERO_OP,                      /*     0: reserved                 */
 	AML_ZERO_OP,                      /*     0: reserved  })             */
 };
-_Static_assert(sizeof(dsdt_aml) - S5_PKG_HEAD == 0x08, "PkgLength byte");
+_Static_assert(sizeof(dsdt_s5) - S5_PKG_HEAD == 0x08, "PkgLength byte");
+
+/*
+ * The PCI root bridge. What Linux needs to scan bus 0 (drivers/acpi/
+ * pci_root.c) is a Device with a PCI host bridge _HID and a _CRS; _UID
+ * tells bridges apart, _BBN gives the bus number; _SEG (§6.5.6) is absent,
+ * which means segment 0. PNP0A03 is a conventional PCI bus (PNP0A08, PCI
+ * Express, would ask for MMCONFIG and an _OSC, neither of which uhv has):
+ * configuration space is then reached through ports 0xCF8/0xCFC, which is
+ * all uhv implements. No _OSC (optional for PNP0A03) and no _PRT: uhv's
+ * PCI devices interrupt through MSI-X, and a device with an INTx pin but
+ * no _PRT entry merely gets no legacy IRQ.
+ *
+ * §6.4 resource descriptors, fields little-endian as in the spec's tables.
+ * The _CRS lists what the bridge decodes: bus 0; ports 0xCF8-0xCFF, which
+ * it consumes itself (an I/O Port descriptor, §6.4.2.5); every other port
+ * as two windows it produces (Word Address Space descriptors, §6.4.3.5.3);
+ * and the memory window ACPI_PCI_MMIO_BASE..END for 32-bit BARs (a DWord
+ * Address Space descriptor, §6.4.3.5.2). A window is a Producer range
+ * (general flags bit 0 clear), fixed at both ends (_MIF, _MAF), positively
+ * decoded (_DEC clear), so its length is max - min + 1 (§6.4.3.5).
+ */
+#define RES_SMALL_IO      0x47  /* §6.4.2.5: small item 0x08, 7 bytes */
+#define RES_SMALL_END     0x79  /* §6.4.2.9: small item 0x0F, 1 byte */
+#define RES_LARGE_DWORD   0x87  /* §6.4.3.5.2: large item 0x07 */
+#define RES_LARGE_WORD    0x88  /* §6.4.3.5.3: large item 0x08 */
+#define RES_IO_DECODE16   BIT(0)   /* I/O Port Information: 16-bit decode */
+#define RES_TYPE_MEMORY   0     /* address space Resource Type (byte 3) */
+#define RES_TYPE_IO       1
+#define RES_TYPE_BUS      2
+#define RES_GEN_PRODUCER  0     /* general flags (byte 4), bit 0 clear */
+#define RES_GEN_MIN_FIXED BIT(2)    /* _MIF */
+#define RES_GEN_MAX_FIXED BIT(3)    /* _MAF */
+#define RES_WINDOW  (RES_GEN_PRODUCER | RES_GEN_MIN_FIXED | RES_GEN_MAX_FIXED)
+#define RES_IO_ENTIRE_RANGE 0x3     /* I/O type flags (§6.4.3.5.5): _RNG 3 */
+#define RES_MEM_READ_WRITE  BIT(0)  /* memory type flags: _RW; _MEM 0:
+				       non-cacheable; _MTP 0: memory */
+#define RES_END_NO_CHECKSUM 0       /* End Tag checksum 0: "sums to 0" */
+/* The Length field of a large item counts the bytes after it (§6.4.3). */
+#define RES_LARGE_HEAD    3
+
+#define PCI_CFG_PORT_LEN  8     /* 0xCF8 address and 0xCFC data registers */
+#define IO_LOW_END        (PCI_ADDR_PORT - 1)                 /* 0x0CF7 */
+#define IO_HIGH_START     0x0d00   /* 0xCF8-0xCFF rounded up to 256 */
+#define IO_PORT_MAX       (IO_PORT_LIMIT - 1)                 /* 0xFFFF */
+
+struct res_io {                 /* I/O Port Descriptor, §6.4.2.5 */
+	u8 tag, information;
+	u16 min, max;
+	u8 alignment, length;
+} PACKED;
+
+struct res_word {               /* Word Address Space Descriptor, §6.4.3.5.3 */
+	u8 tag;
+	u16 length;
+	u8 type, general_flags, type_flags;
+	u16 granularity, min, max, translation, range_length;
+} PACKED;
+
+struct res_dword {              /* DWord Address Space Descriptor, §6.4.3.5.2 */
+	u8 tag;
+	u16 length;
+	u8 type, general_flags, type_flags;
+	u32 granularity, min, max, translation, range_length;
+} PACKED;
+
+struct res_end {                /* End Tag, §6.4.2.9 */
+	u8 tag, checksum;
+} PACKED;
+
+_Static_assert(sizeof(struct res_io) == 8, "I/O Port descriptor");
+_Static_assert(sizeof(struct res_word) == 16, "Word Address Space");
+_Static_assert(sizeof(struct res_dword) == 26, "DWord Address Space");
+
+struct pci0_crs {
+	struct res_word bus;
+	struct res_io cfg_ports;
+	struct res_word io_low, io_high;
+	struct res_dword mmio;
+	struct res_end end;
+} PACKED;
+
+#define NAME_SEG_LEN 4
+#define EISAID_LEN   4
+
+/* Device (\_SB.PCI0) { Name (_HID, ...) ... Name (_CRS, Buffer ...) } */
+struct pci0_aml {
+	u8 device_op[2], pkglen[2];
+	u8 root, dual_prefix, path[2][NAME_SEG_LEN];
+	u8 hid_op, hid_name[NAME_SEG_LEN], hid_prefix, hid[EISAID_LEN];
+	u8 uid_op, uid_name[NAME_SEG_LEN], uid;
+	u8 bbn_op, bbn_name[NAME_SEG_LEN], bbn;
+	u8 crs_op, crs_name[NAME_SEG_LEN];
+	u8 buffer_op, buffer_pkglen[2], buffer_size[2];
+	struct pci0_crs crs;
+} PACKED;
+
+/* Both packages run to the end of the structure: the Device and the _CRS
+   buffer, its last object. */
+#define PCI0_PKGLEN (sizeof(struct pci0_aml) - \
+		     __builtin_offsetof(struct pci0_aml, pkglen))
+#define CRS_PKGLEN  (sizeof(struct pci0_aml) - \
+		     __builtin_offsetof(struct pci0_aml, buffer_pkglen))
+_Static_assert(AML_PKGLEN_2_OK(PCI0_PKGLEN), "Device: two-byte PkgLength");
+_Static_assert(AML_PKGLEN_2_OK(CRS_PKGLEN), "Buffer: two-byte PkgLength");
+_Static_assert(sizeof(struct pci0_crs) <= 0xff, "BufferSize is a ByteConst");
+
+/* EisaId ("PNP0A03") (§6.1.5 _HID): three letters, 5 bits each ('A' = 1)
+   packed big-endian into 15 bits, then the four hex digits, also
+   big-endian: bytes 0x41 0xD0 0x0A 0x03 (DWord 0x030AD041). */
+#define EISA_LETTER(c)   ((c) - '@')
+#define EISAID_B0(a, b)  ((u8)(EISA_LETTER(a) << 2 | EISA_LETTER(b) >> 3))
+#define EISAID_B1(b, c)  ((u8)((EISA_LETTER(b) & 0x7) << 5 | EISA_LETTER(c)))
+#define PNP0A03_PRODUCT  0x0a03  /* "0A03": PCI bus */
+
+static const struct pci0_aml dsdt_pci0 = {
+	.device_op = { AML_EXT_OP_PREFIX,      /* Device (                   */
+		       AML_DEVICE_OP },
+	.pkglen = { AML_PKGLEN_2_LEAD(PCI0_PKGLEN),   /* PkgLength: 0x80, */
+		    AML_PKGLEN_2_NEXT(PCI0_PKGLEN) }, /* 2 bytes: 0x40 0x08 */
+	.root = AML_ROOT_CHAR,                 /*   \                        */
+	.dual_prefix = AML_DUAL_NAME_PREFIX,   /*   two NameSegs follow:     */
+	.path = { { '_', 'S', 'B', '_' },      /*   _SB_.                    */
+		  { 'P', 'C', 'I', '0' } },    /*   PCI0 ) {                 */
+	.hid_op = AML_NAME_OP,                 /* Name (                     */
+	.hid_name = { '_', 'H', 'I', 'D' },    /*   _HID,                    */
+	.hid_prefix = AML_DWORD_PREFIX,        /*   DWordConst               */
+	.hid = { EISAID_B0('P', 'N'),          /*   EisaId ("PNP0A03"):      */
+		 EISAID_B1('N', 'P'),          /*   "PNP" in 15 bits,        */
+		 PNP0A03_PRODUCT >> 8,         /*   0x0A                     */
+		 PNP0A03_PRODUCT & 0xff },     /*   0x03 )                   */
+	.uid_op = AML_NAME_OP,                 /* Name (                     */
+	.uid_name = { '_', 'U', 'I', 'D' },    /*   _UID (§6.1.12),          */
+	.uid = AML_ZERO_OP,                    /*   0 )                      */
+	.bbn_op = AML_NAME_OP,                 /* Name (                     */
+	.bbn_name = { '_', 'B', 'B', 'N' },    /*   _BBN (§6.5.5),           */
+	.bbn = AML_ZERO_OP,                    /*   0: bus ACPI_PCI_BUS )    */
+	.crs_op = AML_NAME_OP,                 /* Name (                     */
+	.crs_name = { '_', 'C', 'R', 'S' },    /*   _CRS (§6.2.2),           */
+	.buffer_op = AML_BUFFER_OP,            /*   Buffer (                 */
+	.buffer_pkglen = { AML_PKGLEN_2_LEAD(CRS_PKGLEN),   /* PkgLength 0x58: */
+			   AML_PKGLEN_2_NEXT(CRS_PKGLEN) }, /* 0x48 0x05       */
+	.buffer_size = { AML_BYTE_PREFIX,      /*   BufferSize ByteConst     */
+			 sizeof(struct pci0_crs) },   /* 84 ) {              */
+	.crs = {
+		/* WordBusNumber (ResourceProducer, MinFixed, MaxFixed,
+		   PosDecode, granularity 0, 0, 0, translation 0, length 1) */
+		.bus = { RES_LARGE_WORD, sizeof(struct res_word) - RES_LARGE_HEAD,
+			 RES_TYPE_BUS, RES_WINDOW, 0, 0, ACPI_PCI_BUS,
+			 ACPI_PCI_BUS, 0, 1 },
+		/* IO (Decode16, 0x0CF8, 0x0CF8, alignment 1, length 8):
+		   consumed by the bridge, so not a window for devices */
+		.cfg_ports = { RES_SMALL_IO, RES_IO_DECODE16, PCI_ADDR_PORT,
+			       PCI_ADDR_PORT, 1, PCI_CFG_PORT_LEN },
+		/* WordIO (ResourceProducer, MinFixed, MaxFixed, PosDecode,
+		   EntireRange, 0, 0x0000, 0x0CF7, 0, length 0x0CF8) */
+		.io_low = { RES_LARGE_WORD, sizeof(struct res_word) - RES_LARGE_HEAD,
+			    RES_TYPE_IO, RES_WINDOW, RES_IO_ENTIRE_RANGE, 0, 0,
+			    IO_LOW_END, 0, IO_LOW_END + 1 },
+		/* WordIO (... 0, 0x0D00, 0xFFFF, 0, length 0xF300) */
+		.io_high = { RES_LARGE_WORD, sizeof(struct res_word) - RES_LARGE_HEAD,
+			     RES_TYPE_IO, RES_WINDOW, RES_IO_ENTIRE_RANGE, 0,
+			     IO_HIGH_START, IO_PORT_MAX, 0,
+			     IO_PORT_MAX - IO_HIGH_START + 1 },
+		/* DWordMemory (ResourceProducer, PosDecode, MinFixed,
+		   MaxFixed, NonCacheable, ReadWrite, 0, 0xC0000000,
+		   0xFEBFFFFF, 0, length 0x3EC00000) */
+		.mmio = { RES_LARGE_DWORD, sizeof(struct res_dword) - RES_LARGE_HEAD,
+			  RES_TYPE_MEMORY, RES_WINDOW, RES_MEM_READ_WRITE, 0,
+			  (u32)ACPI_PCI_MMIO_BASE, (u32)(ACPI_PCI_MMIO_END - 1),
+			  0, (u32)ACPI_PCI_MMIO_SIZE },
+		/* EndTag () */
+		.end = { RES_SMALL_END, RES_END_NO_CHECKSUM },
+	},                                     /* }) }                       */
+};
+
+_Static_assert(ACPI_PCI_MMIO_BASE >= CFG_MEM_MAX,
+	       "no guest RAM in the PCI memory window");
+_Static_assert(ACPI_PCI_MMIO_END <= POINTER32_LIMIT &&
+	       ACPI_PCI_MMIO_BASE < ACPI_PCI_MMIO_END,
+	       "a DWordMemory window: below 4 GiB");
+_Static_assert(IO_HIGH_START >= PCI_ADDR_PORT + PCI_CFG_PORT_LEN,
+	       "the I/O windows leave out 0xCF8-0xCFF");
+
+#define DSDT_AML_LEN (sizeof(dsdt_s5) + sizeof(dsdt_pci0))
 
 /* ---- MADT (§5.2.12) ---- */
 
@@ -247,13 +463,10 @@ _Static_assert(XSDT_OFF >= sizeof(struct acpi_rsdp) &&
 	       FACS_OFF >= XSDT_OFF + sizeof(struct acpi_xsdt) &&
 	       FADT_OFF >= FACS_OFF + sizeof(struct acpi_facs) &&
 	       DSDT_OFF >= FADT_OFF + FADT_LENGTH &&
-	       MADT_OFF >= DSDT_OFF + sizeof(struct acpi_header) + sizeof(dsdt_aml),
+	       MADT_OFF >= DSDT_OFF + sizeof(struct acpi_header) + DSDT_AML_LEN,
 	       "the tables do not overlap");
 
 /* ---- Writing ---- */
-
-#define POINTER32_LIMIT GiB(4)       /* what 32-bit table pointers reach */
-#define IO_PORT_LIMIT   0x10000U     /* the 64 KiB x86 port space */
 
 /* The byte that makes the len bytes at p sum to 0 mod 256 (§5.2.6). */
 static u8 checksum(const void *p, u64 len)
@@ -358,10 +571,14 @@ static void build_fadt(struct acpi_fadt *f, const struct acpi_config *c,
 	seal(&f->h);
 }
 
+/* \_S5_ first, then \_SB.PCI0: one TermList (§20.2.1), objects in a row. */
 static void build_dsdt(struct acpi_header *h)
 {
-	header(h, "DSDT", sizeof(*h) + sizeof(dsdt_aml), DSDT_REVISION);
-	memcpy(h + 1, dsdt_aml, sizeof(dsdt_aml));
+	u8 *aml = (u8 *)(h + 1);
+
+	header(h, "DSDT", sizeof(*h) + DSDT_AML_LEN, DSDT_REVISION);
+	memcpy(aml, dsdt_s5, sizeof(dsdt_s5));
+	memcpy(aml + sizeof(dsdt_s5), &dsdt_pci0, sizeof(dsdt_pci0));
 	seal(h);
 }
 
@@ -395,12 +612,23 @@ static void build_madt(struct madt_header *mh, const struct acpi_config *c)
 	seal(&mh->h);
 }
 
-/* pm_base 0 would read as "no PM block" in the FADT (§5.2.9). */
+/* True if the MMIO page at a lies outside the PCI memory window. */
+static bool outside_pci_window(u64 a)
+{
+	return a + PAGE_SIZE <= ACPI_PCI_MMIO_BASE || a >= ACPI_PCI_MMIO_END;
+}
+
+/* pm_base 0 would read as "no PM block" in the FADT (§5.2.9). The DSDT
+   gives the OS the PCI memory window for BARs: RAM and the APICs must not
+   be there. */
 static bool config_ok(const struct acpi_config *c)
 {
 	return c->nr_cpus >= 1 && c->nr_cpus <= ACPI_MAX_CPUS &&
 	       c->lapic_base < POINTER32_LIMIT &&
 	       c->ioapic_base < POINTER32_LIMIT && c->sci_irq < ISA_IRQS &&
+	       outside_pci_window(c->lapic_base) &&
+	       outside_pci_window(c->ioapic_base) &&
+	       c->ram_size <= ACPI_PCI_MMIO_BASE &&
 	       c->pm_base != 0 &&
 	       (u32)c->pm_base + ACPI_PM_PORT_LEN <= IO_PORT_LIMIT;
 }

@@ -10,7 +10,10 @@
  *   XSDT  -> FADT, MADT
  *   FACS  64 bytes, 64-byte aligned (the FADT's FIRMWARE_CTRL)
  *   FADT  revision 6.0, 276 bytes -> DSDT, FACS, the PM block
- *   DSDT  AML: Name (_S5_, Package () { 5, 5, 0, 0 })
+ *   DSDT  AML: Name (_S5_, Package () { 5, 5, 0, 0 }) and the PCI root
+ *         bridge Device (\_SB.PCI0), _HID PNP0A03, bus 0 only, reached by
+ *         configuration mechanism #1 (pci.h); its _CRS hands the OS the
+ *         I/O ports but 0xCF8-0xCFF and the memory window below
  *   MADT  one local APIC per CPU, one I/O APIC, two source overrides
  */
 #ifndef UHV_VMM_ACPI_H
@@ -38,9 +41,22 @@
    report this in its ID register. */
 #define ACPI_IOAPIC_ID       0
 
+/* The PCI root bridge's 32-bit memory window (the DSDT's \_SB.PCI0._CRS):
+   where an OS may place the memory BARs of devices on bus 0, and where uhv
+   puts those of its own devices. From the top of the largest guest RAM
+   (CFG_MEM_MAX, config.h) up to the I/O APIC at 0xFEC00000, so neither
+   RAM nor the APICs overlap it (acpi_build refuses a config in which they
+   would). */
+#define ACPI_PCI_MMIO_BASE   0xc0000000ULL
+#define ACPI_PCI_MMIO_END    0xfec00000ULL  /* exclusive */
+#define ACPI_PCI_MMIO_SIZE   (ACPI_PCI_MMIO_END - ACPI_PCI_MMIO_BASE)
+/* The one PCI bus the root bridge decodes (pci.h has only bus 0). */
+#define ACPI_PCI_BUS         0
+
 struct acpi_config {
 	u32 nr_cpus;          /* 1..ACPI_MAX_CPUS; APIC ID i for CPU i */
-	u64 ram_size;         /* informational; RAM is checked through m */
+	u64 ram_size;         /* RAM is checked through m; this must end at
+				 or below ACPI_PCI_MMIO_BASE */
 	u16 pm_base;          /* I/O port of the PM block (acpi_pm.h) */
 	u8 sci_irq;           /* ISA IRQ of the SCI, 0..15, usually 9 */
 	u64 ioapic_base;      /* MMIO address of the I/O APIC, below 4 GiB */
@@ -54,7 +70,8 @@ struct acpi_config {
  * pointers require) and sets *rsdp_gpa to the RSDP (= base). Returns 0,
  * or -1 with guest RAM untouched if the tables do not fit in RAM there,
  * base is misaligned, or c has an unusable value (nr_cpus 0 or above
- * ACPI_MAX_CPUS, an APIC above 4 GiB, sci_irq above 15, pm_base so high
+ * ACPI_MAX_CPUS, an APIC above 4 GiB or inside the PCI memory window,
+ * ram_size reaching into that window, sci_irq above 15, pm_base so high
  * that the block would wrap the port space).
  */
 int acpi_build(const struct gmem *m, u64 base, const struct acpi_config *c,

@@ -2,13 +2,16 @@
  * vmm/acpi.c and vmm/acpi_pm.c. The tables are read back the way an OS
  * reads them: the RSDP found by scanning 0xE0000-0xFFFFF, then pointers
  * followed, every field read at its byte offset from the ACPI 6.x tables
- * (not through acpi.c's structures). The PM block runs on a fake clock.
+ * (not through acpi.c's structures); the DSDT's AML is parsed by its
+ * grammar (§20.2) and its resource descriptors by their tags (§6.4). The
+ * PM block runs on a fake clock.
  */
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
 #include "vmm/acpi.h"
 #include "vmm/acpi_pm.h"
+#include "vmm/config.h"
 
 Suite *acpi_suite(void);
 
@@ -266,6 +269,277 @@ START_TEST(dsdt_has_s5)
 }
 END_TEST
 
+/* ---- The DSDT's AML, parsed (§20.2) ---- */
+
+static u64 find_dsdt(void)
+{
+	u64 dsdt = rd64(find_table("FACP") + 140);
+
+	ck_assert(sig_is(dsdt, "DSDT"));
+	ck_assert_uint_eq(sum(dsdt, rd32(dsdt + 4)), 0);
+	return dsdt;
+}
+
+/* PkgLength (§20.2.4) at *a: moves *a past it and returns the address
+   where its package ends. Checks the encoding: reserved bits clear, and
+   the shortest form (one byte up to 63, two up to 4095, ...). */
+static u64 pkg_end(u64 *a)
+{
+	u64 start = *a, len;
+	u8 lead = rd8(start);
+	unsigned follow = lead >> 6;
+
+	if (follow == 0) {
+		len = lead & 0x3f;
+	} else {
+		ck_assert_uint_eq(lead & 0x30, 0);
+		len = lead & 0x0f;
+		for (unsigned i = 0; i < follow; i++)
+			len |= (u64)rd8(start + 1 + i) << (4 + 8 * i);
+		/* more than the form with one follow byte fewer holds */
+		ck_assert_uint_gt(len, follow == 1 ? 63 :
+				  (1ULL << (4 + 8 * (follow - 1))) - 1);
+	}
+	*a = start + 1 + follow;
+	ck_assert_uint_ge(len, 1 + follow);
+	return start + len;
+}
+
+/* A ComputationalData integer (§20.2.3) at *a, which it moves past. */
+static u64 aml_int(u64 *a)
+{
+	u64 p = *a + 1, v;
+
+	switch (rd8(*a)) {
+	case 0x00: v = 0; break;                      /* ZeroOp */
+	case 0x01: v = 1; break;                      /* OneOp */
+	case 0xff: v = ~0ULL; break;                  /* OnesOp */
+	case 0x0a: v = rd8(p); p += 1; break;         /* BytePrefix */
+	case 0x0b: v = rd16(p); p += 2; break;        /* WordPrefix */
+	case 0x0c: v = rd32(p); p += 4; break;        /* DWordPrefix */
+	case 0x0e: v = rd64(p); p += 8; break;        /* QWordPrefix */
+	default:
+		ck_abort_msg("no AML integer at 0x%llx: 0x%02x",
+			     (unsigned long long)*a, rd8(*a));
+	}
+	*a = p;
+	return v;
+}
+
+/* A compressed EISA ID (§6.1.5), decoded: "PNP0A03" from 41 D0 0A 03. */
+static void eisa_id(u32 id, char out[8])
+{
+	static const char hex[] = "0123456789ABCDEF";
+	u8 b0 = (u8)id, b1 = (u8)(id >> 8), b2 = (u8)(id >> 16), b3 = (u8)(id >> 24);
+
+	ck_assert_uint_eq(b0 & 0x80, 0);
+	out[0] = (char)('@' + (b0 >> 2));
+	out[1] = (char)('@' + ((b0 & 3) << 3 | b1 >> 5));
+	out[2] = (char)('@' + (b1 & 0x1f));
+	out[3] = hex[b2 >> 4];
+	out[4] = hex[b2 & 0xf];
+	out[5] = hex[b3 >> 4];
+	out[6] = hex[b3 & 0xf];
+	out[7] = 0;
+}
+
+/* What the walk finds: where each of the PCI0 objects and descriptors is. */
+struct pci0 {
+	u64 hid, uid, bbn;             /* the values */
+	bool has_hid, has_uid, has_bbn, has_crs;
+	u64 bus, cfg, io[2], mem;      /* descriptor addresses */
+	unsigned nio, ndesc;
+};
+
+/* A resource template (§6.4): descriptors from a to end, the End Tag
+   last. Each tag's length is the one its descriptor type has. */
+static void walk_resources(u64 a, u64 end, struct pci0 *p)
+{
+	for (;;) {
+		u8 tag = rd8(a);
+		u64 total;
+
+		p->ndesc++;
+		if (tag & 0x80) {                       /* large item (§6.4.3) */
+			u16 len = rd16(a + 1);
+
+			total = 3 + (u64)len;
+			switch (tag) {
+			case 0x87:                      /* DWord Address Space */
+				ck_assert_uint_eq(len, 23);
+				ck_assert_uint_eq(rd8(a + 3), 0);   /* memory */
+				ck_assert_uint_eq(p->mem, 0);
+				p->mem = a;
+				break;
+			case 0x88:                      /* Word Address Space */
+				ck_assert_uint_eq(len, 13);
+				if (rd8(a + 3) == 2) {              /* bus numbers */
+					ck_assert_uint_eq(p->bus, 0);
+					p->bus = a;
+				} else {
+					ck_assert_uint_eq(rd8(a + 3), 1);   /* I/O */
+					ck_assert_uint_lt(p->nio, 2);
+					p->io[p->nio++] = a;
+				}
+				break;
+			default:
+				ck_abort_msg("unexpected large descriptor 0x%02x", tag);
+			}
+		} else {                                /* small item (§6.4.2) */
+			unsigned name = tag >> 3 & 0xf, len = tag & 7;
+
+			total = 1 + len;
+			if (name == 0xf) {              /* End Tag: 2 bytes, last */
+				ck_assert_uint_eq(len, 1);
+				ck_assert_uint_eq(a + total, end);
+				return;
+			}
+			ck_assert_uint_eq(name, 0x8);   /* I/O Port */
+			ck_assert_uint_eq(len, 7);
+			ck_assert_uint_eq(p->cfg, 0);
+			p->cfg = a;
+		}
+		ck_assert_uint_le(a + total, end);
+		a += total;
+	}
+}
+
+/* The DSDT's TermList: Name (_S5_, Package), then Device (\_SB.PCI0),
+   which ends where the table does; every byte of it accounted for. */
+static void parse_dsdt(struct pci0 *p)
+{
+	u64 dsdt = find_dsdt(), a = dsdt + 36, end = dsdt + rd32(dsdt + 4);
+	u64 dev_end;
+
+	memset(p, 0, sizeof(*p));
+	ck_assert_uint_eq(rd8(a), 0x08);                /* NameOp */
+	ck_assert(sig_is(a + 1, "_S5_"));
+	ck_assert_uint_eq(rd8(a + 5), 0x12);            /* PackageOp */
+	a += 6;
+	a = pkg_end(&a);
+	ck_assert_uint_eq(rd8(a), 0x5b);                /* ExtOpPrefix */
+	ck_assert_uint_eq(rd8(a + 1), 0x82);            /* DeviceOp */
+	a += 2;
+	dev_end = pkg_end(&a);
+	ck_assert_uint_eq(dev_end, end);
+	ck_assert_uint_eq(rd8(a), '\\');                /* RootChar */
+	ck_assert_uint_eq(rd8(a + 1), 0x2e);            /* DualNamePrefix */
+	ck_assert(sig_is(a + 2, "_SB_PCI0"));
+	a += 10;
+	while (a < dev_end) {
+		u64 name = a + 1;
+
+		ck_assert_uint_eq(rd8(a), 0x08);        /* only Name () inside */
+		a += 5;
+		if (sig_is(name, "_HID")) {
+			ck_assert_uint_eq(rd8(a), 0x0c);    /* an EISA ID DWord */
+			p->hid = aml_int(&a);
+			p->has_hid = true;
+		} else if (sig_is(name, "_UID")) {
+			p->uid = aml_int(&a);
+			p->has_uid = true;
+		} else if (sig_is(name, "_BBN")) {
+			p->bbn = aml_int(&a);
+			p->has_bbn = true;
+		} else if (sig_is(name, "_CRS")) {
+			u64 buf_end, size;
+
+			ck_assert_uint_eq(rd8(a++), 0x11);  /* BufferOp */
+			buf_end = pkg_end(&a);
+			ck_assert_uint_le(buf_end, dev_end);
+			size = aml_int(&a);                 /* BufferSize */
+			ck_assert_uint_eq(a + size, buf_end);
+			walk_resources(a, buf_end, p);
+			a = buf_end;
+			p->has_crs = true;
+		} else {
+			ck_abort_msg("unexpected name %.4s", (char *)ram + name);
+		}
+	}
+	ck_assert_uint_eq(a, dev_end);
+}
+
+START_TEST(dsdt_pci0_parses)
+{
+	struct pci0 p;
+	char hid[8];
+
+	build(cpu_counts[_i]);
+	parse_dsdt(&p);
+	ck_assert(p.has_hid && p.has_uid && p.has_bbn && p.has_crs);
+	eisa_id((u32)p.hid, hid);
+	ck_assert_str_eq(hid, "PNP0A03");               /* PCI host bridge */
+	ck_assert_uint_eq(p.uid, 0);
+	ck_assert_uint_eq(p.bbn, 0);
+	ck_assert_uint_eq(p.ndesc, 6);
+	ck_assert_uint_ne(p.bus, 0);
+	ck_assert_uint_ne(p.cfg, 0);
+	ck_assert_uint_eq(p.nio, 2);
+	ck_assert_uint_ne(p.mem, 0);
+}
+END_TEST
+
+/* A window: produced (general flags bit 0 clear), positive decode, both
+   ends fixed, so its length is max - min + 1 (§6.4.3.5). */
+static void check_window(u64 d, unsigned width, u64 min, u64 max)
+{
+	u64 f = d + 6;                                  /* _GRA */
+
+	ck_assert_uint_eq(rd8(d + 4), 0x0c);            /* MaxFixed, MinFixed */
+	switch (width) {
+	case 2:
+		ck_assert_uint_eq(rd16(f), 0);
+		ck_assert_uint_eq(rd16(f + 2), min);
+		ck_assert_uint_eq(rd16(f + 4), max);
+		ck_assert_uint_eq(rd16(f + 6), 0);      /* no translation */
+		ck_assert_uint_eq(rd16(f + 8), max - min + 1);
+		break;
+	case 4:
+		ck_assert_uint_eq(rd32(f), 0);
+		ck_assert_uint_eq(rd32(f + 4), min);
+		ck_assert_uint_eq(rd32(f + 8), max);
+		ck_assert_uint_eq(rd32(f + 12), 0);
+		ck_assert_uint_eq(rd32(f + 16), max - min + 1);
+		break;
+	default:
+		ck_abort_msg("no %u-byte address descriptor", width);
+	}
+}
+
+START_TEST(dsdt_pci0_windows)
+{
+	struct pci0 p;
+	u64 lo, hi;
+
+	build(1);
+	parse_dsdt(&p);
+	/* bus 0 only: the bus range Linux takes over _BBN */
+	check_window(p.bus, 2, 0, 0);
+	ck_assert_uint_eq(rd8(p.bus + 5), 0);
+	/* IO (Decode16, 0xCF8, 0xCF8, 1, 8): the config ports, consumed */
+	ck_assert_uint_eq(rd8(p.cfg + 1), 1);
+	ck_assert_uint_eq(rd16(p.cfg + 2), 0xcf8);
+	ck_assert_uint_eq(rd16(p.cfg + 4), 0xcf8);
+	ck_assert_uint_eq(rd8(p.cfg + 6), 1);
+	ck_assert_uint_eq(rd8(p.cfg + 7), 8);
+	/* the I/O windows and the config ports tile 0..0xFFFF */
+	lo = rd16(p.io[0] + 8) < rd16(p.io[1] + 8) ? p.io[0] : p.io[1];
+	hi = lo == p.io[0] ? p.io[1] : p.io[0];
+	check_window(lo, 2, 0, 0xcf7);
+	check_window(hi, 2, 0xd00, 0xffff);
+	ck_assert_uint_eq(rd8(lo + 5), 3);              /* EntireRange */
+	ck_assert_uint_eq(rd8(hi + 5), 3);
+	/* the memory window: read-write, non-cacheable, memory type */
+	check_window(p.mem, 4, ACPI_PCI_MMIO_BASE,
+		     ACPI_PCI_MMIO_BASE + ACPI_PCI_MMIO_SIZE - 1);
+	ck_assert_uint_eq(rd8(p.mem + 5), 1);
+	ck_assert_uint_eq(ACPI_PCI_MMIO_BASE + ACPI_PCI_MMIO_SIZE, 0xfec00000ULL);
+	ck_assert_uint_ge(ACPI_PCI_MMIO_BASE, CFG_MEM_MAX);  /* above any RAM */
+	ck_assert_uint_le(ACPI_PCI_MMIO_BASE + ACPI_PCI_MMIO_SIZE, IOAPIC);
+	ck_assert_uint_le(ACPI_PCI_MMIO_BASE + ACPI_PCI_MMIO_SIZE, LAPIC);
+}
+END_TEST
+
 /* Each refusal leaves RAM and *rsdp_gpa untouched. */
 static void refused(u64 base, const struct acpi_config *c)
 {
@@ -301,6 +575,18 @@ START_TEST(build_fails_cleanly)
 	c.ioapic_base = GiB(5);
 	refused(ACPI_TABLES_GPA, &c);
 	c = cfg;
+	c.ioapic_base = ACPI_PCI_MMIO_BASE;       /* in the PCI memory window */
+	refused(ACPI_TABLES_GPA, &c);
+	c = cfg;
+	c.lapic_base = ACPI_PCI_MMIO_BASE - 0x800;   /* its page reaches in */
+	refused(ACPI_TABLES_GPA, &c);
+	c = cfg;
+	c.lapic_base = ACPI_PCI_MMIO_BASE + ACPI_PCI_MMIO_SIZE - 0x1000;
+	refused(ACPI_TABLES_GPA, &c);
+	c = cfg;
+	c.ram_size = ACPI_PCI_MMIO_BASE + 1;      /* RAM reaching into it */
+	refused(ACPI_TABLES_GPA, &c);
+	c = cfg;
 	c.sci_irq = 16;
 	refused(ACPI_TABLES_GPA, &c);
 	c = cfg;
@@ -317,6 +603,7 @@ START_TEST(build_fails_cleanly)
 	mem.size = ACPI_TABLES_GPA + ACPI_AREA_SIZE;
 	c = cfg;
 	c.nr_cpus = ACPI_MAX_CPUS;
+	c.ram_size = CFG_MEM_MAX;                 /* the largest VM: fine */
 	ck_assert_int_eq(acpi_build(&mem, ACPI_TABLES_GPA, &c, &rsdp), 0);
 }
 END_TEST
@@ -599,6 +886,9 @@ Suite *acpi_suite(void)
 			    sizeof(cpu_counts) / sizeof(cpu_counts[0]));
 	tcase_add_test(tt, fadt_fields);
 	tcase_add_test(tt, dsdt_has_s5);
+	tcase_add_loop_test(tt, dsdt_pci0_parses, 0,
+			    sizeof(cpu_counts) / sizeof(cpu_counts[0]));
+	tcase_add_test(tt, dsdt_pci0_windows);
 	tcase_add_test(tt, build_fails_cleanly);
 	tcase_add_test(tt, tables_elsewhere);
 	tcase_add_checked_fixture(tp, pm_setup, NULL);
