@@ -24,9 +24,10 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 	-fno-tree-loop-distribute-patterns -DEFI_FUNCTION_WRAPPER -DUHV_LOADER
 
 # Listed, not globbed: a half-written file never breaks the build.
-VMM_C    := acpi acpi_pm bus config cpu_exits emulate exit focus fwcfg \
-	    io_exits ioapic lapic linux main msr multiboot palloc pci pic pit \
-	    platform rtc sched stats uart vm
+VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits emulate exit focus \
+	    fwcfg io_exits ioapic lapic linux main msr multiboot palloc pci pic \
+	    pit platform rtc sched stats uart virtio_blk virtio_pci \
+	    virtio_pci_cfg virtqueue vm vm_disks
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
@@ -91,6 +92,7 @@ guests:
 	$(MAKE) -C guest-tests
 
 -include tests/unit.mk
+-include tests/fuzz/fuzz.mk
 
 # ---------------------------------------------------------------- running
 # The demo of `make run`: two CPU-bound VMs sharing the CPU, a VM that
@@ -124,6 +126,7 @@ bench: deps
 test: deps
 	$(MAKE) --no-print-directory all
 	tools/mk-linux-guest.sh
+	tools/mk-test-disks.sh
 	tests/run-all.sh
 
 test-unit: deps
@@ -132,6 +135,7 @@ test-unit: deps
 test-system: deps
 	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
 	tools/mk-linux-guest.sh
+	tools/mk-test-disks.sh
 	tests/system/run.sh
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
 

@@ -63,6 +63,8 @@ u32 pci_cfg_read(struct pci_bus *b, unsigned slot, unsigned fn, unsigned off,
 
 	if (!d || off + size > PCI_CFG_SIZE)
 		return 0xffffffffU >> (32 - 8 * size);
+	if (d->cfg_read)
+		d->cfg_read(d, off, size);
 	for (unsigned i = 0; i < size; i++)
 		v |= (u32)d->cfg[off + i] << (8 * i);
 	return v;
@@ -82,6 +84,8 @@ void pci_cfg_write(struct pci_bus *b, unsigned slot, unsigned fn, unsigned off,
 
 		d->cfg[off + i] = (u8)((d->cfg[off + i] & ~m) | ((val >> (8 * i)) & m));
 	}
+	if (d->cfg_write)
+		d->cfg_write(d, off, size, val);
 }
 
 u64 pci_addr_read(void *dev, u64 off, unsigned size)

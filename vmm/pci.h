@@ -26,11 +26,53 @@
 #define PCI_HEADER_TYPE 0x0e
 #define PCI_SUBSYS_VENDOR 0x2c
 #define PCI_SUBSYS_ID   0x2e
+#define PCI_BAR0        0x10     /* BAR n is the dword at PCI_BAR0 + 4n */
+#define PCI_CAP_PTR     0x34
+#define PCI_INT_LINE    0x3c
+#define PCI_INT_PIN     0x3d
+
+/* COMMAND and STATUS bits (PCI 3.0 §6.2.2, §6.2.3). */
+#define PCI_COMMAND_MEMORY       BIT(1)
+#define PCI_COMMAND_MASTER       BIT(2)
+#define PCI_COMMAND_INTX_DISABLE BIT(10)
+#define PCI_STATUS_INTX          BIT(3)   /* an INTx is pending */
+#define PCI_STATUS_CAP_LIST      BIT(4)
+
+/* Memory BAR type bits (PCI 3.0 §6.2.5.1). */
+#define PCI_BAR_MEM_64    0x4
+#define PCI_BAR_FLAGS     0xfULL
+
+/* Capabilities: each starts with an ID byte and a next pointer (§6.7). */
+#define PCI_CAP_ID_VNDR   0x09
+#define PCI_CAP_ID_MSIX   0x11
+#define PCI_CAP_NEXT      1
+
+/* The MSI-X capability and table (PCI 3.0 §6.8.2). */
+#define PCI_MSIX_CTRL          2    /* Message Control, 16 bits */
+#define PCI_MSIX_TABLE         4    /* Table Offset | BIR */
+#define PCI_MSIX_PBA           8    /* PBA Offset | BIR */
+#define PCI_MSIX_CAP_LEN       12
+#define PCI_MSIX_CTRL_SIZE     0x7ffU   /* Table Size - 1 */
+#define PCI_MSIX_CTRL_MASKALL  BIT(14)
+#define PCI_MSIX_CTRL_ENABLE   BIT(15)
+#define PCI_MSIX_ENTRY_SIZE    16
+#define PCI_MSIX_ENTRY_ADDR    0    /* 64-bit message address */
+#define PCI_MSIX_ENTRY_DATA    8
+#define PCI_MSIX_ENTRY_CTRL    12
+#define PCI_MSIX_ENTRY_MASKED  BIT(0)
 
 struct pci_dev {
 	const char *name;
 	u8 cfg[PCI_CFG_SIZE];
 	u8 wmask[PCI_CFG_SIZE];      /* bits the guest may change */
+	/* Optional hooks, for registers with side effects (NULL for plain
+	   ones, as on the host bridge): cfg_read runs before a read is
+	   answered from cfg[], so it may refresh those bytes; cfg_write runs
+	   after a write was merged into cfg[] through wmask. Both get the
+	   access as the guest made it (off + size <= PCI_CFG_SIZE). */
+	void (*cfg_read)(struct pci_dev *d, unsigned off, unsigned size);
+	void (*cfg_write)(struct pci_dev *d, unsigned off, unsigned size,
+			  u32 val);
 };
 
 struct pci_bus {

@@ -111,12 +111,11 @@ static const struct lapic_ops lapic_ops = {
 	tsc_now, lapic_eoi_level, lapic_ipi, vcpu_error,
 };
 
-/* An I/O APIC interrupt: to the first vCPU it names (lowest priority
-   delivery simplified), or to vCPU 0 if it names none. */
-static void ioapic_deliver(void *ctx, u8 vector, bool level, u8 dest,
-			   bool logical)
+/* To the first vCPU dest names (lowest-priority delivery simplified), or
+   to vCPU 0 if it names none. */
+void platform_deliver(struct vm *vm, u8 vector, bool level, u32 dest,
+		      bool logical)
 {
-	struct vm *vm = ctx;
 	struct vcpu *t = &vm->vcpus[0];
 
 	for (int i = 0; i < vm->nr_vcpus; i++)
@@ -126,6 +125,12 @@ static void ioapic_deliver(void *ctx, u8 vector, bool level, u8 dest,
 		}
 	lapic_accept(&t->lapic, vector, level);
 	t->irq_dirty = true;
+}
+
+static void ioapic_deliver(void *ctx, u8 vector, bool level, u8 dest,
+			   bool logical)
+{
+	platform_deliver(ctx, vector, level, dest, logical);
 }
 
 static const struct ioapic_ops ioapic_ops = { ioapic_deliver, guest_error };

@@ -25,6 +25,8 @@
 #define SCI_IRQ       9
 #define UART_IRQ      4
 #define PIT_IRQ_PIN   2          /* ISA IRQ 0 arrives on pin 2 (MADT override) */
+#define PCI_IRQ_BASE  16         /* PCI INTx pins: 16.. (above the ISA IRQs) */
+#define PCI_IRQ_COUNT 8
 
 struct vm;
 struct vcpu;
@@ -50,6 +52,10 @@ bool platform_poll(struct vcpu *v);
 /* With v loaded: injects the highest deliverable interrupt, or asks for
    an interrupt-window exit if the guest cannot take it yet. */
 void platform_inject(struct vcpu *v);
+/* An interrupt message for the vCPU(s) dest names (an I/O APIC entry or
+   an MSI): APIC id, or logical mask when logical is set. */
+void platform_deliver(struct vm *vm, u8 vector, bool level, u32 dest,
+		      bool logical);
 /* The UART's interrupt line (ctx: the vm). */
 void platform_uart_irq(void *ctx, bool level);
 /* TSC time of v's next timer event (its APIC, the VM's PIT), or ~0. */

@@ -217,6 +217,11 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
 	}
+	if (vm_add_disks(vm, b)) {
+		if (vm->result == VM_RUNNING)
+			vm_stop(vm, VM_ERROR, "disk set-up failed");
+		return;
+	}
 	if (cfg->initrd[0] && !linux) {
 		vm_stop(vm, VM_ERROR, "initrd '%s' given, but image '%s' is not "
 			"a Linux bzImage", cfg->initrd, cfg->image);

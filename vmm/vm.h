@@ -10,6 +10,8 @@
 #include "fwcfg.h"
 #include "gmem.h"
 #include "platform.h"
+#include "virtio.h"
+#include "virtio_blk.h"
 #include "uart.h"
 #include "../arch/x86/pgtable.h"
 #include "../arch/x86/vcpu.h"
@@ -44,6 +46,18 @@ struct vcpu {
 	u64 slices;              /* time slices it was given */
 };
 
+/* A virtio-blk disk of a VM (vm_disks.c). */
+struct vm_disk {
+	struct vm *vm;
+	const struct disk_config *cfg;
+	struct blk_mem store;        /* the image, in memory */
+	struct virtio_blk blk;
+	struct virtio_pci vp;
+	struct bus_device *mmio;     /* its BAR on the VM's MMIO bus */
+	unsigned irq;                /* INTx pin, if MSI-X is off */
+	u64 logged;
+};
+
 struct vm {
 	int id;
 	const struct vm_config *cfg;
@@ -57,6 +71,7 @@ struct vm {
 	struct uart uart;
 	struct fwcfg fwcfg;
 	struct platform plat;
+	struct vm_disk disks[CFG_MAX_DISKS];
 	u64 tsc_hz;              /* the TSC rate the guest is told */
 	u64 marks;
 	u64 guest_errors;        /* bad device programming, logged a few times */

@@ -35,6 +35,8 @@ enum exit_action {
 
 void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	       const struct boot_vm *b);
+/* Puts the VM's disks on its PCI bus (vm_disks.c); -1 if one is bad. */
+int vm_add_disks(struct vm *vm, const struct boot_vm *b);
 /* Handles one exit of the struct vcpu ctx (exit.c): an arch_exit_fn. */
 int exit_dispatch(void *vcpu, const struct arch_exit *e);
 const char *exit_reason_name(u32 reason);

@@ -21,5 +21,8 @@ Suite *pit_suite(void);
 Suite *platform_misc_suite(void);
 Suite *acpi_suite(void);
 Suite *linux_suite(void);
+Suite *virtqueue_suite(void);
+Suite *virtio_pci_suite(void);
+Suite *virtio_blk_suite(void);
 
 #endif

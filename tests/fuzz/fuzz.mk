@@ -1,0 +1,40 @@
+# libFuzzer harnesses (clang), for the top-level Makefile (-include
+# tests/fuzz/fuzz.mk) or on their own (make -f tests/fuzz/fuzz.mk fuzz).
+#
+#   make fuzz                  builds build/fuzz/fuzz_virtio_blk and runs it
+#                              for FUZZ_RUNS inputs (default 1000000);
+#                              exit status nonzero on a crash, whose input
+#                              libFuzzer leaves in build/fuzz/
+#   make fuzz FUZZ_RUNS=0      builds and runs until stopped
+#   make fuzz FUZZ_ARGS=-jobs=4  any further libFuzzer options
+#
+# The corpus grows in build/fuzz/corpus-virtio-blk/ from run to run.
+# clang comes from Debian's clang package (tools/deps.sh does not install it).
+
+BUILD       ?= build
+FUZZ_DIR    := $(BUILD)/fuzz
+FUZZ_CC     ?= clang
+FUZZ_RUNS   ?= 1000000
+FUZZ_ARGS   ?=
+FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
+	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I.
+FUZZ_BLK_SRC := tests/fuzz/fuzz_virtio_blk.c tests/unit/virtio_driver.c \
+	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c vmm/virtio_blk.c \
+	vmm/blk_mem.c vmm/pci.c lib/fmt.c
+FUZZ_BLK_BIN := $(FUZZ_DIR)/fuzz_virtio_blk
+
+.PHONY: fuzz fuzz-build
+
+fuzz-build: $(FUZZ_BLK_BIN)
+
+fuzz: $(FUZZ_BLK_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-virtio-blk
+	$(FUZZ_BLK_BIN) -runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_DIR)/ \
+		$(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-blk
+
+$(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BLK_SRC) -o $@

@@ -1,0 +1,106 @@
+/*
+ * A VM's virtio-blk disks: each is an in-memory image (loaded from the ESP
+ * by the loader, so volatile) behind the virtio-blk device model, behind
+ * the modern virtio-pci transport, as PCI function 1+N.0 on bus 0. uhv
+ * assigns the BAR inside the DSDT's PCI window as firmware would, routes
+ * the BAR's MMIO to the transport while decoding is on, and turns MSI-X
+ * messages into local APIC interrupts (PCI 3.0 §6.8, SDM Vol. 3A §11.11).
+ */
+#include "acpi.h"
+#include "vmm.h"
+#include "../drivers/console.h"
+#include "../lib/fmt.h"
+
+#define DISK_FIRST_SLOT  1
+#define DISK_LOG_LIMIT   16
+#define SECTOR_SIZE      512
+#define MSI_ADDR_DEST_SHIFT 12      /* MSI address (SDM Vol. 3A §11.11.1) */
+#define MSI_ADDR_DEST_MASK  0xffU
+#define MSI_ADDR_LOGICAL    (1U << 2)
+#define MSI_DATA_VECTOR_MASK 0xffU
+#define MSI_DATA_LEVEL      (1U << 15)
+
+static struct vm_disk *disk_of(void *ctx)
+{
+	return ctx;
+}
+
+static void disk_msix(void *ctx, u64 address, u32 data)
+{
+	struct vm_disk *d = disk_of(ctx);
+
+	platform_deliver(d->vm, (u8)(data & MSI_DATA_VECTOR_MASK),
+			 data & MSI_DATA_LEVEL,
+			 (u32)(address >> MSI_ADDR_DEST_SHIFT) & MSI_ADDR_DEST_MASK,
+			 address & MSI_ADDR_LOGICAL);
+}
+
+static void disk_intx(void *ctx, bool level)
+{
+	struct vm_disk *d = disk_of(ctx);
+
+	ioapic_set_irq(&d->vm->plat.ioapic, d->irq, level);
+}
+
+/* The guest moved the BAR or switched decoding: move the MMIO window. */
+static void disk_bar_changed(void *ctx)
+{
+	struct vm_disk *d = disk_of(ctx);
+	u64 base;
+
+	d->mmio->len = virtio_pci_bar(&d->vp, &base) ? VIRTIO_PCI_BAR_SIZE : 0;
+	d->mmio->base = base;
+}
+
+static void disk_log(void *ctx, const char *msg)
+{
+	struct vm_disk *d = disk_of(ctx);
+
+	if (d->logged++ < DISK_LOG_LIMIT)
+		printk("uhv: vm %s: disk %s: %s\n", d->vm->name, d->cfg->image, msg);
+}
+
+static const struct virtio_pci_ops disk_ops = {
+	disk_msix, disk_intx, disk_bar_changed, disk_log,
+};
+
+static int add_disk(struct vm *vm, int i, const struct boot_vm *b)
+{
+	struct vm_disk *d = &vm->disks[i];
+	unsigned slot = DISK_FIRST_SLOT + (unsigned)i;
+	u64 base = ACPI_PCI_MMIO_BASE + slot * VIRTIO_PCI_BAR_SIZE;
+	struct bus_device dev = { "virtio-blk", base, VIRTIO_PCI_BAR_SIZE,
+				  virtio_pci_mmio_read, virtio_pci_mmio_write,
+				  &d->vp, 0 };
+
+	d->vm = vm;
+	d->cfg = &vm->cfg->disks[i];
+	d->irq = PCI_IRQ_BASE + slot % PCI_IRQ_COUNT;
+	if (b->disk_size[i] % SECTOR_SIZE) {
+		vm_stop(vm, VM_ERROR, "disk '%s': %llu bytes is not whole 512-byte "
+			"sectors", d->cfg->image, (unsigned long long)b->disk_size[i]);
+		return -1;
+	}
+	blk_mem_init(&d->store, (void *)(uintptr_t)b->disk_phys[i],
+		     b->disk_size[i], d->cfg->read_only);
+	if (virtio_blk_init(&d->blk, &blk_mem_ops, &d->store, d->cfg->serial) ||
+	    virtio_pci_init(&d->vp, &d->blk.ops, &d->blk, &disk_ops, d, &vm->mem) ||
+	    pci_add(&vm->plat.pci, slot, &d->vp.pci) || bus_register(&vm->mmio, &dev))
+		return -1;
+	d->mmio = bus_find(&vm->mmio, base, 1);
+	d->vp.pci.cfg[PCI_INT_LINE] = (u8)d->irq;
+	virtio_pci_set_bar(&d->vp, base, false);    /* assigned, decoding off */
+	printk("uhv: vm %s: disk %s: %llu KiB%s, virtio-blk at 00:%02x.0, BAR 0x%llx\n",
+	       vm->name, d->cfg->image, (unsigned long long)(b->disk_size[i] >> 10),
+	       d->cfg->read_only ? " read-only" : "", slot,
+	       (unsigned long long)base);
+	return 0;
+}
+
+int vm_add_disks(struct vm *vm, const struct boot_vm *b)
+{
+	for (int i = 0; i < vm->cfg->nr_disks; i++)
+		if (add_disk(vm, i, b))
+			return -1;
+	return 0;
+}
