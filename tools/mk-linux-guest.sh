@@ -4,8 +4,9 @@
 # busybox-static and guest-tests/linux/init.
 #
 # usage: tools/mk-linux-guest.sh [OUTDIR]     (default build/linux)
-# Makes OUTDIR/vmlinuz and OUTDIR/initrd.gz; does nothing if both are newer
-# than the init script. Needs apt-get (network to Debian's mirror), cpio,
+# Makes OUTDIR/vmlinuz, the virtio modules it needs (OUTDIR/modules, from
+# the same package), OUTDIR/initrd.gz and a blank 8 MiB disk OUTDIR/vda.img;
+# the kernel and modules are fetched once. Needs apt-get (network to Debian's mirror), cpio,
 # gzip and busybox-static (tools/deps.sh installs them).
 set -eu
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -14,7 +15,8 @@ INIT=$ROOT/guest-tests/linux/init
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-if [ ! -s "$OUT/vmlinuz" ]; then
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+if [ ! -s "$OUT/vmlinuz" ] || [ ! -d "$OUT/modules" ]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     # the metapackage names the current kernel package; download that one
@@ -24,12 +26,18 @@ if [ ! -s "$OUT/vmlinuz" ]; then
     (cd "$work" && apt-get download "$pkg" >/dev/null)
     dpkg-deb -x "$work"/*.deb "$work/x"
     cp "$work"/x/boot/vmlinuz-* "$OUT/vmlinuz"
-    echo "mk-linux-guest: kernel $pkg -> $OUT/vmlinuz"
+    mkdir -p "$OUT/modules"
+    for m in $MODULES; do
+        find "$work/x/lib/modules" -name "$m.ko" -exec cp {} "$OUT/modules/" \;
+    done
+    echo "mk-linux-guest: kernel $pkg -> $OUT/vmlinuz, modules: $(ls "$OUT/modules" | tr '\n' ' ')"
 fi
 
 if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ]; then
     rd=$(mktemp -d)
-    mkdir -p "$rd"/bin "$rd"/dev "$rd"/proc "$rd"/sys "$rd"/tmp
+    mkdir -p "$rd"/bin "$rd"/dev "$rd"/proc "$rd"/sys "$rd"/tmp "$rd"/lib/modules
+    cp "$OUT"/modules/*.ko "$rd/lib/modules/"
+    echo "$MODULES" > "$rd/lib/modules/order"
     cp /bin/busybox "$rd/bin/busybox"
     cp "$INIT" "$rd/init"
     chmod 755 "$rd/init" "$rd/bin/busybox"
@@ -39,3 +47,7 @@ if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ]; then
     rm -rf "$rd"
     echo "mk-linux-guest: initramfs -> $OUT/initrd.gz"
 fi
+
+# a blank disk for the guest's virtio-blk, fresh for every run
+rm -f "$OUT/vda.img"
+truncate -s 8M "$OUT/vda.img"

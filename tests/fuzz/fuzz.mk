@@ -38,3 +38,54 @@ $(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BLK_SRC) -o $@
+
+# The management protocol (vmm/json*.c, vmm/ctl*.c): make fuzz-json.
+# config.c needs str_copy from lib/string.c, whose libc names are
+# renamed (as tests/unit.mk does) so they do not clash with libc's.
+FUZZ_JSON_SRC := tests/fuzz/fuzz_json.c vmm/json.c vmm/json_write.c \
+	vmm/ctl.c vmm/ctl_create.c vmm/ctl_line.c vmm/config.c lib/fmt.c
+FUZZ_JSON_BIN := $(FUZZ_DIR)/fuzz_json
+FUZZ_STRING_O := $(FUZZ_DIR)/string_renamed.o
+FUZZ_RENAME   := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset \
+	-Dmemmove=uhv_memmove -Dmemcmp=uhv_memcmp -Dstrlen=uhv_strlen \
+	-Dstrcmp=uhv_strcmp -Dstrncmp=uhv_strncmp
+
+.PHONY: fuzz-json fuzz-bridge
+fuzz-build: $(FUZZ_JSON_BIN)
+fuzz: fuzz-json fuzz-bridge
+
+fuzz-json: $(FUZZ_JSON_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-json
+	$(FUZZ_JSON_BIN) -runs=$(FUZZ_RUNS) -max_len=8192 \
+		-artifact_prefix=$(FUZZ_DIR)/ $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-json
+
+$(FUZZ_STRING_O): lib/string.c lib/string.h lib/types.h
+	@mkdir -p $(dir $@)
+	@$(FUZZ_CC) $(filter-out -fsanitize=%,$(FUZZ_CFLAGS)) \
+		-fsanitize=fuzzer-no-link,address,undefined -fno-builtin \
+		$(FUZZ_RENAME) -c $< -o $@
+
+$(FUZZ_JSON_BIN): $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) $(wildcard vmm/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) -o $@
+
+# The bridge (vmm/bridge.c): make fuzz-bridge.
+FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/bridge.c lib/fmt.c
+FUZZ_BRIDGE_BIN := $(FUZZ_DIR)/fuzz_bridge
+
+fuzz-build: $(FUZZ_BRIDGE_BIN)
+
+fuzz-bridge: $(FUZZ_BRIDGE_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-bridge
+	$(FUZZ_BRIDGE_BIN) -runs=$(FUZZ_RUNS) -max_len=1024 \
+		-artifact_prefix=$(FUZZ_DIR)/bridge- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-bridge
+
+$(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BRIDGE_SRC) -o $@

@@ -15,6 +15,8 @@
 #   config FILE           FILE's lines go into uhv.cfg (after global lines,
 #                         before the guest sections)
 #   files DIR             DIR's files (relative to the repository) go into \uhv\
+#   type-on REGEX TEXT    type TEXT (printf %b escapes) on uhv's console when a
+#                         line matches REGEX (no spaces in REGEX; use '.')
 #   stop-on REGEX         end the run at a console line matching REGEX
 #   guest FILE [name=N] [mem=SIZE] [cmdline=TEXT...]
 #                         a VM; cmdline takes the rest of the line
@@ -113,6 +115,10 @@ run_group() {
             mem)      args+=(--mem "$rest");;
             global)   args+=(--global "$rest");;
             stop-on)  args+=(--stop-on "$rest");;
+            type-on)
+                local tre=${w[0]:-} ttext=${rest#"${w[0]:-}"}
+                ttext=${ttext#"${ttext%%[![:space:]]*}"}
+                args+=(--type-on "$tre" "$ttext");;
             files)
                 local fd=$ROOT/$rest
                 [ -d "$fd" ] || problems+=("missing directory $rest (tools/mk-linux-guest.sh builds build/linux)")

@@ -1,0 +1,112 @@
+/*
+ * The protocol's lines (docs/protocol.md), apart from the replies: the
+ * bytes a client sends, cut into request lines; the greeting a client
+ * gets when it connects; and the events uhv reports as they happen. An
+ * event is one JSON object with an "event" member, so a client tells it
+ * from a reply, which has "id" instead.
+ */
+#include "ctl.h"
+#include "../lib/string.h"
+
+void ctl_init(struct ctl *c, const struct ctl_ops *ops, void *ctx,
+	      const char *version)
+{
+	memset(c, 0, sizeof(*c));
+	c->ops = ops;
+	c->ctx = ctx;
+	c->version = version ? version : "";
+}
+
+int ctl_feed(struct ctl *c, char byte, char *out, size_t size)
+{
+	size_t len = c->line_len;
+
+	if (byte != '\n') {
+		if (len < sizeof(c->line))
+			c->line[len] = byte;
+		if (len <= sizeof(c->line))     /* stops one past: too long */
+			c->line_len++;
+		return 0;
+	}
+	c->line_len = 0;
+	/* a dropped line: ctl_handle looks at nothing but its length */
+	return ctl_handle(c, c->line, len, out, size);
+}
+
+/* An event line's start: {"event":EVENT,"vm":VM (if any) */
+static void begin_event(struct json_writer *w, char *out, size_t size,
+			const char *event, const char *vm)
+{
+	json_w_init(w, out, size);
+	json_w_object(w);
+	json_w_kstr(w, "event", event);
+	if (vm)
+		json_w_kstr(w, "vm", vm);
+}
+
+/* The event's end, and its line's length or -1. */
+static int end_event(struct json_writer *w)
+{
+	json_w_object_end(w);
+	return json_w_end_line(w);
+}
+
+int ctl_greeting(const struct ctl *c, char *out, size_t size)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "hello", NULL);
+	json_w_ku64(&w, "protocol", CTL_PROTOCOL_VERSION);
+	json_w_kstr(&w, "uhv", c->version);
+	return end_event(&w);
+}
+
+int ctl_event_vm_started(char *out, size_t size, const char *vm)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "vm_started", vm);
+	return end_event(&w);
+}
+
+int ctl_event_vm_stopped(char *out, size_t size, const char *vm,
+			 const char *result, u32 status, const char *why)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "vm_stopped", vm);
+	json_w_kstr(&w, "result", result ? result : "");
+	json_w_ku64(&w, "status", status);
+	json_w_kstr(&w, "why", why ? why : "");
+	return end_event(&w);
+}
+
+int ctl_event_guest_panicked(char *out, size_t size, const char *vm,
+			     const char *why)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "guest_panicked", vm);
+	json_w_kstr(&w, "why", why ? why : "");
+	return end_event(&w);
+}
+
+int ctl_event_agent_lost(char *out, size_t size, const char *vm)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "agent_lost", vm);
+	return end_event(&w);
+}
+
+int ctl_event_agent_message(char *out, size_t size, const char *vm, u64 id,
+			    const char *data, size_t len)
+{
+	struct json_writer w;
+
+	begin_event(&w, out, size, "agent_message", vm);
+	json_w_ku64(&w, "id", id);
+	json_w_key(&w, "data");
+	json_w_strn(&w, data, len);
+	return end_event(&w);
+}
