@@ -27,5 +27,6 @@ Suite *virtio_blk_suite(void);
 Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
+Suite *vmx_caps_suite(void);
 
 #endif
