@@ -32,6 +32,7 @@ run_suite() {
 
 run_suite "unit tests" make --no-print-directory test-unit-only
 run_suite "system tests" tests/system/run.sh "$@"
+run_suite "storage tests" tests/system/storage.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ "$bad" -eq 0 ]

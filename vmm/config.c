@@ -200,8 +200,13 @@ static int key_selftest(struct parser *p, const char *v)
 		p->cfg->selftest = SELFTEST_NONE;
 	else if (!strcmp(v, "exception"))
 		p->cfg->selftest = SELFTEST_EXCEPTION;
+	else if (!strcmp(v, "storage"))
+		p->cfg->selftest = SELFTEST_STORAGE;
+	else if (!strcmp(v, "storage-verify"))
+		p->cfg->selftest = SELFTEST_STORAGE_VERIFY;
 	else
-		return fail(p, "selftest: '%s' is not one of: none, exception", v);
+		return fail(p, "selftest: '%s' is not one of: none, exception, "
+			    "storage, storage-verify", v);
 	return 0;
 }
 

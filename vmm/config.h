@@ -4,6 +4,7 @@
  *   # comment
  *   timeslice = 2000000        global keys come before the first section
  *   selftest = exception       (tests only: uhv faults on purpose)
+ *   selftest = storage | storage-verify   (uhv's disk drivers, no VMX needed)
  *   stats = 5                  print exits/s by reason every 5 s
  *   [vm NAME]                  one section per VM
  *   image   = hello.elf        required: Multiboot ELF or Linux bzImage
@@ -61,6 +62,8 @@ struct vm_config {
 enum cfg_selftest {
 	SELFTEST_NONE,
 	SELFTEST_EXCEPTION,     /* uhv faults on purpose: shows the panic dump */
+	SELFTEST_STORAGE,       /* write+flush+verify test disks, power off */
+	SELFTEST_STORAGE_VERIFY,/* verify what an earlier boot wrote */
 };
 
 struct uhv_config {

@@ -10,12 +10,29 @@
 #include "../arch/x86/power.h"
 #include "../drivers/console.h"
 #include "../drivers/serial.h"
+#include "../drivers/blkdev.h"
+#include "../lib/string.h"
 
 u64 core_entry_tsc;
 static struct uhv uhv;
 
 void uhv_main(const struct boot_info *bi);
 void arch_host_irq_init(void);
+
+static u64 alloc_page(void)
+{
+	return palloc_page(&uhv.pages);
+}
+
+/* Does a VM get one of uhv's own disks ("host:NAME")? Only then probe. */
+static bool uses_host_disks(const struct uhv_config *c)
+{
+	for (int i = 0; i < c->nr_vms; i++)
+		for (int d = 0; d < c->vms[i].nr_disks; d++)
+			if (!strncmp(c->vms[i].disks[d].image, "host:", 5))
+				return true;
+	return false;
+}
 
 static u8 *identity(u64 phys)
 {
@@ -46,6 +63,13 @@ void uhv_main(const struct boot_info *bi)
 		power_off("bad boot information from the loader");
 	arch_host_irq_init();
 	init_memory(&uhv, bi);
+	if (bi->config.selftest == SELFTEST_STORAGE ||
+	    bi->config.selftest == SELFTEST_STORAGE_VERIFY) {
+		int r = storage_selftest(bi->config.selftest == SELFTEST_STORAGE_VERIFY,
+					 alloc_page);
+
+		power_off(r ? "storage selftest FAILED" : "storage selftest passed");
+	}
 	vmxon_page = palloc_page(&uhv.pages);
 	if (!vmxon_page || arch_vmx_enable(vmxon_page))
 		power_off("VMXON failed");
@@ -54,6 +78,8 @@ void uhv_main(const struct boot_info *bi)
 		printk("uhv: selftest: executing UD2 in the hypervisor\n");
 		__asm__ volatile("ud2");
 	}
+	if (uses_host_disks(&bi->config))
+		uhv.nr_host_disks = blkdev_probe(uhv.host_disks, BLKDEV_MAX, alloc_page);
 	uhv.timeslice = bi->config.timeslice;
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;

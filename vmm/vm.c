@@ -217,7 +217,7 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
 	}
-	if (vm_add_disks(vm, b)) {
+	if (vm_add_disks(h, vm, b)) {
 		if (vm->result == VM_RUNNING)
 			vm_stop(vm, VM_ERROR, "disk set-up failed");
 		return;

@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "virtio.h"
 #include "virtio_blk.h"
+#include "../drivers/blk_host.h"
 #include "uart.h"
 #include "../arch/x86/pgtable.h"
 #include "../arch/x86/vcpu.h"
@@ -50,7 +51,8 @@ struct vcpu {
 struct vm_disk {
 	struct vm *vm;
 	const struct disk_config *cfg;
-	struct blk_mem store;        /* the image, in memory */
+	struct blk_mem store;        /* the image, in memory, or */
+	struct blk_host host;        /* a disk uhv drives itself */
 	struct virtio_blk blk;
 	struct virtio_pci vp;
 	struct bus_device *mmio;     /* its BAR on the VM's MMIO bus */

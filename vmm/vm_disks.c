@@ -8,8 +8,10 @@
  */
 #include "acpi.h"
 #include "vmm.h"
+#include "../drivers/blk_host.h"
 #include "../drivers/console.h"
 #include "../lib/fmt.h"
+#include "../lib/string.h"
 
 #define DISK_FIRST_SLOT  1
 #define DISK_LOG_LIMIT   16
@@ -64,7 +66,47 @@ static const struct virtio_pci_ops disk_ops = {
 	disk_msix, disk_intx, disk_bar_changed, disk_log,
 };
 
-static int add_disk(struct vm *vm, int i, const struct boot_vm *b)
+#define HOST_PREFIX "host:"
+#define HOST_PREFIX_LEN 5
+
+/* "host:NAME" names one of uhv's own disks (ata0.1, ahci.p1...). */
+static struct blkdev *host_disk(struct uhv *h, const char *image)
+{
+	if (strncmp(image, HOST_PREFIX, HOST_PREFIX_LEN))
+		return NULL;
+	for (int i = 0; i < h->nr_host_disks; i++)
+		if (!strcmp(h->host_disks[i].name, image + HOST_PREFIX_LEN))
+			return &h->host_disks[i];
+	return NULL;
+}
+
+/* The disk's backend: an image in memory, or a disk uhv drives. */
+static int attach_backend(struct uhv *h, struct vm_disk *d,
+			  const struct boot_vm *b, int i, u64 *size)
+{
+	if (!strncmp(d->cfg->image, HOST_PREFIX, HOST_PREFIX_LEN)) {
+		d->host.dev = host_disk(h, d->cfg->image);
+		d->host.read_only = d->cfg->read_only;
+		if (!d->host.dev) {
+			vm_stop(d->vm, VM_ERROR, "disk '%s': no such disk on this "
+				"machine", d->cfg->image);
+			return -1;
+		}
+		*size = d->host.dev->sectors * BLKDEV_SECTOR;
+		return virtio_blk_init(&d->blk, &blk_host_ops, &d->host, d->cfg->serial);
+	}
+	*size = b->disk_size[i];
+	if (*size % SECTOR_SIZE) {
+		vm_stop(d->vm, VM_ERROR, "disk '%s': %llu bytes is not whole "
+			"512-byte sectors", d->cfg->image, (unsigned long long)*size);
+		return -1;
+	}
+	blk_mem_init(&d->store, (void *)(uintptr_t)b->disk_phys[i], *size,
+		     d->cfg->read_only);
+	return virtio_blk_init(&d->blk, &blk_mem_ops, &d->store, d->cfg->serial);
+}
+
+static int add_disk(struct uhv *h, struct vm *vm, int i, const struct boot_vm *b)
 {
 	struct vm_disk *d = &vm->disks[i];
 	unsigned slot = DISK_FIRST_SLOT + (unsigned)i;
@@ -72,18 +114,12 @@ static int add_disk(struct vm *vm, int i, const struct boot_vm *b)
 	struct bus_device dev = { "virtio-blk", base, VIRTIO_PCI_BAR_SIZE,
 				  virtio_pci_mmio_read, virtio_pci_mmio_write,
 				  &d->vp, 0 };
+	u64 size;
 
 	d->vm = vm;
 	d->cfg = &vm->cfg->disks[i];
 	d->irq = PCI_IRQ_BASE + slot % PCI_IRQ_COUNT;
-	if (b->disk_size[i] % SECTOR_SIZE) {
-		vm_stop(vm, VM_ERROR, "disk '%s': %llu bytes is not whole 512-byte "
-			"sectors", d->cfg->image, (unsigned long long)b->disk_size[i]);
-		return -1;
-	}
-	blk_mem_init(&d->store, (void *)(uintptr_t)b->disk_phys[i],
-		     b->disk_size[i], d->cfg->read_only);
-	if (virtio_blk_init(&d->blk, &blk_mem_ops, &d->store, d->cfg->serial) ||
+	if (attach_backend(h, d, b, i, &size) ||
 	    virtio_pci_init(&d->vp, &d->blk.ops, &d->blk, &disk_ops, d, &vm->mem) ||
 	    pci_add(&vm->plat.pci, slot, &d->vp.pci) || bus_register(&vm->mmio, &dev))
 		return -1;
@@ -91,16 +127,16 @@ static int add_disk(struct vm *vm, int i, const struct boot_vm *b)
 	d->vp.pci.cfg[PCI_INT_LINE] = (u8)d->irq;
 	virtio_pci_set_bar(&d->vp, base, false);    /* assigned, decoding off */
 	printk("uhv: vm %s: disk %s: %llu KiB%s, virtio-blk at 00:%02x.0, BAR 0x%llx\n",
-	       vm->name, d->cfg->image, (unsigned long long)(b->disk_size[i] >> 10),
+	       vm->name, d->cfg->image, (unsigned long long)(size >> 10),
 	       d->cfg->read_only ? " read-only" : "", slot,
 	       (unsigned long long)base);
 	return 0;
 }
 
-int vm_add_disks(struct vm *vm, const struct boot_vm *b)
+int vm_add_disks(struct uhv *h, struct vm *vm, const struct boot_vm *b)
 {
 	for (int i = 0; i < vm->cfg->nr_disks; i++)
-		if (add_disk(vm, i, b))
+		if (add_disk(h, vm, i, b))
 			return -1;
 	return 0;
 }

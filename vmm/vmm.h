@@ -8,6 +8,7 @@
 #include "palloc.h"
 #include "vm.h"
 #include "../boot/bootinfo.h"
+#include "../drivers/blkdev.h"
 
 struct uhv {
 	struct palloc pages;
@@ -17,6 +18,8 @@ struct uhv {
 	struct vcpu *vcpus[CFG_MAX_VMS * VM_MAX_VCPUS];   /* all, for the scheduler */
 	int nr_vcpus;
 	u16 last_vpid;           /* VPIDs handed out (0 is the host's) */
+	struct blkdev host_disks[BLKDEV_MAX];   /* uhv's own disks, if used */
+	int nr_host_disks;
 	u64 timeslice;           /* TSC ticks per slice */
 	u64 tsc_hz;              /* measured by the loader */
 	int focus;               /* the VM that gets console input */
@@ -36,7 +39,7 @@ enum exit_action {
 void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	       const struct boot_vm *b);
 /* Puts the VM's disks on its PCI bus (vm_disks.c); -1 if one is bad. */
-int vm_add_disks(struct vm *vm, const struct boot_vm *b);
+int vm_add_disks(struct uhv *h, struct vm *vm, const struct boot_vm *b);
 /* Handles one exit of the struct vcpu ctx (exit.c): an arch_exit_fn. */
 int exit_dispatch(void *vcpu, const struct arch_exit *e);
 const char *exit_reason_name(u32 reason);

@@ -106,6 +106,38 @@ static inline void outw(u16 port, u16 v)
 	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
 }
 
+static inline u16 inw(u16 port)
+{
+	u16 v;
+
+	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+static inline void outl(u16 port, u32 v)
+{
+	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
+}
+
+static inline u32 inl(u16 port)
+{
+	u32 v;
+
+	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+
+/* String port I/O: n 16-bit words between port and memory (DF is clear). */
+static inline void insw(u16 port, void *buf, size_t n)
+{
+	__asm__ volatile("rep insw" : "+D"(buf), "+c"(n) : "d"(port) : "memory");
+}
+
+static inline void outsw(u16 port, const void *buf, size_t n)
+{
+	__asm__ volatile("rep outsw" : "+S"(buf), "+c"(n) : "d"(port) : "memory");
+}
+
 static inline void cpu_cli(void)
 {
 	__asm__ volatile("cli" ::: "memory");

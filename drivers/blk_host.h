@@ -1,0 +1,15 @@
+#ifndef UHV_DRIVERS_BLK_HOST_H
+#define UHV_DRIVERS_BLK_HOST_H
+
+#include "blkdev.h"
+#include "../vmm/virtio_blk.h"
+
+/* A virtio-blk backend on a disk uhv drives itself. */
+struct blk_host {
+	struct blkdev *dev;
+	bool read_only;
+};
+
+extern const struct blk_backend_ops blk_host_ops;
+
+#endif
