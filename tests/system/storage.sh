@@ -38,7 +38,26 @@ cycle() {   # cycle EMULATOR DEVICE
         "^uhv: storage selftest $dev: verified 2048 sectors written by an earlier boot: PASS"
 }
 
+# A VM's virtio-blk disk on uhv's own disk (disk = host:ata0.1): what the
+# guest's driver wrote and flushed is there after the machine powers off and
+# boots again.
+power_cycle() {
+    local img=$LOGS/vblk.img dir=$LOGS/vblk-esp
+    rm -rf "$dir" "$img"; mkdir -p "$dir"; truncate -s 2M "$img"
+    cp "$G/virtio_blk.elf" "$dir/"
+    for mode in "seed=5" "verify-only seed=5"; do
+        printf '[vm vblk]\nimage = virtio_blk.elf\ncmdline = %s\ndisk = host:ata0.1,serial=host-disk\n' \
+            "$mode" > "$dir/uhv.cfg"
+        "$RUN" -q --emulator bochs --timeout 300 --disk "$img" --config "$dir/uhv.cfg" \
+            --files "$dir" --log "$LOGS/vblk-${mode%% *}.log" >/dev/null
+    done
+    check virtio-on-host-disk-write "$LOGS/vblk-seed=5.log" '^\[vblk\] PASS virtio_blk'
+    check virtio-on-host-disk-after-power-cycle "$LOGS/vblk-verify-only.log" \
+        '^\[vblk\] PASS virtio_blk'
+}
+
 cycle bochs ata0.1
 cycle qemu-tcg ahci.p1
+power_cycle
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
