@@ -71,6 +71,7 @@ if [ $ok = 0 ]; then
     exit 2
 fi
 [ $STRICT = 1 ] && [ "$cost" -gt "$TARGET" ] && exit 1
+"$ROOT/tools/bench-virtio.sh"
 [ "${UHV_BENCH_LINUX:-1}" = 1 ] || exit 0
 "$ROOT/tools/bench-linux.sh"
 

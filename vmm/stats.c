@@ -60,6 +60,17 @@ void vmm_summary(const struct uhv *h)
 			if (vm->exits[r])
 				printk("uhv:   %-20s %llu\n", exit_reason_name(r),
 				       (unsigned long long)vm->exits[r]);
+		for (int d = 0; d < vm->cfg->nr_disks && vm->disks[d].vm; d++) {
+			const struct vm_disk *k = &vm->disks[d];
+
+			printk("uhv:   disk %s: %llu reads, %llu writes, %llu flushes, "
+			       "%llu errors; %llu ticks in the device model\n",
+			       k->cfg->image, (unsigned long long)k->blk.reads,
+			       (unsigned long long)k->blk.writes,
+			       (unsigned long long)k->blk.flushes,
+			       (unsigned long long)k->blk.errors,
+			       (unsigned long long)k->device_ticks);
+		}
 		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
 		       (unsigned long long)vm->pio.unclaimed_reads,
 		       (unsigned long long)vm->pio.unclaimed_writes,

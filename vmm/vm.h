@@ -58,6 +58,7 @@ struct vm_disk {
 	struct bus_device *mmio;     /* its BAR on the VM's MMIO bus */
 	unsigned irq;                /* INTx pin, if MSI-X is off */
 	u64 logged;
+	u64 device_ticks;            /* TSC ticks spent in the device model */
 };
 
 struct vm {

@@ -12,6 +12,7 @@
 #include "../drivers/console.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
+#include "../arch/x86/cpu.h"
 
 #define DISK_FIRST_SLOT  1
 #define DISK_LOG_LIMIT   16
@@ -60,6 +61,26 @@ static void disk_log(void *ctx, const char *msg)
 
 	if (d->logged++ < DISK_LOG_LIMIT)
 		printk("uhv: vm %s: disk %s: %s\n", d->vm->name, d->cfg->image, msg);
+}
+
+/* BAR accesses, timed: the TSC ticks (instructions, under Bochs) uhv
+   spends in the device model, requests included, for the statistics. */
+static u64 disk_mmio_read(void *dev, u64 off, unsigned size)
+{
+	struct vm_disk *d = dev;
+	u64 t = rdtsc(), v = virtio_pci_mmio_read(&d->vp, off, size);
+
+	d->device_ticks += rdtsc() - t;
+	return v;
+}
+
+static void disk_mmio_write(void *dev, u64 off, unsigned size, u64 val)
+{
+	struct vm_disk *d = dev;
+	u64 t = rdtsc();
+
+	virtio_pci_mmio_write(&d->vp, off, size, val);
+	d->device_ticks += rdtsc() - t;
 }
 
 static const struct virtio_pci_ops disk_ops = {
@@ -112,8 +133,7 @@ static int add_disk(struct uhv *h, struct vm *vm, int i, const struct boot_vm *b
 	unsigned slot = DISK_FIRST_SLOT + (unsigned)i;
 	u64 base = ACPI_PCI_MMIO_BASE + slot * VIRTIO_PCI_BAR_SIZE;
 	struct bus_device dev = { "virtio-blk", base, VIRTIO_PCI_BAR_SIZE,
-				  virtio_pci_mmio_read, virtio_pci_mmio_write,
-				  &d->vp, 0 };
+				  disk_mmio_read, disk_mmio_write, d, 0 };
 	u64 size;
 
 	d->vm = vm;

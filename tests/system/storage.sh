@@ -56,8 +56,27 @@ power_cycle() {
         '^\[vblk\] PASS virtio_blk'
 }
 
+# Linux: the stock virtio_blk driver writes a pattern with dd (fsync) on a
+# disk uhv drives itself; after the machine powers off, a second boot finds it.
+linux_cycle() {
+    local img=$LOGS/linux.img dir=$LOGS/linux-esp
+    rm -rf "$dir" "$img"; mkdir -p "$dir"; truncate -s 8M "$img"
+    cp "$ROOT/build/linux/vmlinuz" "$ROOT/build/linux/initrd.gz" "$dir/"
+    for extra in "" "uhv.blkverify"; do
+        printf '[vm linux]\nimage = vmlinuz\ninitrd = initrd.gz\nmemory = 256M\ndisk = host:ata0.1,serial=uhv-ata\ncmdline = console=ttyS0 quiet %s\n' \
+            "$extra" > "$dir/uhv.cfg"
+        "$RUN" -q --emulator bochs --timeout 900 --disk "$img" --config "$dir/uhv.cfg" \
+            --files "$dir" --expect linux=poweroff --log "$LOGS/linux${extra:+-verify}.log" >/dev/null
+    done
+    check linux-dd-on-host-disk "$LOGS/linux.log" \
+        '^\[linux\] UHV-LINUX: vda pattern written, flushed and read back'
+    check linux-data-after-power-cycle "$LOGS/linux-verify.log" \
+        '^\[linux\] UHV-LINUX: vda pattern survived the power cycle'
+}
+
 cycle bochs ata0.1
 cycle qemu-tcg ahci.p1
 power_cycle
+linux_cycle
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
