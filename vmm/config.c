@@ -166,6 +166,57 @@ static int key_disk(struct parser *p, const char *v)
 	return 0;
 }
 
+/* "aa:bb:cc:dd:ee:ff" into mac; false on junk or a group address. */
+static bool parse_mac(const char *s, u8 *mac)
+{
+	for (int i = 0; i < 6; i++, s += 3) {
+		u8 b = 0;
+
+		for (int k = 0; k < 2; k++) {
+			char c = s[k];
+			int d = c >= '0' && c <= '9' ? c - '0' :
+				c >= 'a' && c <= 'f' ? c - 'a' + 10 :
+				c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+
+			if (d < 0)
+				return false;
+			b = (u8)(b << 4 | d);
+		}
+		if (s[2] != (i == 5 ? 0 : ':'))
+			return false;
+		mac[i] = b;
+	}
+	return !(mac[0] & 1);     /* a NIC's own address is never multicast */
+}
+
+/* net = NETWORK[,mac=aa:bb:cc:dd:ee:ff] */
+static int key_net(struct parser *p, const char *v)
+{
+	struct net_config *n = &p->vm->nets[p->vm->nr_nets];
+	size_t len = 0;
+
+	if (p->vm->nr_nets == CFG_MAX_NICS)
+		return fail(p, "net: at most %s NICs per VM", "2");
+	*n = (struct net_config){ .line = p->line };
+	while (v[len] && v[len] != ',')
+		len++;
+	if (len == 0 || len >= CFG_NAME_MAX)
+		return fail(p, "net: '%s' needs a network name of 1-15 characters", v);
+	memcpy(n->network, v, len);
+	n->network[len] = 0;
+	if (!valid_name(n->network))
+		return fail(p, "net: network name '%s' must be A-Z a-z 0-9 - _",
+			    n->network);
+	if (v[len]) {
+		if (strncmp(v + len, ",mac=", 5) || !parse_mac(v + len + 5, n->mac))
+			return fail(p, "net: '%s': expected ,mac=aa:bb:cc:dd:ee:ff "
+				    "(a unicast address)", v);
+		n->has_mac = true;
+	}
+	p->vm->nr_nets++;
+	return 0;
+}
+
 static int key_cmdline(struct parser *p, const char *v)
 {
 	if (strlen(v) >= CFG_CMDLINE_MAX)
@@ -223,6 +274,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "cmdline", true, key_cmdline },
 	{ "cpus", true, key_cpus },
 	{ "disk", true, key_disk },
+	{ "net", true, key_net },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },

@@ -13,6 +13,7 @@
  *   cmdline = any text         optional
  *   cpus    = 2                optional (default 1)
  *   disk    = d.img,ro,serial=S   optional, up to 2: virtio-blk disks
+ *   net     = lan[,mac=02:...]    optional, up to 2: virtio-net NICs
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -44,6 +45,16 @@ struct disk_config {
 	int line;
 };
 
+#define CFG_MAX_NICS 2
+
+/* A NIC on a named network of uhv's bridge. */
+struct net_config {
+	char network[CFG_NAME_MAX];
+	u8 mac[6];
+	bool has_mac;           /* else uhv makes one up from the VM's number */
+	int line;
+};
+
 struct vm_config {
 	char name[CFG_NAME_MAX];
 	char image[CFG_PATH_MAX];
@@ -54,6 +65,8 @@ struct vm_config {
 	int cpus;               /* vCPUs, 1..CFG_MAX_CPUS */
 	struct disk_config disks[CFG_MAX_DISKS];
 	int nr_disks;
+	struct net_config nets[CFG_MAX_NICS];
+	int nr_nets;
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */
 	bool has_image;

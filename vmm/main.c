@@ -34,6 +34,8 @@ static bool uses_host_disks(const struct uhv_config *c)
 	return false;
 }
 
+static const struct bridge_ops bridge_ops = { NULL };   /* no capture yet */
+
 static u8 *identity(u64 phys)
 {
 	return (u8 *)(uintptr_t)phys;
@@ -80,6 +82,7 @@ void uhv_main(const struct boot_info *bi)
 	}
 	if (uses_host_disks(&bi->config))
 		uhv.nr_host_disks = blkdev_probe(uhv.host_disks, BLKDEV_MAX, alloc_page);
+	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
 	uhv.timeslice = bi->config.timeslice;
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;

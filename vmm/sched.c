@@ -134,6 +134,10 @@ void vmm_run(struct uhv *h)
 
 	for (;;) {
 		focus_poll(h);
+		if (rdtsc() >= h->next_bridge_tick) {  /* MAC table ageing, 1/s */
+			bridge_tick(&h->bridge, rdtsc());
+			h->next_bridge_tick = rdtsc() + h->tsc_hz;
+		}
 		if (h->stats_every && rdtsc() >= h->next_stats) {
 			vmm_stats(h, false);
 			h->next_stats = rdtsc() + h->stats_every;

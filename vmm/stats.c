@@ -69,7 +69,7 @@ void vmm_summary(const struct uhv *h)
 			       (unsigned long long)k->blk.writes,
 			       (unsigned long long)k->blk.flushes,
 			       (unsigned long long)k->blk.errors,
-			       (unsigned long long)k->device_ticks);
+			       (unsigned long long)k->dev.device_ticks);
 		}
 		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
 		       (unsigned long long)vm->pio.unclaimed_reads,

@@ -217,9 +217,9 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return;
 	}
-	if (vm_add_disks(h, vm, b)) {
+	if (vm_add_disks(h, vm, b) || vm_add_nics(h, vm)) {
 		if (vm->result == VM_RUNNING)
-			vm_stop(vm, VM_ERROR, "disk set-up failed");
+			vm_stop(vm, VM_ERROR, "disk or NIC set-up failed");
 		return;
 	}
 	if (cfg->initrd[0] && !linux) {

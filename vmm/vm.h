@@ -12,6 +12,7 @@
 #include "platform.h"
 #include "virtio.h"
 #include "virtio_blk.h"
+#include "virtio_net.h"
 #include "../drivers/blk_host.h"
 #include "uart.h"
 #include "../arch/x86/pgtable.h"
@@ -47,6 +48,17 @@ struct vcpu {
 	u64 slices;              /* time slices it was given */
 };
 
+/* A virtio device of a VM: its transport and the VM's side of it (vm_virtio.c). */
+struct vm_virtio {
+	struct vm *vm;
+	const char *label;           /* for messages */
+	struct virtio_pci vp;
+	struct bus_device *mmio;     /* its BAR on the VM's MMIO bus */
+	unsigned irq;                /* INTx pin, if MSI-X is off */
+	u64 logged;
+	u64 device_ticks;            /* TSC ticks spent in the device model */
+};
+
 /* A virtio-blk disk of a VM (vm_disks.c). */
 struct vm_disk {
 	struct vm *vm;
@@ -54,11 +66,18 @@ struct vm_disk {
 	struct blk_mem store;        /* the image, in memory, or */
 	struct blk_host host;        /* a disk uhv drives itself */
 	struct virtio_blk blk;
-	struct virtio_pci vp;
-	struct bus_device *mmio;     /* its BAR on the VM's MMIO bus */
-	unsigned irq;                /* INTx pin, if MSI-X is off */
-	u64 logged;
-	u64 device_ticks;            /* TSC ticks spent in the device model */
+	struct vm_virtio dev;
+};
+
+/* A virtio-net NIC of a VM on a bridge network (vm_nics.c). */
+struct vm_nic {
+	struct vm *vm;
+	const struct net_config *cfg;
+	u8 mac[ETH_ALEN];
+	struct bridge *bridge;
+	int port;                    /* its bridge port */
+	struct virtio_net net;
+	struct vm_virtio dev;
 };
 
 struct vm {
@@ -75,6 +94,7 @@ struct vm {
 	struct fwcfg fwcfg;
 	struct platform plat;
 	struct vm_disk disks[CFG_MAX_DISKS];
+	struct vm_nic nics[CFG_MAX_NICS];
 	u64 tsc_hz;              /* the TSC rate the guest is told */
 	u64 marks;
 	u64 guest_errors;        /* bad device programming, logged a few times */

@@ -7,6 +7,7 @@
 
 #include "palloc.h"
 #include "vm.h"
+#include "bridge.h"
 #include "../boot/bootinfo.h"
 #include "../drivers/blkdev.h"
 
@@ -19,6 +20,8 @@ struct uhv {
 	int nr_vcpus;
 	u16 last_vpid;           /* VPIDs handed out (0 is the host's) */
 	struct blkdev host_disks[BLKDEV_MAX];   /* uhv's own disks, if used */
+	struct bridge bridge;    /* the VMs' networks (host-only) */
+	u64 next_bridge_tick;
 	int nr_host_disks;
 	u64 timeslice;           /* TSC ticks per slice */
 	u64 tsc_hz;              /* measured by the loader */
@@ -38,6 +41,12 @@ enum exit_action {
 
 void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 	       const struct boot_vm *b);
+/* Puts a virtio device on the VM's PCI bus at slot (vm_virtio.c). */
+int vm_virtio_add(struct vm *vm, struct vm_virtio *d, unsigned slot,
+		  const struct virtio_device_ops *ops, void *dev,
+		  const char *label);
+/* Puts the VM's NICs on its PCI bus and their networks (vm_nics.c). */
+int vm_add_nics(struct uhv *h, struct vm *vm);
 /* Puts the VM's disks on its PCI bus (vm_disks.c); -1 if one is bad. */
 int vm_add_disks(struct uhv *h, struct vm *vm, const struct boot_vm *b);
 /* Handles one exit of the struct vcpu ctx (exit.c): an arch_exit_fn. */

@@ -1,0 +1,73 @@
+/*
+ * A VM's virtio-net NICs, each a port of uhv's learning bridge on the
+ * network the config names (host-only: networks never see each other).
+ * A frame the guest transmits goes to bridge_send; the bridge delivers it
+ * into the receiving NIC's posted buffers (virtio_net_receive), one copy
+ * from the sender's memory into the receiver's.
+ */
+#include "vmm.h"
+#include "../arch/x86/cpu.h"
+#include "../drivers/console.h"
+
+#define NIC_FIRST_SLOT (1 + CFG_MAX_DISKS)   /* after the disks' slots */
+#define UHV_OUI0 0x02                         /* locally administered */
+#define UHV_OUI1 0x75                         /* 'u' 'h' 'v' */
+#define UHV_OUI2 0x68
+#define UHV_OUI3 0x76
+
+static int nic_send(void *ctx, const u8 *frame, u32 len)
+{
+	struct vm_nic *n = ctx;
+
+	return bridge_send(n->bridge, n->port, frame, len, rdtsc());
+}
+
+static const struct net_backend_ops nic_backend = { nic_send };
+static const struct bridge_port_ops nic_port = { virtio_net_receive };
+
+/* The network named name, created on first use. */
+static int network(struct bridge *b, const char *name)
+{
+	int net = bridge_net_find(b, name);
+
+	return net >= 0 ? net : bridge_net_add(b, name);
+}
+
+static int add_nic(struct uhv *h, struct vm *vm, int i)
+{
+	struct vm_nic *n = &vm->nics[i];
+	const u8 made_up[ETH_ALEN] = { UHV_OUI0, UHV_OUI1, UHV_OUI2, UHV_OUI3,
+				       (u8)vm->id, (u8)i };
+	struct bridge_port_config port = { vm->name, n->mac, &nic_port, &n->net, 0, 0 };
+	int net;
+
+	n->vm = vm;
+	n->cfg = &vm->cfg->nets[i];
+	n->bridge = &h->bridge;
+	memcpy(n->mac, n->cfg->has_mac ? n->cfg->mac : made_up, ETH_ALEN);
+	net = network(&h->bridge, n->cfg->network);
+	if (net < 0 || (n->port = bridge_attach(&h->bridge, net, &port)) < 0) {
+		vm_stop(vm, VM_ERROR, "net %s: no room on the bridge (at most %d "
+			"networks of %d ports)", n->cfg->network, BRIDGE_MAX_NETS,
+			BRIDGE_MAX_PORTS);
+		return -1;
+	}
+	if (virtio_net_init(&n->net, n->mac, &nic_backend, n) ||
+	    vm_virtio_add(vm, &n->dev, NIC_FIRST_SLOT + (unsigned)i, &n->net.ops,
+			  &n->net, "virtio-net"))
+		return -1;
+	virtio_net_attach(&n->net, &n->dev.vp);
+	printk("uhv: vm %s: NIC %02x:%02x:%02x:%02x:%02x:%02x on network %s, "
+	       "virtio-net at 00:%02x.0\n", vm->name, n->mac[0], n->mac[1],
+	       n->mac[2], n->mac[3], n->mac[4], n->mac[5], n->cfg->network,
+	       NIC_FIRST_SLOT + i);
+	return 0;
+}
+
+int vm_add_nics(struct uhv *h, struct vm *vm)
+{
+	for (int i = 0; i < vm->cfg->nr_nets; i++)
+		if (add_nic(h, vm, i))
+			return -1;
+	return 0;
+}
