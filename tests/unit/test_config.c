@@ -269,6 +269,37 @@ START_TEST(err_no_vm)
 }
 END_TEST
 
+/* cpus, disk and net keys: good values, and each refusal. */
+START_TEST(devices_keys)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\ncpus=4\ndisk=d.img,ro,serial=S1\n"
+			       "disk=e.img\nnet=lan\nnet=dmz,mac=02:00:00:aa:bb:CC\n"), 0);
+	ck_assert_int_eq(cfg.vms[0].cpus, 4);
+	ck_assert_int_eq(cfg.vms[0].nr_disks, 2);
+	ck_assert_str_eq(cfg.vms[0].disks[0].image, "d.img");
+	ck_assert(cfg.vms[0].disks[0].read_only);
+	ck_assert_str_eq(cfg.vms[0].disks[0].serial, "S1");
+	ck_assert(!cfg.vms[0].disks[1].read_only);
+	ck_assert_int_eq(cfg.vms[0].nr_nets, 2);
+	ck_assert_str_eq(cfg.vms[0].nets[0].network, "lan");
+	ck_assert(!cfg.vms[0].nets[0].has_mac);
+	ck_assert(cfg.vms[0].nets[1].has_mac);
+	ck_assert_uint_eq(cfg.vms[0].nets[1].mac[5], 0xcc);
+	expect_error("[vm a]\nimage=a\ncpus=5\n", 3, "cpus", "1 to 4");
+	expect_error("[vm a]\nimage=a\ndisk=d.img,fast\n", 3, "unknown option 'fast'");
+	expect_error("[vm a]\nimage=a\ndisk=a\ndisk=b\ndisk=c\n", 5, "at most");
+	expect_error("[vm a]\nimage=a\nnet=lan,mac=01:00:5e:00:00:01\n", 3,
+		     "unicast");                             /* multicast MAC */
+	expect_error("[vm a]\nimage=a\nnet=lan,mac=02:00:00\n", 3, "mac=");
+	expect_error("[vm a]\nimage=a\nnet=l@n\n", 3, "network name");
+	/* one writable image in two VMs would be corrupted */
+	expect_error("[vm a]\nimage=a\ndisk=d.img\n[vm b]\nimage=b\ndisk=d.img,ro\n",
+		     6, "disk 'd.img'");
+	ck_assert_int_eq(parse("[vm a]\nimage=a\ndisk=d.img,ro\n[vm b]\nimage=b\n"
+			       "disk=d.img,ro\n"), 0);      /* read-only twice is fine */
+}
+END_TEST
+
 START_TEST(parse_size)
 {
 	ck_assert_uint_eq(config_parse_size("4096"), 4096);
@@ -336,6 +367,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, err_line_too_long);
 	tcase_add_test(tc, err_nul_byte);
 	tcase_add_test(tc, err_no_vm);
+	tcase_add_test(tc, devices_keys);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);
 	tcase_add_test(tc, check_fit);
