@@ -54,6 +54,16 @@ power_cycle() {
     check virtio-on-host-disk-write "$LOGS/vblk-seed=5.log" '^\[vblk\] PASS virtio_blk'
     check virtio-on-host-disk-after-power-cycle "$LOGS/vblk-verify-only.log" \
         '^\[vblk\] PASS virtio_blk'
+    # the machine dies the moment the guest's flush has completed
+    rm -f "$img"; truncate -s 2M "$img"
+    printf '[vm vblk]\nimage = virtio_blk.elf\ncmdline = seed=7\ndisk = host:ata0.1\n' > "$dir/uhv.cfg"
+    "$RUN" -q --emulator bochs --timeout 300 --disk "$img" --config "$dir/uhv.cfg" \
+        --files "$dir" --stop-on '^\[vblk\] disk0: flushed' --log "$LOGS/vblk-killed.log" >/dev/null
+    printf '[vm vblk]\nimage = virtio_blk.elf\ncmdline = verify-only seed=7\ndisk = host:ata0.1\n' > "$dir/uhv.cfg"
+    "$RUN" -q --emulator bochs --timeout 300 --disk "$img" --config "$dir/uhv.cfg" \
+        --files "$dir" --log "$LOGS/vblk-after-kill.log" >/dev/null
+    check virtio-killed-after-guest-flush "$LOGS/vblk-killed.log" '^\[vblk\] disk0: flushed'
+    check virtio-flushed-data-after-kill "$LOGS/vblk-after-kill.log" '^\[vblk\] PASS virtio_blk'
 }
 
 # Linux: the stock virtio_blk driver writes a pattern with dd (fsync) on a
