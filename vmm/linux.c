@@ -204,6 +204,13 @@ static int check_header(const struct linux_params *p, struct plan *pl,
 			    "uhv needs 2.12 or later (64-bit entry)",
 			    (unsigned)(pl->version >> PROTOCOL_MAJOR_SHIFT),
 			    (unsigned)(pl->version & PROTOCOL_MINOR_MASK));
+	/* every 2.x is a superset of the last; a new major version would not
+	   promise the layout this loader writes */
+	if ((pl->version >> PROTOCOL_MAJOR_SHIFT) > LINUX_MAX_PROTOCOL_MAJOR)
+		return fail(err, n, "Linux boot protocol %u.%02u is newer than uhv "
+			    "knows (2.x)",
+			    (unsigned)(pl->version >> PROTOCOL_MAJOR_SHIFT),
+			    (unsigned)(pl->version & PROTOCOL_MINOR_MASK));
 	flags = k[HDR_LOADFLAGS];
 	xflags = get(k, HDR_XLOADFLAGS, sizeof(u16));
 	if (!(flags & LOADFLAG_LOADED_HIGH))

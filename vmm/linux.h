@@ -50,6 +50,7 @@
 
 /* The oldest boot protocol with xloadflags (XLF_KERNEL_64): 2.12. */
 #define LINUX_MIN_PROTOCOL  0x020c
+#define LINUX_MAX_PROTOCOL_MAJOR 2          /* 3.x would be a new layout */
 
 struct linux_params {
 	const u8 *kernel;       /* the bzImage file */

@@ -217,6 +217,7 @@ static const struct bad_field {
 	{ 0x202, 4, 0x54726448, "not a Linux bzImage: no 'HdrS' at 0x202" },
 	{ 0x206, 2, 0x020b, "Linux boot protocol 2.11 is too old: uhv needs 2.12" },
 	{ 0x206, 2, 0x0201, "Linux boot protocol 2.01 is too old" },
+	{ 0x206, 2, 0x0300, "Linux boot protocol 3.00 is newer than uhv knows" },
 	{ 0x236, 2, 0x2, "no 64-bit entry point: xloadflags 0x2 lack XLF_KERNEL_64" },
 	{ 0x211, 1, 0x80, "not a bzImage: loadflags 0x80 lack LOADED_HIGH" },
 	{ 0x1f4, 4, 0, "protected-mode code (0 bytes, syssize) ends before its "
