@@ -15,7 +15,7 @@ INIT=$ROOT/guest-tests/linux/init
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk"
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net"
 if [ ! -s "$OUT/vmlinuz" ] || [ ! -d "$OUT/modules" ]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
