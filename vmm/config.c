@@ -245,6 +245,39 @@ static int key_stats(struct parser *p, const char *v)
 	return 0;
 }
 
+/* "a.b.c.d" into ip; false on junk. */
+static bool parse_ipv4(const char *s, u8 *ip)
+{
+	for (int i = 0; i < 4; i++) {
+		u32 v = 0;
+		int digits = 0;
+
+		for (; *s >= '0' && *s <= '9' && digits < 4; s++, digits++)
+			v = v * 10 + (u32)(*s - '0');
+		if (!digits || v > 255 || *s != (i == 3 ? 0 : '.'))
+			return false;
+		ip[i] = (u8)v;
+		s += i < 3;
+	}
+	return true;
+}
+
+/* host = NETWORK:IPV4 */
+static int key_host(struct parser *p, const char *v)
+{
+	size_t len = 0;
+
+	while (v[len] && v[len] != ':')
+		len++;
+	if (!len || len >= CFG_NAME_MAX || !v[len])
+		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
+	memcpy(p->cfg->host_net, v, len);
+	p->cfg->host_net[len] = 0;
+	if (!valid_name(p->cfg->host_net) || !parse_ipv4(v + len + 1, p->cfg->host_ip))
+		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -278,6 +311,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
+	{ "host", false, key_host },
 };
 
 static int parse_section(struct parser *p, char *s)

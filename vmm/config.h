@@ -6,6 +6,7 @@
  *   selftest = exception       (tests only: uhv faults on purpose)
  *   selftest = storage | storage-verify   (uhv's disk drivers, no VMX needed)
  *   stats = 5                  print exits/s by reason every 5 s
+ *   host = lan:10.0.0.254      uhv answers ARP and ping there
  *   [vm NAME]                  one section per VM
  *   image   = hello.elf        required: Multiboot ELF or Linux bzImage
  *   initrd  = initrd.gz        optional, for a Linux image
@@ -83,6 +84,8 @@ struct uhv_config {
 	u64 timeslice;          /* guest TSC ticks per time slice */
 	enum cfg_selftest selftest;
 	u64 stats_seconds;      /* print exit rates this often; 0: never */
+	char host_net[CFG_NAME_MAX];   /* uhv's own address: network ... */
+	u8 host_ip[4];                 /* ... and IPv4 address ("" if none) */
 	int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };

@@ -83,6 +83,9 @@ void uhv_main(const struct boot_info *bi)
 	if (uses_host_disks(&bi->config))
 		uhv.nr_host_disks = blkdev_probe(uhv.host_disks, BLKDEV_MAX, alloc_page);
 	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
+	if (host_if_init(&uhv, &bi->config))
+		printk("uhv: could not put uhv's address on network %s\n",
+		       bi->config.host_net);
 	uhv.timeslice = bi->config.timeslice;
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;

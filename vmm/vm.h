@@ -13,6 +13,7 @@
 #include "virtio.h"
 #include "virtio_blk.h"
 #include "virtio_net.h"
+#include "netif.h"
 #include "../drivers/blk_host.h"
 #include "uart.h"
 #include "../arch/x86/pgtable.h"
@@ -76,6 +77,7 @@ struct vm_nic {
 	u8 mac[ETH_ALEN];
 	struct bridge *bridge;
 	int port;                    /* its bridge port */
+	struct netif *host;          /* uhv's own address, answers to flush */
 	struct virtio_net net;
 	struct vm_virtio dev;
 };

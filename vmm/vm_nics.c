@@ -18,8 +18,11 @@
 static int nic_send(void *ctx, const u8 *frame, u32 len)
 {
 	struct vm_nic *n = ctx;
+	int r = bridge_send(n->bridge, n->port, frame, len, rdtsc());
 
-	return bridge_send(n->bridge, n->port, frame, len, rdtsc());
+	if (n->host && n->host->queued)      /* uhv's answers (ARP, ping) */
+		netif_flush(n->host, rdtsc());
+	return r;
 }
 
 static const struct net_backend_ops nic_backend = { nic_send };
@@ -44,6 +47,7 @@ static int add_nic(struct uhv *h, struct vm *vm, int i)
 	n->vm = vm;
 	n->cfg = &vm->cfg->nets[i];
 	n->bridge = &h->bridge;
+	n->host = h->host_if.br ? &h->host_if : NULL;
 	memcpy(n->mac, n->cfg->has_mac ? n->cfg->mac : made_up, ETH_ALEN);
 	net = network(&h->bridge, n->cfg->network);
 	if (net < 0 || (n->port = bridge_attach(&h->bridge, net, &port)) < 0) {
@@ -69,5 +73,22 @@ int vm_add_nics(struct uhv *h, struct vm *vm)
 	for (int i = 0; i < vm->cfg->nr_nets; i++)
 		if (add_nic(h, vm, i))
 			return -1;
+	return 0;
+}
+
+/* uhv's own address on a network (config: host = NETWORK:IP). */
+int host_if_init(struct uhv *h, const struct uhv_config *c)
+{
+	const u8 mac[ETH_ALEN] = { UHV_OUI0, UHV_OUI1, UHV_OUI2, UHV_OUI3, 0xff, 0 };
+	int net;
+
+	if (!c->host_net[0])
+		return 0;
+	net = network(&h->bridge, c->host_net);
+	if (net < 0 || netif_attach(&h->host_if, &h->bridge, net, mac, c->host_ip))
+		return -1;
+	printk("uhv: address %u.%u.%u.%u on network %s (answers ARP and ping)\n",
+	       c->host_ip[0], c->host_ip[1], c->host_ip[2], c->host_ip[3],
+	       c->host_net);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include "palloc.h"
 #include "vm.h"
 #include "bridge.h"
+#include "netif.h"
 #include "../boot/bootinfo.h"
 #include "../drivers/blkdev.h"
 
@@ -22,6 +23,7 @@ struct uhv {
 	struct blkdev host_disks[BLKDEV_MAX];   /* uhv's own disks, if used */
 	struct bridge bridge;    /* the VMs' networks (host-only) */
 	u64 next_bridge_tick;
+	struct netif host_if;    /* uhv's own address, if the config gives one */
 	int nr_host_disks;
 	u64 timeslice;           /* TSC ticks per slice */
 	u64 tsc_hz;              /* measured by the loader */
@@ -45,6 +47,8 @@ void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
 int vm_virtio_add(struct vm *vm, struct vm_virtio *d, unsigned slot,
 		  const struct virtio_device_ops *ops, void *dev,
 		  const char *label);
+/* uhv's own address on a network, from the config (vm_nics.c). */
+int host_if_init(struct uhv *h, const struct uhv_config *c);
 /* Puts the VM's NICs on its PCI bus and their networks (vm_nics.c). */
 int vm_add_nics(struct uhv *h, struct vm *vm);
 /* Puts the VM's disks on its PCI bus (vm_disks.c); -1 if one is bad. */

@@ -29,5 +29,6 @@ Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
+Suite *netif_suite(void);
 
 #endif
