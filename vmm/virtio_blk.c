@@ -26,11 +26,8 @@
 static u64 config_read(void *dev, u32 off, unsigned size)
 {
 	const struct virtio_blk *b = dev;
-	u64 v = 0;
 
-	for (unsigned i = 0; i < size; i++)
-		v |= (u64)b->config[off + i] << (8 * i);
-	return v;
+	return virtio_config_bytes(b->config, off, size);
 }
 
 /* A transfer of len bytes at sector: whole sectors, all on the disk

@@ -33,11 +33,8 @@
 static u64 config_read(void *dev, u32 off, unsigned size)
 {
 	const struct virtio_net *n = dev;
-	u64 v = 0;
 
-	for (unsigned i = 0; i < size; i++)
-		v |= (u64)n->config[off + i] << (8 * i);
-	return v;
+	return virtio_config_bytes(n->config, off, size);
 }
 
 /* The longest frame allowed: 1514 bytes, 1518 with an 802.1Q tag, as
