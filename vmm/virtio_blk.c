@@ -146,8 +146,9 @@ static int zero_fill(struct virtio_blk *b, struct virtq *vq, u64 from, u64 to)
 }
 
 /* Carries out the popped request and returns it to the driver. */
-static int handle(struct virtio_blk *b, struct virtq *vq)
+static int handle(void *ctx, struct virtq *vq)
 {
+	struct virtio_blk *b = ctx;
 	struct virtq_chain *c = &b->chain;
 	u8 hdr[VIRTIO_BLK_HDR_SIZE], status;
 	u64 done = 0, status_at;
@@ -174,30 +175,13 @@ static int handle(struct virtio_blk *b, struct virtq *vq)
 	return r ? r : virtq_push(vq, c, c->write_len);
 }
 
-/*
- * Takes every request the driver has made available. Notifications are
- * off meanwhile and back on at the end, with one more look, so a request
- * made available in between is not missed (§2.7.10). With the guest
- * stopped while this runs, avail->idx cannot move, so the loop ends.
- */
+/* Takes every request the driver has made available (virtq_drain). */
 static int queue_notify(void *dev, unsigned index, struct virtq *vq)
 {
 	struct virtio_blk *b = dev;
-	int r;
 
 	(void)index;                       /* one queue: requestq1 (§5.2.2) */
-	for (;;) {
-		r = virtq_set_notify(vq, false);
-		while (!r && (r = virtq_pop(vq, &b->chain)) > 0)
-			r = handle(b, vq);
-		if (r < 0)
-			return r;
-		r = virtq_set_notify(vq, true);
-		if (!r)
-			r = virtq_pending(vq);
-		if (r <= 0)
-			return r;
-	}
+	return virtq_drain(vq, &b->chain, handle, b);
 }
 
 int virtio_blk_init(struct virtio_blk *b, const struct blk_backend_ops *be,

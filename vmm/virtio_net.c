@@ -70,8 +70,9 @@ static int bad_chain(struct virtio_net *n, struct virtq *vq, const char *what,
  * from guest RAM if it is contiguous there, else from one copy in
  * tx_buf. Returns 0 or a negative VIRTQ_ERR_*.
  */
-static int transmit(struct virtio_net *n, struct virtq *vq)
+static int transmit(void *ctx, struct virtq *vq)
 {
+	struct virtio_net *n = ctx;
 	struct virtq_chain *c = &n->tx_chain;
 	u8 head[ETH_HLEN];
 	u64 len, span;
@@ -108,30 +109,18 @@ static int transmit(struct virtio_net *n, struct virtq *vq)
 }
 
 /*
- * Sends every frame the driver has made available on transmitq. As in
- * virtio-blk, notifications are off meanwhile and back on at the end,
- * with one more look (§2.7.10). Notifies of receiveq need nothing: its
+ * Sends every frame the driver has made available on transmitq, through
+ * virtq_drain (notifications off meanwhile, back on at the end with one
+ * more look, §2.7.10). Notifies of receiveq need nothing: its
  * buffers are taken when a frame arrives.
  */
 static int queue_notify(void *dev, unsigned index, struct virtq *vq)
 {
 	struct virtio_net *n = dev;
-	int r;
 
 	if (index != VIRTIO_NET_TXQ)
 		return 0;
-	for (;;) {
-		r = virtq_set_notify(vq, false);
-		while (!r && (r = virtq_pop(vq, &n->tx_chain)) > 0)
-			r = transmit(n, vq);
-		if (r < 0)
-			return r;
-		r = virtq_set_notify(vq, true);
-		if (!r)
-			r = virtq_pending(vq);
-		if (r <= 0)
-			return r;
-	}
+	return virtq_drain(vq, &n->tx_chain, transmit, n);
 }
 
 /*

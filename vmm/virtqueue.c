@@ -434,3 +434,22 @@ int virtq_set_notify(struct virtq *vq, bool on)
 	ring_fence();                  /* the store before any re-check of idx */
 	return r;
 }
+
+int virtq_drain(struct virtq *vq, struct virtq_chain *chain,
+		int (*handle)(void *ctx, struct virtq *vq), void *ctx)
+{
+	int r;
+
+	for (;;) {
+		r = virtq_set_notify(vq, false);
+		while (!r && (r = virtq_pop(vq, chain)) > 0)
+			r = handle(ctx, vq);
+		if (r < 0)
+			return r;
+		r = virtq_set_notify(vq, true);
+		if (!r)
+			r = virtq_pending(vq);
+		if (r <= 0)
+			return r;
+	}
+}

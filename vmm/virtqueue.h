@@ -217,6 +217,17 @@ bool virtq_should_signal(struct virtq *vq);
  */
 int virtq_set_notify(struct virtq *vq, bool on);
 
+/*
+ * Takes every chain the driver has made available into chain and hands
+ * each to handle(ctx, vq), with notifications off meanwhile and back on
+ * at the end plus one more look, so a buffer made available in between
+ * is not missed (§2.7.10). Returns 0, or the first negative error of the
+ * queue or of handle. With the guest stopped while it runs, avail->idx
+ * cannot move, so the loop ends.
+ */
+int virtq_drain(struct virtq *vq, struct virtq_chain *chain,
+		int (*handle)(void *ctx, struct virtq *vq), void *ctx);
+
 /* Records why the queue failed, for the transport's message, and returns
    err; devices use it for request-level failures (VIRTQ_ERR_REQUEST). */
 int virtq_fail(struct virtq *vq, int err, const char *fmt, ...)
