@@ -1,15 +1,14 @@
 /*
- * Polled 16550 driver for COM1 (register map: National Semiconductor
- * PC16550D data sheet). uhv programs 115200 8N1 with FIFOs on. Writing
- * into a full FIFO loses characters (seen under Bochs as "transmit FIFO
- * overflow"), so uhv waits for LSR.THRE, which in FIFO mode means the
- * whole 16-byte FIFO is empty, and then writes up to 16 bytes without
- * polling again: a sixteenth of the waiting of a byte-at-a-time driver.
+ * Polled 16550 driver (register map: National Semiconductor PC16550D data
+ * sheet). uhv programs 115200 8N1 with FIFOs on. Writing into a full FIFO
+ * loses characters (seen under Bochs as "transmit FIFO overflow"), so uhv
+ * waits for LSR.THRE, which in FIFO mode means the whole 16-byte FIFO is
+ * empty, and then writes up to 16 bytes without polling again: a
+ * sixteenth of the waiting of a byte-at-a-time driver.
  */
 #include "serial.h"
 #include "../arch/x86/cpu.h"
 
-#define COM1          0x3f8
 #define UART_THR      0   /* transmit holding (write, DLAB=0) */
 #define UART_RBR      0   /* receive buffer (read, DLAB=0) */
 #define UART_DLL      0   /* divisor latch low (DLAB=1) */
@@ -19,6 +18,7 @@
 #define UART_LCR      3   /* line control */
 #define UART_MCR      4   /* modem control */
 #define UART_LSR      5   /* line status */
+#define UART_SCR      7   /* scratch: any value, read back as written */
 
 #define LCR_8N1       0x03
 #define LCR_DLAB      0x80
@@ -29,40 +29,78 @@
 #define LSR_TX_IDLE   0x40    /* FIFO and shift register empty */
 #define DIVISOR_115200 1       /* 1.8432 MHz / 16 / 115200 */
 #define TX_FIFO_BYTES 16
+#define SCR_PROBE     0x5a
 
-static unsigned tx_room;       /* bytes the FIFO takes before the next poll */
+static struct serial_port com1 = { SERIAL_COM1, 0 };
+
+bool serial_port_init(struct serial_port *p, u16 base)
+{
+	p->base = base;
+	p->tx_room = 0;
+	outb(base + UART_SCR, SCR_PROBE);     /* no UART: reads back 0xff */
+	if (inb(base + UART_SCR) != SCR_PROBE)
+		return false;
+	outb(base + UART_IER, 0);
+	outb(base + UART_LCR, LCR_DLAB);
+	outb(base + UART_DLL, DIVISOR_115200);
+	outb(base + UART_DLM, 0);
+	outb(base + UART_LCR, LCR_8N1);
+	outb(base + UART_FCR, FCR_ENABLE_CLEAR);
+	outb(base + UART_MCR, MCR_DTR_RTS);
+	return true;
+}
+
+void serial_port_putc(struct serial_port *p, char c)
+{
+	if (!p->tx_room) {
+		while (!(inb(p->base + UART_LSR) & LSR_THR_EMPTY))
+			;
+		p->tx_room = TX_FIFO_BYTES;
+	}
+	p->tx_room--;
+	outb(p->base + UART_THR, (u8)c);
+}
+
+size_t serial_port_write(struct serial_port *p, const u8 *buf, size_t len)
+{
+	size_t n = 0;
+
+	if (!p->tx_room && (inb(p->base + UART_LSR) & LSR_THR_EMPTY))
+		p->tx_room = TX_FIFO_BYTES;
+	for (; n < len && p->tx_room; n++, p->tx_room--)
+		outb(p->base + UART_THR, buf[n]);
+	return n;
+}
+
+int serial_port_getc(struct serial_port *p)
+{
+	if (!(inb(p->base + UART_LSR) & LSR_DATA_READY))
+		return -1;
+	return inb(p->base + UART_RBR);
+}
+
+void serial_port_drain(struct serial_port *p)
+{
+	while (!(inb(p->base + UART_LSR) & LSR_TX_IDLE))
+		;
+}
 
 void serial_init(void)
 {
-	outb(COM1 + UART_IER, 0);
-	outb(COM1 + UART_LCR, LCR_DLAB);
-	outb(COM1 + UART_DLL, DIVISOR_115200);
-	outb(COM1 + UART_DLM, 0);
-	outb(COM1 + UART_LCR, LCR_8N1);
-	outb(COM1 + UART_FCR, FCR_ENABLE_CLEAR);
-	outb(COM1 + UART_MCR, MCR_DTR_RTS);
+	serial_port_init(&com1, SERIAL_COM1);
 }
 
 void serial_putc(char c)
 {
-	if (!tx_room) {
-		while (!(inb(COM1 + UART_LSR) & LSR_THR_EMPTY))
-			;
-		tx_room = TX_FIFO_BYTES;
-	}
-	tx_room--;
-	outb(COM1 + UART_THR, (u8)c);
+	serial_port_putc(&com1, c);
 }
 
 int serial_getc(void)
 {
-	if (!(inb(COM1 + UART_LSR) & LSR_DATA_READY))
-		return -1;
-	return inb(COM1 + UART_RBR);
+	return serial_port_getc(&com1);
 }
 
 void serial_drain(void)
 {
-	while (!(inb(COM1 + UART_LSR) & LSR_TX_IDLE))
-		;
+	serial_port_drain(&com1);
 }

@@ -1,0 +1,155 @@
+/*
+ * The control channel on COM2 (control.h). One instance: uhv has one
+ * management port. Lines are whole in the transmit ring before any byte
+ * of them is sent, so an event never lands inside a reply.
+ */
+#include "control.h"
+#include "ctl.h"
+#include "vmm.h"
+#include "../arch/x86/cpu.h"
+#include "../drivers/console.h"
+#include "../drivers/serial.h"
+
+#define RX_PER_POLL 64         /* bytes taken per poll: bounds a poll's cost */
+
+static struct control {
+	bool on;
+	struct serial_port port;
+	struct ctl ctl;
+	u8 ring[CONTROL_TX_RING];
+	u32 head, tail;         /* free-running: used = head - tail */
+	u64 busy_until;         /* TSC: poll fast until then */
+	u64 fast, slow;         /* poll periods in TSC ticks */
+	u64 lines_dropped;      /* events that found the ring full */
+	char line[CTL_REPLY_MAX];      /* a reply */
+	char event[CTL_REPLY_MAX];     /* an event (may come during a request) */
+} chan;
+
+bool control_enabled(void)
+{
+	return chan.on;
+}
+
+static u32 ring_used(void)
+{
+	return chan.head - chan.tail;
+}
+
+/* Pushes ring bytes into the UART FIFO, as many as it takes now. */
+static void drain_some(void)
+{
+	while (ring_used()) {
+		u32 off = chan.tail % CONTROL_TX_RING;
+		u32 run = MIN(ring_used(), CONTROL_TX_RING - off);
+		size_t n = serial_port_write(&chan.port, &chan.ring[off], run);
+
+		chan.tail += (u32)n;
+		if (n < run)
+			return;
+	}
+}
+
+/*
+ * Queues one whole line of len bytes. A reply waits for room (a client
+ * that sent a request is reading); an event that does not fit is dropped
+ * and counted rather than stall every VM behind a slow line.
+ */
+static void queue_line(const char *s, int len, bool wait)
+{
+	if (len <= 0)
+		return;
+	while (CONTROL_TX_RING - ring_used() < (u32)len) {
+		if (!wait) {
+			if (chan.lines_dropped++ == 0)
+				printk("uhv: control: transmit ring full, "
+				       "dropping events\n");
+			return;
+		}
+		drain_some();
+	}
+	for (int i = 0; i < len; i++)
+		chan.ring[(chan.head + (u32)i) % CONTROL_TX_RING] = (u8)s[i];
+	chan.head += (u32)len;
+	chan.busy_until = rdtsc() + chan.fast * (CONTROL_BUSY_US /
+						  CONTROL_FAST_POLL_US);
+	drain_some();
+}
+
+bool control_init(struct uhv *h)
+{
+	if (!serial_port_init(&chan.port, SERIAL_COM2))
+		return false;
+	chan.fast = MAX(h->tsc_hz / 1000000 * CONTROL_FAST_POLL_US, 1ULL);
+	chan.slow = MAX(h->tsc_hz / 1000000 * CONTROL_SLOW_POLL_US, 1ULL);
+	ctl_init(&chan.ctl, &vm_manager_ops, h, UHV_VERSION_STRING);
+	chan.on = true;
+	queue_line(chan.line, ctl_greeting(&chan.ctl, chan.line,
+					    sizeof(chan.line)), true);
+	return true;
+}
+
+u64 control_poll(u64 now)
+{
+	int c;
+
+	if (!chan.on)
+		return ~0ULL;
+	drain_some();
+	for (int n = 0; n < RX_PER_POLL && (c = serial_port_getc(&chan.port)) >= 0;
+	     n++) {
+		chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
+						     CONTROL_FAST_POLL_US);
+		queue_line(chan.line, ctl_feed(&chan.ctl, (char)c, chan.line,
+					       sizeof(chan.line)), true);
+	}
+	return now + (ring_used() || now < chan.busy_until ? chan.fast :
+		      chan.slow);
+}
+
+void control_flush(void)
+{
+	if (!chan.on)
+		return;
+	while (ring_used())
+		drain_some();
+	serial_port_drain(&chan.port);
+}
+
+void control_vm_started(const struct vm *vm)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_vm_started(chan.event,
+				sizeof(chan.event), vm->name), false);
+}
+
+void control_vm_stopped(const struct vm *vm)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_vm_stopped(chan.event,
+				sizeof(chan.event), vm->name,
+				vm_result_name(vm->result), vm->exit_status,
+				vm->why), false);
+}
+
+void control_guest_panicked(const struct vm *vm, const char *why)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_guest_panicked(chan.event,
+				sizeof(chan.event), vm->name, why), false);
+}
+
+void control_agent_lost(const struct vm *vm)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_agent_lost(chan.event,
+				sizeof(chan.event), vm->name), false);
+}
+
+void control_agent_message(const struct vm *vm, u64 id, const char *data,
+			   size_t len)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_agent_message(chan.event,
+				sizeof(chan.event), vm->name, id, data, len),
+			   false);
+}
