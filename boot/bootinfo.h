@@ -32,6 +32,14 @@ struct boot_vm {
 	u64 disk_size[CFG_MAX_DISKS];
 };
 
+/* A file of the images folder (config key images), loaded whole. */
+#define BOOT_MAX_FILES 32
+struct boot_file {
+	char name[CFG_PATH_MAX];   /* relative to \uhv\, e.g. "images/a.elf" */
+	u64 phys;
+	u64 size;
+};
+
 struct boot_info {
 	u64 magic;
 	u64 core_phys;          /* where the core's image starts */
@@ -48,6 +56,10 @@ struct boot_info {
 	struct boot_region free[BOOTINFO_MAX_REGIONS];
 	struct uhv_config config;
 	struct boot_vm vms[CFG_MAX_VMS];
+	u32 nr_files;
+	struct boot_file files[BOOT_MAX_FILES];
+	u64 reserve_phys;       /* config key reserve: 2 MiB aligned, zeroed */
+	u64 reserve_size;
 };
 
 #endif

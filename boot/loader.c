@@ -360,6 +360,96 @@ static bool load_vms(EFI_FILE_HANDLE root, struct boot_info *bi, u64 avail)
 	return true;
 }
 
+/* Appends name (ASCII) to dir + '/' in out; false if it does not fit or
+   is not plain ASCII. */
+static bool file_name(char *out, const char *dir, const CHAR16 *name)
+{
+	UINTN n = 0;
+
+	for (; *dir && n + 1 < CFG_PATH_MAX; dir++)
+		out[n++] = *dir;
+	out[n++] = '/';
+	for (; *name; name++) {
+		if (*name < 0x21 || *name > 0x7e || n + 1 >= CFG_PATH_MAX)
+			return false;
+		out[n++] = (char)*name;
+	}
+	out[n] = 0;
+	return true;
+}
+
+/*
+ * Loads every file of \uhv\<images>\ (config key images), so the
+ * management protocol's create can use them after boot services are gone.
+ */
+static bool load_images(EFI_FILE_HANDLE root, struct boot_info *bi)
+{
+	const char *dir = bi->config.images;
+	EFI_FILE_HANDLE d;
+	CHAR16 path[CFG_PATH_MAX + 8];
+	UINT8 buf[sizeof(EFI_FILE_INFO) + 256 * sizeof(CHAR16)];
+	UINTN n = 0;
+
+	if (!dir[0])
+		return true;
+	for (const char *p = "\\uhv\\"; *p; p++)
+		path[n++] = (CHAR16)*p;
+	for (const char *p = dir; *p; p++)
+		path[n++] = *p == '/' ? L'\\' : (CHAR16)*p;
+	path[n] = 0;
+	if (EFI_ERROR(uefi_call_wrapper(root->Open, 5, root, &d, path,
+					EFI_FILE_MODE_READ, 0))) {
+		say("%s: images: cannot open folder '\\uhv\\%s'", CFG_NAME, dir);
+		return false;
+	}
+	for (;;) {
+		EFI_FILE_INFO *fi = (EFI_FILE_INFO *)buf;
+		UINTN len = sizeof(buf);
+		struct boot_file *f = &bi->files[bi->nr_files];
+		void *data;
+
+		if (EFI_ERROR(uefi_call_wrapper(d->Read, 3, d, &len, buf)) || !len)
+			break;
+		if ((fi->Attribute & EFI_FILE_DIRECTORY) ||
+		    !file_name(f->name, dir, fi->FileName))
+			continue;
+		if (bi->nr_files == BOOT_MAX_FILES) {
+			say("images: more than %d files, the rest skipped",
+			    BOOT_MAX_FILES);
+			break;
+		}
+		if (EFI_ERROR(read_file(root, f->name, true, &data, &f->size))) {
+			say("images: cannot read '%s'", f->name);
+			continue;
+		}
+		f->phys = (u64)(uintptr_t)data;
+		bi->nr_files++;
+		say("image %s (%llu bytes) for create", f->name,
+		    (unsigned long long)f->size);
+	}
+	uefi_call_wrapper(d->Close, 1, d);
+	return true;
+}
+
+/* RAM for VMs created at run time (config key reserve). */
+static bool reserve_ram(struct boot_info *bi)
+{
+	void *ram;
+
+	if (!bi->config.reserve)
+		return true;
+	ram = alloc_aligned_2m(bi->config.reserve);
+	if (!ram) {
+		say("%s: reserve: %lluM does not fit in one piece", CFG_NAME,
+		    (unsigned long long)(bi->config.reserve >> 20));
+		return false;
+	}
+	uefi_call_wrapper(BS->SetMem, 3, ram, bi->config.reserve, 0);
+	bi->reserve_phys = (u64)(uintptr_t)ram;
+	bi->reserve_size = bi->config.reserve;
+	return true;
+}
+
 #define TSC_MEASURE_US 50000    /* 50 ms of firmware Stall() */
 #define TSC_FALLBACK_HZ 1000000000ULL
 
@@ -420,7 +510,8 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 	}
 	if (get_memory_map(m) != EFI_SUCCESS)
 		return "cannot read the memory map";
-	if (!load_vms(root, bi, memory_free(m->buf, m->size, m->desc_size)))
+	if (!load_vms(root, bi, memory_free(m->buf, m->size, m->desc_size)) ||
+	    !reserve_ram(bi) || !load_images(root, bi))
 		return "";
 	if ((why = load_core(bi, entry)) ||
 	    (why = build_page_tables(bi, memory_top(m->buf, m->size,

@@ -245,6 +245,40 @@ static int key_stats(struct parser *p, const char *v)
 	return 0;
 }
 
+/* control = on | off: serve the management protocol on COM2 */
+static int key_control(struct parser *p, const char *v)
+{
+	if (strcmp(v, "on") && strcmp(v, "off"))
+		return fail(p, "control: '%s' must be on or off", v);
+	p->cfg->control = !strcmp(v, "on");
+	return 0;
+}
+
+/* images = DIR: every file in \uhv\DIR\ is loaded for `create` */
+static int key_images(struct parser *p, const char *v)
+{
+	if (strlen(v) >= CFG_PATH_MAX - CFG_NAME_MAX)
+		return fail(p, "images: folder name '%s' is too long", v);
+	for (const char *c = v; *c; c++)
+		if (*c == '\\' || *c == ':')
+			return fail(p, "images: '%s': a folder under \\uhv\\, "
+				    "with / between names", v);
+	str_copy(p->cfg->images, v, sizeof(p->cfg->images));
+	return 0;
+}
+
+/* reserve = SIZE: RAM held for VMs created at run time */
+static int key_reserve(struct parser *p, const char *v)
+{
+	u64 r = config_parse_size(v);
+
+	if ((r == 0 && strcmp(v, "0")) || r > CFG_MEM_MAX * CFG_MAX_VMS ||
+	    r % MiB(2))
+		return fail(p, "reserve: '%s' must be whole 2M steps up to 24G", v);
+	p->cfg->reserve = r;
+	return 0;
+}
+
 /* "a.b.c.d" into ip; false on junk. */
 static bool parse_ipv4(const char *s, u8 *ip)
 {
@@ -312,6 +346,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
 	{ "host", false, key_host },
+	{ "control", false, key_control },
+	{ "images", false, key_images },
+	{ "reserve", false, key_reserve },
 };
 
 static int parse_section(struct parser *p, char *s)
@@ -451,8 +488,15 @@ int config_parse(const char *text, size_t len, struct uhv_config *cfg,
 int config_check_fit(const struct uhv_config *cfg, u64 avail,
 		     struct cfg_error *err)
 {
-	u64 used = 0;
+	u64 used = cfg->reserve;
 
+	if (used > avail) {
+		err->line = 0;
+		fmt_sn(err->msg, sizeof(err->msg), "reserve: %lluM does not fit: "
+		       "%lluM free for guests", (unsigned long long)(used >> 20),
+		       (unsigned long long)(avail >> 20));
+		return -1;
+	}
 	for (int i = 0; i < cfg->nr_vms; i++) {
 		used += cfg->vms[i].memory;
 		if (used > avail) {

@@ -7,6 +7,9 @@
  *   selftest = storage | storage-verify   (uhv's disk drivers, no VMX needed)
  *   stats = 5                  print exits/s by reason every 5 s
  *   host = lan:10.0.0.254      uhv answers ARP and ping there
+ *   control = on               the management protocol on COM2
+ *   images = images            files in \uhv\images\ for `create`
+ *   reserve = 64M              RAM for VMs created at run time
  *   [vm NAME]                  one section per VM
  *   image   = hello.elf        required: Multiboot ELF or Linux bzImage
  *   initrd  = initrd.gz        optional, for a Linux image
@@ -86,6 +89,9 @@ struct uhv_config {
 	u64 stats_seconds;      /* print exit rates this often; 0: never */
 	char host_net[CFG_NAME_MAX];   /* uhv's own address: network ... */
 	u8 host_ip[4];                 /* ... and IPv4 address ("" if none) */
+	bool control;           /* serve docs/protocol.md on COM2 */
+	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
+	u64 reserve;            /* bytes of RAM for VMs created at run time */
 	int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };
