@@ -31,5 +31,6 @@ Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *netif_suite(void);
+Suite *capture_suite(void);
 
 #endif
