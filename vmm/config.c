@@ -5,6 +5,7 @@
  * understood and an unknown key is always a clear error.
  */
 #include "config.h"
+#include "capture.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
 
@@ -312,6 +313,36 @@ static int key_host(struct parser *p, const char *v)
 	return 0;
 }
 
+/* capture = NETWORK[,snaplen=N]: stream that network as pcap on COM3. */
+static int key_capture(struct parser *p, const char *v)
+{
+	size_t len = 0;
+	u64 snap = CAPTURE_SNAPLEN_DEFAULT;
+
+	while (v[len] && v[len] != ',')
+		len++;
+	if (!len || len >= CFG_NAME_MAX)
+		return fail(p, "capture: '%s' needs a network name of 1-15 "
+			    "characters", v);
+	memcpy(p->cfg->capture_net, v, len);
+	p->cfg->capture_net[len] = 0;
+	if (!valid_name(p->cfg->capture_net))
+		return fail(p, "capture: network name '%s' must be A-Z a-z 0-9 - _",
+			    p->cfg->capture_net);
+	if (v[len]) {
+		if (strncmp(v + len, ",snaplen=", 9))
+			return fail(p, "capture: '%s': the only option is "
+				    ",snaplen=N", v);
+		snap = config_parse_size(v + len + 9);
+		if (snap < CAPTURE_SNAPLEN_MIN || snap > CAPTURE_SNAPLEN_MAX)
+			return fail(p, "capture: snaplen in '%s' must be 14 to "
+				    "65535 bytes", v);
+	}
+	p->cfg->capture_snaplen = (u32)snap;
+	p->cfg->capture_line = p->line;
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -346,6 +377,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
 	{ "host", false, key_host },
+	{ "capture", false, key_capture },
 	{ "control", false, key_control },
 	{ "images", false, key_images },
 	{ "reserve", false, key_reserve },
@@ -441,6 +473,23 @@ static int check_disks(struct parser *p)
 	return 0;
 }
 
+/* A capture of a network nothing is on is most likely a typo; VMs made
+   at run time (control = on) may still join it, so it stands then. */
+static int check_capture(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+
+	if (!c->capture_net[0] || c->control ||
+	    !strcmp(c->capture_net, c->host_net))
+		return 0;
+	for (int i = 0; i < c->nr_vms; i++)
+		for (int k = 0; k < c->vms[i].nr_nets; k++)
+			if (!strcmp(c->vms[i].nets[k].network, c->capture_net))
+				return 0;
+	p->line = c->capture_line;
+	return fail(p, "capture: no VM is on network '%s'", c->capture_net);
+}
+
 /* After the last line: every VM needs an image, and there must be a VM. */
 static int check_complete(struct parser *p)
 {
@@ -453,7 +502,7 @@ static int check_complete(struct parser *p)
 			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
 		}
 	}
-	return check_disks(p);
+	return check_disks(p) ? -1 : check_capture(p);
 }
 
 int config_parse(const char *text, size_t len, struct uhv_config *cfg,

@@ -7,6 +7,7 @@
  *   selftest = storage | storage-verify   (uhv's disk drivers, no VMX needed)
  *   stats = 5                  print exits/s by reason every 5 s
  *   host = lan:10.0.0.254      uhv answers ARP and ping there
+ *   capture = lan,snaplen=256  network lan's frames as pcap on COM3
  *   control = on               the management protocol on COM2
  *   images = images            files in \uhv\images\ for `create`
  *   reserve = 64M              RAM for VMs created at run time
@@ -89,6 +90,9 @@ struct uhv_config {
 	u64 stats_seconds;      /* print exit rates this often; 0: never */
 	char host_net[CFG_NAME_MAX];   /* uhv's own address: network ... */
 	u8 host_ip[4];                 /* ... and IPv4 address ("" if none) */
+	char capture_net[CFG_NAME_MAX];  /* network streamed on COM3, or "" */
+	u32 capture_snaplen;           /* bytes kept of each frame */
+	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */
 	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
 	u64 reserve;            /* bytes of RAM for VMs created at run time */

@@ -300,6 +300,42 @@ START_TEST(devices_keys)
 }
 END_TEST
 
+/* capture = NETWORK[,snaplen=N]: the default snap length, the limits, and
+   a network nothing is on (refused unless VMs may come at run time). */
+START_TEST(capture_key)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n"), 0);
+	ck_assert_str_eq(cfg.capture_net, "");            /* off by default */
+	ck_assert_int_eq(parse("capture = lan\n[vm a]\nimage=a\nnet=lan\n"), 0);
+	ck_assert_str_eq(cfg.capture_net, "lan");
+	ck_assert_uint_eq(cfg.capture_snaplen, 256);
+	ck_assert_int_eq(parse("capture=lan,snaplen=1514\n[vm a]\nimage=a\n"
+			       "net=dmz\nnet=lan\n"), 0);
+	ck_assert_uint_eq(cfg.capture_snaplen, 1514);
+	ck_assert_int_eq(parse("capture=lan,snaplen=14\n[vm a]\nimage=a\nnet=lan\n"), 0);
+	ck_assert_int_eq(parse("capture=lan,snaplen=65535\n[vm a]\nimage=a\n"
+			       "net=lan\n"), 0);
+	/* uhv's own address makes the network exist too */
+	ck_assert_int_eq(parse("host=lan:10.0.0.254\ncapture=lan\n[vm a]\nimage=a\n"), 0);
+	expect_error("capture=lan,snaplen=13\n[vm a]\nimage=a\nnet=lan\n", 1,
+		     "snaplen", "14 to 65535");
+	expect_error("capture=lan,snaplen=65536\n[vm a]\nimage=a\nnet=lan\n", 1,
+		     "snaplen");
+	expect_error("capture=lan,snaplen=\n[vm a]\nimage=a\nnet=lan\n", 1,
+		     "snaplen");
+	expect_error("capture=lan,snap=64\n[vm a]\nimage=a\nnet=lan\n", 1,
+		     "only option");
+	expect_error("capture=\n[vm a]\nimage=a\n", 1, "network name");
+	expect_error("capture=,snaplen=64\n[vm a]\nimage=a\n", 1, "network name");
+	expect_error("capture=l@n\n[vm a]\nimage=a\n", 1, "A-Z a-z");
+	expect_error("capture=a_network_name_too_long\n[vm a]\nimage=a\n", 1,
+		     "1-15");
+	expect_error("[vm a]\nimage=a\ncapture=lan\n", 3, "before the first [vm]");
+	expect_error("# c\ncapture=lan\n[vm a]\nimage=a\nnet=dmz\n", 2,
+		     "no VM is on network 'lan'");
+}
+END_TEST
+
 START_TEST(parse_size)
 {
 	ck_assert_uint_eq(config_parse_size("4096"), 4096);
@@ -368,6 +404,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, err_nul_byte);
 	tcase_add_test(tc, err_no_vm);
 	tcase_add_test(tc, devices_keys);
+	tcase_add_test(tc, capture_key);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);
 	tcase_add_test(tc, check_fit);
