@@ -9,6 +9,7 @@
  * another port that claims it is dropped as spoofed.
  */
 #include "bridge.h"
+#include "inet_csum.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
 
@@ -34,7 +35,6 @@
 #define FDB_HASH_BITS   8
 #define FDB_NONE        0xffff          /* end of a chain */
 
-#define DUMP_LINE       160
 
 _Static_assert(BIT(FDB_HASH_BITS) == BRIDGE_FDB_BUCKETS, "hash width");
 _Static_assert(BRIDGE_FDB_SIZE < FDB_NONE && BRIDGE_MAX_PORTS <= 255,
@@ -45,13 +45,14 @@ _Static_assert(BRIDGE_MAX_PORTS < BRIDGE_FDB_SIZE, "table too small");
 /* Where the Forwarding Process sends an accepted frame. */
 enum route { ROUTE_FORWARD, ROUTE_FLOOD, ROUTE_FILTERED, ROUTE_RESERVED };
 
-static const char *const drop_names[BRIDGE_DROP_MAX] = {
-	[BRIDGE_DROP_RUNT] = "runt",
-	[BRIDGE_DROP_OVERSIZE] = "oversize",
-	[BRIDGE_DROP_BAD_SOURCE] = "bad_source",
-	[BRIDGE_DROP_SPOOFED] = "spoofed",
-	[BRIDGE_DROP_FLOOD_LIMITED] = "flood_limited",
-	[BRIDGE_DROP_RX_NO_BUFFER] = "rx_no_buffer",
+
+/* A frame in flight: its bytes, the checksum left unfinished (or NULL),
+   and the copy with it finished, made once when first needed. */
+struct frame {
+	const u8 *data;
+	u32 len;
+	const struct bridge_csum *csum;
+	const u8 *done;
 };
 
 /* The six octets at p as one number, first octet most significant.
@@ -61,12 +62,6 @@ static u64 mac_key(const u8 *p)
 	u32 hi = (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
 
 	return (u64)hi << 16 | (u32)p[4] << 8 | p[5];
-}
-
-/* Octet i of a MAC, 0 first (as written: 52:54:00:...). */
-static unsigned mac_octet(u64 mac, int i)
-{
-	return (unsigned)(mac >> OCTET_BITS * (ETH_ALEN - 1 - i) & OCTET_MASK);
 }
 
 /* An address no station can own: a group address, or all zeros. */
@@ -265,7 +260,7 @@ static bool port_config_ok(const struct bridge_net *n,
 {
 	const struct bridge_fdb_entry *e;
 
-	if (!cfg || !cfg->ops || !cfg->ops->deliver ||
+	if (!cfg || !cfg->ops || (!cfg->ops->deliver && !cfg->ops->receive) ||
 	    (cfg->name && !name_ok(cfg->name)))
 		return false;
 	if (cfg->flood_rate &&
@@ -392,36 +387,65 @@ static enum route route_frame(const struct bridge *b,
 	return ROUTE_FORWARD;
 }
 
+/* The frame with its checksum finished, in b->done: copied and summed
+   once per frame, for the capture hook and ports without receive. */
+static const u8 *finished(struct bridge *b, struct frame *f)
+{
+	if (!f->csum)
+		return f->data;
+	if (!f->done) {
+		memcpy(b->done, f->data, f->len);
+		inet_csum_finish(b->done, f->len, f->csum->start,
+				 f->csum->offset);
+		f->done = b->done;
+	}
+	return f->done;
+}
+
 /* Hands the frame to a port; a port without room only costs itself. */
-static int deliver(struct bridge_net *n, u8 slot, const u8 *frame, u32 len)
+static int deliver(struct bridge *b, struct bridge_net *n, u8 slot,
+		   struct frame *f)
 {
 	struct bridge_port *p = &n->ports[slot];
+	enum bridge_rx r;
 
-	if (!p->ops->deliver(p->ctx, frame, len)) {
+	if (p->ops->receive) {
+		r = p->ops->receive(p->ctx, f->data, f->len, f->csum);
+	} else {
+		if (f->csum)
+			p->stats.csum_completed++;
+		r = p->ops->deliver(p->ctx, finished(b, f), f->len) ?
+		    BRIDGE_RX_OK : BRIDGE_RX_NO_BUFFER;
+	}
+	if (r == BRIDGE_RX_FILTERED) {
+		p->stats.rx_filtered++;
+		return 0;
+	}
+	if (r != BRIDGE_RX_OK) {
 		drop(n, p, BRIDGE_DROP_RX_NO_BUFFER);
 		return 0;
 	}
 	p->stats.rx_frames++;
-	p->stats.rx_bytes += len;
+	p->stats.rx_bytes += f->len;
 	return 1;
 }
 
 /* Counts an accepted frame, shows it to the capture hook, delivers it. */
 static int transmit(struct bridge *b, int net, u8 from, enum route r,
-		    u8 to, const u8 *frame, u32 len, u64 now)
+		    u8 to, struct frame *f, u64 now)
 {
 	struct bridge_net *n = &b->nets[net];
 	int sent = 0;
 
 	n->ports[from].stats.tx_frames++;
-	n->ports[from].stats.tx_bytes += len;
+	n->ports[from].stats.tx_bytes += f->len;
 	n->stats.frames++;
-	n->stats.bytes += len;
+	n->stats.bytes += f->len;
 	if (b->ops && b->ops->capture)
-		b->ops->capture(b->ctx, net, frame, len, now);
+		b->ops->capture(b->ctx, net, finished(b, f), f->len, now);
 	if (r == ROUTE_FORWARD) {
 		n->stats.forwarded++;
-		return deliver(n, to, frame, len);
+		return deliver(b, n, to, f);
 	}
 	if (r == ROUTE_FILTERED)
 		n->stats.filtered++;
@@ -432,18 +456,20 @@ static int transmit(struct bridge *b, int net, u8 from, enum route r,
 	n->stats.flooded++;
 	for (u8 i = 0; i < BRIDGE_MAX_PORTS; i++)
 		if (i != from && n->ports[i].used)
-			sent += deliver(n, i, frame, len);
+			sent += deliver(b, n, i, f);
 	return sent;
 }
 
-/* Checks on entry, in order: length, source, spoofing, the flood limit.
-   Only a frame that passes them all is learned from: a dropped frame
-   leaves no trace but its counter. */
-int bridge_send(struct bridge *b, int port, const u8 *frame, u32 len, u64 now)
+/* Checks on entry, in order: length, checksum request, source,
+   spoofing, the flood limit. Only a frame that passes them all is
+   learned from: a dropped frame leaves no trace but its counter. */
+int bridge_send_csum(struct bridge *b, int port, const u8 *frame, u32 len,
+		     const struct bridge_csum *csum, u64 now)
 {
 	struct bridge_net *n;
 	struct bridge_port *p = port_at(b, port, &n);
 	struct bridge_fdb_entry *se;
+	struct frame f = { frame, len, csum, NULL };
 	u8 from = (u8)(port % BRIDGE_MAX_PORTS), to = 0;
 	enum route r;
 	u64 src;
@@ -454,6 +480,8 @@ int bridge_send(struct bridge *b, int port, const u8 *frame, u32 len, u64 now)
 		return drop(n, p, BRIDGE_DROP_RUNT);
 	if (len > frame_max(frame))
 		return drop(n, p, BRIDGE_DROP_OVERSIZE);
+	if (csum && !inet_csum_fits(len, csum->start, csum->offset))
+		return drop(n, p, BRIDGE_DROP_BAD_CSUM);
 	src = mac_key(frame + ETH_SRC_OFF);
 	if (mac_is_bad_source(src))
 		return drop(n, p, BRIDGE_DROP_BAD_SOURCE);
@@ -464,7 +492,12 @@ int bridge_send(struct bridge *b, int port, const u8 *frame, u32 len, u64 now)
 	if (r == ROUTE_FLOOD && !flood_allowed(b, p, now))
 		return drop(n, p, BRIDGE_DROP_FLOOD_LIMITED);
 	learn(n, se, from, src, now);
-	return transmit(b, BRIDGE_PORT_NET(port), from, r, to, frame, len, now);
+	return transmit(b, BRIDGE_PORT_NET(port), from, r, to, &f, now);
+}
+
+int bridge_send(struct bridge *b, int port, const u8 *frame, u32 len, u64 now)
+{
+	return bridge_send_csum(b, port, frame, len, NULL, now);
 }
 
 void bridge_tick(struct bridge *b, u64 now)
@@ -509,91 +542,4 @@ const struct bridge_net_stats *bridge_net_stats(const struct bridge *b, int net)
 	const struct bridge_net *n = net_at(b, net);
 
 	return n ? &n->stats : NULL;
-}
-
-/* ---- The dump ---- */
-
-static unsigned long long ull(u64 v)
-{
-	return v;
-}
-
-/* "drops runt 2, spoofed 1": the causes that happened, or "drops none". */
-static void format_drops(char *buf, size_t size, const u64 *drops)
-{
-	size_t len = (size_t)fmt_sn(buf, size, "drops");
-	const char *sep = " ";
-
-	for (int d = 0; d < BRIDGE_DROP_MAX && len < size; d++)
-		if (drops[d]) {
-			len += (size_t)fmt_sn(buf + len, size - len,
-					      "%s%s %llu", sep, drop_names[d],
-					      ull(drops[d]));
-			sep = ", ";
-		}
-	if (*sep == ' ' && len < size)
-		fmt_sn(buf + len, size - len, " none");
-}
-
-/* The stations a port has, "52:54:00:12:34:56 age 12 s" or "... static". */
-static void dump_stations(const struct bridge *b, const struct bridge_net *n,
-			  u8 slot, bridge_print_fn *print, void *ctx, u64 now)
-{
-	for (u16 i = 0; i < BRIDGE_FDB_SIZE; i++) {
-		const struct bridge_fdb_entry *e = &n->fdb[i];
-		u64 m = e->mac, age = now > e->seen ? now - e->seen : 0;
-		char what[DUMP_LINE] = "static";
-
-		if (!e->used || e->port != slot)
-			continue;
-		if (!e->is_static)
-			fmt_sn(what, sizeof(what), "age %llu s",
-			       ull(age / b->hz));
-		print(ctx, "    %02x:%02x:%02x:%02x:%02x:%02x %s\n",
-		      mac_octet(m, 0), mac_octet(m, 1), mac_octet(m, 2),
-		      mac_octet(m, 3), mac_octet(m, 4), mac_octet(m, 5), what);
-	}
-}
-
-static void dump_port(const struct bridge *b, const struct bridge_net *n,
-		      u8 slot, bridge_print_fn *print, void *ctx, u64 now)
-{
-	const struct bridge_port_stats *s = &n->ports[slot].stats;
-	const char *name = n->ports[slot].name;
-	char drops[DUMP_LINE];
-
-	format_drops(drops, sizeof(drops), s->drops);
-	print(ctx, "  port %u %s: tx %llu frames %llu bytes, "
-	      "rx %llu frames %llu bytes, %s\n", slot, name[0] ? name : "-",
-	      ull(s->tx_frames), ull(s->tx_bytes), ull(s->rx_frames),
-	      ull(s->rx_bytes), drops);
-	dump_stations(b, n, slot, print, ctx, now);
-}
-
-static void dump_net(const struct bridge *b, const struct bridge_net *n,
-		     bridge_print_fn *print, void *ctx, u64 now)
-{
-	const struct bridge_net_stats *s = &n->stats;
-	char drops[DUMP_LINE];
-
-	format_drops(drops, sizeof(drops), s->drops);
-	print(ctx, "net %s: %u stations (of %u), %llu frames %llu bytes, "
-	      "%llu forwarded, %llu flooded, %llu filtered, %llu reserved\n",
-	      n->name, (unsigned)n->fdb_used, (unsigned)BRIDGE_FDB_SIZE,
-	      ull(s->frames), ull(s->bytes), ull(s->forwarded),
-	      ull(s->flooded), ull(s->filtered), ull(s->reserved));
-	print(ctx, "net %s: learned %llu, moved %llu, aged %llu, "
-	      "evicted %llu, %s\n", n->name, ull(s->learned), ull(s->moved),
-	      ull(s->aged), ull(s->evicted), drops);
-	for (u8 i = 0; i < BRIDGE_MAX_PORTS; i++)
-		if (n->ports[i].used)
-			dump_port(b, n, i, print, ctx, now);
-}
-
-void bridge_dump(const struct bridge *b, bridge_print_fn *print, void *ctx,
-		 u64 now)
-{
-	for (int i = 0; i < BRIDGE_MAX_NETS; i++)
-		if (b->nets[i].used)
-			dump_net(b, &b->nets[i], print, ctx, now);
 }

@@ -54,12 +54,15 @@ enum bridge_drop {
 	BRIDGE_DROP_SPOOFED,        /* source is another port's own MAC */
 	BRIDGE_DROP_FLOOD_LIMITED,  /* the sender's flood bucket was empty */
 	BRIDGE_DROP_RX_NO_BUFFER,   /* the receiving port had no buffer */
+	BRIDGE_DROP_BAD_CSUM,       /* checksum request outside the frame */
 	BRIDGE_DROP_MAX
 };
 
 struct bridge_port_stats {
 	u64 tx_frames, tx_bytes;    /* accepted from this port */
 	u64 rx_frames, rx_bytes;    /* delivered to this port */
+	u64 rx_filtered;            /* refused by its receive filter */
+	u64 csum_completed;         /* checksums finished for it in software */
 	u64 drops[BRIDGE_DROP_MAX]; /* rx_no_buffer as receiver, the rest
 				       as sender */
 };
@@ -74,12 +77,39 @@ struct bridge_net_stats {
 	u64 drops[BRIDGE_DROP_MAX]; /* the sum over its ports */
 };
 
-/* How the bridge hands a frame to a port. */
+/*
+ * A checksum the sender left for the network to finish (virtio 1.2
+ * §5.1.6.2, VIRTIO_NET_HDR_F_NEEDS_CSUM): the 16 bits at start + offset
+ * hold the pseudo-header sum; the Internet checksum (RFC 1071) of the
+ * bytes from start to the frame's end goes there. The bridge passes it
+ * to ports that take it (receive) and finishes it for the others and
+ * for the capture hook.
+ *
+ *   frame:  | Ethernet | IP | ... start v            offset v       |
+ *                              [ summed from start ... [csum16] ... end)
+ */
+struct bridge_csum {
+	u16 start, offset;
+};
+
+/* What a port's receive did with a frame. */
+enum bridge_rx {
+	BRIDGE_RX_OK,               /* delivered */
+	BRIDGE_RX_NO_BUFFER,        /* no room: dropped, counted */
+	BRIDGE_RX_FILTERED,         /* not for this port's address filter */
+};
+
+/* How the bridge hands a frame to a port: receive if set, else deliver. */
 struct bridge_port_ops {
 	/* Copies frame into the port's receive queue (virtio-net: the
 	   guest's RX buffers). False if there is no room: the frame is
 	   dropped and counted, never retried. Must not block. */
 	bool (*deliver)(void *ctx, const u8 *frame, u32 len);
+	/* As deliver, for a port that filters by destination and takes an
+	   unfinished checksum (csum; NULL: the frame is complete). A
+	   virtio-net NIC: bridge_rx says what happened. May be NULL. */
+	enum bridge_rx (*receive)(void *ctx, const u8 *frame, u32 len,
+				  const struct bridge_csum *csum);
 };
 
 struct bridge_ops {
@@ -136,6 +166,7 @@ struct bridge {
 	u64 hz;
 	u64 ageing;                 /* in ticks */
 	struct bridge_net nets[BRIDGE_MAX_NETS];
+	u8 done[BRIDGE_FRAME_MAX];  /* the frame in hand, checksum finished */
 };
 
 /* A printf-like sink for bridge_dump; each call is one whole line. */
@@ -176,6 +207,10 @@ void bridge_detach(struct bridge *b, int port);
  * (bad port id, runt, oversize, bad source, spoofed, flood limited).
  */
 int bridge_send(struct bridge *b, int port, const u8 *frame, u32 len, u64 now);
+/* As bridge_send, for a frame whose checksum is unfinished (csum, or
+   NULL); a csum outside the frame is dropped (BRIDGE_DROP_BAD_CSUM). */
+int bridge_send_csum(struct bridge *b, int port, const u8 *frame, u32 len,
+		     const struct bridge_csum *csum, u64 now);
 
 /* Forgets stations not heard from for the ageing time. Call it about
    once a second; lookups ignore stale entries even between calls. */
@@ -188,6 +223,9 @@ const struct bridge_port_stats *bridge_port_stats(const struct bridge *b,
 						  int port);
 const struct bridge_net_stats *bridge_net_stats(const struct bridge *b,
 						int net);
+
+/* A drop cause's name in bridge_dump ("spoofed"); "?" if unknown. */
+const char *bridge_drop_name(enum bridge_drop d);
 
 /* Prints every network's counters, ports and MAC table, a line a call. */
 void bridge_dump(const struct bridge *b, bridge_print_fn *print, void *ctx,

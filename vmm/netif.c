@@ -60,7 +60,7 @@ static u16 inet_csum(const u8 *p, u32 len)
 int netif_attach(struct netif *n, struct bridge *b, int net,
 		 const u8 *mac, const u8 *ip)
 {
-	static const struct bridge_port_ops ops = { netif_receive };
+	static const struct bridge_port_ops ops = { .deliver = netif_receive };
 	struct bridge_port_config cfg = { "uhv", mac, &ops, n, 0, 0 };
 
 	memset(n, 0, sizeof(*n));

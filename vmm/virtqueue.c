@@ -376,27 +376,43 @@ int virtq_write(struct virtq *vq, const struct virtq_chain *c, u64 off,
 
 /* ---- completion and notification suppression ---- */
 
-int virtq_push(struct virtq *vq, const struct virtq_chain *c, u32 len)
+int virtq_fill(struct virtq *vq, const struct virtq_chain *c, u32 len,
+	       u16 k)
 {
 	u64 slot;
 	int r;
 
 	if (!vq->size)
 		return virtq_fail(vq, VIRTQ_ERR_SETUP, "queue is not set up");
-	if (c->head >= vq->size || len > c->write_len)
+	if (c->head >= vq->size || len > c->write_len || k >= vq->size)
 		return virtq_fail(vq, VIRTQ_ERR_ACCESS,
 				  "used element head %u length %u does not fit the chain",
 				  c->head, len);
-	slot = vq->used + VIRTQ_USED_RING +
-	       (u64)VIRTQ_USED_ENTRY * (vq->used_idx & (vq->size - 1));
+	slot = vq->used + VIRTQ_USED_RING + (u64)VIRTQ_USED_ENTRY *
+	       ((u16)(vq->used_idx + k) & (vq->size - 1));
 	r = ring_put(vq, slot, c->head, sizeof(u32));
-	if (!r)
-		r = ring_put(vq, slot + sizeof(u32), len, sizeof(u32));
-	if (r)
-		return r;
-	ring_fence();                  /* the element before idx (§2.7.8.2) */
-	vq->used_idx++;
+	return r ? r : ring_put(vq, slot + sizeof(u32), len, sizeof(u32));
+}
+
+int virtq_flush(struct virtq *vq, u16 n)
+{
+	if (!vq->size)
+		return virtq_fail(vq, VIRTQ_ERR_SETUP, "queue is not set up");
+	ring_fence();                  /* the elements before idx (§2.7.8.2) */
+	vq->used_idx = (u16)(vq->used_idx + n);
 	return ring_put(vq, vq->used + VIRTQ_USED_IDX, vq->used_idx, sizeof(u16));
+}
+
+int virtq_push(struct virtq *vq, const struct virtq_chain *c, u32 len)
+{
+	int r = virtq_fill(vq, c, len, 0);
+
+	return r ? r : virtq_flush(vq, 1);
+}
+
+void virtq_unpop(struct virtq *vq, u16 n)
+{
+	vq->last_avail = (u16)(vq->last_avail - n);
 }
 
 bool virtq_should_signal(struct virtq *vq)

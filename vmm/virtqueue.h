@@ -201,6 +201,23 @@ void *virtq_span(const struct virtq *vq, const struct virtq_chain *c,
 int virtq_push(struct virtq *vq, const struct virtq_chain *c, u32 len);
 
 /*
+ * For a device that returns several chains as one unit (virtio-net's
+ * mergeable receive buffers, §5.1.6.4): virtq_fill stores chain c as
+ * the k-th used element after the ones published, invisible to the
+ * driver until virtq_flush publishes n of them with one used->idx store
+ * (§2.7.8.2: elements before idx). Both return 0 or a negative
+ * VIRTQ_ERR_* (why set).
+ */
+int virtq_fill(struct virtq *vq, const struct virtq_chain *c, u32 len,
+	       u16 k);
+int virtq_flush(struct virtq *vq, u16 n);
+
+/* Gives back the last n chains popped and not yet filled: the next
+   virtq_pop returns them again (a device that found too little room,
+   §5.1.6.4, leaves the buffers to a later frame). */
+void virtq_unpop(struct virtq *vq, u16 n);
+
+/*
  * After one or more pushes: whether the driver asked for a used buffer
  * notification for them (§2.7.7.2): NO_INTERRUPT in avail->flags
  * without EVENT_IDX, used_event with it. False if nothing was pushed

@@ -15,10 +15,11 @@
 #define UHV_OUI2 0x68
 #define UHV_OUI3 0x76
 
-static int nic_send(void *ctx, const u8 *frame, u32 len)
+static int nic_send(void *ctx, const u8 *frame, u32 len,
+		    const struct bridge_csum *csum)
 {
 	struct vm_nic *n = ctx;
-	int r = bridge_send(n->bridge, n->port, frame, len, rdtsc());
+	int r = bridge_send_csum(n->bridge, n->port, frame, len, csum, rdtsc());
 
 	if (n->host && n->host->queued)      /* uhv's answers (ARP, ping) */
 		netif_flush(n->host, rdtsc());
@@ -26,7 +27,7 @@ static int nic_send(void *ctx, const u8 *frame, u32 len)
 }
 
 static const struct net_backend_ops nic_backend = { nic_send };
-static const struct bridge_port_ops nic_port = { virtio_net_receive };
+static const struct bridge_port_ops nic_port = { .receive = virtio_net_rx };
 
 /* The network named name, created on first use. */
 static int network(struct bridge *b, const char *name)

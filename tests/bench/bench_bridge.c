@@ -43,7 +43,7 @@ static bool deliver(void *ctx, const u8 *frame, u32 len)
 	return true;
 }
 
-static const struct bridge_port_ops nic_ops = { deliver };
+static const struct bridge_port_ops nic_ops = { .deliver = deliver };
 
 static u32 frame_len(u32 i)
 {

@@ -73,7 +73,8 @@ $(FUZZ_JSON_BIN): $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) $(wildcard vmm/*.h lib/*.h)
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) -o $@
 
 # The bridge (vmm/bridge.c): make fuzz-bridge.
-FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/bridge.c lib/fmt.c
+FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/bridge.c vmm/bridge_dump.c \
+	vmm/inet_csum.c lib/fmt.c
 FUZZ_BRIDGE_BIN := $(FUZZ_DIR)/fuzz_bridge
 
 fuzz-build: $(FUZZ_BRIDGE_BIN)

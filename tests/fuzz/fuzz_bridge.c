@@ -115,7 +115,7 @@ static void print(void *ctx, const char *fmt, ...)
 	va_end(ap);
 }
 
-static const struct bridge_port_ops nic_ops = { deliver };
+static const struct bridge_port_ops nic_ops = { .deliver = deliver };
 static const struct bridge_ops br_ops = { capture };
 
 /* Station i of the pool: individual addresses 02:00:00:00:00:i. */

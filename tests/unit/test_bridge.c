@@ -48,7 +48,7 @@ static void capture(void *ctx, int network, const u8 *frame, u32 len, u64 now)
 	*c = (struct capture){ c->frames + 1, network, len, now };
 }
 
-static const struct bridge_port_ops nic_ops = { nic_deliver };
+static const struct bridge_port_ops nic_ops = { .deliver = nic_deliver };
 static const struct bridge_ops br_ops = { capture };
 
 /* 52:54:00:00:00:<i+1>, the address of test station i. */
@@ -148,7 +148,7 @@ END_TEST
 
 START_TEST(attach_checks)
 {
-	static const struct bridge_port_ops no_deliver = { NULL };
+	static const struct bridge_port_ops no_deliver = { .deliver = NULL };
 	struct bridge_port_config cfg = { .ops = &nic_ops, .ctx = &nic[0] };
 	int net1 = bridge_net_add(&br, "full");
 

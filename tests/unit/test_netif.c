@@ -29,7 +29,7 @@ static bool guest_deliver(void *ctx, const u8 *f, u32 len)
 static void setup(void)
 {
 	static const struct bridge_ops bops = { NULL };
-	static const struct bridge_port_ops gops = { guest_deliver };
+	static const struct bridge_port_ops gops = { .deliver = guest_deliver };
 	struct bridge_port_config g = { "guest", guest_mac, &gops, NULL, 0, 0 };
 	int net;
 

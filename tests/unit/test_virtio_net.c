@@ -13,49 +13,33 @@
 #include <string.h>
 #include "unit.h"
 #include "virtio_driver.h"
-#include "vmm/virtio_net.h"
+#include "net_fixture.h"
 
 Suite *virtio_net_suite(void);
 
-#define ALL        (~0ULL)
-#define PLAIN      (ALL & ~BIT(VIRTIO_F_RING_EVENT_IDX))
-#define QSIZE      16
-#define TX_DESC    0x8000ULL
-#define TX_AVAIL   0x9000ULL
-#define TX_USED    0xa000ULL
-#define TX_HDRS    0x12000ULL       /* one 12-byte header per descriptor */
-#define TX_DATA    0x40000ULL       /* 2 KiB per frame */
-#define RX_DATA    VD_DATA          /* 2 KiB per receive buffer */
-#define SLOT_BYTES 2048
-#define RX_BUF     1526             /* §5.1.6.3.1 without MRG_RXBUF */
-#define MAX_SENT   8
-#define LOG_KEEP   160
+const u8 mac[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
 
-static const u8 mac[ETH_ALEN] = { 0x52, 0x54, 0x00, 0x12, 0x34, 0x56 };
+u8 *ram;
+struct virtio_net net;
+struct virtio_pci vp;
+struct vdrv d;
+u16 tx_avail_idx, ctrl_avail_idx;
 
-static u8 *ram;
-static struct virtio_net net;
-static struct virtio_pci vp;
-static struct vdrv d;
-static u16 tx_avail_idx;
+struct net_sent sent;
 
-/* The backend: a record of what the device sent. */
-static struct {
-	unsigned n;
-	u32 len[MAX_SENT];
-	u8 frame[MAX_SENT][BRIDGE_FRAME_MAX];
-	int ret;
-} sent;
+char logged[LOG_KEEP];
 
-static char logged[LOG_KEEP];
-
-static int be_send(void *ctx, const u8 *frame, u32 len)
+static int be_send(void *ctx, const u8 *frame, u32 len,
+		   const struct bridge_csum *csum)
 {
 	(void)ctx;
 	ck_assert_uint_le(len, BRIDGE_FRAME_MAX);
 	if (sent.n < MAX_SENT) {
 		sent.len[sent.n] = len;
 		memcpy(sent.frame[sent.n], frame, len);
+		sent.has_csum[sent.n] = csum != NULL;
+		if (csum)
+			sent.csum[sent.n] = *csum;
 	}
 	sent.n++;
 	return sent.ret;
@@ -71,13 +55,13 @@ static void vm_log(void *ctx, const char *msg)
 
 static const struct virtio_pci_ops vm_ops = { .log = vm_log };
 
-static u8 dev_status(void)
+u8 dev_status(void)
 {
 	return (u8)vd_common_rd(&d, VIRTIO_PCI_COMMON_STATUS);
 }
 
 /* Negotiates want, sets up both queues, DRIVER_OK; returns the status. */
-static u8 drive(u64 want)
+u8 drive(u64 want)
 {
 	u8 s = vd_negotiate(&d, want, NULL);
 
@@ -92,12 +76,20 @@ static u8 drive(u64 want)
 	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, TX_AVAIL);
 	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, TX_USED);
 	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SELECT, VIRTIO_NET_CTRLQ);
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SIZE, QSIZE);
+	memset(ram + CTRL_DESC, 0, CTRL_USED + KiB(4) - CTRL_DESC);
+	ctrl_avail_idx = 0;
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DESC, CTRL_DESC);
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, CTRL_AVAIL);
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, CTRL_USED);
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 	vd_common_wr(&d, VIRTIO_PCI_COMMON_STATUS,
 		     dev_status() | VIRTIO_STATUS_DRIVER_OK);
 	return dev_status();
 }
 
-static void start(u64 want)
+void start(u64 want)
 {
 	const char *why = "";
 
@@ -111,7 +103,7 @@ static void start(u64 want)
 			  VIRTIO_STATUS_DRIVER_OK);
 }
 
-static void setup(void)
+void setup(void)
 {
 	ram = calloc(1, VD_RAM_SIZE);
 	ck_assert(ram);
@@ -120,13 +112,13 @@ static void setup(void)
 	start(PLAIN);
 }
 
-static void teardown(void)
+void teardown(void)
 {
 	free(ram);
 }
 
 /* A frame of len bytes to the guest's own MAC, its bytes a pattern. */
-static void make_frame(u8 *f, u32 len, u8 seed)
+void make_frame(u8 *f, u32 len, u8 seed)
 {
 	for (u32 i = 0; i < len; i++)
 		f[i] = (u8)(seed + i * 7);
@@ -138,7 +130,7 @@ static void make_frame(u8 *f, u32 len, u8 seed)
 
 /* Queues frame f of len bytes for transmit at descriptor first: a
    header descriptor then the frame, or one descriptor for both. */
-static void tx_post(u16 first, const u8 *f, u32 len, bool split)
+void tx_post(u16 first, const u8 *f, u32 len, bool split)
 {
 	u64 buf = TX_DATA + (u64)first * SLOT_BYTES;
 	u16 slot = tx_avail_idx & (QSIZE - 1);
@@ -158,12 +150,12 @@ static void tx_post(u16 first, const u8 *f, u32 len, bool split)
 	vd_put16(&d, TX_AVAIL + VIRTQ_AVAIL_IDX, ++tx_avail_idx);
 }
 
-static u16 tx_used_idx(void)
+u16 tx_used_idx(void)
 {
 	return vd_get16(&d, TX_USED + VIRTQ_USED_IDX);
 }
 
-static void tx_used_elem(u16 i, u32 *id, u32 *len)
+void tx_used_elem(u16 i, u32 *id, u32 *len)
 {
 	const u8 *e = ram + TX_USED + VIRTQ_USED_RING +
 		      VIRTQ_USED_ENTRY * (i & (QSIZE - 1));
@@ -173,14 +165,14 @@ static void tx_used_elem(u16 i, u32 *id, u32 *len)
 }
 
 /* Posts a receive buffer of len bytes at descriptor i (one segment). */
-static void rx_post(u16 i, u32 len)
+void rx_post(u16 i, u32 len)
 {
 	vd_desc(&d, VD_DESC, i, RX_DATA + (u64)i * SLOT_BYTES, len,
 		VIRTQ_DESC_F_WRITE, 0);
 	vd_avail(&d, i);
 }
 
-static u64 cfg(u32 off, unsigned size)
+u64 cfg(u32 off, unsigned size)
 {
 	return vd_rd(&d, d.device + off, size);
 }
@@ -193,13 +185,18 @@ START_TEST(identity_features_and_config)
 			  VIRTIO_PCI_DEVICE_BASE + VIRTIO_ID_NET);
 	ck_assert_uint_eq(vd_cfg_read(&d, PCI_CLASS_PROG, 1) |
 			  vd_cfg_read(&d, PCI_CLASS_SUB, 2) << 8, 0x020000);
-	ck_assert_uint_eq(vd_common_rd(&d, VIRTIO_PCI_COMMON_NUMQ), 2);
+	ck_assert_uint_eq(vd_common_rd(&d, VIRTIO_PCI_COMMON_NUMQ), 3);
 	vd_negotiate(&d, 0, &offered);
 	ck_assert_uint_eq(offered, BIT(VIRTIO_NET_F_MAC) | BIT(VIRTIO_NET_F_STATUS) |
 			  BIT(VIRTIO_NET_F_MTU) | BIT(VIRTIO_F_VERSION_1) |
 			  BIT(VIRTIO_F_RING_EVENT_IDX) |
-			  BIT(VIRTIO_F_RING_INDIRECT_DESC));
-	ck_assert(!(offered & BIT(VIRTIO_NET_F_MRG_RXBUF)));
+			  BIT(VIRTIO_F_RING_INDIRECT_DESC) |
+			  BIT(VIRTIO_NET_F_CSUM) | BIT(VIRTIO_NET_F_GUEST_CSUM) |
+			  BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(VIRTIO_NET_F_CTRL_VQ) |
+			  BIT(VIRTIO_NET_F_CTRL_RX) |
+			  BIT(VIRTIO_NET_F_CTRL_RX_EXTRA) |
+			  BIT(VIRTIO_NET_F_CTRL_MAC_ADDR));
+	ck_assert(!(offered & (BIT(6) | BIT(7) | BIT(11))));   /* no GSO */
 	ck_assert_uint_ge(d.device_len, VIRTIO_NET_CFG_SIZE);
 	for (unsigned i = 0; i < ETH_ALEN; i++)
 		ck_assert_uint_eq(cfg(VIRTIO_NET_CFG_MAC + i, 1), mac[i]);
@@ -215,11 +212,15 @@ END_TEST
 START_TEST(feature_negotiation)
 {
 	u64 want = BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
-		   BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(0) /* CSUM */;
+		   BIT(VIRTIO_NET_F_MRG_RXBUF) | BIT(11) /* HOST_TSO4 */;
+	char names[200];
 
 	ck_assert(vd_negotiate(&d, want, NULL) & VIRTIO_STATUS_FEATURES_OK);
 	ck_assert_uint_eq(vp.driver_features,
-			  BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC));
+			  BIT(VIRTIO_F_VERSION_1) | BIT(VIRTIO_NET_F_MAC) |
+			  BIT(VIRTIO_NET_F_MRG_RXBUF));
+	virtio_net_features(&net, names, sizeof(names));
+	ck_assert_str_eq(names, "mac mrg_rxbuf version_1");
 	/* no legacy interface: without VERSION_1 FEATURES_OK does not stick */
 	ck_assert(!(vd_negotiate(&d, BIT(VIRTIO_NET_F_MAC), NULL) &
 		    VIRTIO_STATUS_FEATURES_OK));
