@@ -17,7 +17,7 @@ int main(void)
 		linux_suite, virtqueue_suite, virtio_pci_suite, virtio_blk_suite,
 		virtio_net_suite, virtio_net_ctrl_suite,
 		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, netif_suite,
-		capture_suite,
+		virtio_console_suite, agent_suite, capture_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed;

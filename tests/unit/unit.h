@@ -32,6 +32,8 @@ Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *netif_suite(void);
+Suite *virtio_console_suite(void);
+Suite *agent_suite(void);
 Suite *capture_suite(void);
 
 #endif
