@@ -20,6 +20,9 @@
 #   stop-on REGEX         end the run at a console line matching REGEX
 #   guest FILE [name=N] [mem=SIZE] [cmdline=TEXT...]
 #                         a VM; cmdline takes the rest of the line
+#   capture NETWORK[,snaplen=N]
+#                         uhv streams NETWORK as pcap on COM3 (config key
+#                         capture); saved as capture.pcap in the group's logs
 # Checks (each CHECK name gives one line "PASS system/GROUP/CHECK"; the
 # conditions given for the same CHECK must all hold):
 #   pass VM                     = result VM exit 1, a line "[VM] PASS ...",
@@ -30,6 +33,15 @@
 #   interleave CHECK VM1 VM2 [N]
 #                               the lines of VM1 and VM2 alternate >= N times (default 3)
 #   status CHECK CODE           uhv-run's exit status is CODE
+#   tshark CHECK FILTER REGEX   a line of `tshark -r CAPTURE -Y FILTER` (its
+#                               one-line summaries) matches REGEX (grep -E);
+#                               FILTER is a display filter without spaces
+#   tshark-count CHECK FILTER N exactly N frames match FILTER
+#   tshark-sum CHECK FILTER FIELD N
+#                               FIELD (e.g. frame.len) summed over the frames
+#                               matching FILTER is N
+#                               (N: a number, or /REGEX/: the number its first
+#                               group matches in the last console line it matches)
 # Paths: a guest FILE without '/' is in guest-tests/build/, a config FILE
 # without '/' is in tests/system/; paths with '/' are relative to the repository.
 #
@@ -85,6 +97,47 @@ fi
 mkdir -p "$LOGS" || exit 2
 EFI=$(realpath -m "$EFI"); GUESTS=$(realpath -m "$GUESTS"); LOGS=$(realpath -m "$LOGS")
 
+# ---------------------------------------------------------------- captures
+# expect_value SPEC CONSOLE: SPEC itself if it is a number; for /REGEX/, the
+# first group of REGEX in the last console line that matches it.
+expect_value() {
+    local spec=$1 re l v=
+    [[ $spec =~ ^/(.*)/$ ]] || { echo "$spec"; return; }
+    re=${BASH_REMATCH[1]}
+    while IFS= read -r l; do
+        [[ $l =~ $re ]] && v=${BASH_REMATCH[1]}
+    done < "$2"
+    echo "$v"
+}
+
+# tshark_check KIND ARGS CAPTURE CONSOLE DIR: prints why the check fails
+# (nothing if it holds). tshark's outputs go to DIR/tshark.log.
+tshark_check() {
+    local kind=$1 filter=${2%%[[:space:]]*} arg cap=$3 out err got want field
+    arg=${2#"$filter"}; arg=${arg#"${arg%%[![:space:]]*}"}
+    [ -s "$cap" ] || { echo "no capture file ${cap#"$ROOT"/}"; return; }
+    case $kind in
+        tshark)       out=$(tshark -r "$cap" -Y "$filter" 2>"$5/tshark.err");;
+        tshark-count) out=$(tshark -r "$cap" -Y "$filter" -T fields -e frame.number 2>"$5/tshark.err");;
+        tshark-sum)   field=${arg%%[[:space:]]*}; arg=${arg#"$field"}; arg=${arg#"${arg%%[![:space:]]*}"}
+                      out=$(tshark -r "$cap" -Y "$filter" -T fields -e "$field" 2>"$5/tshark.err");;
+    esac
+    err=$(grep -v '^Running as user' "$5/tshark.err" | head -n 1)
+    printf '== %s %s\n%s\n' "$kind" "$2" "$out" >> "$5/tshark.log"
+    [ -z "$err" ] || { echo "tshark -Y '$filter': $err"; return; }
+    case $kind in
+        tshark)
+            grep -qE -- "$arg" <<< "$out" ||
+                echo "no frame of '$filter' shows '$arg' ($(grep -c . <<< "$out") matched the filter)";;
+        tshark-count|tshark-sum)
+            if [ "$kind" = tshark-count ]; then got=$(grep -c . <<< "$out")
+            else got=$(awk '{ s += $1 } END { print s + 0 }' <<< "$out"); fi
+            want=$(expect_value "$arg" "$4")
+            [[ $want =~ ^[0-9]+$ ]] || { echo "no console line gives a number for '$arg'"; return; }
+            [ "$got" = "$want" ] || echo "${field:-frames}: $got for '$filter', wanted $want";;
+    esac
+}
+
 # ---------------------------------------------------------------- one group
 # Runs in a subshell; writes $LOGS/GROUP/results (PASS/FAIL lines) and prints
 # them in one piece when done.
@@ -96,7 +149,7 @@ run_group() {
     rm -rf "$dir"; mkdir -p "$dir"
     local -a args=() checks=() problems=()
     local -A cond=()         # check -> newline-separated conditions
-    local emulator=auto timeout=300 lineno=0 line kw rest
+    local emulator=auto timeout=300 lineno=0 line kw rest capture=
     add_cond() {             # add_cond CHECK CONDITION...
         local c=$1; shift
         [[ -v "cond[$c]" ]] || { checks+=("$c"); cond[$c]=; }
@@ -115,6 +168,9 @@ run_group() {
             mem)      args+=(--mem "$rest");;
             global)   args+=(--global "$rest");;
             stop-on)  args+=(--stop-on "$rest");;
+            capture)
+                capture=$dir/capture.pcap
+                args+=(--global "capture=$rest" --capture "$capture");;
             type-on)
                 local tre=${w[0]:-} ttext=${rest#"${w[0]:-}"}
                 ttext=${ttext#"${ttext%%[![:space:]]*}"}
@@ -151,6 +207,11 @@ run_group() {
                 add_cond "${w[0]}" "$kw" "$re";;
             interleave) add_cond "${w[0]}" interleave "${w[@]:1}";;
             status)     add_cond "${w[0]}" status "${w[1]}";;
+            tshark|tshark-count|tshark-sum)
+                local targs=${rest#"${w[0]}"}; targs=${targs#"${targs%%[![:space:]]*}"}
+                [ -n "$capture" ] || problems+=("$group.test:$lineno: $kw before any capture directive")
+                command -v tshark >/dev/null || problems+=("tshark not installed (run tools/deps.sh)")
+                add_cond "${w[0]}" "$kw" "$targs";;
             *) problems+=("$group.test:$lineno: unknown directive '$kw'");;
         esac
     done < "$file"
@@ -211,6 +272,8 @@ run_group() {
                             why="lines of ${a[0]} and ${a[1]} alternate $n times, wanted ${a[2]:-3}";;
                     status)
                         [ "$status" = "$rest" ] || why="uhv-run status $status, wanted $rest";;
+                    tshark*)
+                        why=$(tshark_check "$kind" "$rest" "$capture" "$console" "$dir");;
                 esac
                 [ -z "$why" ] || break
             done <<< "${cond[$c]}"
