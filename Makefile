@@ -28,7 +28,8 @@ VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits emulate exit focus \
 	    fwcfg io_exits ioapic lapic linux main msr multiboot palloc pci pic \
 	    pit platform rtc sched stats uart virtio_blk virtio_pci \
 	    virtio_pci_cfg virtqueue vm vm_disks vm_virtio vm_nics virtio_net \
-	    bridge bridge_dump inet_csum virtio_net_ctrl netif
+	    bridge bridge_dump inet_csum virtio_net_ctrl netif capture capture_port \
+	    control manager rampool
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
@@ -41,12 +42,13 @@ LOADER_OBJ := $(LOADER_C:%.c=$(BUILD)/loader/%.o) $(BUILD)/loader/core_blob.o
 .PHONY: all help guests unit-tests test test-unit test-unit-only \
 	test-system run bench image deps clean
 
-all: $(BUILD)/BOOTX64.EFI guests unit-tests
+all: $(BUILD)/BOOTX64.EFI guests unit-tests uhvctl
 
 help:
 	@echo "make            build uhv (build/BOOTX64.EFI), guest tests, unit tests"
 	@echo "make run        boot uhv with a demo of several VMs under Bochs"
 	@echo "make test       unit tests + system tests; last line 'N passed, M failed'"
+	@echo "make uhvctl     build/tools/uhvctl, the management client (make test-uhvctl: its tests)"
 	@echo "make bench      exits and instruction counts (exact under Bochs)"
 	@echo "make image      build/uhv.img: GPT disk with an ESP, for QEMU or a USB stick"
 
@@ -93,6 +95,7 @@ guests:
 	$(MAKE) -C guest-tests
 
 -include tests/unit.mk
+-include tools/uhvctl/uhvctl.mk
 -include tests/fuzz/fuzz.mk
 
 # ---------------------------------------------------------------- running

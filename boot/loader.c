@@ -90,7 +90,7 @@ static void *pt_phys_to_virt(void *ctx, u64 phys)
 	return (void *)(uintptr_t)phys;
 }
 
-static const struct page_ops loader_pt_ops = { pt_alloc, pt_phys_to_virt, NULL };
+static const struct page_ops loader_pt_ops = { pt_alloc, pt_phys_to_virt, NULL, NULL };
 
 /* Reads \uhv\<name> (ASCII, '/' allowed) into fresh pages. */
 static EFI_STATUS read_file(EFI_FILE_HANDLE root, const char *name,

@@ -143,6 +143,31 @@ static void enter_sleep(struct acpi_pm *pm)
 		pm->ops->sleep_unsupported(pm->ctx, typ);
 }
 
+/* Fixed events that raise the SCI when enabled (§4.8.3.1); the timer's
+   carry (TMR_STS) is left out: uhv sets it lazily, when read. */
+#define SCI_EVENTS (ACPI_PM1_PWRBTN_STS | ACPI_PM1_SLPBTN_STS | \
+		    ACPI_PM1_RTC_STS)
+
+/* Drives the SCI line from the status and enable bits. */
+static void update_sci(struct acpi_pm *pm)
+{
+	bool level = (pm->sts & pm->en & SCI_EVENTS) != 0;
+
+	if (level == pm->sci)
+		return;
+	pm->sci = level;
+	if (pm->ops->sci)
+		pm->ops->sci(pm->ctx, level);
+}
+
+void acpi_pm_power_button(struct acpi_pm *pm)
+{
+	if (pm->off)
+		return;
+	pm->sts |= ACPI_PM1_PWRBTN_STS;
+	update_sci(pm);
+}
+
 /* Applies the bytes of r selected by mask (register-relative) from val. */
 static void reg_write(struct acpi_pm *pm, enum pm_reg r, u64 val, u64 mask)
 {
@@ -188,4 +213,5 @@ void acpi_pm_write(void *dev, u64 off, unsigned size, u64 val)
 		if (mask)
 			reg_write(pm, (enum pm_reg)r, rv, mask);
 	}
+	update_sci(pm);
 }

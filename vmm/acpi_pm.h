@@ -75,6 +75,9 @@ struct acpi_pm_ops {
 	   uhv does not have; it is refused and the guest resumes at once.
 	   May be NULL. */
 	void (*sleep_unsupported)(void *ctx, unsigned typ);
+	/* The SCI line's level changed (a fixed event's STS and EN bits
+	   both set, §4.8.3.1). May be NULL. */
+	void (*sci)(void *ctx, bool level);
 };
 
 struct acpi_pm {
@@ -85,6 +88,7 @@ struct acpi_pm {
 	u64 tmr_epoch;      /* timer count >> 23 when PM1_STS was last accessed */
 	u16 sts, en, cnt;   /* PM1a_STS, PM1a_EN, PM1a_CNT as stored */
 	bool off;           /* S5 was entered: the device ignores writes */
+	bool sci;           /* the SCI line's level */
 };
 
 /*
@@ -101,6 +105,14 @@ int acpi_pm_init(struct acpi_pm *pm, const struct acpi_pm_ops *ops,
  * its low 24 bits matter.
  */
 u32 acpi_pm_timer(const struct acpi_pm *pm);
+
+/*
+ * Someone pressed the power button (uhv's control channel, stop): sets
+ * PWRBTN_STS, which raises the SCI if the guest enabled PWRBTN_EN
+ * (§4.8.3.1.1, §4.8.2.2.1: the fixed-feature power button). The OSPM
+ * then clears the status and typically shuts down through S5.
+ */
+void acpi_pm_power_button(struct acpi_pm *pm);
 
 /* Bus callbacks (struct bus_device): off is relative to pm_base, any size
    at any offset in [0, ACPI_PM_PORT_LEN). Bytes in the hole read 0xff. */

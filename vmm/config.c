@@ -218,6 +218,15 @@ static int key_net(struct parser *p, const char *v)
 	return 0;
 }
 
+/* agent = on | off: a virtio-console port for a guest agent (agent.h) */
+static int key_agent(struct parser *p, const char *v)
+{
+	if (strcmp(v, "on") && strcmp(v, "off"))
+		return fail(p, "agent: '%s' must be on or off", v);
+	p->vm->agent = !strcmp(v, "on");
+	return 0;
+}
+
 static int key_cmdline(struct parser *p, const char *v)
 {
 	if (strlen(v) >= CFG_CMDLINE_MAX)
@@ -373,6 +382,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "cpus", true, key_cpus },
 	{ "disk", true, key_disk },
 	{ "net", true, key_net },
+	{ "agent", true, key_agent },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },

@@ -19,6 +19,7 @@
  *   cpus    = 2                optional (default 1)
  *   disk    = d.img,ro,serial=S   optional, up to 2: virtio-blk disks
  *   net     = lan[,mac=02:...]    optional, up to 2: virtio-net NICs
+ *   agent   = on               optional: a virtio-console port for a guest agent
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -72,6 +73,7 @@ struct vm_config {
 	int nr_disks;
 	struct net_config nets[CFG_MAX_NICS];
 	int nr_nets;
+	bool agent;             /* a guest agent channel (virtio-console) */
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */
 	bool has_image;

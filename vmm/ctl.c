@@ -56,7 +56,7 @@ const char *ctl_state_name(enum ctl_vm_state state)
 /* Every field a request may have; each command takes some of them. */
 enum field {
 	F_ID, F_CMD, F_VM, F_IMAGE, F_INITRD, F_MEMORY, F_CMDLINE, F_CPUS,
-	F_DISK, F_TIMEOUT, F_DATA, F_COUNT,
+	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_COUNT,
 };
 
 #define T_STR BIT(JSON_STRING)
@@ -78,6 +78,7 @@ static const struct {
 	[F_DISK] = { "disk", T_STR | T_STRS },
 	[F_TIMEOUT] = { "timeout", T_INT },
 	[F_DATA] = { "data", T_STR },
+	[F_NET] = { "net", T_STR | T_STRS },
 };
 
 struct command;
@@ -318,7 +319,7 @@ static enum ctl_code cmd_create(struct ctl *c, struct request *r,
 				struct json_writer *w)
 {
 	static const enum field keys[] = { F_IMAGE, F_INITRD, F_MEMORY,
-					   F_CMDLINE, F_CPUS, F_DISK };
+					   F_CMDLINE, F_CPUS, F_DISK, F_NET };
 	struct ctl_cfg_key set[ARRAY_SIZE(keys)];
 	const struct vm_config *vm;
 	enum ctl_code code;
@@ -378,6 +379,53 @@ static enum ctl_code cmd_destroy(struct ctl *c, struct request *r,
 	return code == CTL_OK ? CTL_OK : action_done(c, r, w, code);
 }
 
+/* "disks":[{"name":..,"reads":..,...}] */
+static void put_disk_stats(struct json_writer *w, const struct ctl_vm_stats *st)
+{
+	json_w_key(w, "disks");
+	json_w_array(w);
+	for (int i = 0; i < st->nr_disks && i < CFG_MAX_DISKS; i++) {
+		const struct ctl_disk_stats *d = &st->disks[i];
+
+		json_w_object(w);
+		json_w_kstr(w, "name", d->name);
+		json_w_ku64(w, "reads", d->reads);
+		json_w_ku64(w, "writes", d->writes);
+		json_w_ku64(w, "read_bytes", d->read_bytes);
+		json_w_ku64(w, "write_bytes", d->write_bytes);
+		json_w_ku64(w, "flushes", d->flushes);
+		json_w_ku64(w, "errors", d->errors);
+		json_w_object_end(w);
+	}
+	json_w_array_end(w);
+}
+
+/* "nics":[{"mac":"02:..","network":..,"tx_frames":..,...}] */
+static void put_nic_stats(struct json_writer *w, const struct ctl_vm_stats *st)
+{
+	char mac[18];
+
+	json_w_key(w, "nics");
+	json_w_array(w);
+	for (int i = 0; i < st->nr_nics && i < CFG_MAX_NICS; i++) {
+		const struct ctl_nic_stats *n = &st->nics[i];
+
+		fmt_sn(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
+		       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
+		       n->mac[5]);
+		json_w_object(w);
+		json_w_kstr(w, "mac", mac);
+		json_w_kstr(w, "network", n->network);
+		json_w_ku64(w, "tx_frames", n->tx_frames);
+		json_w_ku64(w, "tx_bytes", n->tx_bytes);
+		json_w_ku64(w, "rx_frames", n->rx_frames);
+		json_w_ku64(w, "rx_bytes", n->rx_bytes);
+		json_w_ku64(w, "drops", n->drops);
+		json_w_object_end(w);
+	}
+	json_w_array_end(w);
+}
+
 static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
 			       struct json_writer *w)
 {
@@ -387,6 +435,9 @@ static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
 	if (!c->ops->stats(c->ctx, r->vm, st))
 		return fail(c, CTL_E_NO_VM, "no VM named '%s'", r->vm);
 	json_w_kstr(w, "vm", r->vm);
+	json_w_kstr(w, "state", ctl_state_name(st->state));
+	json_w_ku64(w, "cpu_us", st->cpu_us);
+	json_w_ku64(w, "now_us", st->now_us);
 	json_w_ku64(w, "exits", st->exits);
 	json_w_ku64(w, "slices", st->slices);
 	json_w_key(w, "by_reason");
@@ -398,6 +449,8 @@ static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
 			json_w_ku64(w, k->name, k->count);
 	}
 	json_w_object_end(w);
+	put_disk_stats(w, st);
+	put_nic_stats(w, st);
 	return CTL_OK;
 }
 
@@ -420,6 +473,16 @@ static enum ctl_code cmd_agent(struct ctl *c, struct request *r,
 						  c->value, (size_t)n, c->msg));
 }
 
+static enum ctl_code cmd_shutdown(struct ctl *c, struct request *r,
+				  struct json_writer *w)
+{
+	(void)r;
+	(void)w;
+	if (!c->ops->shutdown)
+		return fail(c, CTL_E_INTERNAL, "shutdown is not available");
+	return c->ops->shutdown(c->ctx, c->msg);
+}
+
 #define VM BIT(F_VM)
 #define S(state) BIT(CTL_VM_##state)
 #define ANY_STATE (BIT(CTL_VM_STATE_COUNT) - 1)
@@ -430,7 +493,7 @@ static const struct command commands[] = {
 	{ "info", VM, 0, ANY_STATE, "", cmd_info },
 	{ "create", VM | BIT(F_IMAGE),
 	  BIT(F_INITRD) | BIT(F_MEMORY) | BIT(F_CMDLINE) | BIT(F_CPUS) |
-	  BIT(F_DISK), 0, NULL, cmd_create },
+	  BIT(F_DISK) | BIT(F_NET), 0, NULL, cmd_create },
 	{ "start", VM, 0, S(CREATED) | S(STOPPED), "created or stopped",
 	  cmd_start },
 	{ "pause", VM, 0, S(RUNNING), "running", cmd_pause },
@@ -441,6 +504,7 @@ static const struct command commands[] = {
 	  cmd_destroy },
 	{ "stats", VM, 0, ANY_STATE, "", cmd_stats },
 	{ "agent", VM | BIT(F_DATA), 0, S(RUNNING), "running", cmd_agent },
+	{ "shutdown", 0, 0, 0, NULL, cmd_shutdown },
 };
 
 /* ---- the reply ---- */

@@ -82,7 +82,26 @@ struct ctl_counter {
 	u64 count;
 };
 
+/* A virtio-blk disk's counters in a stats reply. */
+struct ctl_disk_stats {
+	char name[CFG_PATH_MAX];        /* its image, as configured */
+	u64 reads, writes, read_bytes, write_bytes, flushes, errors;
+};
+
+/* A NIC's bridge port counters in a stats reply. */
+struct ctl_nic_stats {
+	u8 mac[6];
+	char network[CFG_NAME_MAX];
+	u64 tx_frames, tx_bytes, rx_frames, rx_bytes, drops;
+};
+
 struct ctl_vm_stats {
+	enum ctl_vm_state state;
+	u64 cpu_us;             /* time its vCPUs ran, uhv's clock */
+	u64 now_us;             /* uhv's clock (since boot) now */
+	int nr_disks, nr_nics;
+	struct ctl_disk_stats disks[CFG_MAX_DISKS];
+	struct ctl_nic_stats nics[CFG_MAX_NICS];
 	u64 exits;              /* all exits */
 	u64 slices;             /* time slices it was given */
 	int nr_reasons;
@@ -128,6 +147,8 @@ struct ctl_ops {
 	   agent_message event carrying id. */
 	enum ctl_code (*agent)(void *ctx, const char *vm, u64 id,
 			       const char *data, size_t len, char *msg);
+	/* Stops every VM and powers uhv off once the reply has gone out. */
+	enum ctl_code (*shutdown)(void *ctx, char *msg);
 };
 
 struct ctl {

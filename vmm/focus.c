@@ -18,12 +18,12 @@
 
 static bool running(const struct vm *vm)
 {
-	return vm->result == VM_RUNNING;
+	return vm->built && vm->result == VM_RUNNING;
 }
 
 static void set_focus(struct uhv *h, int i)
 {
-	if (i < 0 || i >= h->nr_vms)
+	if (i < 0 || i >= h->nr_vms || !h->vms[i].built)
 		return;
 	h->focus = i;
 	printk("\nuhv: console focus: %s%s\n", h->vms[i].name,
@@ -33,7 +33,7 @@ static void set_focus(struct uhv *h, int i)
 /* Acts on the byte after Ctrl-A. */
 static void command(struct uhv *h, int c)
 {
-	if (c == 'n')
+	if (c == 'n' && h->nr_vms)
 		set_focus(h, (h->focus + 1) % h->nr_vms);
 	else if (c >= '1' && c <= '8')
 		set_focus(h, c - '1');

@@ -5,6 +5,8 @@
  * VMs, and finally the run loop.
  */
 #include "vmm.h"
+#include "control.h"
+#include "capture.h"
 #include "../arch/x86/cpu.h"
 #include "../arch/x86/desc.h"
 #include "../arch/x86/power.h"
@@ -34,7 +36,7 @@ static bool uses_host_disks(const struct uhv_config *c)
 	return false;
 }
 
-static const struct bridge_ops bridge_ops = { NULL };   /* no capture yet */
+static const struct bridge_ops bridge_ops = { capture_frame };
 
 static u8 *identity(u64 phys)
 {
@@ -49,6 +51,34 @@ static void init_memory(struct uhv *h, const struct boot_info *bi)
 	palloc_page_ops(&h->page_ops, &h->pages);
 	printk("uhv: %llu MiB free for uhv's own use in %u regions\n",
 	       (unsigned long long)(h->pages.free_bytes >> 20), bi->nr_regions);
+}
+
+/*
+ * The configured VMs take the first slots, with the RAM and files the
+ * loader prepared; the reserve (config key) seeds the pool that VMs
+ * created at run time draw from.
+ */
+static void init_slots(struct uhv *h, const struct boot_info *bi)
+{
+	h->bi = bi;
+	rampool_init(&h->ram);
+	if (bi->reserve_size &&
+	    rampool_free(&h->ram, bi->reserve_phys, bi->reserve_size))
+		printk("uhv: reserve at 0x%llx is not 2 MiB aligned; unused\n",
+		       (unsigned long long)bi->reserve_phys);
+	h->nr_vms = bi->config.nr_vms;
+	for (int i = 0; i < h->nr_vms; i++) {
+		struct vm_slot *s = &h->slots[i];
+
+		s->used = true;
+		s->cfg = bi->config.vms[i];
+		s->files = bi->vms[i];
+		s->ram_phys = bi->vms[i].ram_phys;
+		/* the loader over-allocated by 2 MiB to align: whole 2 MiB
+		   pieces of the VM's memory are certainly its own */
+		s->ram_size = ALIGN_DOWN(s->cfg.memory, RAMPOOL_ALIGN);
+		s->ram_clean = true;          /* the loader zeroed it */
+	}
 }
 
 void uhv_main(const struct boot_info *bi)
@@ -93,13 +123,24 @@ void uhv_main(const struct boot_info *bi)
 	uhv.stats_every = bi->config.stats_seconds * bi->tsc_hz;
 	uhv.stats_tsc = rdtsc();
 	uhv.next_stats = uhv.stats_tsc + uhv.stats_every;
-	uhv.nr_vms = bi->config.nr_vms;
+	init_slots(&uhv, bi);
+	if (bi->config.control && !control_init(&uhv))
+		printk("uhv: control: no UART at COM2; no control channel\n");
+	else if (bi->config.control)
+		printk("uhv: control channel on COM2 (docs/protocol.md); %llu "
+		       "MiB reserved for VMs created at run time, %u image(s)\n",
+		       (unsigned long long)(bi->reserve_size >> 20), bi->nr_files);
 	for (int i = 0; i < uhv.nr_vms; i++)
-		vm_create(&uhv, i, &bi->config.vms[i], &bi->vms[i]);
+		vm_build(&uhv, i);
+	capture_init(&uhv, &bi->config);
 	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
 	       "Ctrl-A n / 1-8 (focus), Ctrl-A s (stats); focus: %s\n",
-	       uhv.nr_vms, (unsigned long long)uhv.timeslice, uhv.vms[0].name);
+	       uhv.nr_vms, (unsigned long long)uhv.timeslice,
+	       uhv.nr_vms ? uhv.vms[0].name : "none");
 	vmm_run(&uhv);
 	vmm_summary(&uhv);
-	power_off("all VMs stopped");
+	capture_flush();
+	control_flush();
+	power_off(uhv.shutdown ? "shut down by the control channel" :
+		  "all VMs stopped");
 }

@@ -77,8 +77,14 @@ static void *ops_phys_to_virt(void *ctx, u64 phys)
 	return ((struct palloc *)ctx)->phys_to_virt(phys);
 }
 
+static void ops_free(void *ctx, u64 phys)
+{
+	palloc_free_page(ctx, phys);
+}
+
 void palloc_page_ops(struct page_ops *ops, struct palloc *pa)
 {
+	ops->free_page = ops_free;
 	ops->alloc_page = ops_alloc;
 	ops->phys_to_virt = ops_phys_to_virt;
 	ops->ctx = pa;

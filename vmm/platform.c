@@ -172,9 +172,23 @@ static void pm_sleep_unsupported(void *ctx, unsigned typ)
 	guest_error(ctx, "ACPI sleep state not supported, SLP_TYP", typ);
 }
 
+/* The SCI: an ISA interrupt, level-triggered active-high as the MADT's
+   override says (acpi.c). */
+static void pm_sci(void *ctx, bool level)
+{
+	struct vm *vm = ctx;
+
+	ioapic_set_irq(&vm->plat.ioapic, SCI_IRQ, level);
+}
+
 static const struct acpi_pm_ops pm_ops = {
-	tsc_now, pm_poweroff, pm_sleep_unsupported,
+	tsc_now, pm_poweroff, pm_sleep_unsupported, pm_sci,
 };
+
+void platform_power_button(struct vm *vm)
+{
+	acpi_pm_power_button(&vm->plat.pm);
+}
 
 void platform_uart_irq(void *ctx, bool level)
 {

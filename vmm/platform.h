@@ -46,6 +46,8 @@ struct platform {
 int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc);
 /* Sets up vCPU v's local APIC (APIC id = v->id). */
 void platform_init_vcpu(struct vcpu *v);
+/* Presses the VM's ACPI power button (the graceful half of stop). */
+void platform_power_button(struct vm *vm);
 /* Fires v's timers that are due; true if an interrupt is pending for v
    (touches no VMCS: works for a vCPU that is not loaded). */
 bool platform_poll(struct vcpu *v);

@@ -10,7 +10,22 @@
  */
 #include "vmm.h"
 #include "../arch/x86/cpu.h"
+#include "control.h"
+#include "capture.h"
 #include "../drivers/console.h"
+
+/*
+ * uhv's polled ports that need service while guests run (the control
+ * channel, the capture port): each poller does its work and says when it
+ * next wants to run; no slice lasts beyond the earliest of those.
+ */
+static u64 poll_ports(struct uhv *h, u64 now)
+{
+	u64 next = MIN(control_poll(now), capture_poll(now));
+
+	h->next_poll = next;
+	return next;
+}
 
 /* Wakes v if it is halted and an interrupt it would take is pending. */
 static void try_wake(struct vcpu *v)
@@ -21,12 +36,33 @@ static void try_wake(struct vcpu *v)
 	}
 }
 
+void sched_rebuild(struct uhv *h)
+{
+	h->nr_vcpus = 0;
+	for (int i = 0; i < h->nr_vms; i++) {
+		struct vm *vm = &h->vms[i];
+
+		if (!vm->built)
+			continue;
+		for (int c = 0; c < vm->nr_vcpus; c++)
+			h->vcpus[h->nr_vcpus++] = &vm->vcpus[c];
+	}
+}
+
+/* A vCPU that may get time: its VM is not paused (control channel). */
+static bool schedulable(const struct vcpu *v)
+{
+	return !v->vm->paused;
+}
+
 /* The next runnable vCPU after index *cur, round robin; NULL if none. */
 static struct vcpu *pick_next(struct uhv *h, int *cur)
 {
 	for (int i = 1; i <= h->nr_vcpus; i++) {
 		int k = (*cur + i) % h->nr_vcpus;
 
+		if (!schedulable(h->vcpus[k]))
+			continue;
 		try_wake(h->vcpus[k]);
 		if (h->vcpus[k]->state == VCPU_RUNNABLE) {
 			*cur = k;
@@ -67,7 +103,8 @@ static u64 next_wake(const struct uhv *h, const struct vcpu *v)
 	for (int i = 0; i < h->nr_vcpus; i++) {
 		const struct vcpu *o = h->vcpus[i];
 
-		if (o != v && o->state == VCPU_HALTED && o->halt_if)
+		if (o != v && o->state == VCPU_HALTED && o->halt_if &&
+		    schedulable(o))
 			wake = MIN(wake, platform_next_deadline(o));
 	}
 	return wake;
@@ -84,7 +121,7 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	}
 	v->vm->current = v;
 	now = rdtsc();
-	wake = next_wake(h, v);
+	wake = MIN(next_wake(h, v), h->next_poll);
 	len = wake > now ? MIN(h->timeslice, wake - now) : 0;
 	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
@@ -92,11 +129,29 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
 			v->arch.vm_instr_error);
+	v->vm->cpu_ticks += rdtsc() - now;
+}
+
+/* Stops every running, unpaused VM: none of them can ever wake. */
+static void stop_sleepers(struct uhv *h)
+{
+	for (int i = 0; i < h->nr_vms; i++) {
+		struct vm *vm = &h->vms[i];
+		struct vcpu *v = &vm->vcpus[0];
+
+		if (!vm->built || vm->result != VM_RUNNING || vm->paused)
+			continue;
+		vm_stop(vm, VM_HALTED, v->state == VCPU_HALTED && v->halt_if ?
+			"halted with no timer or device that could wake it" :
+			"halted with interrupts off: nothing can wake it");
+	}
 }
 
 /*
  * Nothing can run. If a sleeper has a timer armed, wait for the earliest
- * and return true; otherwise stop every sleeper and return false.
+ * and return true. Otherwise stop every sleeper; then, with a control
+ * channel, wait for it to change something (true), else return false:
+ * uhv is done.
  */
 static bool idle(struct uhv *h)
 {
@@ -105,35 +160,33 @@ static bool idle(struct uhv *h)
 	for (int i = 0; i < h->nr_vcpus; i++) {
 		struct vcpu *v = h->vcpus[i];
 
-		if (v->state == VCPU_HALTED && v->halt_if)
+		if (v->state == VCPU_HALTED && v->halt_if && schedulable(v))
 			wake = MIN(wake, platform_next_deadline(v));
 	}
-	if (wake != ~0ULL) {
-		/* wait for the timer, or for a key for the focused VM */
-		while (rdtsc() < wake && !focus_poll(h))
-			__asm__ volatile("pause");
-		return true;
+	if (wake == ~0ULL) {
+		stop_sleepers(h);
+		if (!control_enabled())
+			return false;
 	}
-	for (int i = 0; i < h->nr_vms; i++) {
-		struct vm *vm = &h->vms[i];
-		struct vcpu *v = &vm->vcpus[0];
-
-		if (vm->result != VM_RUNNING)
-			continue;
-		vm_stop(vm, VM_HALTED, v->state == VCPU_HALTED && v->halt_if ?
-			"halted with no timer or device that could wake it" :
-			"halted with interrupts off: nothing can wake it");
-	}
-	return false;
+	/* the timer, a key for the focused VM, or a control request */
+	h->sched_changed = false;
+	while (rdtsc() < wake && !focus_poll(h) && !h->sched_changed &&
+	       !h->shutdown)
+		if (rdtsc() >= h->next_poll) {
+			poll_ports(h, rdtsc());
+			vmm_tick(h, rdtsc());
+		}
+	return true;
 }
 
 void vmm_run(struct uhv *h)
 {
-	struct vcpu *loaded = NULL, *v;
-	int cur = h->nr_vcpus - 1;
+	struct vcpu *v;
+	int cur = 0;
 
-	for (;;) {
+	while (!h->shutdown) {
 		focus_poll(h);
+		poll_ports(h, rdtsc());
 		if (rdtsc() >= h->next_bridge_tick) {  /* MAC table ageing, 1/s */
 			bridge_tick(&h->bridge, rdtsc());
 			h->next_bridge_tick = rdtsc() + h->tsc_hz;
@@ -142,20 +195,22 @@ void vmm_run(struct uhv *h)
 			vmm_stats(h, false);
 			h->next_stats = rdtsc() + h->stats_every;
 		}
+		vmm_tick(h, rdtsc());
 		v = pick_next(h, &cur);
 		if (!v) {
 			if (idle(h))
 				continue;
 			break;
 		}
-		if (v != loaded) {
-			if (loaded)
-				arch_vcpu_put(&loaded->arch);
+		if (v != h->loaded) {
+			if (h->loaded)
+				arch_vcpu_put(&h->loaded->arch);
 			arch_vcpu_load(&v->arch);
-			loaded = v;
+			h->loaded = v;
 		}
 		run_slice(h, v);
 	}
-	if (loaded)
-		arch_vcpu_put(&loaded->arch);
+	if (h->loaded)
+		arch_vcpu_put(&h->loaded->arch);
+	h->loaded = NULL;
 }

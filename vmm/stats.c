@@ -4,6 +4,7 @@
  * the summary when every VM has stopped.
  */
 #include "vmm.h"
+#include "capture.h"
 #include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
 
@@ -37,18 +38,39 @@ void vmm_stats(struct uhv *h, bool all)
 	if (!dt || !h->tsc_hz)
 		return;
 	for (int i = 0; i < h->nr_vms; i++)
-		if (all || h->vms[i].result == VM_RUNNING)
+		if (h->vms[i].built &&
+		    (all || h->vms[i].result == VM_RUNNING))
 			vm_stats(&h->vms[i], dt, h->tsc_hz, t_ms);
 	h->stats_tsc = now;
 }
 
+/* The capture's counters: what went into the pcap stream and what the
+   full ring had to drop (capture.h). */
+static void capture_summary(void)
+{
+	const char *net;
+	const struct capture_ring *r = capture_stats(&net);
+
+	if (r)
+		printk("uhv: capture %s: %llu frames (%llu bytes) in the pcap stream on COM3, "
+		       "%llu dropped (ring full)\n", net,
+		       (unsigned long long)r->frames, (unsigned long long)r->bytes,
+		       (unsigned long long)r->dropped);
+}
+
 void vmm_summary(const struct uhv *h)
 {
-	printk("uhv: summary of %d VM(s)\n", h->nr_vms);
+	int n = 0;
+
+	for (int i = 0; i < h->nr_vms; i++)
+		n += h->vms[i].built;
+	printk("uhv: summary of %d VM(s)\n", n);
 	for (int i = 0; i < h->nr_vms; i++) {
 		const struct vm *vm = &h->vms[i];
 		u64 total = 0, slices = 0;
 
+		if (!vm->built)
+			continue;
 		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
 			total += vm->exits[r];
 		for (int c = 0; c < vm->nr_vcpus; c++)
@@ -71,15 +93,19 @@ void vmm_summary(const struct uhv *h)
 			       (unsigned long long)k->blk.errors,
 			       (unsigned long long)k->dev.device_ticks);
 		}
+		vm_nics_summary(vm);
 		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
 		       (unsigned long long)vm->pio.unclaimed_reads,
 		       (unsigned long long)vm->pio.unclaimed_writes,
 		       (unsigned long long)vm->mmio.unclaimed_reads,
 		       (unsigned long long)vm->mmio.unclaimed_writes);
 	}
+	capture_summary();
 	for (int i = 0; i < h->nr_vms; i++) {
 		const struct vm *vm = &h->vms[i];
 
+		if (!vm->built)
+			continue;
 		printk("uhv: result %s %s %u\n", vm->name, vm_result_name(vm->result),
 		       vm->result == VM_EXITED ? vm->exit_status : 0);
 	}

@@ -79,6 +79,7 @@ static int read_sectors(struct virtio_blk *b, struct virtq *vq, u64 sector,
 	if (!in_range(b, sector, len, &pos))
 		return VIRTIO_BLK_S_IOERR;
 	b->reads++;
+	b->read_bytes += len;
 	return transfer(b, vq, true, 0, len, pos, done);
 }
 
@@ -94,6 +95,7 @@ static int write_sectors(struct virtio_blk *b, struct virtq *vq, u64 sector)
 	if (!in_range(b, sector, end - VIRTIO_BLK_HDR_SIZE, &pos))
 		return VIRTIO_BLK_S_IOERR;
 	b->writes++;
+	b->write_bytes += end - VIRTIO_BLK_HDR_SIZE;
 	return transfer(b, vq, false, VIRTIO_BLK_HDR_SIZE, end, pos, &none);
 }
 

@@ -74,6 +74,7 @@ struct virtio_blk {
 	u8 config[VIRTIO_BLK_CFG_SIZE];    /* little-endian, as the driver sees it */
 	struct virtq_chain chain;          /* the request at hand */
 	u64 reads, writes, flushes, errors;
+	u64 read_bytes, write_bytes;       /* data of the requests accepted */
 };
 
 /*

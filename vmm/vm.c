@@ -9,6 +9,8 @@
 #include "exit_handlers.h"
 #include "linux.h"
 #include "multiboot.h"
+#include "control.h"
+#include "../lib/string.h"
 #include "../arch/x86/ept.h"
 #include "../drivers/console.h"
 #include "../lib/fmt.h"
@@ -17,7 +19,7 @@
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
 	[VM_TRIPLE_FAULT] = "triple-fault", [VM_HALTED] = "halted",
-	[VM_ERROR] = "error", [VM_POWEROFF] = "poweroff",
+	[VM_ERROR] = "error", [VM_POWEROFF] = "poweroff", [VM_KILLED] = "killed",
 };
 
 const char *vm_result_name(enum vm_result r)
@@ -34,9 +36,14 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	va_end(ap);
 	uart_flush(&vm->uart);
 	vm->result = r;
+	vm->stopping = false;
+	vm->paused = false;
 	for (int i = 0; i < VM_MAX_VCPUS; i++)
 		vm->vcpus[i].state = VCPU_STOPPED;
 	printk("uhv: vm %s stopped: %s\n", vm->name, vm->why);
+	if (r == VM_TRIPLE_FAULT)
+		control_guest_panicked(vm, vm->why);
+	control_vm_stopped(vm);
 }
 
 /* Guest console lines: "[NAME] text" on uhv's console. */
@@ -129,7 +136,6 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 	}
 	platform_init_vcpu(v);
 	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
-	h->vcpus[h->nr_vcpus++] = v;
 	return 0;
 }
 
@@ -195,43 +201,97 @@ static int load_linux(struct vm *vm, const struct boot_vm *b, char *err,
 	return 0;
 }
 
-void vm_create(struct uhv *h, int id, const struct vm_config *cfg,
-	       const struct boot_vm *b)
+/* Its devices, then its vCPUs, then its image: 0, or -1 (stopped). */
+static int build(struct uhv *h, struct vm *vm, const struct vm_slot *slot)
 {
-	struct vm *vm = &h->vms[id];
+	const struct boot_vm *b = &slot->files;
+	const struct vm_config *cfg = vm->cfg;
 	bool linux = linux_is_bzimage((const u8 *)(uintptr_t)b->image_phys,
 				      b->image_size);
 	char err[128];
 
-	vm->id = id;
-	vm->cfg = cfg;
-	vm->name = cfg->name;
-	vm->mem.base = (u8 *)(uintptr_t)b->ram_phys;
-	vm->mem.size = cfg->memory;
-	vm->result = VM_RUNNING;
-	vm->tsc_hz = h->tsc_hz;
-	vm->nr_vcpus = cfg->cpus;
-	vm->current = &vm->vcpus[0];
 	if (add_devices(vm, (u32)cfg->cpus) ||
 	    platform_init(vm, h->tsc_hz, h->boot_epoch, h->boot_tsc)) {
 		vm_stop(vm, VM_ERROR, "device set-up failed");
-		return;
+		return -1;
 	}
 	if (vm_add_disks(h, vm, b) || vm_add_nics(h, vm)) {
 		if (vm->result == VM_RUNNING)
 			vm_stop(vm, VM_ERROR, "disk or NIC set-up failed");
-		return;
+		return -1;
 	}
 	if (cfg->initrd[0] && !linux) {
 		vm_stop(vm, VM_ERROR, "initrd '%s' given, but image '%s' is not "
 			"a Linux bzImage", cfg->initrd, cfg->image);
-		return;
+		return -1;
 	}
-	if (create_vcpus(h, vm, b->ram_phys))
-		return;
+	if (create_vcpus(h, vm, slot->ram_phys))
+		return -1;
 	cpuid_cache_init(&vm->vcpus[0]);
 	if ((linux ? load_linux : load_multiboot)(vm, b, err, sizeof(err))) {
 		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
-		return;
+		return -1;
 	}
+	return 0;
+}
+
+/*
+ * Starts VM id afresh from its slot: a zeroed struct vm and zeroed RAM
+ * (a restarted VM must not see its previous run), then build().
+ */
+void vm_build(struct uhv *h, int id)
+{
+	struct vm *vm = &h->vms[id];
+	struct vm_slot *slot = &h->slots[id];
+
+	memset(vm, 0, sizeof(*vm));
+	if (!slot->ram_clean)
+		memset((void *)(uintptr_t)slot->ram_phys, 0, slot->cfg.memory);
+	slot->ram_clean = false;
+	vm->id = id;
+	vm->cfg = &slot->cfg;
+	vm->name = slot->cfg.name;
+	vm->mem.base = (u8 *)(uintptr_t)slot->ram_phys;
+	vm->mem.size = slot->cfg.memory;
+	vm->result = VM_RUNNING;
+	vm->tsc_hz = h->tsc_hz;
+	vm->nr_vcpus = slot->cfg.cpus;
+	vm->current = &vm->vcpus[0];
+	vm->built = true;
+	if (!build(h, vm, slot))
+		control_vm_started(vm);
+	sched_rebuild(h);
+	h->sched_changed = true;
+}
+
+/*
+ * Undoes vm_build: the VMCSs (cleared, so the pages can be reused), the
+ * EPT and its cached translations, the bridge ports. RAM and the slot
+ * stay: the caller restarts the VM or frees them (destroy).
+ */
+void vm_teardown(struct uhv *h, struct vm *vm)
+{
+	u64 eptp = ept_pointer(&vm->ept);
+
+	if (!vm->built)
+		return;
+	if (vm->result == VM_RUNNING)
+		vm_stop(vm, VM_KILLED, "torn down");
+	if (h->loaded && h->loaded->vm == vm) {
+		arch_vcpu_put(&h->loaded->arch);
+		h->loaded = NULL;
+	}
+	for (int i = 0; i < vm->nr_vcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		if (!v->arch.vmcs_phys)
+			continue;
+		arch_vcpu_destroy(&v->arch, eptp);
+		palloc_free_page(&h->pages, v->arch.vmcs_phys);
+		palloc_free_page(&h->pages, v->arch.fpu_phys);
+	}
+	pt_destroy(&vm->ept);
+	vm_remove_nics(h, vm);
+	vm->built = false;
+	sched_rebuild(h);
 }

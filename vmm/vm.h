@@ -30,7 +30,7 @@ enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
 /* How a VM ended, as the summary's "uhv: result" line reports it. */
 enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR,
-		 VM_POWEROFF };
+		 VM_POWEROFF, VM_KILLED };
 
 struct vm;
 
@@ -78,12 +78,18 @@ struct vm_nic {
 	struct bridge *bridge;
 	int port;                    /* its bridge port */
 	struct netif *host;          /* uhv's own address, answers to flush */
+	u32 drops_logged;            /* bridge drop causes logged (a bit each) */
 	struct virtio_net net;
 	struct vm_virtio dev;
 };
 
 struct vm {
 	int id;
+	bool built;              /* vm_build ran: it is running or stopped */
+	bool paused;             /* control channel: no time slices */
+	bool stopping;           /* control channel: asked to power off ... */
+	u64 stop_deadline;       /* ... and stopped outright at this TSC */
+	u64 cpu_ticks;           /* TSC ticks its vCPUs ran (slices) */
 	const struct vm_config *cfg;
 	const char *name;
 	struct gmem mem;

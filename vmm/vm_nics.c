@@ -8,12 +8,32 @@
 #include "vmm.h"
 #include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
+#include "../lib/fmt.h"
 
 #define NIC_FIRST_SLOT (1 + CFG_MAX_DISKS)   /* after the disks' slots */
 #define UHV_OUI0 0x02                         /* locally administered */
 #define UHV_OUI1 0x75                         /* 'u' 'h' 'v' */
 #define UHV_OUI2 0x68
 #define UHV_OUI3 0x76
+#define NIC_LINE 240                          /* a summary line's text */
+
+/* The first frame the bridge refused from this NIC for each cause
+   (spoofed source, flood limit...), logged with the VM's name; the next
+   ones are only counted (the summary, bridge_dump). */
+static void log_bridge_drop(struct vm_nic *n)
+{
+	const struct bridge_port_stats *s = bridge_port_stats(n->bridge, n->port);
+
+	for (u32 c = 0; s && c < BRIDGE_DROP_MAX; c++)
+		if (c != BRIDGE_DROP_RX_NO_BUFFER && s->drops[c] &&
+		    !(n->drops_logged & BIT(c))) {
+			n->drops_logged |= (u32)BIT(c);
+			printk("uhv: vm %s: virtio-net: the bridge dropped a "
+			       "frame it sent on network %s: %s; the next ones "
+			       "are only counted\n", n->vm->name,
+			       n->cfg->network, bridge_drop_name(c));
+		}
+}
 
 static int nic_send(void *ctx, const u8 *frame, u32 len,
 		    const struct bridge_csum *csum)
@@ -21,6 +41,8 @@ static int nic_send(void *ctx, const u8 *frame, u32 len,
 	struct vm_nic *n = ctx;
 	int r = bridge_send_csum(n->bridge, n->port, frame, len, csum, rdtsc());
 
+	if (r < 0)
+		log_bridge_drop(n);
 	if (n->host && n->host->queued)      /* uhv's answers (ARP, ping) */
 		netif_flush(n->host, rdtsc());
 	return r;
@@ -47,6 +69,7 @@ static int add_nic(struct uhv *h, struct vm *vm, int i)
 
 	n->vm = vm;
 	n->cfg = &vm->cfg->nets[i];
+	n->port = -1;                        /* not on the bridge (yet) */
 	n->bridge = &h->bridge;
 	n->host = h->host_if.br ? &h->host_if : NULL;
 	memcpy(n->mac, n->cfg->has_mac ? n->cfg->mac : made_up, ETH_ALEN);
@@ -77,6 +100,57 @@ int vm_add_nics(struct uhv *h, struct vm *vm)
 	return 0;
 }
 
+typedef unsigned long long ull;
+
+/* One NIC's drops, device and bridge causes together: "drops runt 2,
+   spoofed 1" or "drops none". */
+static void nic_drops(const struct vm_nic *n, char *buf, u32 size)
+{
+	const struct bridge_port_stats *b = bridge_port_stats(n->bridge, n->port);
+	u32 len = (u32)fmt_sn(buf, size, "drops");
+	const char *sep = " ";
+
+	for (u32 c = 0; c < VIRTIO_NET_DROP_MAX && len < size; c++)
+		if (n->net.stats.drops[c]) {
+			len += (u32)fmt_sn(buf + len, size - len, "%s%s %llu", sep,
+					   virtio_net_drop_name(c),
+					   (ull)n->net.stats.drops[c]);
+			sep = ", ";
+		}
+	for (u32 c = 0; b && c < BRIDGE_DROP_MAX && len < size; c++)
+		if (b->drops[c]) {
+			len += (u32)fmt_sn(buf + len, size - len, "%sbridge %s %llu",
+					   sep, bridge_drop_name(c), (ull)b->drops[c]);
+			sep = ", ";
+		}
+	if (*sep == ' ' && len < size)
+		fmt_sn(buf + len, size - len, " none");
+}
+
+void vm_nics_summary(const struct vm *vm)
+{
+	char text[NIC_LINE];
+
+	for (int i = 0; i < vm->cfg->nr_nets && vm->nics[i].vm; i++) {
+		const struct vm_nic *n = &vm->nics[i];
+		const struct virtio_net_stats *s = &n->net.stats;
+
+		virtio_net_features(&n->net, text, sizeof(text));
+		printk("uhv:   nic %s %02x:%02x:%02x:%02x:%02x:%02x: features %s\n",
+		       n->cfg->network, n->mac[0], n->mac[1], n->mac[2], n->mac[3],
+		       n->mac[4], n->mac[5], text[0] ? text : "none");
+		printk("uhv:   nic %s: tx %llu frames %llu bytes (%llu with csum "
+		       "left to us), rx %llu frames %llu bytes (%llu merged, %llu "
+		       "csum passed on, %llu csum finished), ctrl %llu ok %llu "
+		       "err\n", n->cfg->network, (ull)s->tx_frames,
+		       (ull)s->tx_bytes, (ull)s->tx_csum_partial, (ull)s->rx_frames,
+		       (ull)s->rx_bytes, (ull)s->rx_merged, (ull)s->rx_csum_partial,
+		       (ull)s->rx_csum_finished, (ull)s->ctrl_ok, (ull)s->ctrl_err);
+		nic_drops(n, text, sizeof(text));
+		printk("uhv:   nic %s: %s\n", n->cfg->network, text);
+	}
+}
+
 /* uhv's own address on a network (config: host = NETWORK:IP). */
 int host_if_init(struct uhv *h, const struct uhv_config *c)
 {
@@ -92,4 +166,17 @@ int host_if_init(struct uhv *h, const struct uhv_config *c)
 	       c->host_ip[0], c->host_ip[1], c->host_ip[2], c->host_ip[3],
 	       c->host_net);
 	return 0;
+}
+
+/* Takes the VM's NICs off the bridge (vm_teardown): the stations learned
+   on their ports are forgotten, so no frame reaches a torn-down VM. */
+void vm_remove_nics(struct uhv *h, struct vm *vm)
+{
+	for (int i = 0; i < vm->cfg->nr_nets; i++) {
+		struct vm_nic *n = &vm->nics[i];
+
+		if (n->bridge && n->port >= 0)
+			bridge_detach(&h->bridge, n->port);
+		n->bridge = NULL;
+	}
 }

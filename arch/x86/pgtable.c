@@ -87,3 +87,27 @@ bool pt_lookup(const struct pt_root *r, u64 va, u64 *pa, u64 *flags)
 	}
 	return false;
 }
+
+/* Frees the tables below entry array t at level l (3: t is the PML4). */
+static void free_tables(struct pt_root *r, u64 *t, int l)
+{
+	for (int i = 0; i < PT_ENTRIES; i++) {
+		u64 e = t[i];
+
+		if (!e || (e & PT_LARGE) || l == 0)
+			continue;        /* empty, or a page: not a table */
+		if (l > 1)
+			free_tables(r, r->ops->phys_to_virt(r->ops->ctx,
+							    e & PT_ADDR_MASK), l - 1);
+		r->ops->free_page(r->ops->ctx, e & PT_ADDR_MASK);
+	}
+}
+
+void pt_destroy(struct pt_root *r)
+{
+	if (!r->pml4 || !r->ops->free_page)
+		return;
+	free_tables(r, r->pml4, 3);
+	r->ops->free_page(r->ops->ctx, r->pml4_phys);
+	r->pml4 = NULL;
+}

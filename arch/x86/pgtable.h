@@ -37,6 +37,8 @@ struct page_ops {
 	/* Turns a table address found in an entry back into a pointer. */
 	void *(*phys_to_virt)(void *ctx, u64 phys);
 	void *ctx;
+	/* Takes a table page back (pt_destroy); NULL: tables are never freed. */
+	void (*free_page)(void *ctx, u64 phys);
 };
 
 struct pt_format {
@@ -66,6 +68,10 @@ int pt_map(struct pt_root *r, u64 va, u64 pa, u64 size,
  * Looks va up: returns true and sets *pa and *flags (the leaf's low
  * 12 bits and bit 63) if it is mapped.
  */
+/* Frees every table page of r, the PML4 last (pages mapped stay the
+   caller's). Nothing to do without ops->free_page. */
+void pt_destroy(struct pt_root *r);
+
 bool pt_lookup(const struct pt_root *r, u64 va, u64 *pa, u64 *flags);
 
 #endif

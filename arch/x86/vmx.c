@@ -284,6 +284,18 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 }
 
 /*
+ * Retires a vCPU's VMCS (VMCLEAR writes its state back and makes it
+ * inactive, SDM Vol. 3C §25.11.3), so its page can be freed, and drops
+ * the translations cached for its EPT (INVEPT single-context, §29.4.3.1):
+ * the next VM may get the same EPT root page with other memory behind it.
+ */
+void arch_vcpu_destroy(struct arch_vcpu *v, u64 eptp)
+{
+	vmclear(v->vmcs_phys);
+	invept(INVEPT_SINGLE_CONTEXT, eptp);
+}
+
+/*
  * A CR0 write that uhv emulates may turn paging on or off. With
  * EFER.LME set that enters or leaves IA-32e mode, which the CPU would
  * have recorded in EFER.LMA; here uhv must, and keep the "IA-32e mode

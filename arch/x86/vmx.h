@@ -353,4 +353,8 @@ enum vmx_exit_reason {
 #define VMXERR_ENTRY_INVALID_CONTROL    7
 #define VMXERR_ENTRY_INVALID_HOST_STATE 8
 
+/* INVEPT types (SDM Vol. 3C §29.4.3.1). */
+#define INVEPT_SINGLE_CONTEXT 1
+#define INVEPT_ALL_CONTEXT    2
+
 #endif

@@ -32,6 +32,20 @@ static inline bool vmptrld(u64 phys)
 	return ok;
 }
 
+/*
+ * INVEPT (SDM Vol. 3C §31.3, "INVEPT"): drops cached translations
+ * derived from EPT. The descriptor is 128 bits: the EPTP, then zero.
+ */
+static inline bool invept(u64 type, u64 eptp)
+{
+	struct { u64 eptp, zero; } desc = { eptp, 0 };
+	bool ok;
+
+	__asm__ volatile("invept %1, %2; seta %0" : "=qm"(ok)
+			 : "m"(desc), "r"(type) : "cc", "memory");
+	return ok;
+}
+
 static inline u64 vmread(enum vmcs_field f)
 {
 	u64 v;

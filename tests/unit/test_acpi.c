@@ -631,7 +631,8 @@ END_TEST
 /* ---- PM register block ---- */
 
 static struct acpi_pm pm;
-static struct fake { u64 now, reads; int poweroffs, sleeps; unsigned typ; } fk;
+static struct fake { u64 now, reads; int poweroffs, sleeps, sci_edges;
+		     unsigned typ; bool sci; } fk;
 
 static u64 fake_ticks(void *ctx)
 {
@@ -650,7 +651,17 @@ static void fake_sleep(void *ctx, unsigned typ)
 	f->typ = typ;
 }
 
-static const struct acpi_pm_ops ops = { fake_ticks, fake_poweroff, fake_sleep };
+static void fake_sci(void *ctx, bool level)
+{
+	struct fake *f = ctx;
+
+	ck_assert(level != f->sci);              /* only changes are reported */
+	f->sci = level;
+	f->sci_edges++;
+}
+
+static const struct acpi_pm_ops ops = { fake_ticks, fake_poweroff, fake_sleep,
+					fake_sci };
 
 #define NS_HZ 1000000000ULL
 
@@ -669,10 +680,40 @@ static void wr(u64 off, unsigned size, u64 v)
 
 #define SLP(typ) (((u64)(typ) << 10) | BIT(13))
 
+/* The power button: status set, SCI only while enabled and not yet
+   acknowledged (write 1 to clear), as an OSPM expects (§4.8.3.1). */
+START_TEST(pm_power_button_raises_sci)
+{
+	acpi_pm_power_button(&pm);                 /* not enabled: no SCI */
+	ck_assert_uint_eq(rd(0, 2) & ACPI_PM1_PWRBTN_STS, ACPI_PM1_PWRBTN_STS);
+	ck_assert(!fk.sci);
+	wr(0, 2, ACPI_PM1_PWRBTN_STS);             /* acknowledge it */
+	ck_assert_uint_eq(rd(0, 2) & ACPI_PM1_PWRBTN_STS, 0);
+	wr(2, 2, ACPI_PM1_PWRBTN_EN);              /* the OSPM enables it */
+	ck_assert(!fk.sci);
+	acpi_pm_power_button(&pm);
+	ck_assert(fk.sci);
+	acpi_pm_power_button(&pm);                 /* pressed again: one level */
+	ck_assert_int_eq(fk.sci_edges, 1);
+	wr(0, 1, 0xff);                            /* low byte: not the button */
+	ck_assert(fk.sci);
+	wr(1, 1, ACPI_PM1_PWRBTN_STS >> 8);        /* high byte acknowledges */
+	ck_assert(!fk.sci);
+	acpi_pm_power_button(&pm);
+	ck_assert(fk.sci);
+	wr(2, 2, 0);                               /* disabling drops the line */
+	ck_assert(!fk.sci);
+	ck_assert_int_eq(fk.sci_edges, 4);
+	wr(4, 2, SLP(ACPI_SLP_TYP_S5));            /* off: the button is dead */
+	acpi_pm_power_button(&pm);
+	ck_assert(!fk.sci);
+}
+END_TEST
+
 START_TEST(pm_init_rejects)
 {
 	struct acpi_pm p = { 0 };
-	struct acpi_pm_ops no_clock = { NULL, fake_poweroff, fake_sleep };
+	struct acpi_pm_ops no_clock = { NULL, fake_poweroff, fake_sleep, NULL };
 
 	ck_assert_int_eq(acpi_pm_init(&p, NULL, &fk, NS_HZ), -1);
 	ck_assert_int_eq(acpi_pm_init(&p, &no_clock, &fk, NS_HZ), -1);
@@ -904,6 +945,7 @@ Suite *acpi_suite(void)
 	tcase_add_test(tp, pm_sci_en_reads_1);
 	tcase_add_test(tp, pm_unknown_offsets);
 	tcase_add_test(tp, pm_junk_writes);
+	tcase_add_test(tp, pm_power_button_raises_sci);
 	suite_add_tcase(s, tt);
 	suite_add_tcase(s, tp);
 	return s;

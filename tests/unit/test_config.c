@@ -269,6 +269,22 @@ START_TEST(err_no_vm)
 }
 END_TEST
 
+/* agent = on | off, per VM, off by default; nothing else, nowhere else. */
+START_TEST(agent_key)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\nagent = on\n[vm b]\nimage=b\n"
+			       "[vm c]\nimage=c\nagent=on\nagent=off\n"), 0);
+	ck_assert(cfg.vms[0].agent);
+	ck_assert(!cfg.vms[1].agent);
+	ck_assert(!cfg.vms[2].agent);            /* the last one counts */
+	expect_error("[vm a]\nimage=a\nagent=yes\n", 3, "agent: 'yes' must be "
+		     "on or off");
+	expect_error("[vm a]\nimage=a\nagent=\n", 3, "must be on or off");
+	expect_error("agent=on\n[vm a]\nimage=a\n", 1, "key 'agent' belongs "
+		     "in a [vm NAME] section");
+}
+END_TEST
+
 /* cpus, disk and net keys: good values, and each refusal. */
 START_TEST(devices_keys)
 {
@@ -404,6 +420,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, err_nul_byte);
 	tcase_add_test(tc, err_no_vm);
 	tcase_add_test(tc, devices_keys);
+	tcase_add_test(tc, agent_key);
 	tcase_add_test(tc, capture_key);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);

@@ -153,8 +153,22 @@ static bool f_stats(void *ctx, const char *vm, struct ctl_vm_stats *st)
 	(void)ctx;
 	if (!fake_find(vm) || !strcmp(vm, "vanish"))
 		return false;
+	st->state = CTL_VM_RUNNING;
+	st->cpu_us = 1500;
+	st->now_us = 9000;
 	st->exits = 374;
 	st->slices = 38;
+	if (!strcmp(vm, "dev")) {
+		st->nr_disks = 1;
+		snprintf(st->disks[0].name, sizeof(st->disks[0].name), "d.img");
+		st->disks[0].reads = 3;
+		st->disks[0].read_bytes = 12288;
+		st->nr_nics = 1;
+		memcpy(st->nics[0].mac, "\x02\x00\x00\x00\x00\x0a", 6);
+		snprintf(st->nics[0].network, sizeof(st->nics[0].network), "lan");
+		st->nics[0].tx_frames = 5;
+		st->nics[0].drops = 1;
+	}
 	st->nr_reasons = fk.nr_reasons;
 	for (int i = 0; i < fk.nr_reasons && i < CTL_STATS_REASONS; i++) {
 		st->reasons[i].name = names[i % 4];
@@ -173,9 +187,17 @@ static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
 	return act(vm, msg, CTL_VM_RUNNING);
 }
 
+static enum ctl_code f_shutdown(void *ctx, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	fk.calls++;
+	return CTL_OK;
+}
+
 static const struct ctl_ops fake_ops = {
 	f_list, f_info, f_create, f_start, f_pause, f_resume, f_stop,
-	f_destroy, f_stats, f_agent,
+	f_destroy, f_stats, f_agent, f_shutdown,
 };
 
 /* ---- helpers ---- */
@@ -817,16 +839,35 @@ START_TEST(cmd_stats)
 	add_vm("vanish", CTL_VM_RUNNING);
 	fk.nr_reasons = 4;
 	ck_assert_str_eq(vm_req("stats", "a"),
-			 "{\"id\":1,\"ok\":true,\"vm\":\"a\",\"exits\":374,"
+			 "{\"id\":1,\"ok\":true,\"vm\":\"a\",\"state\":\"running\","
+			 "\"cpu_us\":1500,\"now_us\":9000,\"exits\":374,"
 			 "\"slices\":38,\"by_reason\":{\"IO_INSTRUCTION\":1,"
-			 "\"HLT\":2,\"CPUID\":4}}");
+			 "\"HLT\":2,\"CPUID\":4},\"disks\":[],\"nics\":[]}");
 	fk.nr_reasons = 0;
-	ck_assert(strstr(vm_req("stats", "a"), "\"by_reason\":{}}"));
+	ck_assert(strstr(vm_req("stats", "a"), "\"by_reason\":{},"));
+	add_vm("dev", CTL_VM_RUNNING);
+	ck_assert(strstr(vm_req("stats", "dev"), "\"disks\":[{\"name\":\"d.img\","
+			 "\"reads\":3,\"writes\":0,\"read_bytes\":12288,"
+			 "\"write_bytes\":0,\"flushes\":0,\"errors\":0}],"
+			 "\"nics\":[{\"mac\":\"02:00:00:00:00:0a\",\"network\":"
+			 "\"lan\",\"tx_frames\":5,\"tx_bytes\":0,\"rx_frames\":0,"
+			 "\"rx_bytes\":0,\"drops\":1}]}"));
 	fk.nr_reasons = 1000;                   /* more than the array holds */
 	ck_assert(strstr(vm_req("stats", "a"), "\"ok\":true"));
 	/* gone between the lookup and the stats */
 	expect_error("{\"id\":1,\"cmd\":\"stats\",\"vm\":\"vanish\"}", "no_such_vm",
 		     "'vanish'");
+}
+END_TEST
+
+START_TEST(cmd_shutdown)
+{
+	ck_assert_str_eq(req("{\"id\":4,\"cmd\":\"shutdown\"}"),
+			 "{\"id\":4,\"ok\":true}");
+	ck_assert_int_eq(fk.calls, 1);
+	expect_error("{\"id\":4,\"cmd\":\"shutdown\",\"vm\":\"a\"}",
+		     "unknown_field", "'vm'");
+	ck_assert_int_eq(fk.calls, 1);
 }
 END_TEST
 
@@ -964,6 +1005,7 @@ Suite *ctl_suite(void)
 	tcase_add_test(tc, action_errors);
 	tcase_add_test(tc, stop_timeout);
 	tcase_add_test(tc, cmd_stats);
+	tcase_add_test(tc, cmd_shutdown);
 	tcase_add_test(tc, cmd_agent);
 	suite_add_tcase(s, tc);
 	return s;

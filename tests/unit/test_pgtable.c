@@ -36,7 +36,23 @@ static void *fake_p2v(void *ctx, u64 phys)
 	return (void *)(uintptr_t)phys;
 }
 
-static const struct page_ops ops = { fake_alloc, fake_p2v, &fm };
+/* pt_destroy's frees: each page once, only pages handed out */
+static int freed;
+
+static void fake_free(void *ctx, u64 phys)
+{
+	struct fake_mem *f = ctx;
+	int i;
+
+	for (i = 0; i < f->used && f->pages[i] != (void *)(uintptr_t)phys; i++)
+		;
+	ck_assert_msg(i < f->used, "freed a page never allocated");
+	f->pages[i] = f->pages[--f->used];
+	free((void *)(uintptr_t)phys);
+	freed++;
+}
+
+static const struct page_ops ops = { fake_alloc, fake_p2v, &fm, fake_free };
 static const struct pt_format fmt = { PTE_P | PTE_RW, PTE_P | PTE_RW | BIT(63) };
 static struct pt_root root;
 
@@ -53,6 +69,24 @@ static void teardown(void)
 		free(fm.pages[i]);
 	fm.used = 0;
 }
+
+/* A mixed mapping (2 MiB and 4 KiB pages, far-apart addresses) is torn
+   down to nothing: every table page goes back, none twice. */
+START_TEST(destroy_frees_every_table)
+{
+	int tables;
+
+	ck_assert_int_eq(pt_map(&root, 0, GiB(1), MiB(6) + PAGE_SIZE * 3, &fmt), 0);
+	ck_assert_int_eq(pt_map(&root, GiB(600), GiB(2), MiB(2), &fmt), 0);
+	tables = fm.used;
+	ck_assert_int_gt(tables, 5);
+	freed = 0;
+	pt_destroy(&root);
+	ck_assert_int_eq(freed, tables);
+	ck_assert_int_eq(fm.used, 0);
+	ck_assert_ptr_null(root.pml4);
+}
+END_TEST
 
 /* Every 4 KiB page of [va, va+size) must translate to pa + the same offset. */
 static void check_range(u64 va, u64 pa, u64 size, u64 leaf_size)
@@ -262,6 +296,7 @@ Suite *pgtable_suite(void)
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, init_gives_empty_root);
+	tcase_add_test(tc, destroy_frees_every_table);
 	tcase_add_test(tc, aligned_range_uses_2m_pages);
 	tcase_add_test(tc, unaligned_range_uses_4k_pages);
 	tcase_add_test(tc, mixed_range_head_body_tail);
