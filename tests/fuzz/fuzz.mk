@@ -90,3 +90,25 @@ $(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h lib/*.h)
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BRIDGE_SRC) -o $@
+
+# The virtio-net device (vmm/virtio_net*.c): make fuzz-net.
+FUZZ_NET_SRC := tests/fuzz/fuzz_virtio_net.c tests/unit/virtio_driver.c \
+	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c vmm/virtio_net.c \
+	vmm/virtio_net_ctrl.c vmm/inet_csum.c vmm/pci.c lib/fmt.c
+FUZZ_NET_BIN := $(FUZZ_DIR)/fuzz_virtio_net
+
+.PHONY: fuzz-net
+fuzz-build: $(FUZZ_NET_BIN)
+fuzz: fuzz-net
+
+fuzz-net: $(FUZZ_NET_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-virtio-net
+	$(FUZZ_NET_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
+		-artifact_prefix=$(FUZZ_DIR)/net- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-net
+
+$(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NET_SRC) -o $@
