@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# make test: the unit tests, then the system tests; each prints its own
-# "N passed, M failed" as its last line. This adds them up and prints the
-# total as the very last line. Exit status 1 if anything failed or a suite
-# did not report.
+# make test: the unit tests, uhvctl's tests (against a fake uhv), then the
+# system tests; each prints its own "N passed, M failed" as its last line.
+# This adds them up and prints the total as the very last line. Exit
+# status 1 if anything failed or a suite did not report.
 set -u
 cd "$(dirname "${BASH_SOURCE[0]}")/.." || exit 2
 
@@ -31,6 +31,7 @@ run_suite() {
 }
 
 run_suite "unit tests" make --no-print-directory test-unit-only
+run_suite "uhvctl tests" make --no-print-directory test-uhvctl
 run_suite "system tests" tests/system/run.sh "$@"
 run_suite "storage tests" tests/system/storage.sh
 

@@ -1,0 +1,403 @@
+/*
+ * A fake uhv for uhvctl's host tests: uhv's own protocol code (vmm/ctl*.c,
+ * vmm/json*.c, vmm/config.c) behind a simulated VM manager, on a TCP port
+ * that takes one connection, as Bochs's COM2 socket does
+ * (docs/protocol.md, Transport). It greets, answers requests and writes
+ * events as uhv does; its VMs' counters advance with the host's clock
+ * while they run, so rates can be measured.
+ *
+ *   fake_uhv PORT     listens on 127.0.0.1:PORT; exits when the client
+ *                     closes the connection
+ *
+ * The simulated VMs: "alpha" (running, guest agent connected) and "beta"
+ * (running); a VM created with the image "agent.elf" gets an agent once
+ * it runs. A stop with a
+ * timeout powers off 300 ms later (vm_stopped, result poweroff); timeout
+ * 0 at once. Every VM has a disk NAME.img and a NIC on network "lan"
+ * whose counters grow with it; its CPU time is half the time it ran.
+ * shutdown stops every VM and ends the program. The agent answers {"pong":1} to any message, except that
+ * the message "lose" makes it vanish (agent_lost).
+ */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+#include "vmm/ctl.h"
+
+#define FAKE_VERSION     "0.1-fake"
+#define STOP_DELAY_US    300000         /* a graceful stop's duration */
+#define TICK_MS          50
+#define EXITS_PER_MS     10             /* a running VM's exit rate */
+#define CPU_SHARE_PCT    50             /* of the time it is running */
+#define DISK_RD_PER_MS   4096           /* bytes per ms of running */
+#define DISK_WR_PER_MS   2048
+#define NET_TX_PER_MS    1500
+#define NET_RX_PER_MS    1000
+#define SECTOR           512
+#define FRAME            1000           /* bytes of a simulated frame */
+
+struct fvm {
+	bool used;
+	struct vm_config cfg;
+	enum ctl_vm_state state;
+	bool agent;
+	const char *result;
+	u32 status;
+	char why[CTL_MSG_MAX];
+	u64 run_us;                     /* time it has been running */
+	u64 stop_at;                    /* stopping: power off then (µs) */
+	u64 slices;
+};
+
+static struct fvm vms[CTL_MAX_VMS];
+static u64 last_tick, boot_us;
+static bool powering_off;               /* shutdown: after the reply */
+static int conn = -1;
+static struct ctl ctl;
+static char *pending;           /* an event to send after the reply */
+
+static u64 now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (u64)ts.tv_sec * 1000000 + (u64)ts.tv_nsec / 1000;
+}
+
+static void send_line(const char *out, int len)
+{
+	if (len > 0 && write(conn, out, (size_t)len) != len)
+		exit(0);
+}
+
+static struct fvm *find(const char *name)
+{
+	for (int i = 0; i < CTL_MAX_VMS; i++)
+		if (vms[i].used && !strcmp(vms[i].cfg.name, name))
+			return &vms[i];
+	return NULL;
+}
+
+static struct fvm *add(const char *name, const char *image, bool agent)
+{
+	for (int i = 0; i < CTL_MAX_VMS; i++) {
+		struct fvm *v = &vms[i];
+
+		if (v->used)
+			continue;
+		*v = (struct fvm){ .used = true, .state = CTL_VM_CREATED,
+				   .agent = agent };
+		snprintf(v->cfg.name, sizeof(v->cfg.name), "%s", name);
+		snprintf(v->cfg.image, sizeof(v->cfg.image), "%s", image);
+		v->cfg.memory = CFG_MEM_DEFAULT;
+		v->cfg.cpus = 1;
+		return v;
+	}
+	return NULL;
+}
+
+/* The VM is off: state, result, the vm_stopped event. */
+static void power_off(struct fvm *v, const char *result, const char *why)
+{
+	char out[CTL_REPLY_MAX];
+
+	v->state = CTL_VM_STOPPED;
+	v->result = result;
+	v->status = 0;
+	v->agent = false;
+	snprintf(v->why, sizeof(v->why), "%s", why);
+	send_line(out, ctl_event_vm_stopped(out, sizeof(out), v->cfg.name,
+					    result, 0, why));
+}
+
+/* Time passes: running VMs run; stopping ones power off when due. */
+static void tick(void)
+{
+	u64 now = now_us(), d = now - last_tick;
+
+	last_tick = now;
+	for (int i = 0; i < CTL_MAX_VMS; i++) {
+		struct fvm *v = &vms[i];
+
+		if (!v->used)
+			continue;
+		if (v->state == CTL_VM_RUNNING || v->state == CTL_VM_STOPPING) {
+			v->run_us += d;
+			v->slices += d / 1000;
+		}
+		if (v->state == CTL_VM_STOPPING && now >= v->stop_at)
+			power_off(v, "poweroff", "ACPI power off (S5)");
+	}
+}
+
+/* ---- the manager (struct ctl_ops) ---- */
+
+static int f_list(void *ctx, struct ctl_vm_brief *out, int max)
+{
+	int n = 0;
+
+	(void)ctx;
+	for (int i = 0; i < CTL_MAX_VMS && n < max; i++) {
+		if (!vms[i].used)
+			continue;
+		snprintf(out[n].name, sizeof(out[n].name), "%s", vms[i].cfg.name);
+		out[n++].state = vms[i].state;
+	}
+	return n;
+}
+
+static bool f_info(void *ctx, const char *vm, struct ctl_vm_info *info)
+{
+	struct fvm *v = find(vm);
+
+	(void)ctx;
+	if (!v)
+		return false;
+	memset(info, 0, sizeof(*info));
+	info->state = v->state;
+	info->cfg = v->cfg;
+	info->agent = v->agent;
+	info->result = v->state == CTL_VM_STOPPED ? v->result : NULL;
+	info->status = v->status;
+	snprintf(info->why, sizeof(info->why), "%s", v->why);
+	return true;
+}
+
+static enum ctl_code f_create(void *ctx, const struct vm_config *cfg,
+			      char *msg)
+{
+	struct fvm *v = add(cfg->name, cfg->image, false);
+
+	(void)ctx;
+	if (!v) {
+		snprintf(msg, CTL_MSG_MAX, "all %d VM slots are in use",
+			 CTL_MAX_VMS);
+		return CTL_E_NO_ROOM;
+	}
+	v->cfg = *cfg;
+	return CTL_OK;
+}
+
+static enum ctl_code f_start(void *ctx, const char *vm, char *msg)
+{
+	struct fvm *v = find(vm);
+	char out[CTL_REPLY_MAX];
+
+	(void)ctx;
+	(void)msg;
+	v->state = CTL_VM_RUNNING;
+	v->run_us = 0;
+	v->slices = 0;
+	v->agent = !strcmp(v->cfg.image, "agent.elf") ||
+		   !strcmp(v->cfg.name, "alpha");
+	send_line(out, ctl_event_vm_started(out, sizeof(out), vm));
+	return CTL_OK;
+}
+
+static enum ctl_code f_pause(void *ctx, const char *vm, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	find(vm)->state = CTL_VM_PAUSED;
+	return CTL_OK;
+}
+
+static enum ctl_code f_resume(void *ctx, const char *vm, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	find(vm)->state = CTL_VM_RUNNING;
+	return CTL_OK;
+}
+
+static enum ctl_code f_stop(void *ctx, const char *vm, u32 timeout_s,
+			    char *msg)
+{
+	struct fvm *v = find(vm);
+
+	(void)ctx;
+	(void)msg;
+	if (!timeout_s) {
+		power_off(v, "halted", "stopped by the management client");
+		return CTL_OK;
+	}
+	v->state = CTL_VM_STOPPING;
+	v->stop_at = now_us() + STOP_DELAY_US;
+	return CTL_OK;
+}
+
+static enum ctl_code f_destroy(void *ctx, const char *vm, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	find(vm)->used = false;
+	return CTL_OK;
+}
+
+/* A simulated disk and NIC, their counters grown with the time it ran. */
+static void io_stats(const struct fvm *v, u64 ms, struct ctl_vm_stats *st)
+{
+	struct ctl_disk_stats *d = &st->disks[0];
+	struct ctl_nic_stats *n = &st->nics[0];
+	int idx = (int)(v - vms);
+
+	st->nr_disks = 1;
+	snprintf(d->name, sizeof(d->name), "%s.img", v->cfg.name);
+	d->read_bytes = ms * DISK_RD_PER_MS;
+	d->write_bytes = ms * DISK_WR_PER_MS;
+	d->reads = d->read_bytes / SECTOR;
+	d->writes = d->write_bytes / SECTOR;
+	st->nr_nics = 1;
+	memcpy(n->mac, (const u8[6]){ 0x02, 0, 0, 0, 0, (u8)(idx + 1) }, 6);
+	snprintf(n->network, sizeof(n->network), "lan");
+	n->tx_bytes = ms * NET_TX_PER_MS;
+	n->rx_bytes = ms * NET_RX_PER_MS;
+	n->tx_frames = n->tx_bytes / FRAME;
+	n->rx_frames = n->rx_bytes / FRAME;
+}
+
+/* Exits by reason in fixed shares of the total: 60% I/O, 30% timer,
+   10% HLT; the counters grow with the time the VM ran. */
+static bool f_stats(void *ctx, const char *vm, struct ctl_vm_stats *st)
+{
+	static const char *const names[] = { "IO_INSTRUCTION",
+		"PREEMPTION_TIMER", "HLT" };
+	static const int share[] = { 60, 30, 10 };
+	struct fvm *v = find(vm);
+	u64 ms;
+
+	(void)ctx;
+	if (!v)
+		return false;
+	tick();
+	ms = v->run_us / 1000;
+	memset(st, 0, sizeof(*st));
+	st->state = v->state;
+	st->cpu_us = v->run_us * CPU_SHARE_PCT / 100;
+	st->now_us = last_tick - boot_us;
+	st->exits = ms * EXITS_PER_MS;
+	st->slices = v->slices;
+	for (int i = 0; i < 3 && ms; i++) {
+		st->reasons[i].name = names[i];
+		st->reasons[i].count = st->exits * (u64)share[i] / 100;
+		st->nr_reasons++;
+	}
+	io_stats(v, ms, st);
+	return true;
+}
+
+/* Every VM stops; the program ends once the reply is out. */
+static enum ctl_code f_shutdown(void *ctx, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	for (int i = 0; i < CTL_MAX_VMS; i++)
+		if (vms[i].used && vms[i].state != CTL_VM_STOPPED &&
+		    vms[i].state != CTL_VM_CREATED)
+			power_off(&vms[i], "poweroff", "uhv shuts down");
+	powering_off = true;
+	return CTL_OK;
+}
+
+static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
+			     const char *data, size_t len, char *msg)
+{
+	static const char pong[] = "{\"pong\":1}";
+	struct fvm *v = find(vm);
+	char out[CTL_REPLY_MAX];
+
+	(void)ctx;
+	(void)msg;
+	/* the answer comes after the reply: queued as an event line */
+	if (len == 4 && !memcmp(data, "lose", 4)) {
+		v->agent = false;
+		ctl_event_agent_lost(out, sizeof(out), vm);
+	} else {
+		ctl_event_agent_message(out, sizeof(out), vm, id, pong,
+					sizeof(pong) - 1);
+	}
+	free(pending);
+	pending = strdup(out);
+	return CTL_OK;
+}
+
+static const struct ctl_ops ops = {
+	.list = f_list, .info = f_info, .create = f_create, .start = f_start,
+	.pause = f_pause, .resume = f_resume, .stop = f_stop,
+	.destroy = f_destroy, .stats = f_stats, .agent = f_agent,
+	.shutdown = f_shutdown,
+};
+
+/* ---- the port ---- */
+
+static int listen_on(int port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET,
+				 .sin_port = htons((u16)port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM, 0), one = 1;
+
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&a, sizeof(a)) ||
+	    listen(fd, 1)) {
+		perror("fake_uhv: listen");
+		exit(2);
+	}
+	return fd;
+}
+
+/* Feeds received bytes to the dispatcher; a reply goes out at once, and
+   an agent's answer after it. */
+static void serve(const char *buf, size_t n)
+{
+	static char out[CTL_REPLY_MAX];
+
+	for (size_t i = 0; i < n; i++) {
+		send_line(out, ctl_feed(&ctl, buf[i], out, sizeof(out)));
+		if (pending) {
+			send_line(pending, (int)strlen(pending));
+			free(pending);
+			pending = NULL;
+		}
+		if (powering_off)
+			exit(0);
+	}
+}
+
+int main(int argc, char **argv)
+{
+	char out[CTL_REPLY_MAX], buf[4096];
+	int lfd;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: fake_uhv PORT\n");
+		return 2;
+	}
+	lfd = listen_on(atoi(argv[1]));
+	last_tick = boot_us = now_us();
+	add("alpha", "progress.elf", false);
+	add("beta", "progress.elf", false);
+	ctl_init(&ctl, &ops, NULL, FAKE_VERSION);
+	conn = accept(lfd, NULL, NULL);
+	close(lfd);
+	send_line(out, ctl_greeting(&ctl, out, sizeof(out)));
+	f_start(NULL, "alpha", NULL);   /* the VMs of uhv.cfg boot */
+	f_start(NULL, "beta", NULL);
+	for (;;) {
+		struct pollfd p = { .fd = conn, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, TICK_MS) > 0) {
+			n = read(conn, buf, sizeof(buf));
+			if (n <= 0)
+				return 0;
+			serve(buf, (size_t)n);
+		}
+		tick();
+	}
+}

@@ -1,0 +1,191 @@
+#!/usr/bin/env bash
+# uhvctl's tests, without an emulator: a fake uhv (tests/uhvctl/fake_uhv.c:
+# uhv's own protocol code behind simulated VMs whose counters advance)
+# takes the one connection of `uhvctl relay`, as Bochs's COM2 socket
+# would, and every uhvctl command is driven through the relay: human and
+# --json output, error replies and exit statuses, unreachable uhv, a
+# silent uhv, events --wait, several clients at once with the same ids,
+# raw malformed lines, top, record and plot.
+#
+# usage: tests/uhvctl/run.sh   (after make uhvctl build/tests/fake_uhv)
+# Last line: "N passed, M failed"; exit status 1 if any failed.
+set -u
+export LC_ALL=C
+cd "$(dirname "${BASH_SOURCE[0]}")/../.." || exit 2
+ROOT=$PWD
+UHVCTL=$ROOT/build/tools/uhvctl
+FAKE=$ROOT/build/tests/fake_uhv
+T=$(mktemp -d "${TMPDIR:-/tmp}/uhvctl-test.XXXXXX") || exit 2
+PASS=0
+FAIL=0
+PIDS=()
+
+cleanup() {
+    local p
+    for p in "${PIDS[@]+"${PIDS[@]}"}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
+    rm -rf "$T"
+}
+trap cleanup EXIT
+
+ok()   { PASS=$((PASS + 1)); echo "PASS: $1"; }
+bad()  { FAIL=$((FAIL + 1)); echo "FAIL: $1"; sed 's/^/    | /' "$T/out" "$T/err" 2>/dev/null | head -n 20; }
+
+# run ARGS...: uhvctl through the relay; sets RC, output in $T/out, $T/err
+run() { "$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" "$@" > "$T/out" 2> "$T/err"; RC=$?; }
+# expect NAME RC REGEX [FILE]: the last run's status is RC and FILE
+# (default: its stdout) matches the extended regex
+expect() {
+    local f=${4:-$T/out}
+    if [ "$RC" = "$2" ] && grep -Eq -- "$3" "$f"; then ok "$1"; else bad "$1 (status $RC, wanted $2; /$3/)"; fi
+}
+
+port_free() { ! grep -qs "$(printf ':%04X ' "$1")" /proc/net/tcp /proc/net/tcp6; }
+pick_port() { local p; while :; do p=$((20000 + RANDOM % 12000)); port_free "$p" && break; done; echo "$p"; }
+wait_port() { local i; for i in $(seq 100); do ! port_free "$1" && return 0; sleep 0.05; done; return 1; }
+
+[ -x "$UHVCTL" ] && [ -x "$FAKE" ] || { echo "build uhvctl and fake_uhv first (make test-uhvctl)"; echo "0 passed, 1 failed"; exit 1; }
+
+SERIAL_PORT=$(pick_port)
+"$FAKE" "$SERIAL_PORT" & PIDS+=($!); FAKE_PID=$!
+wait_port "$SERIAL_PORT"
+RELAY_PORT=$(pick_port)
+"$UHVCTL" relay --serial "127.0.0.1:$SERIAL_PORT" --listen "127.0.0.1:$RELAY_PORT" --log "$T/ctl.log" &
+PIDS+=($!); RELAY_PID=$!
+wait_port "$RELAY_PORT"
+for i in $(seq 50); do grep -q '"event":"hello"' "$T/ctl.log" 2>/dev/null && break; sleep 0.05; done
+
+# ---- read-only commands
+run version;            expect "version" 0 '^uhv 0\.1-fake, protocol 1$'
+run --json version;     expect "version --json is uhv's line" 0 '^\{"id":[0-9]+,"ok":true,"protocol":1,"uhv":"0\.1-fake"\}$'
+run list;               expect "list: header" 0 '^ Name +State$'
+expect "list: alpha running" 0 '^ alpha +running$'
+run --json list;        expect "list --json" 0 '"vms":\[\{"vm":"alpha","state":"running"\},\{"vm":"beta","state":"running"\}\]'
+run info alpha;         expect "info: agent" 0 '^agent +true$'
+run info nope;          expect "info of no VM: status 1, code and message" 1 "no_such_vm: no VM named 'nope'" "$T/err"
+run --json info nope;   expect "info --json of no VM: the error line" 1 '"ok":false,"error":\{"code":"no_such_vm"'
+run stats alpha;        expect "stats VM: by reason" 0 '^  IO_INSTRUCTION +[1-9][0-9]*$'
+run stats;              expect "stats of all: a row per VM" 0 '^ beta +running +[1-9][0-9]* '
+run --json stats;       expect "stats --json: one reply line per VM" 0 '^\{"id":[0-9]+,"ok":true,"vm":"beta","state":"running",'
+[ "$(wc -l < "$T/out")" = 2 ] && ok "stats --json: two lines" || bad "stats --json lines"
+run stats beta;         expect "stats VM: CPU time" 0 '^cpu time: +0\.[0-9]+ s$'
+expect "stats VM: disks table" 0 '^  +beta\.img +[1-9][0-9]* +[1-9][0-9]* '
+expect "stats VM: nics table" 0 '^  +02:00:00:00:00:02 +lan +[1-9]'
+[ "$(grep -c '"cmd":"stats"' "$T/ctl.log")" -ge 4 ] && ok "stats of all: list, then stats per VM" || bad "stats of all"
+
+# ---- the lifecycle
+run create gamma --image agent.elf --memory 32M --cpus 2 --disk a.img,ro --disk b.img,serial=B --cmdline "console=ttyS0 x=1"
+expect "create" 0 "^VM 'gamma' created \(created\)$"
+grep -q '"disk":\["a.img,ro","b.img,serial=B"\]' "$T/ctl.log" && grep -q '"memory":"32M"' "$T/ctl.log" &&
+    grep -q '"cpus":2' "$T/ctl.log" && ok "create: disks as an array, memory, cpus" || bad "create fields"
+run info gamma;         expect "create: the config reached uhv" 0 '^memory +33554432$'
+run create gamma --image agent.elf; expect "create twice: vm_exists" 1 'vm_exists: ' "$T/err"
+run create big --image x.elf --memory 4G; expect "create 4G: invalid_value" 1 "invalid_value: memory: '4G' must be whole MiB" "$T/err"
+run create "bad name" --image x.elf; expect "create bad name: invalid_value" 1 "invalid_value: VM name 'bad name'" "$T/err"
+run create lonely;      expect "create without --image: usage" 2 'usage' "$T/err"
+run start gamma;        expect "start" 0 "^VM 'gamma' is running$"
+run start gamma;        expect "start twice: bad_state" 1 "bad_state: VM 'gamma' is running" "$T/err"
+run pause beta;         expect "pause" 0 "^VM 'beta' is paused$"
+run --json stats beta; e1=$(grep -o '"exits":[0-9]*' "$T/out"); sleep 0.3
+run --json stats beta; e2=$(grep -o '"exits":[0-9]*' "$T/out")
+[ -n "$e1" ] && [ "$e1" = "$e2" ] && ok "paused: counters frozen ($e1)" || bad "paused: $e1 -> $e2"
+run resume beta;        expect "resume" 0 "^VM 'beta' is running$"
+run resume beta;        expect "resume twice: bad_state" 1 'bad_state' "$T/err"
+
+# ---- agent and events
+run agent gamma '{"ping":1}'; expect "agent: the answer" 0 '^\{"pong":1\}$'
+run --json agent gamma hi;    expect "agent --json: the event, with our id" 0 '^\{"event":"agent_message","vm":"gamma","id":1,'
+run agent beta hi;      expect "agent without one: bad_state" 1 'bad_state' "$T/err"
+"$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" events --wait agent_lost --vm gamma --timeout 10 > "$T/ev" 2>&1 &
+EV=$!
+sleep 0.3
+run agent gamma lose;   expect "agent: lost while waiting: status 1" 1 "no answer: agent_lost of VM 'gamma'" "$T/err"
+wait "$EV"; RC=$?
+expect "events --wait agent_lost" 0 '^agent_lost vm="gamma"$' "$T/ev"
+run events --wait vm_stopped --vm nope --timeout 1; expect "events --wait: timeout is status 4" 4 'no vm_stopped event for VM nope' "$T/err"
+run stop gamma --wait;  expect "stop --wait: the vm_stopped event" 0 "^VM 'gamma' stopped: poweroff, status 0 \(ACPI power off \(S5\)\)$"
+run info gamma;         expect "info of a stopped VM: result" 0 '^result +poweroff$'
+"$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" --json events --wait vm_stopped --timeout 10 > "$T/ev" 2>&1 &
+EV=$!
+sleep 0.3
+run --json stop alpha --timeout 0 --wait; expect "stop --timeout 0 --wait --json" 0 '^\{"event":"vm_stopped","vm":"alpha","result":"halted"'
+grep -q '"timeout":0' "$T/ctl.log" && ok "stop: timeout sent" || bad "stop timeout"
+wait "$EV"; RC=$?
+expect "events --json: another client sees the event too" 0 '^\{"event":"vm_stopped","vm":"alpha"' "$T/ev"
+run stop alpha --timeout x; expect "stop --timeout x: usage" 2 'usage' "$T/err"
+run destroy gamma;      expect "destroy" 0 "gamma"
+run info gamma;         expect "destroyed: gone" 1 'no_such_vm' "$T/err"
+
+# ---- several clients at once, the same ids: each gets its own reply
+for i in 1 2 3 4 5 6; do
+    "$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" --json info beta > "$T/c$i" 2>&1 &
+    CP[$i]=$!
+done
+good=0
+for i in 1 2 3 4 5 6; do
+    wait "${CP[$i]}" && grep -q '^{"id":1,"ok":true,"vm":"beta"' "$T/c$i" && good=$((good + 1))
+done
+[ "$good" = 6 ] && ok "6 clients at once, all id 1: 6 right replies" || bad "concurrent clients: $good of 6"
+ids=$(grep -o '^-> {[^}]*"id":[0-9]*' "$T/ctl.log" | grep -o '[0-9]*$' | sort | uniq -d)
+[ -z "$ids" ] && ok "relay: ids unique on the serial side" || bad "relay: repeated ids $ids"
+
+# ---- raw lines through the relay: malformed, unknown, the greeting
+exec 5<>"/dev/tcp/127.0.0.1/$RELAY_PORT"
+read -r -t 5 l <&5; [[ $l == '{"event":"hello","protocol":1'* ]] && ok "a new client gets the greeting" || bad "greeting: $l"
+printf '{"id":9,"cmd":"version"\n' >&5
+read -r -t 5 l <&5; [[ $l == '{"id":null,"ok":false,"error":{"code":"parse_error"'* ]] && ok "malformed line: parse_error" || bad "malformed: $l"
+printf '\n{"id":77,"cmd":"reboot"}\n' >&5
+read -r -t 5 l <&5; [[ $l == '{"id":77,"ok":false,"error":{"code":"unknown_command"'* ]] && ok "unknown command: its id back" || bad "unknown: $l"
+printf '{"id":78,"cmd":"start","vm":"beta","vm":"x"}\n' >&5
+read -r -t 5 l <&5; [[ $l == '{"id":78,"ok":false,"error":{"code":"duplicate_field"'* ]] && ok "duplicate field passes the relay unchanged" || bad "dup: $l"
+head -c 5000 /dev/zero | tr '\0' x >&5; printf '\n' >&5
+read -r -t 5 l <&5; [[ $l == *'"code":"line_too_long"'* ]] && ok "a 5000-byte line: line_too_long" || bad "long: $l"
+exec 5>&-
+
+# ---- unreachable and silent uhv
+NOPORT=$(pick_port)
+"$UHVCTL" --connect "127.0.0.1:$NOPORT" list > "$T/out" 2> "$T/err"; RC=$?
+expect "unreachable: status 3" 3 "cannot connect to uhv at 127.0.0.1:$NOPORT" "$T/err"
+SILENT=$(pick_port)
+"$UHVCTL" relay --serial "127.0.0.1:$NOPORT" --listen "127.0.0.1:$SILENT" & PIDS+=($!); SILENT_PID=$!
+wait_port "$SILENT"
+"$UHVCTL" --connect "127.0.0.1:$SILENT" --timeout 1 list > "$T/out" 2> "$T/err"; RC=$?
+expect "no reply: status 4" 4 "no reply from uhv to 'list' within 1 s" "$T/err"
+kill "$SILENT_PID"
+UHV_CTL=127.0.0.1:$RELAY_PORT "$UHVCTL" version > "$T/out" 2> "$T/err"; RC=$?
+expect "UHV_CTL names the address" 0 '^uhv '
+"$UHVCTL" frobnicate > "$T/out" 2> "$T/err"; RC=$?
+expect "unknown command: usage status 2" 2 "unknown command 'frobnicate'" "$T/err"
+
+# ---- top, record, plot (alpha is stopped, beta runs: 10000 exits/s)
+run top --count 2 --interval 0.5
+[ "$(grep -c '^VM  *STATE  *CPU%  *EXITS/s' "$T/out")" = 2 ] && ok "top --count 2: two tables" || bad "top tables"
+expect "top: beta's exits/s and top reasons" 0 '^beta +running +[-0-9.]+ +[1-9][0-9]{3,} .* IO_INSTRUCTION [1-9][0-9]*, PREEMPTION_TIMER [1-9][0-9]*, HLT [1-9]'
+expect "top: stopped alpha, no exits" 0 '^alpha +stopped +0\.0 +0 '
+expect "top: beta's CPU share (fake: 50%)" 0 '^beta +running +(49\.[5-9]|50\.[0-4]) '
+expect "top: beta's disk and net KiB/s (fake: 4000 2000 977 1465)" 0 '^beta +running +[0-9.]+ +[0-9]+ +(39[6-9][0-9]|40[0-3][0-9])\.[0-9] +(19[89][0-9]|20[01][0-9])\.[0-9] +(9[67][0-9]|98[0-9])\.[0-9] +(14[4-8][0-9])\.[0-9] '
+grep -q $'\e' "$T/out" && bad "top: escape codes when not a terminal" || ok "top: plain tables when not a terminal"
+run record "$T/rec.csv" --count 3 --interval 0.3
+[ "$RC" = 0 ] && ok "record: status 0" || bad "record: status $RC"
+head -n 1 "$T/rec.csv" | grep -qx 't_s,vm,state,cpu_share,exits_per_s,reason1,reason1_per_s,reason2,reason2_per_s,reason3,reason3_per_s,disk_read_Bps,disk_write_Bps,net_rx_Bps,net_tx_Bps' &&
+    ok "record: header" || bad "record header: $(head -n 1 "$T/rec.csv")"
+[ "$(grep -Ec '^[0-9.]*,beta,running,0\.[45][0-9]*,[1-9][0-9]*\.[0-9],IO_INSTRUCTION,[0-9.]*,PREEMPTION_TIMER,[0-9.]*,HLT,[0-9.]*,4[01][0-9]{5}\.[0-9],2[0-9]{6}\.[0-9],[0-9]{6,7}\.[0-9],1[0-9]{6}\.[0-9]$' "$T/rec.csv")" = 3 ] &&
+    ok "record: 3 rows of beta with exits/s" || { bad "record rows"; cat "$T/rec.csv"; }
+run record "$T/rec2.csv" --duration 0.6 --interval 0.3
+[ "$(grep -c ',beta,' "$T/rec2.csv")" = 2 ] && ok "record --duration" || bad "record --duration"
+run plot "$T/rec.csv" -o "$T/rec.png"
+expect "plot" 0 'rec.png: 2 VMs, 6 samples'
+file "$T/rec.png" | grep -q 'PNG image data' && [ -s "$T/rec.png" ] && ok "plot: a PNG ($(stat -c %s "$T/rec.png") bytes)" || bad "plot: $(file "$T/rec.png")"
+echo nonsense > "$T/bad.csv"; run plot "$T/bad.csv"
+expect "plot of a non-record: status 6" 6 'not a uhvctl record' "$T/err"
+
+# ---- the log; shutdown, and the relay's end with the serial side
+grep -q '^<- {"event":"hello"' "$T/ctl.log" && grep -q '^-> {"id":' "$T/ctl.log" &&
+    ok "log: both directions marked" || bad "log"
+run shutdown;           expect "shutdown" 0 '^uhv: shutdown requested$'
+grep -q '^<- {"event":"vm_stopped","vm":"beta","result":"poweroff"' "$T/ctl.log" && ok "shutdown: beta stopped" || bad "shutdown: no vm_stopped"
+wait "$FAKE_PID" 2>/dev/null
+for i in $(seq 40); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.05; done
+kill -0 "$RELAY_PID" 2>/dev/null && bad "relay still running after the serial side closed" || ok "relay ends with the serial side"
+
+echo "$PASS passed, $FAIL failed"
+[ "$FAIL" = 0 ]
