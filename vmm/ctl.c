@@ -56,12 +56,13 @@ const char *ctl_state_name(enum ctl_vm_state state)
 /* Every field a request may have; each command takes some of them. */
 enum field {
 	F_ID, F_CMD, F_VM, F_IMAGE, F_INITRD, F_MEMORY, F_CMDLINE, F_CPUS,
-	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_COUNT,
+	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_AGENT, F_COUNT,
 };
 
 #define T_STR BIT(JSON_STRING)
 #define T_INT BIT(JSON_INTEGER)
 #define T_STRS BIT(16)          /* an array of strings: a repeated key */
+#define T_BOOL (BIT(JSON_TRUE) | BIT(JSON_FALSE))
 
 static const struct {
 	const char *name;
@@ -79,6 +80,7 @@ static const struct {
 	[F_TIMEOUT] = { "timeout", T_INT },
 	[F_DATA] = { "data", T_STR },
 	[F_NET] = { "net", T_STR | T_STRS },
+	[F_AGENT] = { "agent", T_STR | T_BOOL },   /* "on" or true */
 };
 
 struct command;
@@ -168,6 +170,8 @@ static const char *type_words(u32 types)
 		return "a string";
 	if (types == T_INT)
 		return "an integer";
+	if (types & T_BOOL)
+		return "a string or a boolean";
 	return types & T_INT ? "a string or an integer" :
 		"a string or an array of strings";
 }
@@ -319,7 +323,8 @@ static enum ctl_code cmd_create(struct ctl *c, struct request *r,
 				struct json_writer *w)
 {
 	static const enum field keys[] = { F_IMAGE, F_INITRD, F_MEMORY,
-					   F_CMDLINE, F_CPUS, F_DISK, F_NET };
+					   F_CMDLINE, F_CPUS, F_DISK, F_NET,
+					   F_AGENT };
 	struct ctl_cfg_key set[ARRAY_SIZE(keys)];
 	const struct vm_config *vm;
 	enum ctl_code code;
@@ -493,7 +498,7 @@ static const struct command commands[] = {
 	{ "info", VM, 0, ANY_STATE, "", cmd_info },
 	{ "create", VM | BIT(F_IMAGE),
 	  BIT(F_INITRD) | BIT(F_MEMORY) | BIT(F_CMDLINE) | BIT(F_CPUS) |
-	  BIT(F_DISK) | BIT(F_NET), 0, NULL, cmd_create },
+	  BIT(F_DISK) | BIT(F_NET) | BIT(F_AGENT), 0, NULL, cmd_create },
 	{ "start", VM, 0, S(CREATED) | S(STOPPED), "created or stopped",
 	  cmd_start },
 	{ "pause", VM, 0, S(RUNNING), "running", cmd_pause },

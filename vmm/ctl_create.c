@@ -53,7 +53,8 @@ static enum ctl_code check_text(struct ctl *c, const char *key,
 }
 
 /* Token t, the value of key, as uhv.cfg text in c->value. An integer is
-   written in decimal, so "memory": -5 is judged as "memory = -5" is. */
+   written in decimal, so "memory": -5 is judged as "memory = -5" is;
+   true and false as on and off ("agent": true is "agent = on"). */
 static enum ctl_code cfg_value(struct ctl *c, const char *js, const char *key,
 			       const struct json_tok *t)
 {
@@ -62,6 +63,11 @@ static enum ctl_code cfg_value(struct ctl *c, const char *js, const char *key,
 	if (t->type == JSON_INTEGER) {
 		fmt_sn(c->value, CFG_VALUE_MAX, "%s%llu",
 		       t->negative ? "-" : "", (unsigned long long)t->magnitude);
+		return CTL_OK;
+	}
+	if (t->type == JSON_TRUE || t->type == JSON_FALSE) {
+		str_copy(c->value, t->type == JSON_TRUE ? "on" : "off",
+			 CFG_VALUE_MAX);
 		return CTL_OK;
 	}
 	if (json_str_copy(js, t, c->value, CFG_VALUE_MAX, &e) >= 0)

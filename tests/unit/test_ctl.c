@@ -534,6 +534,23 @@ START_TEST(create_good)
 }
 END_TEST
 
+/* create's agent field: "on"/"off" as in uhv.cfg, or a boolean. */
+START_TEST(create_agent)
+{
+	req("{\"id\":3,\"cmd\":\"create\",\"vm\":\"g0\",\"image\":\"g\"}");
+	ck_assert(!fake_find("g0")->cfg.agent);
+	req("{\"id\":3,\"cmd\":\"create\",\"vm\":\"g1\",\"image\":\"g\","
+	    "\"agent\":true}");
+	ck_assert(fake_find("g1")->cfg.agent);
+	req("{\"id\":3,\"cmd\":\"create\",\"vm\":\"g2\",\"image\":\"g\","
+	    "\"agent\":\"on\"}");
+	ck_assert(fake_find("g2")->cfg.agent);
+	req("{\"id\":3,\"cmd\":\"create\",\"vm\":\"g3\",\"image\":\"g\","
+	    "\"agent\":false}");
+	ck_assert(!fake_find("g3")->cfg.agent);
+}
+END_TEST
+
 static void create_expect(const char *fields, const char *code, const char *sub)
 {
 	char line[1200];
@@ -558,6 +575,10 @@ START_TEST(create_errors)
 		      "duplicate_field", "'image' appears twice");
 	create_expect("\"vm\":\"a\",\"image\":1", "wrong_type",
 		      "'image' must be a string");
+	create_expect("\"vm\":\"a\",\"image\":\"x\",\"agent\":1", "wrong_type",
+		      "'agent' must be a string or a boolean");
+	create_expect("\"vm\":\"a\",\"image\":\"x\",\"agent\":\"yes\"",
+		      "invalid_value", "agent: 'yes' must be on or off");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":true", "wrong_type",
 		      "'memory' must be a string or an integer");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":[1]", "wrong_type",
@@ -997,6 +1018,7 @@ Suite *ctl_suite(void)
 	tcase_add_test(tc, cmd_list);
 	tcase_add_test(tc, cmd_info);
 	tcase_add_test(tc, create_good);
+	tcase_add_test(tc, create_agent);
 	tcase_add_test(tc, create_errors);
 	tcase_add_test(tc, create_disks);
 	tcase_add_test(tc, create_refused);
