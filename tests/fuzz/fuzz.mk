@@ -112,3 +112,27 @@ $(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NET_SRC) -o $@
+
+# The guest agent channel (vmm/virtio_console.c + vmm/agent.c):
+# make fuzz-console.
+FUZZ_CONSOLE_SRC := tests/fuzz/fuzz_virtio_console.c tests/unit/virtio_driver.c \
+	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c \
+	vmm/virtio_console.c vmm/agent.c vmm/pci.c lib/fmt.c
+FUZZ_CONSOLE_BIN := $(FUZZ_DIR)/fuzz_virtio_console
+
+.PHONY: fuzz-console
+fuzz-build: $(FUZZ_CONSOLE_BIN)
+fuzz: fuzz-console
+
+fuzz-console: $(FUZZ_CONSOLE_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-virtio-console
+	$(FUZZ_CONSOLE_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
+		-artifact_prefix=$(FUZZ_DIR)/console- $(FUZZ_ARGS) \
+		$(FUZZ_DIR)/corpus-virtio-console
+
+$(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CONSOLE_SRC) -o $@
