@@ -248,6 +248,12 @@ void agent_tick(struct agent *a, u64 now)
 		a->ops->lost(a->ctx);
 }
 
+void agent_hold(struct agent *a, u64 now)
+{
+	if (a->connected)
+		a->last_heartbeat = now;
+}
+
 bool agent_connected(const struct agent *a)
 {
 	return a->connected;

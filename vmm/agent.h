@@ -120,6 +120,10 @@ enum ctl_code agent_request(struct agent *a, u64 id, const char *data,
    AGENT_HEARTBEAT_TIMEOUT_S is lost; old requests are forgotten. */
 void agent_tick(struct agent *a, u64 now);
 
+/* The guest could not run (its VM is paused): the time until now is not
+   the agent's silence, so the heartbeat timeout starts again. */
+void agent_hold(struct agent *a, u64 now);
+
 bool agent_connected(const struct agent *a);
 
 /* "too_long", "rate", "malformed", "unknown_id" */

@@ -94,6 +94,7 @@ void vmm_summary(const struct uhv *h)
 			       (unsigned long long)k->dev.device_ticks);
 		}
 		vm_nics_summary(vm);
+		vm_agent_summary(vm);
 		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
 		       (unsigned long long)vm->pio.unclaimed_reads,
 		       (unsigned long long)vm->pio.unclaimed_writes,

@@ -215,9 +215,9 @@ static int build(struct uhv *h, struct vm *vm, const struct vm_slot *slot)
 		vm_stop(vm, VM_ERROR, "device set-up failed");
 		return -1;
 	}
-	if (vm_add_disks(h, vm, b) || vm_add_nics(h, vm)) {
+	if (vm_add_disks(h, vm, b) || vm_add_nics(h, vm) || vm_add_agent(h, vm)) {
 		if (vm->result == VM_RUNNING)
-			vm_stop(vm, VM_ERROR, "disk or NIC set-up failed");
+			vm_stop(vm, VM_ERROR, "disk, NIC or agent set-up failed");
 		return -1;
 	}
 	if (cfg->initrd[0] && !linux) {

@@ -13,6 +13,8 @@
 #include "virtio.h"
 #include "virtio_blk.h"
 #include "virtio_net.h"
+#include "virtio_console.h"
+#include "agent.h"
 #include "netif.h"
 #include "../drivers/blk_host.h"
 #include "uart.h"
@@ -83,6 +85,15 @@ struct vm_nic {
 	struct vm_virtio dev;
 };
 
+/* The guest agent channel of a VM (vm_agent.c): a virtio-console port
+   carrying the agent line protocol. */
+struct vm_agent {
+	bool on;                     /* config: agent = on */
+	struct agent agent;
+	struct virtio_console con;
+	struct vm_virtio dev;
+};
+
 struct vm {
 	int id;
 	bool built;              /* vm_build ran: it is running or stopped */
@@ -103,6 +114,7 @@ struct vm {
 	struct platform plat;
 	struct vm_disk disks[CFG_MAX_DISKS];
 	struct vm_nic nics[CFG_MAX_NICS];
+	struct vm_agent agent;
 	u64 tsc_hz;              /* the TSC rate the guest is told */
 	u64 marks;
 	u64 guest_errors;        /* bad device programming, logged a few times */

@@ -87,6 +87,10 @@ int vm_add_nics(struct uhv *h, struct vm *vm);
 /* Prints the VM's NICs' features and counters, drops by cause, for the
    summary (vm_nics.c). */
 void vm_nics_summary(const struct vm *vm);
+/* Puts the VM's agent channel on its PCI bus if its config asks
+   (vm_agent.c); its counters for the summary. */
+int vm_add_agent(struct uhv *h, struct vm *vm);
+void vm_agent_summary(const struct vm *vm);
 /* Takes the VM's NICs off the bridge (vm_nics.c). */
 void vm_remove_nics(struct uhv *h, struct vm *vm);
 /* Puts the VM's disks on its PCI bus (vm_disks.c); -1 if one is bad. */

@@ -120,6 +120,12 @@ START_TEST(heartbeats_connect_and_their_absence_loses)
 	connect_at(T0 + 31 * HZ);                   /* and back */
 	ck_assert_uint_eq(a.stats.connects, 2);
 	ck_assert_uint_eq(a.stats.losses, 1);
+	/* a paused VM's silence is not the agent's */
+	agent_hold(&a, T0 + 40 * HZ);
+	agent_tick(&a, T0 + 42 * HZ);
+	ck_assert(agent_connected(&a));
+	agent_tick(&a, T0 + 43 * HZ);
+	ck_assert(!agent_connected(&a));
 }
 END_TEST
 
