@@ -29,7 +29,7 @@ VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits emulate exit focus \
 	    pit platform rtc sched stats uart virtio_blk virtio_pci \
 	    virtio_pci_cfg virtqueue vm vm_disks vm_virtio vm_nics virtio_net \
 	    bridge bridge_dump inet_csum virtio_net_ctrl netif capture capture_port \
-	    control manager rampool \
+	    control manager rampool json json_write ctl ctl_create ctl_line \
 	    virtio_console agent vm_agent
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)

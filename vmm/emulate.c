@@ -6,6 +6,7 @@
  *   89 /r  MOV r/m, r          8B /r  MOV r, r/m
  *   C6 /0  MOV r/m8, imm8      C7 /0  MOV r/m, imm16/32
  *   0F B6  MOVZX r, r/m8       0F B7  MOVZX r, r/m16
+ *   A0/A1  MOV AL/rAX, moffs   A2/A3  MOV moffs, AL/rAX
  * with 66 (operand size), REX, segment and address-size prefixes.
  *
  * A ModRM byte and its addressing bytes:
@@ -71,16 +72,39 @@ static u64 read_le(const u8 *p, unsigned size)
 	return v;
 }
 
+/*
+ * A0-A3: MOV between AL/rAX and a memory offset (moffs) that follows the
+ * opcode, as wide as the address size; no ModRM. i is the byte after
+ * the opcode. The faulting address comes with the exit, so only the
+ * length matters here.
+ */
+static int decode_moffs(unsigned n, unsigned i, u8 op, unsigned opsize,
+			unsigned addr_bytes, struct emu_insn *o)
+{
+	bool byte = op == 0xa0 || op == 0xa2;
+
+	o->size = o->reg_size = (u8)(byte ? 1 : opsize);
+	o->write = op >= 0xa2;
+	o->reg = 0;                              /* AL / rAX */
+	i += addr_bytes;
+	if (i > EMU_MAX_INSN || i > n)
+		return -1;
+	o->len = (u8)i;
+	return 0;
+}
+
 int emu_decode(const u8 *b, unsigned n, enum emu_mode mode, struct emu_insn *o)
 {
 	unsigned i = 0, mlen, opsize = mode == EMU_MODE_16 ? 2 : 4;
-	bool addr16 = mode == EMU_MODE_16, opsz_prefix = false;
+	bool addr16 = mode == EMU_MODE_16, opsz_prefix = false, addr_prefix = false;
 	u8 rex = 0, op;
 
 	*o = (struct emu_insn){ 0 };
 	for (; i < n && is_legacy_prefix(b[i]); i++) {
 		if (b[i] == PREFIX_OPSIZE)
 			opsz_prefix = true;
+		if (b[i] == PREFIX_ADDRSIZE)
+			addr_prefix = true;
 		if (b[i] == PREFIX_ADDRSIZE && mode != EMU_MODE_64)
 			addr16 = !addr16;
 	}
@@ -93,6 +117,9 @@ int emu_decode(const u8 *b, unsigned n, enum emu_mode mode, struct emu_insn *o)
 	if (i + 2 > n)
 		return -1;
 	op = b[i++];
+	if (op >= 0xa0 && op <= 0xa3)
+		return decode_moffs(n, i, op, opsize, mode == EMU_MODE_64 ?
+				    (addr_prefix ? 4 : 8) : addr16 ? 2 : 4, o);
 	if (op == 0x0f) {
 		op = b[i++];
 		if (op != 0xb6 && op != 0xb7)

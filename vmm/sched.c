@@ -132,7 +132,11 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	v->vm->cpu_ticks += rdtsc() - now;
 }
 
-/* Stops every running, unpaused VM: none of them can ever wake. */
+/*
+ * Stops the running, unpaused VMs that can never wake: with a control
+ * channel only those halted with interrupts off (the power button or
+ * the agent may still wake the others), else all of them.
+ */
 static void stop_sleepers(struct uhv *h)
 {
 	for (int i = 0; i < h->nr_vms; i++) {
@@ -140,6 +144,8 @@ static void stop_sleepers(struct uhv *h)
 		struct vcpu *v = &vm->vcpus[0];
 
 		if (!vm->built || vm->result != VM_RUNNING || vm->paused)
+			continue;
+		if (control_enabled() && v->state == VCPU_HALTED && v->halt_if)
 			continue;
 		vm_stop(vm, VM_HALTED, v->state == VCPU_HALTED && v->halt_if ?
 			"halted with no timer or device that could wake it" :

@@ -29,6 +29,15 @@ struct dcase {
 	{ m, sizeof((u8[]){ __VA_ARGS__ }), { __VA_ARGS__ }, sz, w, reg, rsz, hi, imm }
 
 static const struct dcase good[] = {
+	/* MOV moffs forms: the offset is as wide as the address size */
+	C(M32, 4, W, 0, 4, 0, NOIMM, 0xa3, 0x10, 0x00, 0xc0, 0xfe), /* mov [fec00010],eax */
+	C(M32, 1, R, 0, 1, 0, NOIMM, 0xa0, 0x00, 0x00, 0xe0, 0xfe),
+	C(M32, 2, W, 0, 2, 0, NOIMM, 0x66, 0xa3, 0x10, 0x00, 0xc0, 0xfe),
+	C(M32, 4, R, 0, 4, 0, NOIMM, 0x67, 0xa1, 0x00, 0x10),     /* 16-bit moffs */
+	C(M16, 2, R, 0, 2, 0, NOIMM, 0xa1, 0x00, 0x10),
+	C(M64, 8, R, 0, 8, 0, NOIMM, 0x48, 0xa1, 0, 0, 0xe0, 0xfe, 0, 0, 0, 0),
+	C(M64, 1, W, 0, 1, 0, NOIMM, 0xa2, 0, 0, 0xe0, 0xfe, 0, 0, 0, 0),
+	C(M64, 4, W, 0, 4, 0, NOIMM, 0x67, 0xa3, 0x00, 0x00, 0xe0, 0xfe),
 	/* 32-bit mode */
 	C(M32, 4, W, 0, 4, 0, NOIMM, 0x89, 0x03),                /* mov [ebx],eax */
 	C(M32, 4, R, 1, 4, 0, NOIMM, 0x8b, 0x0d, 0x78, 0x56, 0x34, 0x12),
@@ -101,7 +110,6 @@ static const struct dcase bad[] = {
 	C(M32, 0, 0, 0, 0, 0, 0, 0xc6, 0xc0, 0x00),
 	C(M32, 0, 0, 0, 0, 0, 0, 0xc7, 0x08, 0, 0, 0, 0),        /* c7 /1 */
 	C(M32, 0, 0, 0, 0, 0, 0, 0xc6, 0x38, 0),                 /* c6 /7 */
-	C(M32, 0, 0, 0, 0, 0, 0, 0xa1, 0, 0, 0, 0),              /* moffs */
 	C(M32, 0, 0, 0, 0, 0, 0, 0xf3, 0xa4),                    /* rep movsb */
 	C(M32, 0, 0, 0, 0, 0, 0, 0x0f, 0xb8, 0x00),
 	C(M32, 0, 0, 0, 0, 0, 0, 0x0f, 0xbe, 0x00),              /* movsx */
