@@ -112,7 +112,7 @@ grep -q '"timeout":0' "$T/ctl.log" && ok "stop: timeout sent" || bad "stop timeo
 wait "$EV"; RC=$?
 expect "events --json: another client sees the event too" 0 '^\{"event":"vm_stopped","vm":"alpha"' "$T/ev"
 run stop alpha --timeout x; expect "stop --timeout x: usage" 2 'usage' "$T/err"
-run destroy gamma;      expect "destroy" 0 "gamma"
+run destroy gamma;      expect "destroy" 0 "^VM 'gamma' destroyed$"
 run info gamma;         expect "destroyed: gone" 1 'no_such_vm' "$T/err"
 
 # ---- several clients at once, the same ids: each gets its own reply
@@ -174,6 +174,7 @@ run record "$T/rec2.csv" --duration 0.6 --interval 0.3
 [ "$(grep -c ',beta,' "$T/rec2.csv")" = 2 ] && ok "record --duration" || bad "record --duration"
 run plot "$T/rec.csv" -o "$T/rec.png"
 expect "plot" 0 'rec.png: 2 VMs, 6 samples'
+[ ! -s "$T/err" ] && ok "plot: quiet (gnuplot warns of alpha's flat zero line)" || bad "plot: stderr"
 file "$T/rec.png" | grep -q 'PNG image data' && [ -s "$T/rec.png" ] && ok "plot: a PNG ($(stat -c %s "$T/rec.png") bytes)" || bad "plot: $(file "$T/rec.png")"
 echo nonsense > "$T/bad.csv"; run plot "$T/bad.csv"
 expect "plot of a non-record: status 6" 6 'not a uhvctl record' "$T/err"

@@ -38,6 +38,8 @@ static void print_table(json_object *r, const char *key,
 	    !json_object_is_type(arr, json_type_array))
 		return;
 	n = json_object_array_length(arr);
+	if (!n)
+		return;
 	printf("%s:\n ", key);
 	for (int c = 0; cols[c]; c++)
 		printf(" %12s", cols[c]);

@@ -133,6 +133,8 @@ static int cmd_simple(const struct opts *o, struct client *c,
 	if (!st && !print_raw(o, raw)) {
 		if (!vm)
 			printf("uhv: %s requested\n", cmd);
+		else if (!strcmp(cmd, "destroy"))
+			printf("VM '%s' destroyed\n", vm);
 		else if (j_has(r, "state"))
 			printf("VM '%s' is %s\n", vm, j_str(r, "state", "?"));
 		else

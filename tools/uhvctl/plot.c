@@ -120,21 +120,35 @@ static void write_script(FILE *g, const char *csv, const char *png,
 	fprintf(g, "unset multiplot\n");
 }
 
-/* Runs gnuplot on the script; its exit status (-1: not run). */
+/* Runs gnuplot on the script; its exit status (-1: not run). Its
+   complaints are shown only if it fails: a VM whose rates are all zero
+   draws a flat line, and gnuplot warns about the empty range. */
 static int run_gnuplot(const char *script)
 {
-	pid_t pid = fork();
+	FILE *err = tmpfile();
+	pid_t pid = err ? fork() : -1;
 	int st;
 
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
+		dup2(fileno(err), STDERR_FILENO);
 		execlp("gnuplot", "gnuplot", script, (char *)NULL);
 		_exit(127);
 	}
 	if (waitpid(pid, &st, 0) < 0 || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
+		st = -1;
+	else
+		st = WEXITSTATUS(st);
+	if (st) {
+		char line[512];
+
+		rewind(err);
+		while (fgets(line, sizeof(line), err))
+			fputs(line, stderr);
+	}
+	fclose(err);
+	return st;
 }
 
 int plot_main(int argc, char **argv)
