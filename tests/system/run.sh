@@ -40,8 +40,10 @@
 #   tshark-sum CHECK FILTER FIELD N
 #                               FIELD (e.g. frame.len) summed over the frames
 #                               matching FILTER is N
-#                               (N: a number, or /REGEX/: the number its first
-#                               group matches in the last console line it matches)
+#                               (N: a number, >=NUMBER for at least, or /REGEX/:
+#                               the number its first group matches in the last
+#                               console line it matches). tshark reads the file
+#                               twice (-2), so icmp.resp_in and the like work
 # Paths: a guest FILE without '/' is in guest-tests/build/, a config FILE
 # without '/' is in tests/system/; paths with '/' are relative to the repository.
 #
@@ -117,10 +119,10 @@ tshark_check() {
     arg=${2#"$filter"}; arg=${arg#"${arg%%[![:space:]]*}"}
     [ -s "$cap" ] || { echo "no capture file ${cap#"$ROOT"/}"; return; }
     case $kind in
-        tshark)       out=$(tshark -r "$cap" -Y "$filter" 2>"$5/tshark.err");;
-        tshark-count) out=$(tshark -r "$cap" -Y "$filter" -T fields -e frame.number 2>"$5/tshark.err");;
+        tshark)       out=$(tshark -2 -r "$cap" -Y "$filter" 2>"$5/tshark.err");;
+        tshark-count) out=$(tshark -2 -r "$cap" -Y "$filter" -T fields -e frame.number 2>"$5/tshark.err");;
         tshark-sum)   field=${arg%%[[:space:]]*}; arg=${arg#"$field"}; arg=${arg#"${arg%%[![:space:]]*}"}
-                      out=$(tshark -r "$cap" -Y "$filter" -T fields -e "$field" 2>"$5/tshark.err");;
+                      out=$(tshark -2 -r "$cap" -Y "$filter" -T fields -e "$field" 2>"$5/tshark.err");;
     esac
     err=$(grep -v '^Running as user' "$5/tshark.err" | head -n 1)
     printf '== %s %s\n%s\n' "$kind" "$2" "$out" >> "$5/tshark.log"
@@ -132,9 +134,11 @@ tshark_check() {
         tshark-count|tshark-sum)
             if [ "$kind" = tshark-count ]; then got=$(grep -c . <<< "$out")
             else got=$(awk '{ s += $1 } END { print s + 0 }' <<< "$out"); fi
+            local least=; [[ $arg != '>='* ]] || { least='at least '; arg=${arg#>=}; }
             want=$(expect_value "$arg" "$4")
             [[ $want =~ ^[0-9]+$ ]] || { echo "no console line gives a number for '$arg'"; return; }
-            [ "$got" = "$want" ] || echo "${field:-frames}: $got for '$filter', wanted $want";;
+            if [ -n "$least" ]; then [ "$got" -ge "$want" ]; else [ "$got" = "$want" ]; fi ||
+                echo "${field:-frames}: $got for '$filter', wanted $least$want";;
     esac
 }
 
