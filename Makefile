@@ -43,7 +43,7 @@ LOADER_OBJ := $(LOADER_C:%.c=$(BUILD)/loader/%.o) $(BUILD)/loader/core_blob.o
 .PHONY: all help guests unit-tests test test-unit test-unit-only \
 	test-system run bench image deps clean
 
-all: $(BUILD)/BOOTX64.EFI guests unit-tests uhvctl
+all: $(BUILD)/BOOTX64.EFI guests unit-tests uhvctl agent
 
 help:
 	@echo "make            build uhv (build/BOOTX64.EFI), guest tests, unit tests"
@@ -94,6 +94,16 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/uhv-loader.so
 
 guests:
 	$(MAKE) -C guest-tests
+
+# The guest agent for Linux guests (agent/README.md), static, for the
+# test initramfs (tools/mk-linux-guest.sh).
+.PHONY: agent
+agent: $(BUILD)/agent/uhv-agent
+
+$(BUILD)/agent/uhv-agent: agent/uhv-agent.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-AGENT $@"
+	@$(CC) -static -Os -std=gnu11 $(WARN) $< -o $@
 
 -include tests/unit.mk
 -include tools/uhvctl/uhvctl.mk

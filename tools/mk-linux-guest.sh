@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Linux test guest: Debian's stock kernel (linux-image-amd64,
 # unmodified, taken from its package) and a small initramfs with Debian's
-# busybox-static and guest-tests/linux/init.
+# busybox-static, guest-tests/linux/init and the guest agent
+# (agent/uhv-agent.c, built here with `make agent`).
 #
 # usage: tools/mk-linux-guest.sh [OUTDIR]     (default build/linux)
 # Makes OUTDIR/vmlinuz, the virtio modules it needs (OUTDIR/modules, from
@@ -15,8 +16,13 @@ INIT=$ROOT/guest-tests/linux/init
 mkdir -p "$OUT"
 OUT=$(cd "$OUT" && pwd)
 
-MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net"
-if [ ! -s "$OUT/vmlinuz" ] || [ ! -d "$OUT/modules" ]; then
+# virtio_console: the agent's port, /dev/hvc0 (Debian: CONFIG_VIRTIO_CONSOLE=m)
+MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console"
+AGENT=$ROOT/build/agent/uhv-agent
+make -s -C "$ROOT" agent >/dev/null
+have_modules=1
+for m in $MODULES; do [ -s "$OUT/modules/$m.ko" ] || have_modules=0; done
+if [ ! -s "$OUT/vmlinuz" ] || [ "$have_modules" = 0 ]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     # the metapackage names the current kernel package; download that one
@@ -33,14 +39,16 @@ if [ ! -s "$OUT/vmlinuz" ] || [ ! -d "$OUT/modules" ]; then
     echo "mk-linux-guest: kernel $pkg -> $OUT/vmlinuz, modules: $(ls "$OUT/modules" | tr '\n' ' ')"
 fi
 
-if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ]; then
+if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ] ||
+   [ "$AGENT" -nt "$OUT/initrd.gz" ] || [ "${BASH_SOURCE[0]}" -nt "$OUT/initrd.gz" ]; then
     rd=$(mktemp -d)
     mkdir -p "$rd"/bin "$rd"/dev "$rd"/proc "$rd"/sys "$rd"/tmp "$rd"/lib/modules
     cp "$OUT"/modules/*.ko "$rd/lib/modules/"
     echo "$MODULES" > "$rd/lib/modules/order"
     cp /bin/busybox "$rd/bin/busybox"
     cp "$INIT" "$rd/init"
-    chmod 755 "$rd/init" "$rd/bin/busybox"
+    cp "$AGENT" "$rd/bin/uhv-agent"
+    chmod 755 "$rd/init" "$rd/bin/busybox" "$rd/bin/uhv-agent"
     # the console node, for the kernel to open before devtmpfs is mounted
     (cd "$rd" && mknod -m 600 dev/console c 5 1 && mknod -m 666 dev/ttyS0 c 4 64)
     (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initrd.gz"
