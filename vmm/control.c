@@ -21,6 +21,9 @@ static struct control {
 	u64 busy_until;         /* TSC: poll fast until then */
 	u64 fast, slow;         /* poll periods in TSC ticks */
 	u64 lines_dropped;      /* events that found the ring full */
+	u64 last_rx;            /* TSC of the last byte received */
+	u64 partial_timeout;    /* TSC ticks of silence that drop a partial line */
+	u64 partials_dropped;
 	char line[CTL_REPLY_MAX];      /* a reply */
 	char event[CTL_REPLY_MAX];     /* an event (may come during a request) */
 } chan;
@@ -81,11 +84,27 @@ bool control_init(struct uhv *h)
 		return false;
 	chan.fast = MAX(h->tsc_hz / 1000000 * CONTROL_FAST_POLL_US, 1ULL);
 	chan.slow = MAX(h->tsc_hz / 1000000 * CONTROL_SLOW_POLL_US, 1ULL);
+	chan.partial_timeout = h->tsc_hz * CONTROL_PARTIAL_TIMEOUT_S;
 	ctl_init(&chan.ctl, &vm_manager_ops, h, UHV_VERSION_STRING);
 	chan.on = true;
 	queue_line(chan.line, ctl_greeting(&chan.ctl, chan.line,
 					    sizeof(chan.line)), true);
 	return true;
+}
+
+/*
+ * A serial line does not tell uhv that its client went away, so a request
+ * cut off mid-line would glue itself to the next client's first line. A
+ * partial line followed by seconds of silence is dropped instead.
+ */
+static void drop_stale_partial(u64 now)
+{
+	if (!chan.ctl.line_len || now - chan.last_rx < chan.partial_timeout)
+		return;
+	chan.ctl.line_len = 0;
+	if (chan.partials_dropped++ < CONTROL_LOG_LIMIT)
+		printk("uhv: control: a request line stopped mid-way; dropped "
+		       "after %d s of silence\n", CONTROL_PARTIAL_TIMEOUT_S);
 }
 
 u64 control_poll(u64 now)
@@ -95,10 +114,12 @@ u64 control_poll(u64 now)
 	if (!chan.on)
 		return ~0ULL;
 	drain_some();
+	drop_stale_partial(now);
 	for (int n = 0; n < RX_PER_POLL && (c = serial_port_getc(&chan.port)) >= 0;
 	     n++) {
 		chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
 						     CONTROL_FAST_POLL_US);
+		chan.last_rx = now;
 		queue_line(chan.line, ctl_feed(&chan.ctl, (char)c, chan.line,
 					       sizeof(chan.line)), true);
 	}

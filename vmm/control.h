@@ -18,6 +18,8 @@
 #define CONTROL_FAST_POLL_US 1000       /* 16 bytes per ms: > 115200 baud */
 #define CONTROL_SLOW_POLL_US 10000
 #define CONTROL_BUSY_US   50000         /* fast polling after the last byte */
+#define CONTROL_PARTIAL_TIMEOUT_S 2     /* silence that drops half a line */
+#define CONTROL_LOG_LIMIT 8             /* log lines per kind of trouble */
 
 struct uhv;
 struct vm;
