@@ -8,11 +8,15 @@
 set -eu
 export LC_ALL=C
 
+# libjson-c-dev: uhvctl's JSON; gnuplot-nox: uhvctl plot; file: its test.
+# tshark: reads the pcap captures of the system tests (uhv-run --capture).
 # bochs-x: bochs depends on "bochs-wx | bochs-gui"; naming the small X11
 # plugin (never used: uhv-run uses the built-in rfb display) keeps apt from
 # pulling in wxWidgets.
 PACKAGES="gnu-efi nasm check qemu-system-x86 ovmf bochs bochs-x bochsbios vgabios
-mtools dosfstools fdisk busybox-static cpio gcc make pkg-config"
+mtools dosfstools fdisk busybox-static cpio gcc make pkg-config
+libjson-c-dev gnuplot-nox file
+tshark"
 
 missing=()
 for p in $PACKAGES; do
@@ -36,6 +40,10 @@ else
     exit 1
 fi
 export DEBIAN_FRONTEND=noninteractive
+# tshark's package would ask whether non-root users may capture: they need
+# not, and nothing may ask.
+echo "wireshark-common wireshark-common/install-setuid boolean false" |
+    "${SUDO[@]+"${SUDO[@]}"}" debconf-set-selections
 "${SUDO[@]+"${SUDO[@]}"}" env DEBIAN_FRONTEND=noninteractive apt-get update
 "${SUDO[@]+"${SUDO[@]}"}" env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y --no-install-recommends "${missing[@]}"
