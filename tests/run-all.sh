@@ -34,6 +34,8 @@ run_suite "unit tests" make --no-print-directory test-unit-only
 run_suite "uhvctl tests" make --no-print-directory test-uhvctl
 run_suite "system tests" tests/system/run.sh "$@"
 run_suite "storage tests" tests/system/storage.sh
+run_suite "control channel tests" tests/system/control.sh
+run_suite "guest agent tests" tests/system/agent-control.sh
 
 echo "$total_pass passed, $total_fail failed"
 [ "$total_fail" -eq 0 ] && [ "$bad" -eq 0 ]

@@ -23,32 +23,6 @@
 #include "../lib/fmt.h"
 #include "../lib/string.h"
 
-/*
- * Stand-ins until the guest agent channel (vm_agent.c) is built in: no
- * VM has an agent. Weak, so vm_agent.c's definitions replace them.
- */
-__attribute__((weak)) bool vm_agent_connected(const struct vm *vm)
-{
-	(void)vm;
-	return false;
-}
-
-__attribute__((weak)) enum ctl_code vm_agent_request(struct vm *vm, u64 id,
-		const char *data, size_t len, char *msg)
-{
-	(void)id;
-	(void)data;
-	(void)len;
-	fmt_sn(msg, CTL_MSG_MAX, "VM '%s' has no guest agent", vm->name);
-	return CTL_E_STATE;
-}
-
-__attribute__((weak)) void vm_agent_tick(struct vm *vm, u64 now)
-{
-	(void)vm;
-	(void)now;
-}
-
 static int find_vm(const struct uhv *h, const char *name)
 {
 	for (int i = 0; i < h->nr_vms; i++)

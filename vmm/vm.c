@@ -244,6 +244,12 @@ void vm_build(struct uhv *h, int id)
 	struct vm *vm = &h->vms[id];
 	struct vm_slot *slot = &h->slots[id];
 
+	/* building loads the new VMCSs (VMPTRLD): the vCPU the run loop
+	   last loaded must be put first, or it would resume on another's */
+	if (h->loaded) {
+		arch_vcpu_put(&h->loaded->arch);
+		h->loaded = NULL;
+	}
 	memset(vm, 0, sizeof(*vm));
 	if (!slot->ram_clean)
 		memset((void *)(uintptr_t)slot->ram_phys, 0, slot->cfg.memory);

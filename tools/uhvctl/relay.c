@@ -40,6 +40,9 @@
 #define RELAY_CONNECT_WAIT  120.0       /* s: for the emulator's socket */
 #define RELAY_REPLY_WAIT    300.0       /* s: then a request is given up */
 #define RELAY_POLL_MS       500
+/* s of total silence from the serial side after which uhv is taken to be
+   up already (a relay started after uhv's greeting, a quiet cable) */
+#define RELAY_QUIET_READY   30.0
 #define RELAY_ID_TEXT       24          /* digits of a 64-bit id, NUL */
 #define RELAY_ID_FIRST      1
 
@@ -63,6 +66,14 @@ static struct relay {
 	struct line_buf serial_in;
 	FILE *log;
 	char *hello;                    /* the cached greeting, with '\n' */
+	/* Requests wait until uhv is up: until its greeting, or (nothing
+	   heard at all) RELAY_QUIET_READY s. Bytes sent earlier would reach
+	   the firmware (OVMF reads keys from the serial ports: a key at its
+	   boot prompt stops the boot) or be lost when uhv resets the UART,
+	   leaving a request that nothing answers. */
+	bool ready;
+	bool heard;                     /* any byte from the serial side */
+	double connected_at;
 	struct rclient cl[RELAY_MAX_CLIENTS];
 	uint64_t next_serial, next_id;
 	struct request *head, *tail;    /* waiting to be sent */
@@ -162,7 +173,12 @@ static void pump(void)
 {
 	struct request *r = R.head;
 
-	if (R.inflight || !r)
+	if (!R.ready && !R.heard &&
+	    mono_now() - R.connected_at >= RELAY_QUIET_READY) {
+		R.ready = true;
+		rlog("# ", "nothing heard from uhv: taken to be up already");
+	}
+	if (R.inflight || !r || !R.ready)
 		return;
 	R.head = r->next;
 	if (!R.head)
@@ -253,6 +269,9 @@ static void uhv_event(char *line, json_object *ev)
 	uint64_t v;
 
 	if (!strcmp(name, "hello")) {
+		if (!R.ready)
+			rlog("# ", "uhv is up: requests go to it from now on");
+		R.ready = true;
 		free(R.hello);
 		if (asprintf(&R.hello, "%s\n", line) < 0)
 			R.hello = NULL;
@@ -290,6 +309,7 @@ static void uhv_line(char *line)
 		rlog("# ", "not a JSON object from uhv: dropped");
 	} else if (j_has(o, "event")) {
 		uhv_event(line, o);
+		pump();         /* the greeting makes uhv ready */
 	} else {
 		uhv_reply(line);
 		pump();
@@ -365,6 +385,7 @@ static void read_serial(void)
 		rlog("# ", "serial side closed: relay ends");
 		exit(EXIT_OK);
 	}
+	R.heard = true;
 	while ((line = line_next(&R.serial_in, &cut))) {
 		uhv_line(line);
 		free(line);
@@ -413,6 +434,7 @@ static void relay_loop(void)
 			if (p[i].revents && R.cl[idx[i]].fd == p[i].fd)
 				read_client(&R.cl[idx[i]]);
 		check_stall();
+		pump();         /* uhv may have become ready by the clock */
 	}
 }
 
@@ -452,6 +474,7 @@ int relay_main(int argc, char **argv)
 		die(EXIT_LOCAL, "relay: cannot listen on %s: %s", listen_addr,
 		    why);
 	R.serial_fd = connect_serial(serial);
+	R.connected_at = mono_now();
 	rlog("# ", "relay: serial %s, listening on %s", serial, listen_addr);
 	relay_loop();
 	return EXIT_OK;

@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Control channel tests: a script drives a running uhv (under Bochs) through
+# uhvctl and its relay on COM2 (docs/protocol.md, docs/uhvctl.md), and
+# checks what uhv does from outside: its replies, its events, its counters
+# and its console log. One boot of uhv with a VM from uhv.cfg (pwrbtn, which
+# powers off when its ACPI power button is pressed) and VMs created at run
+# time from the images folder:
+#   - two busy VMs both make progress in stats; pausing one freezes its
+#     counters while the other runs on; resuming it unfreezes them;
+#   - a third VM does not fit in the reserve (no_room); destroying one frees
+#     its memory and the third is created and runs in it;
+#   - stop with a timeout presses pwrbtn's power button: it powers off by
+#     itself (graceful), vm_stopped arrives; stop --timeout 0 kills at once;
+#   - bad input on the control channel (malformed JSON, unknown command and
+#     field, wrong type, an oversized line, binary garbage, a client that
+#     leaves mid-request) gets error replies, and everything keeps running;
+#   - shutdown ends uhv with its summary.
+# Prints PASS/FAIL lines and "N passed, M failed".
+set -u
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+RUN=$ROOT/tools/uhv-run
+CTL=$ROOT/build/tools/uhvctl
+G=$ROOT/guest-tests/build
+LOGS=$ROOT/build/test-logs/control
+PORT=${UHV_CTL_TEST_PORT:-$((20000 + RANDOM % 20000))}
+pass=0 fail=0
+
+ok()  { echo "PASS system/control/$1${UHV_TEST_TIMES:+ (${SECONDS}s)}"; pass=$((pass + 1)); }
+bad() { echo "FAIL system/control/$1: $2"; fail=$((fail + 1)); }
+u()   { "$CTL" --connect "127.0.0.1:$PORT" --timeout 60 "$@"; }
+
+# field VM NAME: the integer NAME of VM's stats reply
+field() { u --json stats "$1" | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
+
+# raw LINE: sends LINE (printf format) to the relay as a client of its own
+# and prints uhv's reply (the first line with an "id"), or nothing.
+raw() {
+    local reply=""
+    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return
+    # shellcheck disable=SC2059
+    printf "$1" >&3
+    while IFS= read -r -t 60 line <&3; do
+        case $line in *'"id"'*) reply=$line; break;; esac
+    done
+    exec 3<&-
+    printf '%s\n' "$reply"
+}
+
+expect_error() {   # expect_error NAME CODE LINE
+    local r
+    r=$(raw "$3")
+    case $r in
+        *"\"code\":\"$2\""*) ok "$1";;
+        *) bad "$1" "wanted error $2, got: ${r:-no reply}";;
+    esac
+}
+
+rm -rf "$LOGS"; mkdir -p "$LOGS/files/images"
+cp "$G/progress.elf" "$G/hello.elf" "$LOGS/files/images/"
+printf 'control = on\nimages = images\nreserve = 32M\n' > "$LOGS/uhv.cfg"
+"$RUN" -q --config "$LOGS/uhv.cfg" --files "$LOGS/files" \
+    --guest "$G/pwrbtn.elf,name=pwr" --ctl-port "$PORT" --ctl-log "$LOGS/ctl.log" \
+    --log "$LOGS/uhv.log" --timeout 900 \
+    --expect pwr=poweroff --expect w2=killed --expect w3=exit >/dev/null &
+upid=$!
+# uhv is up when its greeting has come (the relay replays it to clients)
+for _ in $(seq 1 60); do u events --wait hello --timeout 300 >/dev/null 2>&1 && break; sleep 2; done
+if u version | grep -q "protocol 1"; then ok version; else bad version "no answer from uhv"; fi
+
+# Two busy VMs made at run time; both make progress.
+for w in w1 w2; do
+    u create "$w" --image images/progress.elf --memory 16M \
+        --cmdline "ticks=500000000000" >/dev/null && u start "$w" >/dev/null ||
+        bad "create-$w" "create or start failed"
+done
+a1=$(field w1 exits); a2=$(field w2 exits); sleep 4
+b1=$(field w1 exits); b2=$(field w2 exits)
+if [ "${b1:-0}" -gt "${a1:-0}" ] && [ "${b2:-0}" -gt "${a2:-0}" ]; then
+    ok both-progress
+else bad both-progress "exits w1 $a1 -> $b1, w2 $a2 -> $b2"; fi
+
+# Pausing w1 freezes its counters while w2 runs on.
+u pause w1 >/dev/null
+p1=$(field w1 exits); c1=$(field w1 cpu_us); q2=$(field w2 exits); sleep 4
+r1=$(field w1 exits); d1=$(field w1 cpu_us); s2=$(field w2 exits)
+if [ -n "$p1" ] && [ "$p1" = "$r1" ] && [ "$c1" = "$d1" ] && [ "${s2:-0}" -gt "${q2:-0}" ] &&
+   u info w1 | grep -q "paused"; then
+    ok pause-freezes
+else bad pause-freezes "w1 exits $p1 -> $r1, cpu_us $c1 -> $d1; w2 $q2 -> $s2"; fi
+u resume w1 >/dev/null; sleep 3
+t1=$(field w1 exits)
+if [ "${t1:-0}" -gt "${r1:-0}" ]; then ok resume; else bad resume "w1 exits $r1 -> $t1"; fi
+
+# No room for a third VM; destroying w1 gives its memory to w3.
+out=$(u create w3 --image images/hello.elf --memory 16M 2>&1)
+case $out in *no_room*) ok no-room;; *) bad no-room "create w3 said: $out";; esac
+u stop w1 --timeout 0 >/dev/null && u destroy w1 >/dev/null
+u events --wait vm_stopped --vm w3 --timeout 120 > "$LOGS/w3.event" 2>&1 &
+epid=$!
+sleep 1
+if u create w3 --image images/hello.elf --memory 16M >/dev/null && u start w3 >/dev/null &&
+   wait "$epid" && grep -q 'result="exit"' "$LOGS/w3.event"; then
+    ok destroy-frees-memory
+else bad destroy-frees-memory "w3 did not run in w1's memory: $(cat "$LOGS/w3.event")"; fi
+if u list | grep -q "w1"; then bad destroyed-gone "w1 still listed"; else ok destroyed-gone; fi
+
+# Graceful stop: the power button, and pwrbtn powers itself off.
+if out=$(u stop pwr --timeout 60 --wait 2>&1) && [[ $out == *poweroff* ]]; then
+    ok graceful-stop
+else bad graceful-stop "stop pwr said: $out"; fi
+
+# Bad input on the control channel.
+expect_error bad-json parse_error 'this is not JSON\n'
+expect_error unknown-command unknown_command '{"id":1,"cmd":"frobnicate"}\n'
+expect_error unknown-field unknown_field '{"id":2,"cmd":"list","colour":"red"}\n'
+expect_error wrong-type wrong_type '{"id":3,"cmd":"info","vm":7}\n'
+expect_error no-such-vm no_such_vm '{"id":4,"cmd":"start","vm":"nosuch"}\n'
+expect_error bad-state bad_state '{"id":5,"cmd":"resume","vm":"w2"}\n'
+expect_error oversized line_too_long "{\"id\":6,\"cmd\":\"list\",\"x\":\"$(head -c 5000 /dev/zero | tr '\0' a)\"}\n"
+expect_error binary-garbage parse_error '\001\377\376{{{\200\033[2J\n'
+exec 3<>"/dev/tcp/127.0.0.1/$PORT" && printf '{"id":7,"cmd":"li' >&3 && exec 3<&-
+sleep 3
+v1=$(field w2 exits); sleep 3; v2=$(field w2 exits)
+if u list >/dev/null && [ "${v2:-0}" -gt "${v1:-0}" ]; then
+    ok still-running
+else bad still-running "after bad input: w2 exits $v1 -> $v2"; fi
+
+# The end: shutdown; uhv prints its summary and powers off.
+u shutdown >/dev/null
+if wait "$upid"; then ok shutdown; else bad shutdown "uhv-run failed (log: ${LOGS#"$ROOT"/}/uhv.log)"; fi
+if grep -q '^uhv: control: destroyed vm w1, 16M RAM freed' "$LOGS/uhv.log" &&
+   grep -q '^\[pwr\] power button pressed' "$LOGS/uhv.log"; then
+    ok console-log
+else bad console-log "uhv.log lacks the destroy or power button lines"; fi
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
