@@ -500,12 +500,14 @@ static int check_capture(struct parser *p)
 	return fail(p, "capture: no VM is on network '%s'", c->capture_net);
 }
 
-/* After the last line: every VM needs an image, and there must be a VM. */
+/* After the last line: every VM needs an image, and there must be a VM
+   (unless the control channel may create them). */
 static int check_complete(struct parser *p)
 {
 	p->line = 0;
-	if (p->cfg->nr_vms == 0)
-		return fail(p, "no [vm NAME] section: nothing to run%s", "");
+	if (p->cfg->nr_vms == 0 && !p->cfg->control)
+		return fail(p, "no [vm NAME] section: nothing to run (control = "
+			    "on would let VMs be created at run time)%s", "");
 	for (int i = 0; i < p->cfg->nr_vms; i++) {
 		if (!p->cfg->vms[i].has_image) {
 			p->line = p->cfg->vms[i].line;

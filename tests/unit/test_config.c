@@ -352,6 +352,49 @@ START_TEST(capture_key)
 }
 END_TEST
 
+/* The keys of the control channel: control, images, reserve. */
+START_TEST(control_keys)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n"), 0);
+	ck_assert(!cfg.control);
+	ck_assert_str_eq(cfg.images, "");
+	ck_assert_uint_eq(cfg.reserve, 0);
+	ck_assert_int_eq(parse("control = on\nimages = imgs/x\nreserve = 64M\n"
+			       "[vm a]\nimage=a\n"), 0);
+	ck_assert(cfg.control);
+	ck_assert_str_eq(cfg.images, "imgs/x");
+	ck_assert_uint_eq(cfg.reserve, MiB(64));
+	ck_assert_int_eq(parse("control = off\nreserve = 0\n[vm a]\nimage=a\n"), 0);
+	ck_assert(!cfg.control);
+	/* with a control channel, VMs may all come at run time */
+	ck_assert_int_eq(parse("control = on\nreserve = 32M\n"), 0);
+	ck_assert_int_eq(cfg.nr_vms, 0);
+	expect_error("reserve = 32M\n", 0, "control = on");
+	expect_error("control = yes\n[vm a]\nimage=a\n", 1, "on or off");
+	expect_error("reserve = 3M\n[vm a]\nimage=a\n", 1, "2M steps");
+	expect_error("reserve = lots\n[vm a]\nimage=a\n", 1, "2M steps");
+	expect_error("reserve = 26G\n[vm a]\nimage=a\n", 1, "24G");
+	expect_error("images = a\\b\n[vm a]\nimage=a\n", 1, "folder");
+	expect_error("images = c:x\n[vm a]\nimage=a\n", 1, "folder");
+	expect_error("images = aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n"
+		     "[vm a]\nimage=a\n", 1, "too long");
+	expect_error("[vm a]\nimage=a\ncontrol=on\n", 3, "before the first [vm]");
+}
+END_TEST
+
+/* The RAM asked for, reserve included, must fit. */
+START_TEST(reserve_must_fit)
+{
+	struct cfg_error e;
+
+	ck_assert_int_eq(parse("reserve = 64M\n[vm a]\nimage=a\nmemory=16M\n"), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, MiB(80), &e), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, MiB(79), &e), -1);
+	ck_assert_int_eq(config_check_fit(&cfg, MiB(63), &e), -1);
+	ck_assert_ptr_nonnull(strstr(e.msg, "reserve"));
+}
+END_TEST
+
 START_TEST(parse_size)
 {
 	ck_assert_uint_eq(config_parse_size("4096"), 4096);
@@ -422,6 +465,8 @@ Suite *config_suite(void)
 	tcase_add_test(tc, devices_keys);
 	tcase_add_test(tc, agent_key);
 	tcase_add_test(tc, capture_key);
+	tcase_add_test(tc, control_keys);
+	tcase_add_test(tc, reserve_must_fit);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);
 	tcase_add_test(tc, check_fit);
