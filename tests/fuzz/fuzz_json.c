@@ -197,7 +197,22 @@ static bool f_stats(void *ctx, const char *vm, struct ctl_vm_stats *st)
 	st->nr_reasons = 2;
 	st->reasons[0] = (struct ctl_counter){ "HLT", 60 };
 	st->reasons[1] = (struct ctl_counter){ "IO_INSTRUCTION", 40 };
+	st->nr_disks = 1;
+	snprintf(st->disks[0].name, sizeof(st->disks[0].name), "%s.img", vm);
+	st->nr_nics = 1;
+	snprintf(st->nics[0].network, sizeof(st->nics[0].network), "lan");
 	return true;
+}
+
+/* Every VM is stopped; a second shutdown is as good as the first. */
+static enum ctl_code f_shutdown(void *ctx, char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	for (int i = 0; i < CTL_MAX_VMS; i++)
+		if (vms[i].used && vms[i].state != CTL_VM_CREATED)
+			vms[i].state = CTL_VM_STOPPED;
+	return CTL_OK;
 }
 
 static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
@@ -212,7 +227,7 @@ static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
 
 static const struct ctl_ops fake_ops = {
 	f_list, f_info, f_create, f_start, f_pause, f_resume, f_stop,
-	f_destroy, f_stats, f_agent,
+	f_destroy, f_stats, f_agent, f_shutdown,
 };
 
 /* ---- the parser's promises ---- */
