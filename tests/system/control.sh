@@ -14,6 +14,8 @@
 #   - bad input on the control channel (malformed JSON, unknown command and
 #     field, wrong type, an oversized line, binary garbage, a client that
 #     leaves mid-request) gets error replies, and everything keeps running;
+#   - two VMs with NICs, created where destroyed VMs were, find each other
+#     on a bridge network and exchange 200 frames; stats shows their NICs;
 #   - shutdown ends uhv with its summary.
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
@@ -56,12 +58,12 @@ expect_error() {   # expect_error NAME CODE LINE
 }
 
 rm -rf "$LOGS"; mkdir -p "$LOGS/files/images"
-cp "$G/progress.elf" "$G/hello.elf" "$LOGS/files/images/"
+cp "$G/progress.elf" "$G/hello.elf" "$G/netpair.elf" "$LOGS/files/images/"
 printf 'control = on\nimages = images\nreserve = 32M\n' > "$LOGS/uhv.cfg"
 "$RUN" -q --config "$LOGS/uhv.cfg" --files "$LOGS/files" \
     --guest "$G/pwrbtn.elf,name=pwr" --ctl-port "$PORT" --ctl-log "$LOGS/ctl.log" \
     --log "$LOGS/uhv.log" --timeout 900 \
-    --expect pwr=poweroff --expect w2=killed --expect w3=exit >/dev/null &
+    --expect pwr=poweroff --expect na=exit --expect nb=exit >/dev/null &
 upid=$!
 # uhv is up when its greeting has come (the relay replays it to clients)
 for _ in $(seq 1 60); do u events --wait hello --timeout 300 >/dev/null 2>&1 && break; sleep 2; done
@@ -125,11 +127,32 @@ if u list >/dev/null && [ "${v2:-0}" -gt "${v1:-0}" ]; then
     ok still-running
 else bad still-running "after bad input: w2 exits $v1 -> $v2"; fi
 
+# VMs with NICs made at run time, in the memory of two destroyed ones:
+# they find each other on network lan and exchange frames.
+u stop w2 --timeout 0 >/dev/null; u destroy w2 >/dev/null; u destroy w3 >/dev/null
+u events --wait vm_stopped --vm nb --timeout 300 > "$LOGS/nb.event" 2>&1 &
+epid=$!
+sleep 1
+for r in a b; do
+    u create "n$r" --image images/netpair.elf --memory 16M --net lan \
+        --cmdline "role=$r count=200" >/dev/null && u start "n$r" >/dev/null ||
+        bad "create-n$r" "create or start failed"
+done
+if wait "$epid" && grep -q 'result="exit" status=1' "$LOGS/nb.event"; then
+    ok runtime-network
+else bad runtime-network "nb: $(cat "$LOGS/nb.event")"; fi
+out=$(u --json stats na)
+case $out in
+    *'"network":"lan"'*'"tx_frames":'[1-9]*) ok nic-stats;;
+    *) bad nic-stats "stats na: $out";;
+esac
+
 # The end: shutdown; uhv prints its summary and powers off.
 u shutdown >/dev/null
 if wait "$upid"; then ok shutdown; else bad shutdown "uhv-run failed (log: ${LOGS#"$ROOT"/}/uhv.log)"; fi
 if grep -q '^uhv: control: destroyed vm w1, 16M RAM freed' "$LOGS/uhv.log" &&
-   grep -q '^\[pwr\] power button pressed' "$LOGS/uhv.log"; then
+   grep -q '^\[pwr\] power button pressed' "$LOGS/uhv.log" &&
+   grep -qE '^\[nb\] b: received 200 DATA frames of 200, .* 0 lost' "$LOGS/uhv.log"; then
     ok console-log
 else bad console-log "uhv.log lacks the destroy or power button lines"; fi
 echo "$pass passed, $fail failed"
