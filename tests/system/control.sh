@@ -16,6 +16,7 @@
 #     leaves mid-request) gets error replies, and everything keeps running;
 #   - two VMs with NICs, created where destroyed VMs were, find each other
 #     on a bridge network and exchange 200 frames; stats shows their NICs;
+#   - a guest that triple-faults is reported with guest_panicked;
 #   - shutdown ends uhv with its summary.
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
@@ -58,12 +59,13 @@ expect_error() {   # expect_error NAME CODE LINE
 }
 
 rm -rf "$LOGS"; mkdir -p "$LOGS/files/images"
-cp "$G/progress.elf" "$G/hello.elf" "$G/netpair.elf" "$LOGS/files/images/"
+cp "$G/progress.elf" "$G/hello.elf" "$G/netpair.elf" "$G/triplefault.elf" \
+    "$LOGS/files/images/"
 printf 'control = on\nimages = images\nreserve = 32M\n' > "$LOGS/uhv.cfg"
 "$RUN" -q --config "$LOGS/uhv.cfg" --files "$LOGS/files" \
     --guest "$G/pwrbtn.elf,name=pwr" --ctl-port "$PORT" --ctl-log "$LOGS/ctl.log" \
     --log "$LOGS/uhv.log" --timeout 900 \
-    --expect pwr=poweroff --expect na=exit --expect nb=exit >/dev/null &
+    --expect pwr=poweroff --expect nb=exit --expect tf=triple-fault >/dev/null &
 upid=$!
 # uhv is up when its greeting has come (the relay replays it to clients)
 for _ in $(seq 1 60); do u events --wait hello --timeout 300 >/dev/null 2>&1 && break; sleep 2; done
@@ -146,6 +148,16 @@ case $out in
     *'"network":"lan"'*'"tx_frames":'[1-9]*) ok nic-stats;;
     *) bad nic-stats "stats na: $out";;
 esac
+
+# A guest that crashes (triple fault): guest_panicked, then vm_stopped.
+u destroy na >/dev/null
+u events --wait guest_panicked --vm tf --timeout 120 > "$LOGS/tf.event" 2>&1 &
+epid=$!
+sleep 1
+u create tf --image images/triplefault.elf >/dev/null && u start tf >/dev/null
+if wait "$epid" && grep -q 'triple fault' "$LOGS/tf.event"; then
+    ok guest-panicked
+else bad guest-panicked "tf: $(cat "$LOGS/tf.event")"; fi
 
 # The end: shutdown; uhv prints its summary and powers off.
 u shutdown >/dev/null
