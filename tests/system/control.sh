@@ -83,6 +83,17 @@ if [ "${b1:-0}" -gt "${a1:-0}" ] && [ "${b2:-0}" -gt "${a2:-0}" ]; then
     ok both-progress
 else bad both-progress "exits w1 $a1 -> $b1, w2 $a2 -> $b2"; fi
 
+# Watching them: top, and a CSV record drawn as a PNG.
+u top --interval 1 --count 2 > "$LOGS/top.txt" 2>&1
+if [ "$(grep -cE '^ *w[12] +running' "$LOGS/top.txt")" -ge 4 ]; then ok top
+else bad top "top lacks w1/w2 rows: $(head -c 300 "$LOGS/top.txt")"; fi
+u record "$LOGS/rec.csv" --interval 1 --count 3 >/dev/null 2>&1
+if [ "$(grep -c ',w1,running,' "$LOGS/rec.csv" 2>/dev/null)" -ge 2 ] &&
+   u plot "$LOGS/rec.csv" -o "$LOGS/rec.png" >/dev/null 2>&1 &&
+   file "$LOGS/rec.png" | grep -q 'PNG image'; then
+    ok record-plot
+else bad record-plot "no CSV rows or no PNG (${LOGS#"$ROOT"/}/rec.csv)"; fi
+
 # Pausing w1 freezes its counters while w2 runs on.
 u pause w1 >/dev/null
 p1=$(field w1 exits); c1=$(field w1 cpu_us); q2=$(field w2 exits); sleep 4
