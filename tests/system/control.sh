@@ -17,6 +17,9 @@
 #   - two VMs with NICs, created where destroyed VMs were, find each other
 #     on a bridge network and exchange 200 frames; stats shows their NICs;
 #   - a guest that triple-faults is reported with guest_panicked;
+#   - a VM created with two disks from the images folder passes its disk
+#     checks; stats counts its requests; its writable disk is refused to
+#     another VM;
 #   - shutdown ends uhv with its summary.
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
@@ -59,13 +62,15 @@ expect_error() {   # expect_error NAME CODE LINE
 }
 
 rm -rf "$LOGS"; mkdir -p "$LOGS/files/images"
+[ -s "$ROOT/build/disks/disk0.img" ] || "$ROOT/tools/mk-test-disks.sh" >/dev/null
 cp "$G/progress.elf" "$G/hello.elf" "$G/netpair.elf" "$G/triplefault.elf" \
+    "$G/virtio_blk.elf" "$ROOT/build/disks/disk0.img" "$ROOT/build/disks/disk1.img" \
     "$LOGS/files/images/"
 printf 'control = on\nimages = images\nreserve = 32M\n' > "$LOGS/uhv.cfg"
 "$RUN" -q --config "$LOGS/uhv.cfg" --files "$LOGS/files" \
     --guest "$G/pwrbtn.elf,name=pwr" --ctl-port "$PORT" --ctl-log "$LOGS/ctl.log" \
     --log "$LOGS/uhv.log" --timeout 900 \
-    --expect pwr=poweroff --expect nb=exit --expect tf=triple-fault >/dev/null &
+    --expect pwr=poweroff --expect nb=exit --expect vblk=exit >/dev/null &
 upid=$!
 # uhv is up when its greeting has come (the relay replays it to clients)
 for _ in $(seq 1 60); do u events --wait hello --timeout 300 >/dev/null 2>&1 && break; sleep 2; done
@@ -170,12 +175,36 @@ if wait "$epid" && grep -q 'triple fault' "$LOGS/tf.event"; then
     ok guest-panicked
 else bad guest-panicked "tf: $(cat "$LOGS/tf.event")"; fi
 
+# Disks at run time: the virtio_blk guest checks its two disks (pattern,
+# read-only, refusals); its writable disk cannot go to a second VM.
+u destroy tf >/dev/null
+u events --wait vm_stopped --vm vblk --timeout 300 > "$LOGS/vblk.event" 2>&1 &
+epid=$!
+sleep 1
+u create vblk --image images/virtio_blk.elf --cmdline seed=3 \
+    --disk images/disk0.img,serial=uhv-d0 --disk images/disk1.img,ro,serial=uhv-d1 \
+    >/dev/null && u start vblk >/dev/null
+if wait "$epid" && grep -q 'result="exit" status=1' "$LOGS/vblk.event"; then
+    ok runtime-disks
+else bad runtime-disks "vblk: $(cat "$LOGS/vblk.event")"; fi
+out=$(u --json stats vblk)
+case $out in
+    *'"name":"images/disk0.img","reads":'[1-9]*'"write_bytes":'[1-9]*) ok disk-stats;;
+    *) bad disk-stats "stats vblk: $out";;
+esac
+out=$(u create vb2 --image images/virtio_blk.elf --disk images/disk0.img 2>&1)
+case $out in
+    *"in use by VM 'vblk'"*) ok disk-in-use;;
+    *) bad disk-in-use "create vb2 said: $out";;
+esac
+
 # The end: shutdown; uhv prints its summary and powers off.
 u shutdown >/dev/null
 if wait "$upid"; then ok shutdown; else bad shutdown "uhv-run failed (log: ${LOGS#"$ROOT"/}/uhv.log)"; fi
 if grep -q '^uhv: control: destroyed vm w1, 16M RAM freed' "$LOGS/uhv.log" &&
    grep -q '^\[pwr\] power button pressed' "$LOGS/uhv.log" &&
-   grep -qE '^\[nb\] b: received 200 DATA frames of 200, .* 0 lost' "$LOGS/uhv.log"; then
+   grep -qE '^\[nb\] b: received 200 DATA frames of 200, .* 0 lost' "$LOGS/uhv.log" &&
+   grep -q '^\[vblk\] disk0: read and compared 8192 sectors' "$LOGS/uhv.log"; then
     ok console-log
 else bad console-log "uhv.log lacks the destroy or power button lines"; fi
 echo "$pass passed, $fail failed"
