@@ -9,18 +9,23 @@
  *     the pair counts as the peer; other frames are printed and ignored.
  *     Then A sends count=N
  *     (default 2000) unicast DATA frames to B, sizes 60, 61, ... 1514,
- *     60, ..., each with sequence number, total and a checksum of its
- *     payload, never more in flight than B's posted buffers less a margin
- *     (ACKed frames are processed and their buffers posted again).  B
- *     checks order, size and checksum and ACKs every few frames and the
- *     last one.  A then sends DONE (its counts), B answers DONE (its
+ *     60, ... (or all size=N bytes), each with sequence number, total and
+ *     a checksum of its payload, never more in flight than B's posted
+ *     buffers less a margin, nor than window=N (ACKed frames are
+ *     processed and their buffers posted again); the frames a window
+ *     allows go out with one notification.  B checks order, size and
+ *     checksum and ACKs every few frames (ack=N) and the last one.
+ *     A smaller window leaves B room for other senders' broadcasts.  A then sends DONE (its counts), B answers DONE (its
  *     counts), both print frames/bytes/out-of-order/bad checksum/lost and
  *     PASS or FAIL.  Each side also checks a broadcast from the peer
  *     arrived.
  *   role=c (another network): posts buffers, broadcasts one HELLO, listens
  *     listen=N ticks (default 1500000000); any frame received = FAIL.
  * Polling only; every wait is bounded by wait=N TSC ticks without progress
- * (default 3000000000), after which it FAILs with the queue state. */
+ * (default 3000000000), after which it FAILs with the queue state.
+ * With `mark`, A and B write uhv's mark port when the handshake is done
+ * (MARK_DATA_START) and when the DATA is all ACKed / A's DONE arrived
+ * (MARK_DATA_END): tools/bench-net.sh times the exchange by them. */
 #include "guest.h"
 #include "virtio.h"
 
@@ -84,6 +89,11 @@ _Static_assert(ETH_HLEN + sizeof(struct proto) <= ETH_MIN,
 #define MAX_SEQ         65536u
 #define WINDOW_MARGIN   2u
 
+/* uhv's mark port (docs/interfaces.md) and the marks of the exchange. */
+#define UHV_MARK_PORT   0x520u
+#define MARK_DATA_START 20u
+#define MARK_DATA_END   21u
+
 static struct virtio_dev dev;
 static struct virtq rxq, txq;
 static struct virtq_mem rxmem, txmem;
@@ -96,6 +106,8 @@ static u8 mymac[ETH_ALEN], peermac[ETH_ALEN];
 static const u8 bcast[ETH_ALEN] = { 0xFF, 0xFF, 0xFF, 0xFF, 0xFF, 0xFF };
 static char role;
 static u64 wait_ticks;
+static u32 fixed_size, ack_every;   /* size=N, ack=N; 0: the defaults */
+static bool marks;
 
 /* State of the exchange. */
 static bool heard_peer, peer_heard_us, got_bcast, got_done;
@@ -125,10 +137,19 @@ __attribute__((noreturn)) static void stuck(const char *what)
          d_frames);
 }
 
-/* Size of DATA frame seq: 60, 61, ..., 1514, 60, ... */
+/* Size of DATA frame seq: size=N, or 60, 61, ..., 1514, 60, ... */
 static u32 data_size(u32 seq)
 {
+    if (fixed_size)
+        return fixed_size;
     return ETH_MIN + seq % (ETH_MAX - ETH_MIN + 1);
+}
+
+/* With `mark`: uhv prints the time and this VM's exits (bench-net.sh). */
+static void mark(u8 what)
+{
+    if (marks)
+        outb(UHV_MARK_PORT, what);
 }
 
 /* Payload byte i of DATA frame seq, and the checksum of a payload. */
@@ -187,8 +208,10 @@ static struct frame *tx_begin(const u8 *dst, u8 type)
     return f;
 }
 
-/* Send the frame tx_begin gave, len bytes of Ethernet frame. */
-static void tx_send(struct frame *f, u32 len)
+/* Queue the frame tx_begin gave, len bytes of Ethernet frame; the
+ * device sees it at the next virtq_kick (batching: one notification for
+ * all the frames queued since, §2.7.13). */
+static void tx_queue(struct frame *f, u32 len)
 {
     u16 k = tx_free[--tx_nfree];
     struct virtq_buf b = { (u32)(uintptr_t)f, sizeof(struct net_hdr) + len,
@@ -197,8 +220,14 @@ static void tx_send(struct frame *f, u32 len)
     if (head < 0)
         fail(NAME, "transmit queue full with a free buffer");
     tx_owner[head] = k;
-    virtq_kick(&txq);
     tx_frames++;
+}
+
+/* Queue the frame tx_begin gave and notify the device. */
+static void tx_send(struct frame *f, u32 len)
+{
+    tx_queue(f, len);
+    virtq_kick(&txq);
 }
 
 static void send_hello(void)
@@ -244,7 +273,7 @@ static void send_data(void)
     f->p.aux = total;
     f->p.cksum = cksum(f->data, n);
     d_bytes += len;
-    tx_send(f, len);
+    tx_queue(f, len);
     sent++;
 }
 
@@ -276,7 +305,7 @@ static void on_data(const struct frame *f, u32 len)
             gprintf("b: DATA seq %u: bad checksum\n", seq);
         d_bad++;
     }
-    u32 every = rxq.size > 2 * WINDOW_MARGIN ?
+    u32 every = ack_every ? ack_every : rxq.size > 2 * WINDOW_MARGIN ?
                 (rxq.size - WINDOW_MARGIN) / 2u : 1u;
     if (d_frames % every == 0 || seq + 1 >= total)
         send_ack();
@@ -354,9 +383,10 @@ static u32 poll_rx(void)
         u16 k = rx_owner[id];
         on_frame(&rxbuf[k], len);
         post_rx(k);
-        virtq_kick(&rxq);
         n++;
     }
+    if (n)
+        virtq_kick(&rxq);
     return n;
 }
 
@@ -439,16 +469,23 @@ static void handshake(u64 period)
     gprintf("%c: handshake done after %u periodic HELLOs\n", role, hellos);
 }
 
-/* A: DATA with a window, then DONE. */
-static void role_a(u32 count)
+/* A: DATA with a window (at most max_window; 0: no limit), then DONE. */
+static void role_a(u32 count, u32 max_window)
 {
     total = count;
     if (count > MAX_SEQ)
         fail(NAME, "count %u > %u", count, MAX_SEQ);
     u32 window = peer_posted > WINDOW_MARGIN ? peer_posted - WINDOW_MARGIN
                                              : 1;
-    gprintf("a: sending %u DATA frames (60..1514 bytes), window %u\n", count,
-            window);
+    if (max_window && max_window < window)
+        window = max_window;
+    if (fixed_size)
+        gprintf("a: sending %u DATA frames (%u bytes), window %u\n", count,
+                fixed_size, window);
+    else
+        gprintf("a: sending %u DATA frames (60..1514 bytes), window %u\n",
+                count, window);
+    mark(MARK_DATA_START);
     u64 last = rdtsc();
     while (acked < count) {
         bool moved = false;
@@ -456,6 +493,8 @@ static void role_a(u32 count)
             send_data();
             moved = true;
         }
+        if (moved)
+            virtq_kick(&txq);       /* the whole window at once */
         if (poll_rx())
             moved = true;
         reap_tx();
@@ -464,6 +503,7 @@ static void role_a(u32 count)
         else if (rdtsc() - last > wait_ticks)
             stuck("waiting for ACKs");
     }
+    mark(MARK_DATA_END);
     gprintf("a: all %u DATA frames ACKed (%u bytes)\n", acked, d_bytes);
     send_done();
     u64 end = rdtsc() + wait_ticks;
@@ -478,6 +518,7 @@ static void role_a(u32 count)
 /* B: receive until A's DONE, then answer it. */
 static void role_b(void)
 {
+    mark(MARK_DATA_START);
     u64 last = rdtsc();
     while (!got_done) {
         if (poll_rx())
@@ -486,6 +527,7 @@ static void role_b(void)
         if (rdtsc() - last > wait_ticks)
             stuck("waiting for DATA or DONE");
     }
+    mark(MARK_DATA_END);
     send_done();
     u64 end = rdtsc() + wait_ticks;
     while (reap_tx(), tx_nfree < txq.size)
@@ -503,13 +545,19 @@ void guest_main(u32 magic, const struct mb_info *mbi)
         fail(NAME, "no role=a|b|c on the cmdline \"%s\"", cmd);
     wait_ticks = cmdline_u64(cmd, "wait", 3000000000ull);
     u32 count = (u32)cmdline_u64(cmd, "count", 2000);
+    u32 window = (u32)cmdline_u64(cmd, "window", 0);
+    fixed_size = (u32)cmdline_u64(cmd, "size", 0);
+    ack_every = (u32)cmdline_u64(cmd, "ack", 0);
+    marks = cmdline_has(cmd, "mark");
+    if (fixed_size && (fixed_size < ETH_MIN || fixed_size > ETH_MAX))
+        fail(NAME, "size=%u is outside %u..%u", fixed_size, ETH_MIN, ETH_MAX);
     gprintf("netpair: role %c\n", role);
     setup();
     if (role == 'c')
         role_c(cmdline_u64(cmd, "listen", 1500000000ull));
     handshake(cmdline_u64(cmd, "hello", 50000000ull));
     if (role == 'a')
-        role_a(count);
+        role_a(count, window);
     else
         role_b();
     bool ok = got_bcast;

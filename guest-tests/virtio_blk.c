@@ -272,7 +272,7 @@ static void setup(struct disk *d, u32 i, bool event_idx)
     d->segs = seg_max ? min32(SEGS_MAX, seg_max) : SEGS_MAX;
     if (!d->seg_bytes)
         fail(NAME, "disk%u: size_max %u is less than a sector", i, size_max);
-    virtq_init(&d->vq, &d->dev, &qmem[i], 0, VIRTQ_MAX_SIZE);
+    virtq_init(&d->vq, &d->dev, &qmem[i], 0, VIRTQ_SMALL_SIZE);
     if (d->vq.size <= CHAIN_EXTRA)
         fail(NAME, "disk%u: queue of %u holds no request", i, d->vq.size);
     d->segs = min32(d->segs, d->vq.size - CHAIN_EXTRA);

@@ -10,7 +10,8 @@ mkdir -p "$OUT"
 rm -f "$OUT/disk0.img" "$OUT/disk1.img"
 truncate -s 4M "$OUT/disk0.img"
 truncate -s 1M "$OUT/disk1.img"
-# the guests that drive them (virtio_blk, netpair), so one folder holds the
+# the guests that drive them (virtio_blk, netpair, netbad), so one folder holds the
 # whole ESP payload
 cp "$ROOT/guest-tests/build/virtio_blk.elf" "$OUT/"
 cp "$ROOT/guest-tests/build/netpair.elf" "$OUT/"
+cp "$ROOT/guest-tests/build/netbad.elf" "$OUT/"

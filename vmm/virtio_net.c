@@ -229,18 +229,24 @@ static int transmit(void *ctx, struct virtq *vq)
 /*
  * Sends every frame the driver has made available on transmitq, and
  * serves controlq, through virtq_drain (notifications off meanwhile,
- * back on at the end with one more look, §2.7.10). Notifies of receiveq
- * need nothing: its buffers are taken when a frame arrives.
+ * back on at the end with one more look, §2.7.10). A transmit chain the
+ * queue refuses (outside guest RAM, a loop...) is counted as bad_desc;
+ * the transport logs it and makes the device need a reset. Notifies of
+ * receiveq need nothing: its buffers are taken when a frame arrives.
  */
 static int queue_notify(void *dev, unsigned index, struct virtq *vq)
 {
 	struct virtio_net *n = dev;
+	int r;
 
 	if (index == VIRTIO_NET_CTRLQ)
 		return virtio_net_ctrl_notify(n, vq);
 	if (index != VIRTIO_NET_TXQ)
 		return 0;
-	return virtq_drain(vq, &n->tx_chain, transmit, n);
+	r = virtq_drain(vq, &n->tx_chain, transmit, n);
+	if (r < 0 && r != VIRTQ_ERR_REQUEST)      /* bad_chain counted it */
+		drop(n, VIRTIO_NET_DROP_BAD_DESC);
+	return r;
 }
 
 /*

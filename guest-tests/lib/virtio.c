@@ -261,6 +261,32 @@ int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, u32 n)
     return head;
 }
 
+/* See virtio.h.  The slots are the next n of the free list. */
+int virtq_add_raw(struct virtq *vq, const struct virtq_desc *descs, u32 n)
+{
+    u16 slot[VIRTQ_MAX_SIZE];
+    if (!n || n > vq->size)
+        fail(vq->dev->test, "raw chain of %u descriptors on a queue of %u",
+             n, vq->size);
+    if (n > vq->num_free)
+        return -1;
+    slot[0] = vq->free_head;
+    for (u32 k = 1; k < n; k++)
+        slot[k] = vq->next_free[slot[k - 1]];
+    for (u32 k = 0; k < n; k++) {
+        volatile struct virtq_desc *dsc = &vq->mem->desc[slot[k]];
+        dsc->addr = descs[k].addr;
+        dsc->len = descs[k].len;
+        dsc->flags = descs[k].flags;
+        dsc->next = descs[k].next < n ? slot[descs[k].next] : descs[k].next;
+    }
+    vq->free_head = vq->next_free[slot[n - 1]];
+    vq->num_free = (u16)(vq->num_free - n);
+    vq->mem->avail.ring[vq->avail_idx % vq->size] = slot[0];
+    vq->avail_idx++;
+    return slot[0];
+}
+
 /* See virtio.h.  With EVENT_IDX, notify iff one of the entries placed
  * since the last kick sits at index avail_event (§2.7.10.1). */
 bool virtq_kick(struct virtq *vq)

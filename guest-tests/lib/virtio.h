@@ -70,8 +70,11 @@ struct virtio_blk_req_hdr {
     u64 sector;
 };
 
-/* Queues are set up with at most this many entries (a power of 2). */
-#define VIRTQ_MAX_SIZE          16u
+/* Queues are set up with at most VIRTQ_MAX_SIZE entries (a power of 2:
+ * the size of struct virtq_mem); VIRTQ_SMALL_SIZE is what a test passes
+ * to virtq_init when a few buffers in flight are all it needs. */
+#define VIRTQ_MAX_SIZE          64u
+#define VIRTQ_SMALL_SIZE        16u
 
 /* §4.1.4.3: common configuration bytes the driver uses (through
  * queue_device); §4.1.5.2: a notification is a 16-bit write. */
@@ -245,6 +248,15 @@ u64 virtio_cfg_read64(const struct virtio_dev *d, u32 off);
  * the device: see virtq_kick).  Returns the head descriptor's index, the
  * id the used ring will give back, or -1 if fewer than n are free. */
 int virtq_add(struct virtq *vq, const struct virtq_buf *bufs, u32 n);
+
+/* Put n raw descriptors on the available ring as one chain starting at
+ * the free head, each as given except that next is an offset into descs
+ * (0 = descs[0]) mapped to the slots used, so a test can build chains a
+ * correct driver never would (a loop: descs[1].next = 0 with
+ * VIRTQ_DESC_F_NEXT).  The descriptors are not freed again: reset the
+ * device and virtq_init the queue after such a chain.  Returns the head
+ * index, or -1 if fewer than n are free. */
+int virtq_add_raw(struct virtq *vq, const struct virtq_desc *descs, u32 n);
 
 /* Publish the chains added since the last kick and notify the device
  * unless it asked not to be (flags or avail_event, §2.7.10).  Returns

@@ -473,6 +473,25 @@ START_TEST(malformed_chains_need_reset)
 	ck_assert_uint_eq(net.stats.drops[VIRTIO_NET_DROP_BAD_DESC], 4);
 	ck_assert(dev_status() & VIRTIO_STATUS_NEEDS_RESET);
 	ck_assert_uint_eq(net.stats.rx_frames, 0);
+
+	/* a transmit chain whose frame lies outside guest RAM */
+	ck_assert(drive(PLAIN) & VIRTIO_STATUS_DRIVER_OK);
+	tx_post(0, f, sizeof(f), true);
+	vd_desc(&d, TX_DESC, 1, VD_RAM_SIZE - 8, sizeof(f), 0, 0);
+	vd_kick(&d, VIRTIO_NET_TXQ);
+	ck_assert_uint_eq(net.stats.drops[VIRTIO_NET_DROP_BAD_DESC], 5);
+	ck_assert(dev_status() & VIRTIO_STATUS_NEEDS_RESET);
+
+	/* a transmit chain that loops */
+	ck_assert(drive(PLAIN) & VIRTIO_STATUS_DRIVER_OK);
+	tx_post(0, f, sizeof(f), true);
+	vd_desc(&d, TX_DESC, 1, TX_DATA + VIRTIO_NET_HDR_SIZE, sizeof(f),
+		VIRTQ_DESC_F_NEXT, 0);
+	vd_kick(&d, VIRTIO_NET_TXQ);
+	ck_assert_uint_eq(net.stats.drops[VIRTIO_NET_DROP_BAD_DESC], 6);
+	ck_assert(dev_status() & VIRTIO_STATUS_NEEDS_RESET);
+	ck_assert_msg(strstr(logged, "loops back") != NULL, "%s", logged);
+	ck_assert_uint_eq(sent.n, 0);
 }
 END_TEST
 
