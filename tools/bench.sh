@@ -72,6 +72,7 @@ if [ $ok = 0 ]; then
 fi
 [ $STRICT = 1 ] && [ "$cost" -gt "$TARGET" ] && exit 1
 "$ROOT/tools/bench-virtio.sh"
+"$ROOT/tools/bench-net.sh"
 [ "${UHV_BENCH_LINUX:-1}" = 1 ] || exit 0
 "$ROOT/tools/bench-linux.sh"
 
