@@ -72,6 +72,7 @@ struct arch_vcpu {
 	u64 vmcs_phys;
 	u64 fpu_phys;          /* XSAVE/FXSAVE area, one page */
 	u64 xcr0;              /* the guest's XCR0 */
+	u64 cr2;               /* the guest's CR2 while another vCPU runs */
 	u64 msrs[NR_AMSRS];    /* enum arch_msr */
 	bool launched;
 	u16 vpid;

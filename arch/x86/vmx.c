@@ -374,7 +374,12 @@ bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
 /*
  * uhv is built with -mgeneral-regs-only and never touches x87/SSE/AVX
  * state, so a vCPU's FPU state only needs saving when another vCPU is
- * about to run (put), and restoring when it runs again (load).
+ * about to run (put), and restoring when it runs again (load). CR2 is
+ * the same: the VMCS guest-state area holds CR0, CR3 and CR4 but not CR2
+ * (SDM Vol. 3C §25.4.1), so VM entries and exits leave it alone, and uhv
+ * never page-faults; but a guest preempted between a #PF and its
+ * handler's read of CR2 must find its own fault address there, not the
+ * last one of another VM (else Linux sends SIGSEGV to an innocent process).
  */
 static bool use_xsave(void)
 {
@@ -413,6 +418,7 @@ void arch_vcpu_load(struct arch_vcpu *v)
 	vmptrld(v->vmcs_phys);
 	for (int m = 0; m < NR_AMSRS; m++)
 		wrmsr(amsr_index[m], v->msrs[m]);
+	write_cr2(v->cr2);
 	if (use_xsave()) {
 		xsetbv(0, v->xcr0);
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)area), "a"(~0U),
@@ -428,6 +434,7 @@ void arch_vcpu_put(struct arch_vcpu *v)
 
 	/* SWAPGS exchanged it behind uhv's back: keep the live value */
 	v->msrs[AMSR_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
+	v->cr2 = read_cr2();
 
 	if (use_xsave())
 		__asm__ volatile("xsave64 %0" : "=m"(*(u8 *)area) : "a"(~0U),
