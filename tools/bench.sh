@@ -73,6 +73,7 @@ fi
 [ $STRICT = 1 ] && [ "$cost" -gt "$TARGET" ] && exit 1
 "$ROOT/tools/bench-virtio.sh"
 "$ROOT/tools/bench-net.sh"
+"$ROOT/tools/bench-bridge.sh" || echo "bench.sh: no bridge figures (bench-bridge.sh: the reason above)"
 [ "${UHV_BENCH_LINUX:-1}" = 1 ] || exit 0
 "$ROOT/tools/bench-linux.sh"
 
