@@ -24,6 +24,9 @@ static struct control {
 	u64 last_rx;            /* TSC of the last byte received */
 	u64 partial_timeout;    /* TSC ticks of silence that drop a partial line */
 	u64 partials_dropped;
+	u64 answered;           /* requests answered (make bench) */
+	u64 answer_ticks;       /* TSC ticks from their last byte to the reply queued */
+	u64 answer_longest;
 	char line[CTL_REPLY_MAX];      /* a reply */
 	char event[CTL_REPLY_MAX];     /* an event (may come during a request) */
 } chan;
@@ -107,8 +110,27 @@ static void drop_stale_partial(u64 now)
 		       "after %d s of silence\n", CONTROL_PARTIAL_TIMEOUT_S);
 }
 
+/*
+ * Queues the reply a byte completed (len > 0) and counts the TSC ticks
+ * from t0, that byte's arrival, to the reply in the ring: what a request
+ * costs uhv itself, for make bench (tools/bench-control.sh).
+ */
+static void count_answer(u64 t0, int len)
+{
+	u64 d;
+
+	queue_line(chan.line, len, true);
+	if (len <= 0)
+		return;
+	d = rdtsc() - t0;
+	chan.answered++;
+	chan.answer_ticks += d;
+	chan.answer_longest = MAX(chan.answer_longest, d);
+}
+
 u64 control_poll(u64 now)
 {
+	u64 t0;
 	int c;
 
 	if (!chan.on)
@@ -120,8 +142,9 @@ u64 control_poll(u64 now)
 		chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
 						     CONTROL_FAST_POLL_US);
 		chan.last_rx = now;
-		queue_line(chan.line, ctl_feed(&chan.ctl, (char)c, chan.line,
-					       sizeof(chan.line)), true);
+		t0 = rdtsc();   /* before ctl_feed: argument order is unspecified */
+		count_answer(t0, ctl_feed(&chan.ctl, (char)c, chan.line,
+					  sizeof(chan.line)));
 	}
 	return now + (ring_used() || now < chan.busy_until ? chan.fast :
 		      chan.slow);
@@ -131,6 +154,13 @@ void control_flush(void)
 {
 	if (!chan.on)
 		return;
+	if (chan.answered)
+		printk("uhv: control: %llu requests answered, %llu ticks from "
+		       "their last byte to the reply queued (mean %llu, "
+		       "longest %llu)\n", (unsigned long long)chan.answered,
+		       (unsigned long long)chan.answer_ticks,
+		       (unsigned long long)(chan.answer_ticks / chan.answered),
+		       (unsigned long long)chan.answer_longest);
 	while (ring_used())
 		drain_some();
 	serial_port_drain(&chan.port);
