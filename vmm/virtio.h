@@ -166,6 +166,8 @@ struct virtio_pci {
 	const struct gmem *mem;
 	u32 dfselect, gfselect;        /* device/driver_feature_select */
 	u64 driver_features;
+	u64 last_features;             /* the last set FEATURES_OK granted:
+					  kept across resets, for summaries */
 	u16 queue_select, config_vector;
 	u8 status, generation, isr;
 	bool config_dirty;             /* config changed since the driver read it */

@@ -98,7 +98,7 @@ void virtio_net_features(const struct virtio_net *n, char *buf, u32 size)
 
 	buf[0] = 0;
 	for (unsigned f = 0; f < VIRTIO_NET_FEATURE_BITS && len < size; f++)
-		if (feature_names[f] && virtio_net_has(n, f))
+		if (feature_names[f] && n->vp && (n->vp->last_features & BIT(f)))
 			len += (u32)fmt_sn(buf + len, size - len, "%s%s",
 					   len ? " " : "", feature_names[f]);
 }

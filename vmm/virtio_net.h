@@ -189,8 +189,9 @@ bool virtio_net_receive(void *n, const u8 *frame, u32 len);
 /* Whether feature bit f was negotiated (FEATURES_OK accepted it). */
 bool virtio_net_has(const struct virtio_net *n, unsigned f);
 
-/* The names of the negotiated features ("csum guest_csum mrg_rxbuf ...",
-   offered bits only) into buf, for uhv's summary. */
+/* The names of the features last negotiated ("csum guest_csum mrg_rxbuf
+   ...", offered bits only; a reset, e.g. at power-off, keeps them) into
+   buf, for uhv's summary. */
 void virtio_net_features(const struct virtio_net *n, char *buf, u32 size);
 
 /* A drop cause's name ("runt"), for logs and summaries. */

@@ -198,6 +198,8 @@ static void write_status(struct virtio_pci *vp, u8 val)
 	/* bits the driver clears stay set: it must not (§2.1.1) */
 	if ((add & VIRTIO_STATUS_FEATURES_OK) && !features_acceptable(vp))
 		add &= (u8)~VIRTIO_STATUS_FEATURES_OK;
+	if (add & VIRTIO_STATUS_FEATURES_OK)
+		vp->last_features = vp->driver_features;
 	if ((add & VIRTIO_STATUS_DRIVER_OK) &&
 	    !((vp->status | add) & VIRTIO_STATUS_FEATURES_OK)) {
 		vlog(vp, "DRIVER_OK without FEATURES_OK");

@@ -221,6 +221,9 @@ START_TEST(feature_negotiation)
 			  BIT(VIRTIO_NET_F_MRG_RXBUF));
 	virtio_net_features(&net, names, sizeof(names));
 	ck_assert_str_eq(names, "mac mrg_rxbuf version_1");
+	vd_common_wr(&d, VIRTIO_PCI_COMMON_STATUS, 0);   /* reset: still named */
+	virtio_net_features(&net, names, sizeof(names));
+	ck_assert_str_eq(names, "mac mrg_rxbuf version_1");
 	/* no legacy interface: without VERSION_1 FEATURES_OK does not stick */
 	ck_assert(!(vd_negotiate(&d, BIT(VIRTIO_NET_F_MAC), NULL) &
 		    VIRTIO_STATUS_FEATURES_OK));
