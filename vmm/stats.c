@@ -58,6 +58,22 @@ static void capture_summary(void)
 		       (unsigned long long)r->dropped);
 }
 
+/* Accesses per device of one bus (each an I/O or EPT-violation exit),
+   so a user sees which device the exits of that reason went to. */
+static void bus_summary(const struct bus *b)
+{
+	const char *sep = ": ";
+
+	printk("uhv:   %s accesses", b->name);
+	for (int i = 0; i < b->nr; i++)
+		if (b->devs[i].accesses) {
+			printk("%s%s %llu", sep, b->devs[i].name,
+			       (unsigned long long)b->devs[i].accesses);
+			sep = ", ";
+		}
+	printk("%s\n", *sep == ':' ? ": none" : "");
+}
+
 void vmm_summary(const struct uhv *h)
 {
 	int n = 0;
@@ -95,6 +111,8 @@ void vmm_summary(const struct uhv *h)
 		}
 		vm_nics_summary(vm);
 		vm_agent_summary(vm);
+		bus_summary(&vm->pio);
+		bus_summary(&vm->mmio);
 		printk("uhv:   unclaimed port reads/writes %llu/%llu, mmio %llu/%llu\n",
 		       (unsigned long long)vm->pio.unclaimed_reads,
 		       (unsigned long long)vm->pio.unclaimed_writes,
