@@ -384,53 +384,6 @@ static enum ctl_code cmd_destroy(struct ctl *c, struct request *r,
 	return code == CTL_OK ? CTL_OK : action_done(c, r, w, code);
 }
 
-/* "disks":[{"name":..,"reads":..,...}] */
-static void put_disk_stats(struct json_writer *w, const struct ctl_vm_stats *st)
-{
-	json_w_key(w, "disks");
-	json_w_array(w);
-	for (int i = 0; i < st->nr_disks && i < CFG_MAX_DISKS; i++) {
-		const struct ctl_disk_stats *d = &st->disks[i];
-
-		json_w_object(w);
-		json_w_kstr(w, "name", d->name);
-		json_w_ku64(w, "reads", d->reads);
-		json_w_ku64(w, "writes", d->writes);
-		json_w_ku64(w, "read_bytes", d->read_bytes);
-		json_w_ku64(w, "write_bytes", d->write_bytes);
-		json_w_ku64(w, "flushes", d->flushes);
-		json_w_ku64(w, "errors", d->errors);
-		json_w_object_end(w);
-	}
-	json_w_array_end(w);
-}
-
-/* "nics":[{"mac":"02:..","network":..,"tx_frames":..,...}] */
-static void put_nic_stats(struct json_writer *w, const struct ctl_vm_stats *st)
-{
-	char mac[18];
-
-	json_w_key(w, "nics");
-	json_w_array(w);
-	for (int i = 0; i < st->nr_nics && i < CFG_MAX_NICS; i++) {
-		const struct ctl_nic_stats *n = &st->nics[i];
-
-		fmt_sn(mac, sizeof(mac), "%02x:%02x:%02x:%02x:%02x:%02x",
-		       n->mac[0], n->mac[1], n->mac[2], n->mac[3], n->mac[4],
-		       n->mac[5]);
-		json_w_object(w);
-		json_w_kstr(w, "mac", mac);
-		json_w_kstr(w, "network", n->network);
-		json_w_ku64(w, "tx_frames", n->tx_frames);
-		json_w_ku64(w, "tx_bytes", n->tx_bytes);
-		json_w_ku64(w, "rx_frames", n->rx_frames);
-		json_w_ku64(w, "rx_bytes", n->rx_bytes);
-		json_w_ku64(w, "drops", n->drops);
-		json_w_object_end(w);
-	}
-	json_w_array_end(w);
-}
-
 static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
 			       struct json_writer *w)
 {
@@ -454,8 +407,7 @@ static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
 			json_w_ku64(w, k->name, k->count);
 	}
 	json_w_object_end(w);
-	put_disk_stats(w, st);
-	put_nic_stats(w, st);
+	ctl_put_device_stats(w, st);
 	return CTL_OK;
 }
 

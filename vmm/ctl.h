@@ -217,6 +217,9 @@ enum ctl_code ctl_vm_config(struct ctl *c, const char *js, int name,
 			    const struct ctl_cfg_key *set, int n,
 			    const struct vm_config **vm);
 
+/* For ctl.c's stats (ctl_line.c): the "disks" and "nics" members. */
+void ctl_put_device_stats(struct json_writer *w, const struct ctl_vm_stats *st);
+
 const char *ctl_code_name(enum ctl_code code);
 const char *ctl_state_name(enum ctl_vm_state state);
 
