@@ -116,6 +116,19 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 	       bus_register(&vm->pio, &fw) | bus_register(&vm->pio, &mark);
 }
 
+/*
+ * A VPID for a new vCPU: never 0, which is the host's (SDM Vol. 3C
+ * §26.2.1.1). After 65,535 vCPUs they are reused; a torn-down VM's
+ * cached translations are gone by then (vm_teardown's INVEPT drops the
+ * mappings of its EPT, combined ones included, §29.4.3.1).
+ */
+static u16 next_vpid(struct uhv *h)
+{
+	if (++h->last_vpid == 0)
+		h->last_vpid = 1;
+	return h->last_vpid;
+}
+
 /* One vCPU: its VMCS, FPU area and local APIC. APs wait for a SIPI. */
 static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 {
@@ -130,7 +143,7 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 		return -1;
 	}
 	if (arch_vcpu_init(&v->arch, vmcs, fpu, ept_pointer(&vm->ept),
-			   ++h->last_vpid)) {
+			   next_vpid(h))) {
 		vm_stop(vm, VM_ERROR, "VMCS set-up failed (VMCLEAR/VMPTRLD)");
 		return -1;
 	}
