@@ -8,6 +8,9 @@
  *
  *   fake_uhv PORT     listens on 127.0.0.1:PORT; exits when the client
  *                     closes the connection
+ *   fake_uhv --pty F  serves on a pseudo-terminal instead, as uhv on the
+ *                     far end of a serial cable: writes the device's path
+ *                     (/dev/pts/N) into file F and greets once it is open
  *
  * The simulated VMs: "alpha" (running, guest agent connected) and "beta"
  * (running); a VM created with the image "agent.elf" gets an agent once
@@ -24,6 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -351,6 +355,31 @@ static int listen_on(int port)
 	return fd;
 }
 
+/*
+ * A pseudo-terminal standing in for a serial cable; its path goes into
+ * file. Returns the master side once the far end (the relay) has opened
+ * the device: before that the master reports POLLHUP.
+ */
+static int open_pty(const char *file)
+{
+	int m = posix_openpt(O_RDWR | O_NOCTTY);
+	FILE *f;
+
+	if (m < 0 || grantpt(m) || unlockpt(m) || !(f = fopen(file, "w"))) {
+		perror("fake_uhv: pty");
+		exit(2);
+	}
+	fprintf(f, "%s\n", ptsname(m));
+	fclose(f);
+	for (;;) {
+		struct pollfd p = { .fd = m, .events = POLLIN };
+
+		poll(&p, 1, 50);
+		if (!(p.revents & POLLHUP))
+			return m;
+	}
+}
+
 /* Feeds received bytes to the dispatcher; a reply goes out at once, and
    an agent's answer after it. */
 static void serve(const char *buf, size_t n)
@@ -374,17 +403,21 @@ int main(int argc, char **argv)
 	char out[CTL_REPLY_MAX], buf[4096];
 	int lfd;
 
-	if (argc != 2) {
-		fprintf(stderr, "usage: fake_uhv PORT\n");
+	if (argc != 2 && !(argc == 3 && !strcmp(argv[1], "--pty"))) {
+		fprintf(stderr, "usage: fake_uhv PORT | fake_uhv --pty FILE\n");
 		return 2;
 	}
-	lfd = listen_on(atoi(argv[1]));
+	lfd = argc == 2 ? listen_on(atoi(argv[1])) : -1;
 	last_tick = boot_us = now_us();
 	add("alpha", "progress.elf", false);
 	add("beta", "progress.elf", false);
 	ctl_init(&ctl, &ops, NULL, FAKE_VERSION);
-	conn = accept(lfd, NULL, NULL);
-	close(lfd);
+	if (lfd >= 0) {
+		conn = accept(lfd, NULL, NULL);
+		close(lfd);
+	} else {
+		conn = open_pty(argv[2]);
+	}
 	send_line(out, ctl_greeting(&ctl, out, sizeof(out)));
 	f_start(NULL, "alpha", NULL);   /* the VMs of uhv.cfg boot */
 	f_start(NULL, "beta", NULL);

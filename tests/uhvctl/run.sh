@@ -188,5 +188,18 @@ wait "$FAKE_PID" 2>/dev/null
 for i in $(seq 40); do kill -0 "$RELAY_PID" 2>/dev/null || break; sleep 0.05; done
 kill -0 "$RELAY_PID" 2>/dev/null && bad "relay still running after the serial side closed" || ok "relay ends with the serial side"
 
+# ---- a serial device instead of a socket (uhv on real hardware, a cable):
+# the relay opens it raw at 115200 8N1; a pseudo-terminal stands in
+"$FAKE" --pty "$T/pty" & PIDS+=($!); FAKE_PID=$!
+for i in $(seq 50); do [ -s "$T/pty" ] && break; sleep 0.05; done
+RELAY_PORT=$(pick_port)
+"$UHVCTL" relay --serial "$(cat "$T/pty")" --listen "127.0.0.1:$RELAY_PORT" --log "$T/tty.log" &
+PIDS+=($!); RELAY_PID=$!
+wait_port "$RELAY_PORT"
+for i in $(seq 50); do grep -q '"event":"hello"' "$T/tty.log" 2>/dev/null && break; sleep 0.05; done
+run version;            expect "tty: version through a serial device" 0 '^uhv 0\.1-fake, protocol 1$'
+run shutdown;           expect "tty: shutdown" 0 '^uhv: shutdown requested$'
+wait "$FAKE_PID" 2>/dev/null
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -25,7 +25,7 @@ static const char usage_text[] =
 "  top [--interval S] [--count N]\n"
 "  record FILE [--interval S] [--count N | --duration S]\n"
 "  plot FILE [-o PNG] [--script GP]\n"
-"  relay --serial HOST:PORT --listen HOST:PORT [--log FILE]\n"
+"  relay --serial HOST:PORT|/dev/TTY --listen HOST:PORT [--log FILE]\n"
 "exit status: 0 ok, 1 uhv answered an error, 2 usage, 3 uhv unreachable or\n"
 "the connection closed, 4 timeout, 5 not the protocol, 6 local failure\n";
 

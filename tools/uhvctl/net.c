@@ -163,6 +163,8 @@ bool write_all(int fd, const char *buf, size_t len)
 	while (len) {
 		ssize_t n = send(fd, buf, len, MSG_NOSIGNAL);
 
+		if (n < 0 && errno == ENOTSOCK)     /* a serial device */
+			n = write(fd, buf, len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n <= 0)

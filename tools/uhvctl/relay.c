@@ -30,7 +30,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/socket.h>
+#include <termios.h>
 #include <unistd.h>
 #include "uhvctl.h"
 #include "idscan.h"
@@ -125,7 +127,7 @@ static void client_send(struct rclient *c, const char *line, size_t len)
 }
 
 /* line with bytes start..end replaced by text: a malloc'd string. */
-static char *splice(const char *line, size_t start, size_t end,
+static char *splice_id(const char *line, size_t start, size_t end,
 		    const char *text)
 {
 	char *s;
@@ -154,7 +156,7 @@ static void queue_request(struct rclient *c, char *line)
 		snprintf(r->orig_id, sizeof(r->orig_id), "%.*s", (int)(e - s),
 			 line + s);
 		snprintf(idtext, sizeof(idtext), "%" PRIu64, r->relay_id);
-		r->line = splice(line, s, e, idtext);
+		r->line = splice_id(line, s, e, idtext);
 		free(line);
 		if (!r->line) {
 			free(r);
@@ -241,7 +243,7 @@ static void uhv_reply(char *line)
 			     ": dropped", v, r->relay_id);
 			return;
 		}
-		out = splice(line, s, e, r->orig_id);
+		out = splice_id(line, s, e, r->orig_id);
 	}
 	c = client_by_serial(r->client);
 	if (c && out) {
@@ -282,7 +284,7 @@ static void uhv_event(char *line, json_object *ev)
 			if (R.agents[i].relay_id != v || !v)
 				continue;
 			owner = R.agents[i].client;
-			mine = splice(line, s, e, R.agents[i].orig_id);
+			mine = splice_id(line, s, e, R.agents[i].orig_id);
 		}
 	}
 	for (int i = 0; i < RELAY_MAX_CLIENTS; i++) {
@@ -392,13 +394,42 @@ static void read_serial(void)
 	}
 }
 
-/* The emulator opens its socket some time after it starts: retry. */
+/*
+ * A serial device (a cable to uhv on real hardware: /dev/ttyS1,
+ * /dev/ttyUSB0): raw bytes at uhv's 115200 8N1, no echo, no flow control
+ * (docs/protocol.md, Transport).
+ */
+static int open_tty(const char *path)
+{
+	struct termios t;
+	int fd = open(path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	if (fd < 0)
+		die(EXIT_UNREACHABLE, "relay: cannot open %s: %s", path,
+		    strerror(errno));
+	if (tcgetattr(fd, &t) == 0) {
+		cfmakeraw(&t);
+		cfsetispeed(&t, B115200);
+		cfsetospeed(&t, B115200);
+		t.c_cflag &= ~(tcflag_t)(CRTSCTS | CSTOPB | PARENB);
+		t.c_cflag |= CLOCAL | CREAD;
+		if (tcsetattr(fd, TCSANOW, &t) != 0)
+			die(EXIT_LOCAL, "relay: cannot set %s to 115200 8N1 raw: "
+			    "%s", path, strerror(errno));
+	}
+	return fd;
+}
+
+/* The emulator opens its socket some time after it starts: retry. A
+   path (starting with '/') is a serial device instead. */
 static int connect_serial(const char *addr)
 {
 	double end = mono_now() + RELAY_CONNECT_WAIT;
 	const char *why = "";
 	int fd;
 
+	if (addr[0] == '/')
+		return open_tty(addr);
 	while ((fd = net_connect(addr, &why)) < 0 && mono_now() < end)
 		usleep(50 * 1000);
 	if (fd < 0)
