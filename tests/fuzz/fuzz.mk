@@ -32,7 +32,7 @@ fuzz: $(FUZZ_BLK_BIN)
 	$(FUZZ_BLK_BIN) -runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-blk
 
-$(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+$(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
@@ -106,7 +106,7 @@ fuzz-net: $(FUZZ_NET_BIN)
 	$(FUZZ_NET_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
 		-artifact_prefix=$(FUZZ_DIR)/net- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-net
 
-$(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+$(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
@@ -130,7 +130,7 @@ fuzz-console: $(FUZZ_CONSOLE_BIN)
 		-artifact_prefix=$(FUZZ_DIR)/console- $(FUZZ_ARGS) \
 		$(FUZZ_DIR)/corpus-virtio-console
 
-$(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h)
+$(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }

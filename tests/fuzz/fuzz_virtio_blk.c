@@ -16,7 +16,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../unit/virtio_driver.h"
+#include "fuzz_input.h"
 #include "vmm/virtio_blk.h"
 
 #define RAM_SIZE     KiB(256)
@@ -47,19 +47,6 @@ static struct vdrv d;
 static bool intx;
 
 /* The rest of the input, consumed little-endian; zeros once it runs out. */
-struct input {
-	const u8 *p;
-	size_t n;
-};
-
-static u64 take(struct input *in, unsigned bytes)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (u64)*in->p++ << (8 * i);
-	return v;
-}
 
 /* INTA# is only ever reported when it changes. */
 static void f_intx(void *ctx, bool level)
@@ -120,18 +107,6 @@ static void kick(struct input *in)
 	vd_wr(&d, d.notify + where, 2, take(in, 1) % 3);
 	if (stopped && vd_used_idx(&d) != used)
 		abort();
-}
-
-/* Copies up to 255 input bytes into guest RAM at a chosen address. */
-static void poke(struct input *in)
-{
-	u64 at = take(in, 3) % RAM_SIZE;
-	size_t len = (size_t)take(in, 1);
-
-	len = MIN(MIN(len, in->n), RAM_SIZE - at);
-	memcpy(ram + at, in->p, len);
-	in->p += len;
-	in->n -= len;
 }
 
 /* An address for a buffer: mostly in the data area, sometimes anything. */
@@ -231,34 +206,14 @@ static void request(struct input *in)
 
 static void step(struct input *in)
 {
-	u64 off;
-	unsigned size;
-
 	switch (take(in, 1) % NR_OPS) {
-	case OP_MMIO_WRITE:
-		off = take(in, 2);
-		size = 1U << (take(in, 1) & 3);
-		vd_wr(&d, off, size, take(in, 8));
-		break;
-	case OP_MMIO_READ:
-		off = take(in, 2);
-		vd_rd(&d, off, 1U << (take(in, 1) & 3));
-		break;
-	case OP_CFG_WRITE:
-		off = take(in, 1);
-		size = 1U << (take(in, 1) % 3);
-		if (off + size <= CFG_BYTES)
-			vd_cfg_write(&d, (unsigned)off, size, (u32)take(in, 4));
-		break;
-	case OP_CFG_READ:
-		off = take(in, 1);
-		size = 1U << (take(in, 1) % 3);
-		if (off + size <= CFG_BYTES)
-			vd_cfg_read(&d, (unsigned)off, size);
-		break;
-	case OP_POKE:            poke(in); break;
-	case OP_KICK:            kick(in); break;
-	case OP_REQUEST:         request(in); break;
+	case OP_MMIO_WRITE: fuzz_mmio(in, &d, true); break;
+	case OP_MMIO_READ:  fuzz_mmio(in, &d, false); break;
+	case OP_CFG_WRITE:  fuzz_cfg(in, &d, CFG_BYTES, true); break;
+	case OP_CFG_READ:   fuzz_cfg(in, &d, CFG_BYTES, false); break;
+	case OP_POKE:       fuzz_poke(in, ram, RAM_SIZE); break;
+	case OP_KICK:       kick(in); break;
+	case OP_REQUEST:    request(in); break;
 	case OP_AVAIL:
 		if (!d.qsize)
 			d.qsize = 1;
@@ -267,10 +222,10 @@ static void step(struct input *in)
 	case OP_INIT:
 		vd_init(&d, take(in, 8), (u16)take(in, 2));
 		break;
-	case OP_DESC:            desc(in); break;
-	case OP_INDIRECT:        indirect(in); break;
-	case OP_WINDOW:          window(in); break;
-	case OP_MASK:            mask(in); break;
+	case OP_DESC:       desc(in); break;
+	case OP_INDIRECT:   indirect(in); break;
+	case OP_WINDOW:     window(in); break;
+	case OP_MASK:       mask(in); break;
 	default:
 		virtio_pci_config_changed(&vp);
 		break;

@@ -19,7 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../unit/virtio_driver.h"
+#include "fuzz_input.h"
 #include "vmm/agent.h"
 #include "vmm/virtio_console.h"
 
@@ -54,19 +54,6 @@ static u16 tx_avail_idx;
 static u64 requested[IDS_MAX];      /* ids uhv sent and may hear about */
 static unsigned nr_requested;
 
-struct input {
-	const u8 *p;
-	size_t n;
-};
-
-static u64 take(struct input *in, unsigned bytes)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (u64)*in->p++ << (8 * i);
-	return v;
-}
 
 static void f_log(void *ctx, const char *msg)
 {
@@ -140,17 +127,6 @@ static void kick(struct input *in)
 	if (stopped && (vd_used_idx(&d) != rx ||
 			vd_get16(&d, TX_USED + VIRTQ_USED_IDX) != tx))
 		abort();
-}
-
-static void poke(struct input *in)
-{
-	u64 at = take(in, 3) % RAM_SIZE;
-	size_t len = (size_t)take(in, 1);
-
-	len = MIN(MIN(len, in->n), RAM_SIZE - at);
-	memcpy(ram + at, in->p, len);
-	in->p += len;
-	in->n -= len;
 }
 
 /* One raw descriptor in either queue's table. */
@@ -258,29 +234,21 @@ static void init(u64 want)
 
 static void step(struct input *in)
 {
-	u64 off;
-
 	switch (take(in, 1) % NR_OPS) {
-	case OP_MMIO_WRITE:
-		off = take(in, 2);
-		vd_wr(&d, off, 1U << (take(in, 1) & 3), take(in, 8));
-		break;
-	case OP_MMIO_READ:
-		off = take(in, 2);
-		vd_rd(&d, off, 1U << (take(in, 1) & 3));
-		break;
-	case OP_POKE:      poke(in); break;
-	case OP_KICK:      kick(in); break;
-	case OP_DESC:      desc(in); break;
+	case OP_MMIO_WRITE: fuzz_mmio(in, &d, true); break;
+	case OP_MMIO_READ:  fuzz_mmio(in, &d, false); break;
+	case OP_POKE:       fuzz_poke(in, ram, RAM_SIZE); break;
+	case OP_KICK:       kick(in); break;
+	case OP_DESC:       desc(in); break;
 	case OP_AVAIL:
 		if (take(in, 1) & 1)
 			tx_avail((u16)take(in, 2));
 		else if (d.qsize)
 			vd_avail(&d, (u16)take(in, 2));
 		break;
-	case OP_TX_LINE:   tx_line(in); break;
-	case OP_RX_POST:   rx_post(in); break;
-	case OP_REQUEST:   request(in); break;
+	case OP_TX_LINE:    tx_line(in); break;
+	case OP_RX_POST:    rx_post(in); break;
+	case OP_REQUEST:    request(in); break;
 	case OP_TICK:
 		now += take(in, 2);
 		agent_tick(&ag, now);

@@ -20,7 +20,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../unit/virtio_driver.h"
+#include "fuzz_input.h"
 #include "vmm/virtio_net.h"
 #include "vmm/inet_csum.h"
 
@@ -52,19 +52,6 @@ static struct virtio_pci vp;
 static struct vdrv d;
 static u16 qsize, avail_idx[VIRTIO_NET_NUM_QUEUES];
 
-struct input {
-	const u8 *p;
-	size_t n;
-};
-
-static u64 take(struct input *in, unsigned bytes)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (u64)*in->p++ << (8 * i);
-	return v;
-}
 
 /* The device's promises about what it sends into the bridge. */
 static int be_send(void *ctx, const u8 *f, u32 len,
@@ -227,57 +214,28 @@ static void kick(struct input *in)
 		abort();
 }
 
-static void poke(struct input *in)
-{
-	u64 at = take(in, 3) % RAM_SIZE;
-	size_t len = (size_t)take(in, 1);
-
-	len = MIN(MIN(len, in->n), RAM_SIZE - at);
-	memcpy(ram + at, in->p, len);
-	in->p += len;
-	in->n -= len;
-}
-
 static void step(struct input *in)
 {
 	u64 off;
-	unsigned size;
 
 	switch (take(in, 1) % NR_OPS) {
-	case OP_MMIO_WRITE:
-		off = take(in, 2);
-		size = 1U << (take(in, 1) & 3);
-		vd_wr(&d, off, size, take(in, 8));
-		break;
-	case OP_MMIO_READ:
-		off = take(in, 2);
-		vd_rd(&d, off, 1U << (take(in, 1) & 3));
-		break;
-	case OP_CFG_WRITE:
-		off = take(in, 1);
-		size = 1U << (take(in, 1) % 3);
-		if (off + size <= CFG_BYTES)
-			vd_cfg_write(&d, (unsigned)off, size, (u32)take(in, 4));
-		break;
-	case OP_CFG_READ:
-		off = take(in, 1);
-		size = 1U << (take(in, 1) % 3);
-		if (off + size <= CFG_BYTES)
-			vd_cfg_read(&d, (unsigned)off, size);
-		break;
-	case OP_POKE:   poke(in); break;
-	case OP_KICK:   kick(in); break;
-	case OP_DESC:   desc(in); break;
+	case OP_MMIO_WRITE: fuzz_mmio(in, &d, true); break;
+	case OP_MMIO_READ:  fuzz_mmio(in, &d, false); break;
+	case OP_CFG_WRITE:  fuzz_cfg(in, &d, CFG_BYTES, true); break;
+	case OP_CFG_READ:   fuzz_cfg(in, &d, CFG_BYTES, false); break;
+	case OP_POKE:       fuzz_poke(in, ram, RAM_SIZE); break;
+	case OP_KICK:       kick(in); break;
+	case OP_DESC:       desc(in); break;
 	case OP_AVAIL:
 		off = take(in, 1) % VIRTIO_NET_NUM_QUEUES;
 		avail((unsigned)off, (u16)take(in, 2));
 		break;
-	case OP_RX:     rx(in); break;
+	case OP_RX:         rx(in); break;
 	case OP_INIT:
 		init(take(in, 8), (u16)(2U << (take(in, 1) % 4)));
 		break;
-	case OP_CTRL:   ctrl(in); break;
-	default:        tx(in); break;
+	case OP_CTRL:       ctrl(in); break;
+	default:            tx(in); break;
 	}
 	check_invariants();
 }
