@@ -209,14 +209,9 @@ static void request(struct input *in)
 /* Sets transmitq up at TX_*, as vd_setup_queue does queue 0. */
 static void setup_tx(void)
 {
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SELECT, VIRTIO_CONSOLE_TXQ);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SIZE, TX_QSIZE);
-	memset(ram + TX_DESC, 0, TX_USED + KiB(4) - TX_DESC);
+	vd_setup_queue_at(&d, VIRTIO_CONSOLE_TXQ, TX_QSIZE, TX_DESC, TX_AVAIL,
+			  TX_USED);
 	tx_avail_idx = 0;
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DESC, TX_DESC);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, TX_AVAIL);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, TX_USED);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 }
 
 static void init(u64 want)

@@ -31,6 +31,8 @@
 #define Q_BASE       0x5000ULL     /* queues 1 and 2: desc, avail, used */
 #define Q_STRIDE     0x1000ULL
 #define Q_AREAS      3
+/* vd_setup_queue_at zeroes up to the used ring's end: one stride */
+_Static_assert(Q_STRIDE == VD_QUEUE_AREA_SLACK, "queue areas are one slack apart");
 
 /* The flags byte. */
 #define FL_INIT      0x01
@@ -105,13 +107,7 @@ static void setup_queue(unsigned q, u16 size)
 		vd_setup_queue(&d, 0, size);
 		return;
 	}
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SELECT, q);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SIZE, size);
-	memset(ram + area(q, 0), 0, Q_AREAS * Q_STRIDE);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DESC, area(q, 0));
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, area(q, 1));
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, area(q, 2));
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+	vd_setup_queue_at(&d, (u16)q, size, area(q, 0), area(q, 1), area(q, 2));
 }
 
 static void init(u64 want, u16 size)

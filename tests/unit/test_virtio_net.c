@@ -68,22 +68,10 @@ u8 drive(u64 want)
 	if (!(s & VIRTIO_STATUS_FEATURES_OK))
 		return s;
 	vd_setup_queue(&d, VIRTIO_NET_RXQ, QSIZE);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SELECT, VIRTIO_NET_TXQ);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SIZE, QSIZE);
-	memset(ram + TX_DESC, 0, TX_USED + KiB(4) - TX_DESC);
+	vd_setup_queue_at(&d, VIRTIO_NET_TXQ, QSIZE, TX_DESC, TX_AVAIL, TX_USED);
 	tx_avail_idx = 0;
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DESC, TX_DESC);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, TX_AVAIL);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, TX_USED);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SELECT, VIRTIO_NET_CTRLQ);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_SIZE, QSIZE);
-	memset(ram + CTRL_DESC, 0, CTRL_USED + KiB(4) - CTRL_DESC);
+	vd_setup_queue_at(&d, VIRTIO_NET_CTRLQ, QSIZE, CTRL_DESC, CTRL_AVAIL, CTRL_USED);
 	ctrl_avail_idx = 0;
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DESC, CTRL_DESC);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DRIVER, CTRL_AVAIL);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_DEVICE, CTRL_USED);
-	vd_common_wr(&d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 	vd_common_wr(&d, VIRTIO_PCI_COMMON_STATUS,
 		     dev_status() | VIRTIO_STATUS_DRIVER_OK);
 	return dev_status();

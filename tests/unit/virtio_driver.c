@@ -185,6 +185,18 @@ void vd_setup_queue(struct vdrv *d, u16 q, u16 size)
 	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
 }
 
+void vd_setup_queue_at(struct vdrv *d, u16 q, u16 size, u64 desc, u64 avail,
+		       u64 used)
+{
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_SELECT, q);
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_SIZE, size);
+	memset(d->mem.base + desc, 0, used + VD_QUEUE_AREA_SLACK - desc);
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_DESC, desc);
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_DRIVER, avail);
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_DEVICE, used);
+	vd_common_wr(d, VIRTIO_PCI_COMMON_Q_ENABLE, 1);
+}
+
 u8 vd_init(struct vdrv *d, u64 want, u16 size)
 {
 	u8 s = vd_negotiate(d, want, NULL);

@@ -57,6 +57,11 @@ u8 vd_negotiate(struct vdrv *d, u64 want, u64 *offered);
 /* Sets up queue q at VD_DESC/VD_AVAIL/VD_USED with size (0: keep the
    device's), zeroing the rings; then enables it. */
 void vd_setup_queue(struct vdrv *d, u16 q, u16 size);
+/* Another queue q of size entries whose rings the test keeps itself, at
+   desc, avail and used (zeroed through used + VD_QUEUE_AREA_SLACK). */
+#define VD_QUEUE_AREA_SLACK KiB(4)
+void vd_setup_queue_at(struct vdrv *d, u16 q, u16 size, u64 desc, u64 avail,
+		       u64 used);
 /* vd_negotiate + vd_setup_queue(0, size) + DRIVER_OK; returns status. */
 u8 vd_init(struct vdrv *d, u64 want, u16 size);
 
