@@ -41,6 +41,13 @@ static u32 ring_used(void)
 	return chan.head - chan.tail;
 }
 
+/* Traffic: poll every CONTROL_FAST_POLL_US for CONTROL_BUSY_US more. */
+static void stay_busy(u64 now)
+{
+	chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
+					     CONTROL_FAST_POLL_US);
+}
+
 /* Pushes ring bytes into the UART FIFO, as many as it takes now. */
 static void drain_some(void)
 {
@@ -76,8 +83,7 @@ static void queue_line(const char *s, int len, bool wait)
 	for (int i = 0; i < len; i++)
 		chan.ring[(chan.head + (u32)i) % CONTROL_TX_RING] = (u8)s[i];
 	chan.head += (u32)len;
-	chan.busy_until = rdtsc() + chan.fast * (CONTROL_BUSY_US /
-						  CONTROL_FAST_POLL_US);
+	stay_busy(rdtsc());
 	drain_some();
 }
 
@@ -139,8 +145,7 @@ u64 control_poll(u64 now)
 	drop_stale_partial(now);
 	for (int n = 0; n < RX_PER_POLL && (c = serial_port_getc(&chan.port)) >= 0;
 	     n++) {
-		chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
-						     CONTROL_FAST_POLL_US);
+		stay_busy(now);
 		chan.last_rx = now;
 		t0 = rdtsc();   /* before ctl_feed: argument order is unspecified */
 		count_answer(t0, ctl_feed(&chan.ctl, (char)c, chan.line,

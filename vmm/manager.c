@@ -137,13 +137,15 @@ static enum ctl_code gather_files(struct uhv *h, int slot,
 				  const struct vm_config *cfg,
 				  struct boot_vm *f, char *msg)
 {
-	if (!find_file(h, cfg->image, &f->image_phys, &f->image_size) ||
-	    (cfg->initrd[0] &&
-	     !find_file(h, cfg->initrd, &f->initrd_phys, &f->initrd_size))) {
+	const char *missing =
+		!find_file(h, cfg->image, &f->image_phys, &f->image_size) ?
+		cfg->image : cfg->initrd[0] &&
+		!find_file(h, cfg->initrd, &f->initrd_phys, &f->initrd_size) ?
+		cfg->initrd : NULL;
+
+	if (missing) {
 		fmt_sn(msg, CTL_MSG_MAX, "uhv did not load '%s' at boot (images "
-		       "come from the images folder of uhv.cfg)",
-		       find_file(h, cfg->image, &f->image_phys, &f->image_size) ?
-		       cfg->initrd : cfg->image);
+		       "come from the images folder of uhv.cfg)", missing);
 		return CTL_E_VALUE;
 	}
 	for (int d = 0; d < cfg->nr_disks; d++) {

@@ -284,18 +284,15 @@ void vm_build(struct uhv *h, int id)
 }
 
 /*
- * Undoes vm_build: the VMCSs (cleared, so the pages can be reused), the
- * EPT and its cached translations, the bridge ports. RAM and the slot
- * stay: the caller restarts the VM or frees them (destroy).
+ * Undoes vm_build for a VM that is not running (created or stopped): the
+ * VMCSs (cleared, so the pages can be reused), the EPT and its cached
+ * translations, the bridge ports. RAM and the slot stay: the caller
+ * restarts the VM or frees them (destroy).
  */
 void vm_teardown(struct uhv *h, struct vm *vm)
 {
-	u64 eptp = ept_pointer(&vm->ept);
-
 	if (!vm->built)
 		return;
-	if (vm->result == VM_RUNNING)
-		vm_stop(vm, VM_KILLED, "torn down");
 	if (h->loaded && h->loaded->vm == vm) {
 		arch_vcpu_put(&h->loaded->arch);
 		h->loaded = NULL;
@@ -305,10 +302,11 @@ void vm_teardown(struct uhv *h, struct vm *vm)
 
 		if (!v->arch.vmcs_phys)
 			continue;
-		arch_vcpu_destroy(&v->arch, eptp);
+		arch_vcpu_destroy(&v->arch);
 		palloc_free_page(&h->pages, v->arch.vmcs_phys);
 		palloc_free_page(&h->pages, v->arch.fpu_phys);
 	}
+	arch_ept_invalidate(ept_pointer(&vm->ept));
 	pt_destroy(&vm->ept);
 	vm_remove_nics(h, vm);
 	vm->built = false;

@@ -90,8 +90,10 @@ int arch_vmx_enable(u64 vmxon_phys);
  */
 int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 		   u64 eptp, u16 vpid);
-/* Before v's VMCS and fpu pages are freed: VMCLEAR, INVEPT of eptp. */
-void arch_vcpu_destroy(struct arch_vcpu *v, u64 eptp);
+/* Before v's VMCS and fpu pages are freed: VMCLEAR. */
+void arch_vcpu_destroy(struct arch_vcpu *v);
+/* Before an EPT's pages are freed: INVEPT of its pointer eptp. */
+void arch_ept_invalidate(u64 eptp);
 void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip);
 /* 64-bit mode on the guest's own GDT and page tables (Linux's entry). */
 struct arch_long64 {

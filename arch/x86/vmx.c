@@ -285,13 +285,20 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 
 /*
  * Retires a vCPU's VMCS (VMCLEAR writes its state back and makes it
- * inactive, SDM Vol. 3C §25.11.3), so its page can be freed, and drops
- * the translations cached for its EPT (INVEPT single-context, §29.4.3.1):
- * the next VM may get the same EPT root page with other memory behind it.
+ * inactive, SDM Vol. 3C §25.11.3), so its page can be freed.
  */
-void arch_vcpu_destroy(struct arch_vcpu *v, u64 eptp)
+void arch_vcpu_destroy(struct arch_vcpu *v)
 {
 	vmclear(v->vmcs_phys);
+}
+
+/*
+ * Drops the translations cached for an EPT (INVEPT single-context,
+ * §29.4.3.1), combined mappings included: the next VM may get the same
+ * EPT root page with other memory behind it.
+ */
+void arch_ept_invalidate(u64 eptp)
+{
 	invept(INVEPT_SINGLE_CONTEXT, eptp);
 }
 
