@@ -72,6 +72,20 @@ size_t serial_port_write(struct serial_port *p, const u8 *buf, size_t len)
 	return n;
 }
 
+void serial_port_send(struct serial_port *p, struct bytering *ring)
+{
+	const u8 *bytes;
+	u32 n;
+
+	while ((n = bytering_peek(ring, &bytes))) {
+		size_t sent = serial_port_write(p, bytes, n);
+
+		bytering_consume(ring, (u32)sent);
+		if (sent < n)
+			return;          /* the FIFO is full */
+	}
+}
+
 int serial_port_getc(struct serial_port *p)
 {
 	if (!(inb(p->base + UART_LSR) & LSR_DATA_READY))

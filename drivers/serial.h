@@ -7,6 +7,7 @@
 #define UHV_DRIVERS_SERIAL_H
 
 #include "../lib/types.h"
+#include "../lib/bytering.h"
 
 #define SERIAL_COM1 0x3f8
 #define SERIAL_COM2 0x2f8
@@ -26,6 +27,9 @@ void serial_port_putc(struct serial_port *p, char c);
 /* Writes as many of buf[0..len) as the FIFO takes now, without waiting;
    the number written. */
 size_t serial_port_write(struct serial_port *p, const u8 *buf, size_t len);
+/* Sends the oldest bytes of ring, as many as the FIFO takes now,
+   without waiting. */
+void serial_port_send(struct serial_port *p, struct bytering *ring);
 /* A received byte, or -1 if none is waiting. */
 int serial_port_getc(struct serial_port *p);
 /* Waits until every byte written has left the UART. */

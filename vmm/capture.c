@@ -28,19 +28,7 @@ static void put32(u8 *p, u32 v)
 
 u32 capture_ring_used(const struct capture_ring *r)
 {
-	return r->head - r->tail;
-}
-
-/* Appends len bytes at head, wrapping at the ring's end; the caller has
-   checked there is room. */
-static void ring_put(struct capture_ring *r, const u8 *p, u32 len)
-{
-	u32 off = r->head & RING_MASK;
-	u32 first = MIN(len, CAPTURE_RING_BYTES - off);
-
-	memcpy(&r->buf[off], p, first);
-	memcpy(r->buf, p + first, len - first);
-	r->head += len;
+	return bytering_used(&r->q);
 }
 
 /*
@@ -70,7 +58,7 @@ int capture_ring_init(struct capture_ring *r, u32 snaplen,
 
 	if (snaplen < CAPTURE_SNAPLEN_MIN || snaplen > CAPTURE_SNAPLEN_MAX)
 		return -1;
-	r->head = r->tail = 0;
+	bytering_init(&r->q, r->buf, CAPTURE_RING_BYTES);
 	r->snaplen = snaplen;
 	r->clock = *clock;
 	r->frames = r->bytes = r->dropped = 0;
@@ -80,7 +68,7 @@ int capture_ring_init(struct capture_ring *r, u32 snaplen,
 	/* 8, 12: thiszone and sigfigs, both 0 (§4: "SHOULD be 0") */
 	put32(h + 16, snaplen);
 	put32(h + 20, PCAP_LINKTYPE_ETHERNET);
-	ring_put(r, h, sizeof(h));
+	bytering_put(&r->q, h, sizeof(h));          /* the ring is empty */
 	return 0;
 }
 
@@ -91,7 +79,7 @@ bool capture_ring_add(struct capture_ring *r, const u8 *frame, u32 len,
 	u8 h[PCAP_REC_HDR_LEN];
 	u32 incl = MIN(len, r->snaplen), sec, usec;
 
-	if (CAPTURE_RING_BYTES - capture_ring_used(r) < PCAP_REC_HDR_LEN + incl) {
+	if (bytering_room(&r->q) < PCAP_REC_HDR_LEN + incl) {
 		r->dropped++;
 		return false;
 	}
@@ -100,8 +88,8 @@ bool capture_ring_add(struct capture_ring *r, const u8 *frame, u32 len,
 	put32(h + 4, usec);
 	put32(h + 8, incl);
 	put32(h + 12, len);
-	ring_put(r, h, sizeof(h));
-	ring_put(r, frame, incl);
+	bytering_put(&r->q, h, sizeof(h));          /* room checked above */
+	bytering_put(&r->q, frame, incl);
 	r->frames++;
 	r->bytes += len;
 	return true;
@@ -109,13 +97,10 @@ bool capture_ring_add(struct capture_ring *r, const u8 *frame, u32 len,
 
 u32 capture_ring_peek(const struct capture_ring *r, const u8 **p)
 {
-	u32 off = r->tail & RING_MASK;
-
-	*p = &r->buf[off];
-	return MIN(capture_ring_used(r), CAPTURE_RING_BYTES - off);
+	return bytering_peek(&r->q, p);
 }
 
 void capture_ring_consume(struct capture_ring *r, u32 n)
 {
-	r->tail += MIN(n, capture_ring_used(r));
+	bytering_consume(&r->q, n);
 }

@@ -30,6 +30,7 @@
 #define UHV_VMM_CAPTURE_H
 
 #include "../lib/types.h"
+#include "../lib/bytering.h"
 
 #define PCAP_MAGIC_USEC       0xa1b2c3d4u
 #define PCAP_VERSION_MAJOR    2
@@ -50,10 +51,10 @@ struct capture_clock {
 	u64 epoch, base, hz;
 };
 
-/* The pcap stream waiting to be sent. used = head - tail (free-running). */
+/* The pcap stream waiting to be sent, in a byte FIFO over buf. */
 struct capture_ring {
 	u8 buf[CAPTURE_RING_BYTES];
-	u32 head, tail;
+	struct bytering q;
 	u32 snaplen;
 	struct capture_clock clock;
 	u64 frames, bytes;       /* records queued; their frames' full lengths */

@@ -62,28 +62,13 @@ void capture_frame(void *ctx, int network, const u8 *frame, u32 len, u64 now)
 		capture_ring_add(&cap.ring, frame, len, now);
 }
 
-/* Pushes ring bytes into the UART FIFO, as many as it takes now. */
-static void drain_some(void)
-{
-	const u8 *p;
-	u32 n;
-
-	while ((n = capture_ring_peek(&cap.ring, &p))) {
-		size_t sent = serial_port_write(&cap.port, p, n);
-
-		capture_ring_consume(&cap.ring, (u32)sent);
-		if (sent < n)
-			return;
-	}
-}
-
 /* Busy: back as soon as the FIFO can have emptied (16 bytes at 115200
    baud take 1.4 ms); idle: a new frame waits at most the slow period. */
 u64 capture_poll(u64 now)
 {
 	if (!cap.on)
 		return ~0ULL;
-	drain_some();
+	serial_port_send(&cap.port, &cap.ring.q);
 	return now + (capture_ring_used(&cap.ring) ? cap.fast : cap.slow);
 }
 
@@ -92,7 +77,7 @@ void capture_flush(void)
 	if (!cap.on)
 		return;
 	while (capture_ring_used(&cap.ring))
-		drain_some();
+		serial_port_send(&cap.port, &cap.ring.q);
 	serial_port_drain(&cap.port);
 }
 

@@ -16,8 +16,8 @@ static struct control {
 	bool on;
 	struct serial_port port;
 	struct ctl ctl;
-	u8 ring[CONTROL_TX_RING];
-	u32 head, tail;         /* free-running: used = head - tail */
+	u8 buf[CONTROL_TX_RING];
+	struct bytering ring;   /* replies and events over buf */
 	u64 busy_until;         /* TSC: poll fast until then */
 	u64 fast, slow;         /* poll periods in TSC ticks */
 	u64 lines_dropped;      /* events that found the ring full */
@@ -36,30 +36,11 @@ bool control_enabled(void)
 	return chan.on;
 }
 
-static u32 ring_used(void)
-{
-	return chan.head - chan.tail;
-}
-
 /* Traffic: poll every CONTROL_FAST_POLL_US for CONTROL_BUSY_US more. */
 static void stay_busy(u64 now)
 {
 	chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
 					     CONTROL_FAST_POLL_US);
-}
-
-/* Pushes ring bytes into the UART FIFO, as many as it takes now. */
-static void drain_some(void)
-{
-	while (ring_used()) {
-		u32 off = chan.tail % CONTROL_TX_RING;
-		u32 run = MIN(ring_used(), CONTROL_TX_RING - off);
-		size_t n = serial_port_write(&chan.port, &chan.ring[off], run);
-
-		chan.tail += (u32)n;
-		if (n < run)
-			return;
-	}
 }
 
 /*
@@ -71,26 +52,24 @@ static void queue_line(const char *s, int len, bool wait)
 {
 	if (len <= 0)
 		return;
-	while (CONTROL_TX_RING - ring_used() < (u32)len) {
+	while (!bytering_put(&chan.ring, s, (u32)len)) {
 		if (!wait) {
 			if (chan.lines_dropped++ == 0)
 				printk("uhv: control: transmit ring full, "
 				       "dropping events\n");
 			return;
 		}
-		drain_some();
+		serial_port_send(&chan.port, &chan.ring);
 	}
-	for (int i = 0; i < len; i++)
-		chan.ring[(chan.head + (u32)i) % CONTROL_TX_RING] = (u8)s[i];
-	chan.head += (u32)len;
 	stay_busy(rdtsc());
-	drain_some();
+	serial_port_send(&chan.port, &chan.ring);
 }
 
 bool control_init(struct uhv *h)
 {
 	if (!serial_port_init(&chan.port, SERIAL_COM2))
 		return false;
+	bytering_init(&chan.ring, chan.buf, CONTROL_TX_RING);
 	chan.fast = MAX(h->tsc_hz / 1000000 * CONTROL_FAST_POLL_US, 1ULL);
 	chan.slow = MAX(h->tsc_hz / 1000000 * CONTROL_SLOW_POLL_US, 1ULL);
 	chan.partial_timeout = h->tsc_hz * CONTROL_PARTIAL_TIMEOUT_S;
@@ -141,7 +120,7 @@ u64 control_poll(u64 now)
 
 	if (!chan.on)
 		return ~0ULL;
-	drain_some();
+	serial_port_send(&chan.port, &chan.ring);
 	drop_stale_partial(now);
 	for (int n = 0; n < RX_PER_POLL && (c = serial_port_getc(&chan.port)) >= 0;
 	     n++) {
@@ -151,8 +130,8 @@ u64 control_poll(u64 now)
 		count_answer(t0, ctl_feed(&chan.ctl, (char)c, chan.line,
 					  sizeof(chan.line)));
 	}
-	return now + (ring_used() || now < chan.busy_until ? chan.fast :
-		      chan.slow);
+	return now + (bytering_used(&chan.ring) || now < chan.busy_until ?
+		      chan.fast : chan.slow);
 }
 
 void control_flush(void)
@@ -166,8 +145,8 @@ void control_flush(void)
 		       (unsigned long long)chan.answer_ticks,
 		       (unsigned long long)(chan.answer_ticks / chan.answered),
 		       (unsigned long long)chan.answer_longest);
-	while (ring_used())
-		drain_some();
+	while (bytering_used(&chan.ring))
+		serial_port_send(&chan.port, &chan.ring);
 	serial_port_drain(&chan.port);
 }
 

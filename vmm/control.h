@@ -14,7 +14,8 @@
 
 #include "../lib/types.h"
 
-#define CONTROL_TX_RING   (64 * 1024)   /* bytes of replies and events */
+#define CONTROL_TX_RING   (64 * 1024)   /* bytes of replies and events (a
+						   power of two: lib/bytering.h) */
 #define CONTROL_FAST_POLL_US 1000       /* 16 bytes per ms: > 115200 baud */
 #define CONTROL_SLOW_POLL_US 10000
 #define CONTROL_BUSY_US   50000         /* fast polling after the last byte */

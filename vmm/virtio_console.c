@@ -5,10 +5,11 @@
  *   transmitq chain   device-readable only:  the guest's bytes
  *   receiveq chain    device-writable only:  room for uhv's bytes
  *
- * uhv's bytes wait in a ring until a receive buffer is posted:
+ * uhv's bytes wait in a ring (lib/bytering.h) until a receive buffer
+ * is posted:
  *
- *   out[]  ....tail=========head....      (indexes free-running, mod size)
- *                  ^ next byte for the guest
+ *   out_buf  ....tail=========head....    (indexes free-running, mod size)
+ *                    ^ next byte for the guest
  *
  * A receive buffer takes as many bytes as it holds (§5.3.6.1: the
  * device may fill it partially; the used length says how many).
@@ -34,7 +35,7 @@ static u64 config_read(void *dev, u32 off, unsigned size)
 
 u32 virtio_console_pending(const struct virtio_console *c)
 {
-	return c->out_head - c->out_tail;
+	return bytering_used(&c->out);
 }
 
 /* A device reset (§2.4) forgets the bytes not yet delivered: the driver
@@ -43,7 +44,7 @@ static void reset(void *dev)
 {
 	struct virtio_console *c = dev;
 
-	c->out_head = c->out_tail = 0;
+	bytering_init(&c->out, c->out_buf, VIRTIO_CONSOLE_OUT_MAX);
 }
 
 /* A chain the device cannot use: counted, and vq failed with why. */
@@ -93,15 +94,15 @@ static int fill(struct virtio_console *c, struct virtq *vq)
 	if (ch->nr_read)
 		return bad_chain(c, vq, "receive", ch);
 	while (done < n && !r) {
-		u32 off = (c->out_tail + done) % VIRTIO_CONSOLE_OUT_MAX;
-		u32 run = MIN(n - done, VIRTIO_CONSOLE_OUT_MAX - off);
+		const u8 *p;
+		u32 run = MIN(n - done, bytering_peek_at(&c->out, done, &p));
 
-		r = virtq_write(vq, ch, done, c->out + off, run);
+		r = virtq_write(vq, ch, done, p, run);
 		done += run;
 	}
 	if (r)
 		return r;
-	c->out_tail += n;
+	bytering_consume(&c->out, n);
 	c->stats.rx_bytes += n;
 	return virtq_push(vq, ch, n);
 }
@@ -171,13 +172,10 @@ int virtio_console_write(struct virtio_console *c, const u8 *data, u32 len)
 	struct virtq *vq;
 	int r;
 
-	if (len > VIRTIO_CONSOLE_OUT_MAX - virtio_console_pending(c)) {
+	if (!bytering_put(&c->out, data, len)) {
 		c->stats.write_refused++;
 		return -1;
 	}
-	for (u32 i = 0; i < len; i++)
-		c->out[(c->out_head + i) % VIRTIO_CONSOLE_OUT_MAX] = data[i];
-	c->out_head += len;
 	if (!rx_live(c->vp))
 		return 0;                  /* delivered once the driver is ready */
 	vq = &c->vp->q[VIRTIO_CONSOLE_RXQ].vq;
@@ -201,6 +199,7 @@ int virtio_console_init(struct virtio_console *c,
 	if (!be || !be->receive)
 		return -1;
 	memset(c, 0, sizeof(*c));
+	bytering_init(&c->out, c->out_buf, VIRTIO_CONSOLE_OUT_MAX);
 	c->be = be;
 	c->be_ctx = be_ctx;
 	c->ops = (struct virtio_device_ops){

@@ -26,6 +26,7 @@
 #define UHV_VMM_VIRTIO_CONSOLE_H
 
 #include "virtio.h"
+#include "../lib/bytering.h"
 
 #define VIRTIO_ID_CONSOLE           3          /* §5.3.1 */
 #define VIRTIO_CONSOLE_RXQ          0          /* receiveq(port0) (§5.3.2) */
@@ -67,8 +68,8 @@ struct virtio_console {
 	void *be_ctx;
 	struct virtio_pci *vp;             /* set by virtio_console_attach */
 	u8 config[VIRTIO_CONSOLE_CFG_SIZE];
-	u8 out[VIRTIO_CONSOLE_OUT_MAX];    /* ring: bytes for the guest */
-	u32 out_head, out_tail;            /* free-running; used = head - tail */
+	u8 out_buf[VIRTIO_CONSOLE_OUT_MAX];
+	struct bytering out;               /* bytes for the guest, in out_buf */
 	struct virtq_chain tx_chain, rx_chain;
 	struct virtio_console_stats stats;
 };

@@ -117,7 +117,7 @@ $(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests
 # make fuzz-console.
 FUZZ_CONSOLE_SRC := tests/fuzz/fuzz_virtio_console.c tests/unit/virtio_driver.c \
 	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c \
-	vmm/virtio_console.c vmm/agent.c vmm/pci.c lib/fmt.c
+	vmm/virtio_console.c vmm/agent.c vmm/pci.c lib/fmt.c lib/bytering.c
 FUZZ_CONSOLE_BIN := $(FUZZ_DIR)/fuzz_virtio_console
 
 .PHONY: fuzz-console

@@ -229,7 +229,7 @@ START_TEST(wraps_around_the_end)
 		id++;
 		drain(173 + (u32)round % 61);
 	}
-	ck_assert_uint_gt(ring.tail, CAPTURE_RING_BYTES);   /* it wrapped */
+	ck_assert_uint_gt(ring.q.tail, CAPTURE_RING_BYTES); /* it wrapped */
 	drain(~0u);
 	ck_assert_uint_eq(ring.dropped, 0);
 	ck_assert_uint_eq(get32(out), PCAP_MAGIC_USEC);

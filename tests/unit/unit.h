@@ -8,6 +8,7 @@ Suite *config_suite(void);
 Suite *pgtable_suite(void);
 Suite *palloc_suite(void);
 Suite *rampool_suite(void);
+Suite *bytering_suite(void);
 Suite *bus_suite(void);
 Suite *devices_suite(void);
 Suite *multiboot_suite(void);
