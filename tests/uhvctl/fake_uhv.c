@@ -28,6 +28,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <fcntl.h>
+#include <stdbool.h>
+#include <termios.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -62,6 +64,7 @@ static struct fvm vms[CTL_MAX_VMS];
 static u64 last_tick, boot_us;
 static bool powering_off;               /* shutdown: after the reply */
 static int conn = -1;
+static char pty_path[64];               /* --pty: the far end's device */
 static struct ctl ctl;
 static char *pending;           /* an event to send after the reply */
 
@@ -365,11 +368,22 @@ static int open_pty(const char *file)
 	int m = posix_openpt(O_RDWR | O_NOCTTY);
 	FILE *f;
 
-	if (m < 0 || grantpt(m) || unlockpt(m) || !(f = fopen(file, "w"))) {
+	struct termios t;
+
+	if (m < 0 || grantpt(m) || unlockpt(m) || tcgetattr(m, &t) ||
+	    !(f = fopen(file, "w"))) {
 		perror("fake_uhv: pty");
 		exit(2);
 	}
-	fprintf(f, "%s\n", ptsname(m));
+	/* A cable has no line discipline: raw before the relay opens it, or
+	   the greeting sent as it opens would be echoed back to us. */
+	cfmakeraw(&t);
+	if (tcsetattr(m, TCSANOW, &t)) {
+		perror("fake_uhv: pty raw");
+		exit(2);
+	}
+	snprintf(pty_path, sizeof(pty_path), "%s", ptsname(m));
+	fprintf(f, "%s\n", pty_path);
 	fclose(f);
 	for (;;) {
 		struct pollfd p = { .fd = m, .events = POLLIN };
@@ -380,6 +394,28 @@ static int open_pty(const char *file)
 	}
 }
 
+/* Ends the fake as uhv powers off. On a pseudo-terminal, as on a cable,
+   the line stays there after uhv is off: the far end sees no hangup, and
+   what it has not read yet stays readable. The fake waits (30 s at most)
+   for the relay to close its end: a master that closed first would
+   discard the relay's unread bytes, the last reply among them. */
+static void fake_exit(void)
+{
+	for (int i = 0; pty_path[0] && i < 600; i++) {
+		struct pollfd p = { .fd = conn, .events = 0 };
+
+		if (poll(&p, 1, 50) > 0 && (p.revents & POLLHUP))
+			break;
+	}
+	exit(0);
+}
+
+/* FAKE_STRAY=1: every reply comes after the reply uhv would give to line
+   noise (no id), as a cable can cause; the relay must not pass it on. */
+#define STRAY_REPLY "{\"id\":null,\"ok\":false,\"error\":{\"code\":" \
+	"\"parse_error\",\"message\":\"byte 0: not JSON\"}}\n"
+static bool stray;
+
 /* Feeds received bytes to the dispatcher; a reply goes out at once, and
    an agent's answer after it. */
 static void serve(const char *buf, size_t n)
@@ -387,14 +423,18 @@ static void serve(const char *buf, size_t n)
 	static char out[CTL_REPLY_MAX];
 
 	for (size_t i = 0; i < n; i++) {
-		send_line(out, ctl_feed(&ctl, buf[i], out, sizeof(out)));
+		int len = ctl_feed(&ctl, buf[i], out, sizeof(out));
+
+		if (len > 0 && stray)   /* line noise answered first */
+			send_line(STRAY_REPLY, (int)strlen(STRAY_REPLY));
+		send_line(out, len);
 		if (pending) {
 			send_line(pending, (int)strlen(pending));
 			free(pending);
 			pending = NULL;
 		}
 		if (powering_off)
-			exit(0);
+			fake_exit();
 	}
 }
 
@@ -407,6 +447,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: fake_uhv PORT | fake_uhv --pty FILE\n");
 		return 2;
 	}
+	stray = getenv("FAKE_STRAY") != NULL;
 	lfd = argc == 2 ? listen_on(atoi(argv[1])) : -1;
 	last_tick = boot_us = now_us();
 	add("alpha", "progress.elf", false);

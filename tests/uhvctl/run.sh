@@ -190,7 +190,8 @@ kill -0 "$RELAY_PID" 2>/dev/null && bad "relay still running after the serial si
 
 # ---- a serial device instead of a socket (uhv on real hardware, a cable):
 # the relay opens it raw at 115200 8N1; a pseudo-terminal stands in
-"$FAKE" --pty "$T/pty" & PIDS+=($!); FAKE_PID=$!
+# (FAKE_STRAY: each reply follows one to line noise, without an id)
+FAKE_STRAY=1 "$FAKE" --pty "$T/pty" & PIDS+=($!); FAKE_PID=$!
 for i in $(seq 50); do [ -s "$T/pty" ] && break; sleep 0.05; done
 RELAY_PORT=$(pick_port)
 "$UHVCTL" relay --serial "$(cat "$T/pty")" --listen "127.0.0.1:$RELAY_PORT" --log "$T/tty.log" &
@@ -198,7 +199,11 @@ PIDS+=($!); RELAY_PID=$!
 wait_port "$RELAY_PORT"
 for i in $(seq 50); do grep -q '"event":"hello"' "$T/tty.log" 2>/dev/null && break; sleep 0.05; done
 run version;            expect "tty: version through a serial device" 0 '^uhv 0\.1-fake, protocol 1$'
+grep -q '^# a reply without id [0-9]*: dropped' "$T/tty.log" && ok "tty: a reply without the request's id is dropped" || bad "tty: no stray reply dropped"
 run shutdown;           expect "tty: shutdown" 0 '^uhv: shutdown requested$'
+# a cable does not hang up when uhv powers off: the relay stays
+kill -0 "$RELAY_PID" 2>/dev/null && ok "tty: the relay stays after the power-off" || bad "tty: relay gone"
+kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 wait "$FAKE_PID" 2>/dev/null
 
 echo "$PASS passed, $FAIL failed"

@@ -237,7 +237,14 @@ static void uhv_reply(char *line)
 		rlog("# ", "a reply with no request in flight: dropped");
 		return;
 	}
-	if (r->relay_id && relay_find_id(line, strlen(line), &s, &e, &v, NULL)) {
+	if (r->relay_id) {
+		/* A reply without our id answers something uhv read that no
+		   client sent (line noise on a cable, an echo): not ours. */
+		if (!relay_find_id(line, strlen(line), &s, &e, &v, NULL)) {
+			rlog("# ", "a reply without id %" PRIu64 ": dropped",
+			     r->relay_id);
+			return;
+		}
 		if (v != r->relay_id) {
 			rlog("# ", "a reply for id %" PRIu64 ", not %" PRIu64
 			     ": dropped", v, r->relay_id);
