@@ -218,13 +218,19 @@ static int key_net(struct parser *p, const char *v)
 	return 0;
 }
 
+/* A key that takes on or off; why: the error, with %s for the value. */
+static int on_off(struct parser *p, const char *why, const char *v, bool *on)
+{
+	if (strcmp(v, "on") && strcmp(v, "off"))
+		return fail(p, why, v);
+	*on = !strcmp(v, "on");
+	return 0;
+}
+
 /* agent = on | off: a virtio-console port for a guest agent (agent.h) */
 static int key_agent(struct parser *p, const char *v)
 {
-	if (strcmp(v, "on") && strcmp(v, "off"))
-		return fail(p, "agent: '%s' must be on or off", v);
-	p->vm->agent = !strcmp(v, "on");
-	return 0;
+	return on_off(p, "agent: '%s' must be on or off", v, &p->vm->agent);
 }
 
 static int key_cmdline(struct parser *p, const char *v)
@@ -258,9 +264,18 @@ static int key_stats(struct parser *p, const char *v)
 /* control = on | off: serve the management protocol on COM2 */
 static int key_control(struct parser *p, const char *v)
 {
-	if (strcmp(v, "on") && strcmp(v, "off"))
-		return fail(p, "control: '%s' must be on or off", v);
-	p->cfg->control = !strcmp(v, "on");
+	return on_off(p, "control: '%s' must be on or off", v, &p->cfg->control);
+}
+
+/* apicv = off: every guest access to its local APIC exits and is
+   emulated, as on a CPU without APIC virtualization (for comparison). */
+static int key_apicv(struct parser *p, const char *v)
+{
+	bool on;
+
+	if (on_off(p, "apicv: '%s' must be on or off", v, &on))
+		return -1;
+	p->cfg->apicv_off = !on;
 	return 0;
 }
 
@@ -389,6 +404,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "host", false, key_host },
 	{ "capture", false, key_capture },
 	{ "control", false, key_control },
+	{ "apicv", false, key_apicv },
 	{ "images", false, key_images },
 	{ "reserve", false, key_reserve },
 };

@@ -9,6 +9,8 @@
  *   host = lan:10.0.0.254      uhv answers ARP and ping there
  *   capture = lan,snaplen=256  network lan's frames as pcap on COM3
  *   control = on               the management protocol on COM2
+ *   apicv = off                emulate every local-APIC access (default on:
+ *                              the CPU's APIC virtualization where it has it)
  *   images = images            files in \uhv\images\ for `create`
  *   reserve = 64M              RAM for VMs created at run time
  *   [vm NAME]                  one section per VM
@@ -96,6 +98,7 @@ struct uhv_config {
 	u32 capture_snaplen;           /* bytes kept of each frame */
 	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */
+	bool apicv_off;         /* apicv = off: no APIC virtualization */
 	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
 	u64 reserve;            /* bytes of RAM for VMs created at run time */
 	int nr_vms;

@@ -69,6 +69,21 @@ static enum exit_action interrupt_window(struct vcpu *v, const struct arch_exit 
 	return EXIT_RESUME;
 }
 
+/* APIC virtualization's trap-like exits: the guest's instruction is
+   done, and uhv finishes what the CPU left it (SDM Vol. 3C §30.4.3.3,
+   §30.1.4): act on a register write, tell the I/O APIC of an EOI. */
+static enum exit_action apic_write(struct vcpu *v, const struct arch_exit *e)
+{
+	platform_apic_write(v, e->apic.offset);
+	return vcpu_resume(v);
+}
+
+static enum exit_action virtualized_eoi(struct vcpu *v, const struct arch_exit *e)
+{
+	platform_virtual_eoi(v, e->eoi.vector);
+	return vcpu_resume(v);
+}
+
 /* INIT: the vCPU waits for a SIPI (SDM Vol. 3A §9.4). */
 static enum exit_action init_signal(struct vcpu *v, const struct arch_exit *e)
 {
@@ -164,8 +179,8 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(PAUSE, ignore_insn),
 	EXIT(ENTRY_FAIL_MCE, UNHANDLED),
 	[42] = { "RESERVED_42", UNHANDLED },
-	EXIT(TPR_BELOW_THRESHOLD, UNHANDLED), EXIT(APIC_ACCESS, UNHANDLED),
-	EXIT(VIRTUALIZED_EOI, UNHANDLED), EXIT(GDTR_IDTR, UNHANDLED), EXIT(LDTR_TR, UNHANDLED),
+	EXIT(TPR_BELOW_THRESHOLD, UNHANDLED), EXIT(APIC_ACCESS, exit_apic_access),
+	EXIT(VIRTUALIZED_EOI, virtualized_eoi), EXIT(GDTR_IDTR, UNHANDLED), EXIT(LDTR_TR, UNHANDLED),
 	EXIT(EPT_VIOLATION, exit_ept_violation),
 	EXIT(EPT_MISCONFIG, ept_misconfig),
 	EXIT(INVEPT, refuse_ud),
@@ -174,7 +189,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(INVVPID, refuse_ud),
 	EXIT(WBINVD, ignore_insn),
 	EXIT(XSETBV, exit_xsetbv),
-	EXIT(APIC_WRITE, UNHANDLED), EXIT(RDRAND, UNHANDLED), EXIT(INVPCID, UNHANDLED),
+	EXIT(APIC_WRITE, apic_write), EXIT(RDRAND, UNHANDLED), EXIT(INVPCID, UNHANDLED),
 	EXIT(VMFUNC, refuse_ud), EXIT(ENCLS, refuse_ud), EXIT(RDSEED, UNHANDLED),
 	EXIT(PML_FULL, UNHANDLED), EXIT(XSAVES, UNHANDLED), EXIT(XRSTORS, UNHANDLED),
 };

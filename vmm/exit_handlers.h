@@ -18,6 +18,7 @@ enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e);
 /* io_exits.c: port I/O and MMIO through the VM's buses */
 enum exit_action exit_io(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e);
+enum exit_action exit_apic_access(struct vcpu *v, const struct arch_exit *e);
 
 /* Host interrupt controller housekeeping (arch/x86/apic.c). */
 void arch_lapic_eoi(void);

@@ -90,7 +90,9 @@ static enum emu_mode cpu_mode(struct vcpu *v)
 	return (ar & SEG_AR_DB) ? EMU_MODE_32 : EMU_MODE_16;
 }
 
-enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e)
+/* Emulates the instruction at RIP, which accessed MMIO at gpa. */
+static enum exit_action emulate_mmio(struct vcpu *v, const struct arch_exit *e,
+				     u64 gpa)
 {
 	struct vm *vm = v->vm;
 	struct arch_exit done = *e;
@@ -98,29 +100,50 @@ enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e)
 	u8 b[EMU_MAX_INSN];
 	unsigned n;
 
-	if (e->ept.fetch) {
-		vm_stop(vm, VM_ERROR, "instruction fetch from guest-physical 0x%llx, "
-			"where it has no RAM", (unsigned long long)e->ept.gpa);
-		return EXIT_YIELD;
-	}
 	n = fetch_insn(v, b);
 	if (emu_decode(b, n, cpu_mode(v), &in)) {
 		vm_stop(vm, VM_ERROR, "cannot emulate the access to guest-physical "
 			"0x%llx: instruction %02x %02x %02x %02x at rip 0x%llx",
-			(unsigned long long)e->ept.gpa, b[0], b[1], b[2], b[3],
+			(unsigned long long)gpa, b[0], b[1], b[2], b[3],
 			(unsigned long long)arch_vcpu_get(&v->arch, AREG_RIP));
 		return EXIT_YIELD;
 	}
 	if (in.write) {
 		u64 val = in.has_imm ? in.imm :
 			  in.high_byte ? vcpu_gpr(v, in.reg - 4) >> 8 : vcpu_gpr(v, in.reg);
-		bus_write(&vm->mmio, e->ept.gpa, in.size, val & size_mask(in.size));
+		bus_write(&vm->mmio, gpa, in.size, val & size_mask(in.size));
 	} else {
 		set_reg_sized(v, in.reg, in.reg_size, in.high_byte,
-			      bus_read(&vm->mmio, e->ept.gpa, in.size));
+			      bus_read(&vm->mmio, gpa, in.size));
 	}
 	done.instr_len = in.len;
 	arch_vcpu_skip(&v->arch, &done);
 	v->irq_dirty = true;            /* APIC and IOAPIC writes land here */
 	return vcpu_resume(v);
+}
+
+enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e)
+{
+	if (e->ept.fetch) {
+		vm_stop(v->vm, VM_ERROR, "instruction fetch from guest-physical "
+			"0x%llx, where it has no RAM", (unsigned long long)e->ept.gpa);
+		return EXIT_YIELD;
+	}
+	return emulate_mmio(v, e, e->ept.gpa);
+}
+
+/*
+ * An xAPIC access that APIC virtualization leaves to uhv (SDM Vol. 3C
+ * §30.4): a read of the timer's current count, a read-only or reserved
+ * register, an access that is not 32-bit aligned. The exit comes before
+ * the access, as an EPT violation does, and is emulated the same way.
+ */
+enum exit_action exit_apic_access(struct vcpu *v, const struct arch_exit *e)
+{
+	if (!e->apic.data) {
+		vm_stop(v->vm, VM_ERROR, "instruction fetch or event delivery "
+			"through the local APIC page (offset 0x%x)", e->apic.offset);
+		return EXIT_YIELD;
+	}
+	return emulate_mmio(v, e, LAPIC_MMIO_BASE + e->apic.offset);
 }

@@ -16,14 +16,16 @@
 #define LDR_MASK           0xff000000U
 #define X2APIC_CLUSTER_SHIFT 16
 
+#define REG_WORD(off) (((off) >> 4 & (LAPIC_NR_REGS - 1)) * 4)
+
 static u32 *reg(struct lapic *l, u32 off)
 {
-	return &l->regs[(off >> 4) & (LAPIC_NR_REGS - 1)];
+	return &l->regs[REG_WORD(off)];
 }
 
 static u32 get(const struct lapic *l, u32 off)
 {
-	return l->regs[(off >> 4) & (LAPIC_NR_REGS - 1)];
+	return l->regs[REG_WORD(off)];
 }
 
 /* Bit `vec` of a 256-bit vector register (IRR, ISR, TMR). */
@@ -51,10 +53,24 @@ static int vhighest(const struct lapic *l, u32 base)
 	return -1;
 }
 
-void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
-		void *ctx)
+int lapic_highest(const struct lapic *l, u32 base)
 {
-	*l = (struct lapic){ .ops = ops, .ctx = ctx, .deadline = LAPIC_NO_DEADLINE };
+	return vhighest(l, base);
+}
+
+void lapic_tmr(const struct lapic *l, u32 out[8])
+{
+	for (u32 i = 0; i < 8; i++)
+		out[i] = get(l, LAPIC_TMR + i * 16);
+}
+
+void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
+		void *ctx, u32 *page)
+{
+	*l = (struct lapic){ .regs = page, .ops = ops, .ctx = ctx,
+			     .deadline = LAPIC_NO_DEADLINE };
+	for (u32 i = 0; i < LAPIC_PAGE_WORDS; i++)
+		page[i] = 0;
 	*reg(l, LAPIC_ID) = apic_id << APIC_ID_SHIFT;
 	*reg(l, LAPIC_VERSION) = APIC_VERSION_VALUE;
 	*reg(l, LAPIC_DFR) = 0xffffffffU;
@@ -191,10 +207,11 @@ void lapic_tsc_deadline_write(struct lapic *l, u64 val)
 
 static void write_lvt_timer(struct lapic *l, u32 val)
 {
-	u32 old_mode = timer_mode(l);
+	u32 old_mode = l->timer_mode;   /* the page may hold val already */
 
 	*reg(l, LAPIC_LVT_TIMER) = val;
-	if (timer_mode(l) != old_mode) {   /* a mode change disarms (§11.5.4.1) */
+	l->timer_mode = timer_mode(l);
+	if (l->timer_mode != old_mode) {   /* a mode change disarms (§11.5.4.1) */
 		l->deadline = LAPIC_NO_DEADLINE;
 		l->tsc_deadline = 0;
 		*reg(l, LAPIC_TIMER_ICR) = 0;
@@ -288,6 +305,24 @@ void lapic_write(struct lapic *l, u32 off, u32 val)
 	default:
 		break;            /* read-only or reserved: ignored, as hardware does */
 	}
+}
+
+void lapic_apic_write(struct lapic *l, u32 off)
+{
+	/* the CPU retires EOIs itself and never exits for TPR writes */
+	if (off == LAPIC_EOI || off == LAPIC_TPR)
+		return;
+	/* in TSC-deadline mode the initial count ignores writes: stays 0 */
+	if (off == LAPIC_TIMER_ICR && timer_mode(l) == LVT_TIMER_TSC_DEADLINE)
+		*reg(l, off) = 0;
+	else
+		lapic_write(l, off, get(l, off));
+}
+
+void lapic_virtual_eoi(struct lapic *l, u8 vector)
+{
+	if (vbit(l, LAPIC_TMR, vector))
+		l->ops->eoi_level(l->ctx, vector);
 }
 
 u64 lapic_mmio_read(void *dev, u64 off, unsigned size)

@@ -18,6 +18,10 @@
 #define LAPIC_MMIO_BASE  0xfee00000ULL
 #define LAPIC_MMIO_SIZE  0x1000ULL
 #define LAPIC_NR_REGS    64              /* xAPIC offsets 0x000-0x3f0 */
+/* The register file is a 4 KiB page with each register at its xAPIC
+   offset: the layout of the virtual-APIC page (SDM Vol. 3C §30.1), so
+   with APIC virtualization the CPU reads and updates it directly. */
+#define LAPIC_PAGE_WORDS 1024
 
 /* xAPIC register offsets (SDM Vol. 3A Table 11-1). */
 #define LAPIC_ID         0x020
@@ -111,7 +115,8 @@ struct lapic_ops {
 };
 
 struct lapic {
-	u32 regs[LAPIC_NR_REGS];     /* indexed by offset / 16 */
+	u32 *regs;                   /* the register page, indexed by offset / 4 */
+	u32 timer_mode;              /* LVT timer mode before the last write */
 	u64 timer_start;             /* TSC when the count was loaded */
 	u64 deadline;                /* TSC of the next timer interrupt */
 	u64 tsc_deadline;            /* IA32_TSC_DEADLINE as the guest wrote it */
@@ -122,8 +127,10 @@ struct lapic {
 	void *ctx;
 };
 
+/* page: LAPIC_PAGE_WORDS zeroed words, 4 KiB aligned if the CPU is to use
+   it as the virtual-APIC page. */
 void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
-		void *ctx);
+		void *ctx, u32 *page);
 /* Register access by xAPIC offset (32-bit). */
 u32 lapic_read(struct lapic *l, u32 off);
 void lapic_write(struct lapic *l, u32 off, u32 val);
@@ -144,6 +151,20 @@ void lapic_tick(struct lapic *l);
 int lapic_pending(const struct lapic *l);
 /* The CPU takes vector: IRR -> ISR. */
 void lapic_ack(struct lapic *l, u8 vector);
+/* Highest vector set in the IRR or ISR (LAPIC_IRR, LAPIC_ISR), or -1. */
+int lapic_highest(const struct lapic *l, u32 base);
+/* The 256-bit TMR: the vectors that arrived level-triggered. */
+void lapic_tmr(const struct lapic *l, u32 out[8]);
+
+/*
+ * With APIC virtualization the CPU does part of the work in the page:
+ * lapic_apic_write acts on a write the guest already made there (an
+ * APIC-write exit); lapic_virtual_eoi on an EOI the CPU already retired
+ * from the ISR (an EOI-induced exit, for a level-triggered vector).
+ */
+void lapic_apic_write(struct lapic *l, u32 off);
+void lapic_virtual_eoi(struct lapic *l, u8 vector);
+
 /* TSC time of the next timer interrupt, LAPIC_NO_DEADLINE if none. */
 u64 lapic_next_deadline(const struct lapic *l);
 

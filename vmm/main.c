@@ -81,6 +81,20 @@ static void init_slots(struct uhv *h, const struct boot_info *bi)
 	}
 }
 
+/* APIC virtualization (SDM Vol. 3C ch. 30) where the CPU has it and the
+   config does not turn it off: guests' APIC accesses, EOIs and interrupt
+   delivery then mostly need no exit. */
+static void apicv_init(struct uhv *h, const struct uhv_config *c)
+{
+	const char *why = c->apicv_off ? "off in uhv.cfg" :
+			  !arch_apicv_supported() ? "the CPU lacks it" : NULL;
+
+	if (!why && (h->apic_access_phys = palloc_page(&h->pages)))
+		h->apicv = true;
+	printk("uhv: APIC virtualization: %s\n", why ? why : h->apicv ? "on" :
+	       "no memory for its page");
+}
+
 void uhv_main(const struct boot_info *bi)
 {
 	u64 vmxon_page;
@@ -117,6 +131,7 @@ void uhv_main(const struct boot_info *bi)
 		printk("uhv: could not put uhv's address on network %s\n",
 		       bi->config.host_net);
 	uhv.timeslice = bi->config.timeslice;
+	apicv_init(&uhv, &bi->config);
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;
 	uhv.boot_tsc = bi->boot_tsc;

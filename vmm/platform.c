@@ -250,9 +250,9 @@ int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc)
 	return add_ports(vm) | add_mmio(vm);
 }
 
-void platform_init_vcpu(struct vcpu *v)
+void platform_init_vcpu(struct vcpu *v, u32 *apic_page)
 {
-	lapic_init(&v->lapic, (u32)v->id, &lapic_ops, v);
+	lapic_init(&v->lapic, (u32)v->id, &lapic_ops, v, apic_page);
 }
 
 bool platform_poll(struct vcpu *v)
@@ -262,11 +262,45 @@ bool platform_poll(struct vcpu *v)
 	return lapic_pending(&v->lapic) >= 0;
 }
 
+/*
+ * With APIC virtualization the CPU delivers from the register page
+ * itself (SDM Vol. 3C §30.2): uhv only tells it the highest requesting
+ * and in-service vectors it may have changed (an interrupt accepted, an
+ * x2APIC EOI emulated), and which vectors are level-triggered, whose EOI
+ * must reach the I/O APIC.
+ */
+static void apicv_sync(struct vcpu *v)
+{
+	int irr = lapic_highest(&v->lapic, LAPIC_IRR);
+	int isr = lapic_highest(&v->lapic, LAPIC_ISR);
+	u32 tmr[8];
+
+	lapic_tmr(&v->lapic, tmr);
+	arch_vcpu_apicv_sync(&v->arch, irr < 0 ? 0 : (u8)irr,
+			     isr < 0 ? 0 : (u8)isr, tmr);
+}
+
+void platform_virtual_eoi(struct vcpu *v, u8 vector)
+{
+	lapic_virtual_eoi(&v->lapic, vector);
+	v->irq_dirty = true;
+}
+
+void platform_apic_write(struct vcpu *v, u32 offset)
+{
+	lapic_apic_write(&v->lapic, offset);
+	v->irq_dirty = true;
+}
+
 void platform_inject(struct vcpu *v)
 {
 	struct arch_vcpu *a = &v->arch;
 	int vec = lapic_pending(&v->lapic);
 
+	if (a->apicv) {
+		apicv_sync(v);
+		return;
+	}
 	if (vec < 0) {
 		arch_vcpu_irq_window(a, false);
 		return;

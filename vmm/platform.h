@@ -45,7 +45,7 @@ struct platform {
 /* Creates the devices of vm and builds its ACPI tables; 0 or -1. */
 int platform_init(struct vm *vm, u64 tsc_hz, u64 boot_epoch, u64 boot_tsc);
 /* Sets up vCPU v's local APIC (APIC id = v->id). */
-void platform_init_vcpu(struct vcpu *v);
+void platform_init_vcpu(struct vcpu *v, u32 *apic_page);
 /* Presses the VM's ACPI power button (the graceful half of stop). */
 void platform_power_button(struct vm *vm);
 /* Fires v's timers that are due; true if an interrupt is pending for v
@@ -54,6 +54,10 @@ bool platform_poll(struct vcpu *v);
 /* With v loaded: injects the highest deliverable interrupt, or asks for
    an interrupt-window exit if the guest cannot take it yet. */
 void platform_inject(struct vcpu *v);
+/* APIC virtualization's exits: an EOI of a level-triggered vector, a
+   write the CPU put in the register page (arch_exit.apic.offset). */
+void platform_virtual_eoi(struct vcpu *v, u8 vector);
+void platform_apic_write(struct vcpu *v, u32 offset);
 /* An interrupt message for the vCPU(s) dest names (an I/O APIC entry or
    an MSI): APIC id, or logical mask when logical is set. */
 void platform_deliver(struct vm *vm, u8 vector, bool level, u32 dest,

@@ -129,16 +129,22 @@ static u16 next_vpid(struct uhv *h)
 	return h->last_vpid;
 }
 
-/* One vCPU: its VMCS, FPU area and local APIC. APs wait for a SIPI. */
+/*
+ * One vCPU: its VMCS, FPU area and local APIC, whose register page is
+ * the virtual-APIC page when the CPU virtualizes the APIC. APs wait for
+ * a SIPI.
+ */
 static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 {
 	struct vcpu *v = &vm->vcpus[id];
 	u64 vmcs = palloc_page(&h->pages), fpu = palloc_page(&h->pages);
+	u64 apic = palloc_page(&h->pages);
 
 	v->vm = vm;
 	v->id = id;
 	v->pending_sipi = -1;
-	if (!vmcs || !fpu) {
+	v->apic_phys = apic;
+	if (!vmcs || !fpu || !apic) {
 		vm_stop(vm, VM_ERROR, "out of memory for the VMCS of vCPU %d", id);
 		return -1;
 	}
@@ -147,16 +153,21 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 		vm_stop(vm, VM_ERROR, "VMCS set-up failed (VMCLEAR/VMPTRLD)");
 		return -1;
 	}
-	platform_init_vcpu(v);
+	if (h->apicv)
+		arch_vcpu_enable_apicv(&v->arch, apic, h->apic_access_phys);
+	platform_init_vcpu(v, (u32 *)(uintptr_t)apic);
 	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	return 0;
 }
 
-/* The VM's EPT (its RAM, nothing else) and its vCPUs. */
+/* The VM's EPT (its RAM, and the APIC-access page with APIC
+   virtualization) and its vCPUs. */
 static int create_vcpus(struct uhv *h, struct vm *vm, u64 ram_phys)
 {
 	if (pt_init(&vm->ept, &h->page_ops) ||
-	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size)) {
+	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size) ||
+	    (h->apicv && ept_map_ram(&vm->ept, LAPIC_MMIO_BASE,
+				     h->apic_access_phys, LAPIC_MMIO_SIZE))) {
 		vm_stop(vm, VM_ERROR, "out of memory for its EPT");
 		return -1;
 	}
@@ -305,6 +316,9 @@ void vm_teardown(struct uhv *h, struct vm *vm)
 		arch_vcpu_destroy(&v->arch);
 		palloc_free_page(&h->pages, v->arch.vmcs_phys);
 		palloc_free_page(&h->pages, v->arch.fpu_phys);
+		if (v->apic_phys)
+			palloc_free_page(&h->pages, v->apic_phys);
+		v->apic_phys = 0;
 	}
 	arch_ept_invalidate(ept_pointer(&vm->ept));
 	pt_destroy(&vm->ept);

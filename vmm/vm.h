@@ -43,6 +43,7 @@ struct vcpu {
 	struct vm *vm;
 	int id;                  /* also its APIC id */
 	struct lapic lapic;
+	u64 apic_phys;           /* the lapic's registers: a page of its own */
 	int pending_sipi;        /* vector of a SIPI to start from, or -1 */
 	enum vcpu_state state;
 	bool irq_dirty;          /* interrupt state may have changed */

@@ -56,6 +56,11 @@ struct uhv {
 	u64 stats_tsc;           /* when the last stats were taken */
 	u64 boot_epoch, boot_tsc;  /* wall clock (s since 1970) at boot_tsc */
 	u64 next_poll;           /* TSC: when the polled ports want service */
+	/* APIC virtualization: on unless the CPU lacks it or apicv = off;
+	   every VM's EPT maps this page at the xAPIC address (the CPU turns
+	   accesses there into virtual-APIC page accesses; it is never read) */
+	bool apicv;
+	u64 apic_access_phys;
 };
 
 #define UHV_VERSION_STRING "0.2"

@@ -83,6 +83,17 @@ static void decode_exit(struct arch_exit *e)
 		e->intr.type = (u8)(info >> INTR_INFO_TYPE_SHIFT & 7);
 		break;
 	}
+	case EXIT_REASON_APIC_ACCESS:
+	case EXIT_REASON_APIC_WRITE:
+		q = e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->apic.offset = (u16)(q & APIC_QUAL_OFFSET_MASK);
+		e->apic.data = (q >> APIC_QUAL_TYPE_SHIFT & APIC_QUAL_TYPE_MASK) <=
+			       APIC_ACCESS_LINEAR_WRITE;
+		break;
+	case EXIT_REASON_VIRTUALIZED_EOI:
+		e->qual = vmread(VMCS_EXIT_QUALIFICATION);
+		e->eoi.vector = (u8)(e->qual & EOI_QUAL_VECTOR_MASK);
+		break;
 	case EXIT_REASON_SIPI:
 		e->qual = vmread(VMCS_EXIT_QUALIFICATION);
 		e->sipi.vector = (u8)e->qual;

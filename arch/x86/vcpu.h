@@ -55,6 +55,11 @@ struct arch_exit {
 		struct { u64 gpa, gla; bool read, write, fetch, gla_valid; } ept;
 		struct { u8 vector; u8 type; bool valid; } intr;
 		struct { u8 vector; } sipi;
+		/* APIC_ACCESS and APIC_WRITE: the offset in the xAPIC page;
+		   data: APIC_ACCESS by a data read or write (not a fetch,
+		   nor event delivery: those uhv does not emulate) */
+		struct { u16 offset; bool data; } apic;
+		struct { u8 vector; } eoi;           /* VIRTUALIZED_EOI */
 	};
 };
 
@@ -75,6 +80,8 @@ struct arch_vcpu {
 	u64 cr2;               /* the guest's CR2 while another vCPU runs */
 	u64 msrs[NR_AMSRS];    /* enum arch_msr */
 	bool launched;
+	bool apicv;            /* arch_vcpu_enable_apicv was called */
+	u64 eoi_exit[NR_EOI_EXIT_BITMAPS];   /* as last written */
 	u16 vpid;
 	u32 vm_instr_error;    /* after a failed VMLAUNCH/VMRESUME */
 };
@@ -138,6 +145,25 @@ bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val);
 /* Guest values of the MSRs in enum arch_msr (set writes the hardware). */
 u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m);
 void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val);
+/*
+ * APIC virtualization (SDM Vol. 3C ch. 30): the guest's xAPIC page reads
+ * from and writes to the virtual-APIC page vapic_phys (the VMM's register
+ * file for this vCPU's local APIC), TPR and EOI writes and interrupt
+ * delivery happen without exits, and other writes exit after they land
+ * (APIC_WRITE). access_phys is the page the VM's EPT maps at the xAPIC
+ * address. True if the CPU can; else nothing changes.
+ */
+bool arch_apicv_supported(void);
+bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
+			    u64 access_phys);
+/*
+ * Tells the CPU what the VMM changed in the virtual-APIC page: the
+ * highest requesting (rvi) and in-service (svi) vectors, 0 for none,
+ * and which vectors exit on EOI (eoi_exit: 256 bits, the level-triggered
+ * ones, so the VMM can tell the I/O APIC).
+ */
+void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
+			  const u32 eoi_exit[8]);
 /* Validates and applies XSETBV (XCR0). false: the guest gets #GP. */
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
 

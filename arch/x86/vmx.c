@@ -284,6 +284,60 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 }
 
 /*
+ * APIC virtualization needs, besides the external-interrupt exiting uhv
+ * sets anyway (§26.2.1.1): the TPR shadow, which gives the VMCS a
+ * virtual-APIC page; virtualized APIC accesses, which send the guest's
+ * xAPIC page there; APIC-register virtualization, so reads and most
+ * writes need no exit; and virtual-interrupt delivery, so the CPU itself
+ * delivers from the virtual IRR and retires EOIs (SDM Vol. 3C §30.1-30.2).
+ */
+#define APICV_PROC2 (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRT | \
+		     PROC2_VIRTUAL_INTR_DELIVERY)
+
+bool arch_apicv_supported(void)
+{
+	return vmx_ctl_allows(caps.proc, PROC_USE_TPR_SHADOW) &&
+	       vmx_ctl_allows(caps.proc2, APICV_PROC2);
+}
+
+bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
+			    u64 access_phys)
+{
+	if (!arch_apicv_supported())
+		return false;
+	vmwrite(VMCS_PROC_BASED_CONTROLS, vmx_ctl("processor-based", caps.proc,
+		(u32)vmread(VMCS_PROC_BASED_CONTROLS) | PROC_USE_TPR_SHADOW));
+	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2,
+		(u32)vmread(VMCS_PROC_BASED_CONTROLS2) | APICV_PROC2));
+	vmwrite(VMCS_VIRTUAL_APIC_PAGE_ADDR, vapic_phys);
+	vmwrite(VMCS_APIC_ACCESS_ADDR, access_phys);
+	vmwrite(VMCS_TPR_THRESHOLD, 0);       /* unused with virtual delivery */
+	vmwrite(VMCS_GUEST_INTR_STATUS, 0);
+	for (int i = 0; i < NR_EOI_EXIT_BITMAPS; i++) {
+		vmwrite((enum vmcs_field)(VMCS_EOI_EXIT_BITMAP0 + i * EOI_EXIT_BITMAP_STRIDE), 0);
+		v->eoi_exit[i] = 0;
+	}
+	v->apicv = true;
+	return true;
+}
+
+/* The EOI-exit bitmaps are written only when they change: at most when
+   a vector's trigger mode does. */
+void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
+			  const u32 eoi_exit[8])
+{
+	vmwrite(VMCS_GUEST_INTR_STATUS, (u64)svi << INTR_STATUS_SVI_SHIFT | rvi);
+	for (int i = 0; i < NR_EOI_EXIT_BITMAPS; i++) {
+		u64 b = eoi_exit[2 * i] | (u64)eoi_exit[2 * i + 1] << 32;
+
+		if (b == v->eoi_exit[i])
+			continue;
+		vmwrite((enum vmcs_field)(VMCS_EOI_EXIT_BITMAP0 + i * EOI_EXIT_BITMAP_STRIDE), b);
+		v->eoi_exit[i] = b;
+	}
+}
+
+/*
  * Retires a vCPU's VMCS (VMCLEAR writes its state back and makes it
  * inactive, SDM Vol. 3C §25.11.3), so its page can be freed.
  */

@@ -28,6 +28,7 @@ enum vmcs_field {
 	VMCS_GUEST_GS_SELECTOR       = 0x080a,
 	VMCS_GUEST_LDTR_SELECTOR     = 0x080c,
 	VMCS_GUEST_TR_SELECTOR       = 0x080e,
+	VMCS_GUEST_INTR_STATUS       = 0x0810,
 	VMCS_HOST_ES_SELECTOR        = 0x0c00,
 	VMCS_HOST_CS_SELECTOR        = 0x0c02,
 	VMCS_HOST_SS_SELECTOR        = 0x0c04,
@@ -40,7 +41,10 @@ enum vmcs_field {
 	VMCS_IO_BITMAP_B             = 0x2002,
 	VMCS_MSR_BITMAP              = 0x2004,
 	VMCS_TSC_OFFSET              = 0x2010,
+	VMCS_VIRTUAL_APIC_PAGE_ADDR  = 0x2012,
+	VMCS_APIC_ACCESS_ADDR        = 0x2014,
 	VMCS_EPT_POINTER             = 0x201a,
+	VMCS_EOI_EXIT_BITMAP0        = 0x201c,   /* 1-3 follow, 2 apart */
 	VMCS_GUEST_PHYSICAL_ADDRESS  = 0x2400,
 	VMCS_LINK_POINTER            = 0x2800,
 	VMCS_GUEST_IA32_DEBUGCTL     = 0x2802,
@@ -65,6 +69,7 @@ enum vmcs_field {
 	VMCS_ENTRY_INTR_INFO         = 0x4016,
 	VMCS_ENTRY_EXCEPTION_ERROR_CODE = 0x4018,
 	VMCS_ENTRY_INSTRUCTION_LEN   = 0x401a,
+	VMCS_TPR_THRESHOLD           = 0x401c,
 	VMCS_PROC_BASED_CONTROLS2    = 0x401e,
 	VMCS_VM_INSTRUCTION_ERROR    = 0x4400,
 	VMCS_EXIT_REASON             = 0x4402,
@@ -175,6 +180,8 @@ enum vmcs_field {
 #define PROC2_ENABLE_VPID               (1U << 5)
 #define PROC2_WBINVD_EXITING            (1U << 6)
 #define PROC2_UNRESTRICTED_GUEST        (1U << 7)
+#define PROC2_APIC_REGISTER_VIRT        (1U << 8)
+#define PROC2_VIRTUAL_INTR_DELIVERY     (1U << 9)
 #define PROC2_ENABLE_INVPCID            (1U << 12)
 #define PROC2_ENABLE_XSAVES             (1U << 20)
 
@@ -298,6 +305,36 @@ enum vmx_exit_reason {
 #define CR_QUAL_LMSW_MASK       0xffffULL
 
 /* Exit qualification for EPT violations (Table 28-7). */
+/*
+ * Guest interrupt status (§25.4.2), with virtual-interrupt delivery:
+ *
+ *  15        8 7         0
+ *  +----------+----------+
+ *  |   SVI    |   RVI    |
+ *  +----------+----------+
+ *  SVI: highest in-service vector, RVI: highest requesting vector.
+ */
+#define INTR_STATUS_SVI_SHIFT   8
+#define NR_EOI_EXIT_BITMAPS     4            /* 64 vectors each */
+#define EOI_EXIT_BITMAP_STRIDE  2            /* between their encodings */
+
+/*
+ * APIC-access exit qualification (§28.2.1, Table 28-6):
+ *
+ *  15:12         11:0
+ *  +------------+---------------+
+ *  |access type |  page offset  |
+ *  +------------+---------------+
+ * APIC-write exits give the offset alone; virtualized-EOI exits give
+ * the vector in bits 7:0.
+ */
+#define APIC_QUAL_OFFSET_MASK   0xfffULL
+#define APIC_QUAL_TYPE_SHIFT    12
+#define APIC_QUAL_TYPE_MASK     0xfULL
+#define APIC_ACCESS_LINEAR_READ  0
+#define APIC_ACCESS_LINEAR_WRITE 1
+#define EOI_QUAL_VECTOR_MASK    0xffULL
+
 #define EPT_QUAL_READ           (1ULL << 0)
 #define EPT_QUAL_WRITE          (1ULL << 1)
 #define EPT_QUAL_FETCH          (1ULL << 2)

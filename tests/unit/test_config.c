@@ -352,6 +352,20 @@ START_TEST(capture_key)
 }
 END_TEST
 
+/* apicv: on by default; off only when asked; nothing else accepted. */
+START_TEST(apicv_key)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n"), 0);
+	ck_assert(!cfg.apicv_off);
+	ck_assert_int_eq(parse("apicv = off\n[vm a]\nimage=a\n"), 0);
+	ck_assert(cfg.apicv_off);
+	ck_assert_int_eq(parse("apicv = on\n[vm a]\nimage=a\n"), 0);
+	ck_assert(!cfg.apicv_off);
+	expect_error("apicv = 1\n[vm a]\nimage=a\n", 1, "apicv: '1' must be on or off");
+	expect_error("[vm a]\nimage=a\napicv = off\n", 3, "apicv");
+}
+END_TEST
+
 /* The keys of the control channel: control, images, reserve. */
 START_TEST(control_keys)
 {
@@ -466,6 +480,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, agent_key);
 	tcase_add_test(tc, capture_key);
 	tcase_add_test(tc, control_keys);
+	tcase_add_test(tc, apicv_key);
 	tcase_add_test(tc, reserve_must_fit);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);

@@ -16,6 +16,7 @@
 #define MSR(off)    (X2APIC_MSR_BASE + ((off) >> 4))
 
 static struct lapic apic;
+static u32 page[LAPIC_PAGE_WORDS];       /* the register page */
 static u64 now_tsc;
 static struct record {
 	int eois, ipis, errors;
@@ -57,8 +58,9 @@ static void setup(void)
 {
 	memset(&rec, 0, sizeof(rec));
 	memset(&apic, 0x5a, sizeof(apic));       /* init must clear everything */
+	memset(page, 0x5a, sizeof(page));
 	now_tsc = 1000;
-	lapic_init(&apic, 0, &ops, NULL);
+	lapic_init(&apic, 0, &ops, NULL, page);
 	lapic_write(&apic, LAPIC_SVR, SVR_APIC_ENABLED | 0xff);
 }
 
@@ -80,7 +82,7 @@ static int take(void)
 
 START_TEST(reset_state)
 {
-	lapic_init(&apic, 3, &ops, NULL);
+	lapic_init(&apic, 3, &ops, NULL, page);
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ID), 3U << 24);
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_VERSION) & 0xff, 0x14);
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_SVR), 0xff);   /* disabled */
@@ -259,11 +261,89 @@ START_TEST(mmio_access_rules)
 }
 END_TEST
 
+/* ---- APIC virtualization: the CPU works in the register page ---- */
+
+/* Word of the page that holds the register at xAPIC offset off. */
+#define PAGE_REG(off) page[(off) / 4]
+
+/* The page is the virtual-APIC page: each register at its offset (SDM
+   Vol. 3C §30.1), IRR bit n in the word at 0x200 + n / 32 * 16. */
+START_TEST(page_has_the_virtual_apic_layout)
+{
+	lapic_write(&apic, LAPIC_TPR, 0x20);
+	ck_assert_uint_eq(PAGE_REG(LAPIC_TPR), 0x20);
+	lapic_accept(&apic, 0x51, true);
+	ck_assert_uint_eq(PAGE_REG(LAPIC_IRR + 0x20), 1U << (0x51 % 32));
+	ck_assert_uint_eq(PAGE_REG(LAPIC_TMR + 0x20), 1U << (0x51 % 32));
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_IRR), 0x51);
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_ISR), -1);
+	PAGE_REG(LAPIC_ISR + 0x30) = 1U << (0x70 % 32);  /* the CPU delivered */
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_ISR), 0x70);
+	ck_assert_int_eq(lapic_pending(&apic), -1);       /* class 7 in service */
+}
+END_TEST
+
+/* An APIC-write exit: the value is in the page; uhv acts on it. */
+START_TEST(apic_write_acts_on_the_page)
+{
+	PAGE_REG(LAPIC_ICR_HI) = 5U << 24;                /* no exit for this */
+	PAGE_REG(LAPIC_ICR_LO) = 0x44;
+	lapic_apic_write(&apic, LAPIC_ICR_LO);
+	ck_assert_int_eq(rec.ipis, 1);
+	ck_assert_uint_eq(rec.ipi_dest, 5);
+	PAGE_REG(LAPIC_LVT_LINT0) = 0x700;                /* masked while disabled */
+	PAGE_REG(LAPIC_SVR) = 0xff;
+	lapic_apic_write(&apic, LAPIC_SVR);
+	lapic_apic_write(&apic, LAPIC_LVT_LINT0);
+	ck_assert_uint_eq(PAGE_REG(LAPIC_LVT_LINT0), 0x700 | LVT_MASKED);
+	PAGE_REG(LAPIC_ESR) = 0x1234;                     /* shows the errors */
+	lapic_apic_write(&apic, LAPIC_ESR);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ESR), 0);
+}
+END_TEST
+
+/* The old timer mode is uhv's, not the page's: the CPU overwrote it. */
+START_TEST(apic_write_timer_mode_change_disarms)
+{
+	lapic_write(&apic, LAPIC_TIMER_ICR, 1000);
+	ck_assert(lapic_next_deadline(&apic) != LAPIC_NO_DEADLINE);
+	PAGE_REG(LAPIC_LVT_TIMER) = LVT_TIMER_TSC_DEADLINE << LVT_TIMER_SHIFT | 0x40;
+	lapic_apic_write(&apic, LAPIC_LVT_TIMER);
+	ck_assert(lapic_next_deadline(&apic) == LAPIC_NO_DEADLINE);
+	ck_assert_uint_eq(PAGE_REG(LAPIC_TIMER_ICR), 0);
+	PAGE_REG(LAPIC_TIMER_ICR) = 500;                  /* ignored in this mode */
+	lapic_apic_write(&apic, LAPIC_TIMER_ICR);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TIMER_ICR), 0);
+	ck_assert(lapic_next_deadline(&apic) == LAPIC_NO_DEADLINE);
+}
+END_TEST
+
+/* The CPU retired the EOI itself; uhv only tells the I/O APIC, and only
+   of a level-triggered vector. An EOI reaching apic_write is ignored. */
+START_TEST(virtual_eoi_reaches_the_ioapic_for_level_only)
+{
+	u32 tmr[8];
+
+	lapic_accept(&apic, 0x61, true);
+	lapic_accept(&apic, 0x62, false);
+	lapic_tmr(&apic, tmr);
+	ck_assert_uint_eq(tmr[3], 1U << (0x61 % 32));
+	lapic_virtual_eoi(&apic, 0x62);
+	ck_assert_int_eq(rec.eois, 0);
+	lapic_virtual_eoi(&apic, 0x61);
+	ck_assert_int_eq(rec.eois, 1);
+	ck_assert_uint_eq(rec.eoi_vec, 0x61);
+	ck_assert_int_eq(take(), 0x62);
+	lapic_apic_write(&apic, LAPIC_EOI);
+	ck_assert(bit(LAPIC_ISR, 0x62));
+}
+END_TEST
+
 START_TEST(x2apic_msrs)
 {
 	u64 v;
 
-	lapic_init(&apic, 0x23, &ops, NULL);
+	lapic_init(&apic, 0x23, &ops, NULL, page);
 	ck_assert(!lapic_msr_read(&apic, MSR(LAPIC_TPR), &v));   /* xAPIC mode */
 	ck_assert(!lapic_msr_write(&apic, MSR(LAPIC_TPR), 0));
 	lapic_set_x2apic(&apic, true);
@@ -360,6 +440,10 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, ipi_broadcast_id_reaches_self);
 	tcase_add_test(t, self_ipi_illegal_vector_sets_send_error);
 	tcase_add_test(t, mmio_access_rules);
+	tcase_add_test(t, page_has_the_virtual_apic_layout);
+	tcase_add_test(t, apic_write_acts_on_the_page);
+	tcase_add_test(t, apic_write_timer_mode_change_disarms);
+	tcase_add_test(t, virtual_eoi_reaches_the_ioapic_for_level_only);
 	tcase_add_test(t, x2apic_msrs);
 	tcase_add_test(t, x2apic_gp_cases);
 	tcase_add_test(t, x2apic_gp_status_and_reserved);

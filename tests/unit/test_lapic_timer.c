@@ -14,6 +14,7 @@
 #define LVT(mode) ((mode) << LVT_TIMER_SHIFT | VEC)
 
 static struct lapic apic;
+static u32 page[LAPIC_PAGE_WORDS];       /* the register page */
 static u64 now_tsc;
 static int errors;
 
@@ -28,7 +29,7 @@ static void setup(void)
 {
 	now_tsc = START;
 	errors = 0;
-	lapic_init(&apic, 0, &ops, NULL);
+	lapic_init(&apic, 0, &ops, NULL, page);
 	lapic_write(&apic, LAPIC_SVR, SVR_APIC_ENABLED | 0xff);
 	lapic_write(&apic, LAPIC_TIMER_DCR, DCR_DIV1);
 }
