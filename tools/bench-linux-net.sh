@@ -17,6 +17,8 @@
 # usage: tools/bench-linux-net.sh [BYTES]
 #        tools/bench-linux-net.sh --log FILE   (the figures of a kept log)
 #   UHV_BENCH_KEEP=FILE keeps the run's console log in FILE
+#   UHV_BENCH_APICV=off runs uhv with apicv = off: every local-APIC access
+#   of the guests exits (for comparison with APIC virtualization, the default)
 # Exit status: 0 measured, 2 no measurement (the reason on stderr).
 set -u
 export LC_ALL=C
@@ -31,6 +33,7 @@ boot() {
         { echo "bench-linux-net.sh: no Linux guest (tools/mk-linux-guest.sh failed)" >&2; exit 2; }
     cp "$ROOT/build/linux/vmlinuz" "$ROOT/build/linux/initrd.gz" "$dir/"
     cat > "$dir/uhv.cfg" <<CFG
+apicv = ${UHV_BENCH_APICV:-on}
 [vm a]
 image   = vmlinuz
 initrd  = initrd.gz

@@ -319,6 +319,11 @@ void lapic_apic_write(struct lapic *l, u32 off)
 		lapic_write(l, off, get(l, off));
 }
 
+void lapic_store_ppr(struct lapic *l)
+{
+	*reg(l, LAPIC_PPR) = ppr(l);
+}
+
 void lapic_virtual_eoi(struct lapic *l, u8 vector)
 {
 	if (vbit(l, LAPIC_TMR, vector))

@@ -164,6 +164,10 @@ void lapic_tmr(const struct lapic *l, u32 out[8]);
  */
 void lapic_apic_write(struct lapic *l, u32 off);
 void lapic_virtual_eoi(struct lapic *l, u8 vector);
+/* Stores PPR in the page, where the CPU looks for it (VPPR, §30.1.3):
+   the CPU keeps it current itself only for the TPR and EOI writes it
+   virtualizes, not for ISR and TPR changes uhv emulates (x2APIC MSRs). */
+void lapic_store_ppr(struct lapic *l);
 
 /* TSC time of the next timer interrupt, LAPIC_NO_DEADLINE if none. */
 u64 lapic_next_deadline(const struct lapic *l);

@@ -276,6 +276,7 @@ static void apicv_sync(struct vcpu *v)
 	u32 tmr[8];
 
 	lapic_tmr(&v->lapic, tmr);
+	lapic_store_ppr(&v->lapic);
 	arch_vcpu_apicv_sync(&v->arch, irr < 0 ? 0 : (u8)irr,
 			     isr < 0 ? 0 : (u8)isr, tmr);
 }

@@ -280,6 +280,11 @@ START_TEST(page_has_the_virtual_apic_layout)
 	PAGE_REG(LAPIC_ISR + 0x30) = 1U << (0x70 % 32);  /* the CPU delivered */
 	ck_assert_int_eq(lapic_highest(&apic, LAPIC_ISR), 0x70);
 	ck_assert_int_eq(lapic_pending(&apic), -1);       /* class 7 in service */
+	lapic_store_ppr(&apic);                           /* VPPR for the CPU */
+	ck_assert_uint_eq(PAGE_REG(LAPIC_PPR), 0x70);
+	PAGE_REG(LAPIC_ISR + 0x30) = 0;                   /* uhv's x2APIC EOI */
+	lapic_store_ppr(&apic);
+	ck_assert_uint_eq(PAGE_REG(LAPIC_PPR), 0x20);     /* TPR again */
 }
 END_TEST
 
