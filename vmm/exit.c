@@ -220,14 +220,18 @@ exit_unhandled(struct vcpu *v, const struct arch_exit *e)
 }
 
 /*
- * The dispatcher: bounds-check the reason, count it, call its handler.
- * The table has a handler for every reason below EXIT_REASON_MAX.
+ * The dispatcher: run the device work the VM's last exits deferred (a
+ * NIC's transmitted frames, batched since its notification), then
+ * bounds-check the reason, count it, call its handler. The table has a
+ * handler for every reason below EXIT_REASON_MAX.
  */
 int exit_dispatch(void *ctx, const struct arch_exit *e)
 {
 	struct vcpu *v = ctx;
 	u32 r = e->reason;
 
+	if (v->vm->nr_deferred)
+		vm_virtio_run_deferred(v->vm);
 	if (r >= EXIT_REASON_MAX)
 		return exit_unhandled(v, e);
 	v->vm->exits[r]++;

@@ -132,6 +132,16 @@ struct virtio_device_ops {
 	 * the used buffer notification. Required.
 	 */
 	int (*queue_notify)(void *dev, unsigned index, struct virtq *vq);
+	/*
+	 * Queues (bit i: queue i) whose notifications may wait, if the VM
+	 * offers virtio_pci_ops.defer: a notification then only marks the
+	 * queue, notifications stay off, and queue_notify runs at
+	 * virtio_pci_run_deferred(). Buffers the driver adds meanwhile need
+	 * no notification of their own (§2.7.10), so a burst costs the guest
+	 * one VM exit, not one per buffer. Only for queues no driver spins
+	 * on: a NIC's transmitq, not a control queue (Linux polls that one).
+	 */
+	u32 deferred_queues;
 };
 
 /* What the transport needs from the VM it sits in. */
@@ -148,6 +158,10 @@ struct virtio_pci_ops {
 	/* One line for uhv's console, no newline: why the device needs a
 	   reset, or a driver mistake. May be NULL. */
 	void (*log)(void *ctx, const char *msg);
+	/* A queue notification was deferred (deferred_queues): call
+	   virtio_pci_run_deferred() soon; uhv does at the VM's next exit,
+	   which the preemption timer bounds. NULL: no queue waits. */
+	void (*defer)(void *ctx);
 };
 
 struct virtio_pci_queue {
@@ -155,6 +169,7 @@ struct virtio_pci_queue {
 	u64 desc, driver, device;      /* as the driver wrote them */
 	u16 size, msix_vector;
 	bool enabled;
+	bool deferred;                 /* notified, waiting for run_deferred */
 };
 
 struct virtio_pci {
@@ -181,6 +196,7 @@ struct virtio_pci {
 	u8 msix_table[VIRTIO_PCI_MAX_VECTORS * PCI_MSIX_ENTRY_SIZE];
 	unsigned logged;               /* messages so far (VIRTIO_PCI_LOG_LIMIT) */
 	u64 notifies, interrupts, bad_accesses;
+	u64 deferred_runs;             /* run_deferred calls that ran a queue */
 };
 
 /*
@@ -212,6 +228,14 @@ void virtio_pci_set_bar(struct virtio_pci *vp, u64 base, bool decode);
    off, reads return all ones and writes are dropped. */
 u64 virtio_pci_mmio_read(void *dev, u64 off, unsigned size);
 void virtio_pci_mmio_write(void *dev, u64 off, unsigned size, u64 val);
+
+/*
+ * Runs the queues whose notifications were deferred (deferred_queues),
+ * as a notification would have: the device consumes what the driver
+ * made available since, then notifications are back on (§2.7.10) and
+ * the driver gets its used buffer notification if it asked for one.
+ */
+void virtio_pci_run_deferred(struct virtio_pci *vp);
 
 /* The device changed its configuration (e.g. the disk grew): bump the
    generation when the driver next reads it, and tell the driver. */

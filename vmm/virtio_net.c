@@ -229,7 +229,9 @@ static int transmit(void *ctx, struct virtq *vq)
 /*
  * Sends every frame the driver has made available on transmitq, and
  * serves controlq, through virtq_drain (notifications off meanwhile,
- * back on at the end with one more look, §2.7.10). A transmit chain the
+ * back on at the end with one more look, §2.7.10). transmitq's
+ * notifications may be deferred (deferred_queues): the frames then go
+ * at the VM's next exit, with every frame queued since. A transmit chain the
  * queue refuses (outside guest RAM, a loop...) is counted as bad_desc;
  * the transport logs it and makes the device need a reset. Notifies of
  * receiveq need nothing: its buffers are taken when a frame arrives.
@@ -466,6 +468,8 @@ int virtio_net_init(struct virtio_net *n, const u8 *mac,
 		.config_read = config_read,
 		.reset = net_reset,
 		.queue_notify = queue_notify,
+		/* a burst of frames, one exit: transmitq runs at the next */
+		.deferred_queues = (u32)BIT(VIRTIO_NET_TXQ),
 	};
 	return 0;
 }

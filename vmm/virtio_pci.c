@@ -93,6 +93,37 @@ static void run_queue(struct virtio_pci *vp, unsigned i)
 	}
 }
 
+/* Whether queue i may be consumed: nothing before DRIVER_OK (§2.1.2),
+   nor after an error until reset. */
+static bool queue_live(const struct virtio_pci *vp, unsigned i)
+{
+	return (vp->status & (VIRTIO_STATUS_DRIVER_OK |
+			      VIRTIO_STATUS_NEEDS_RESET)) ==
+	       VIRTIO_STATUS_DRIVER_OK && vp->q[i].enabled;
+}
+
+/*
+ * Marks queue i to run later (deferred_queues). Notifications go off
+ * now, as virtq_drain turns them off while it works: with EVENT_IDX the
+ * driver's next buffers do not reach avail_event, without it
+ * VIRTQ_USED_F_NO_NOTIFY says so (§2.7.10). The VM hears once.
+ */
+static void defer_queue(struct virtio_pci *vp, unsigned i)
+{
+	struct virtio_pci_queue *q = &vp->q[i];
+	char why[LOG_MAX];
+
+	if (q->deferred)
+		return;
+	if (virtq_set_notify(&q->vq, false) < 0) {
+		fmt_sn(why, sizeof(why), "queue %u: %s", i, q->vq.why);
+		needs_reset(vp, why);
+		return;
+	}
+	q->deferred = true;
+	vp->ops->defer(vp->ctx);
+}
+
 /* An available buffer notification: the 16-bit queue index (§4.1.5.2). */
 static void notify(struct virtio_pci *vp, u16 i)
 {
@@ -101,10 +132,25 @@ static void notify(struct virtio_pci *vp, u16 i)
 		vlog(vp, "notify of queue %u, which does not exist", i);
 		return;
 	}
-	/* nothing before DRIVER_OK (§2.1.2), nor after an error until reset */
-	if ((vp->status & (VIRTIO_STATUS_DRIVER_OK | VIRTIO_STATUS_NEEDS_RESET)) ==
-	    VIRTIO_STATUS_DRIVER_OK && vp->q[i].enabled)
+	if (!queue_live(vp, i))
+		return;
+	if ((vp->dev->deferred_queues & BIT(i)) && vp->ops->defer)
+		defer_queue(vp, i);
+	else
 		run_queue(vp, i);
+}
+
+void virtio_pci_run_deferred(struct virtio_pci *vp)
+{
+	for (unsigned i = 0; i < vp->dev->num_queues; i++) {
+		if (!vp->q[i].deferred)
+			continue;
+		vp->q[i].deferred = false;
+		if (queue_live(vp, i)) {
+			vp->deferred_runs++;
+			run_queue(vp, i);
+		}
+	}
 }
 
 static void enable_queue(struct virtio_pci *vp, unsigned i)
@@ -453,6 +499,7 @@ static bool ops_usable(const struct virtio_device_ops *d)
 
 	return d->queue_notify && d->num_queues &&
 	       d->num_queues <= VIRTIO_PCI_MAX_QUEUES &&
+	       !(d->deferred_queues >> d->num_queues) &&
 	       d->queue_max && !(d->queue_max & (d->queue_max - 1)) &&
 	       d->queue_max <= VIRTQ_MAX_SIZE &&
 	       d->config_size <= VIRTIO_PCI_DEVICE_LEN &&

@@ -37,6 +37,8 @@ enum vm_result { VM_RUNNING, VM_EXITED, VM_TRIPLE_FAULT, VM_HALTED, VM_ERROR,
 struct vm;
 
 #define VM_MAX_VCPUS 4
+/* virtio devices a VM can have: disks, NICs, the agent's console */
+#define VM_MAX_VIRTIO (CFG_MAX_DISKS + CFG_MAX_NICS + 1)
 
 struct vcpu {
 	struct arch_vcpu arch;
@@ -61,6 +63,7 @@ struct vm_virtio {
 	unsigned irq;                /* INTx pin, if MSI-X is off */
 	u64 logged;
 	u64 device_ticks;            /* TSC ticks spent in the device model */
+	bool deferred;               /* in its VM's deferred list */
 };
 
 /* A virtio-blk disk of a VM (vm_disks.c). */
@@ -116,6 +119,10 @@ struct vm {
 	struct vm_disk disks[CFG_MAX_DISKS];
 	struct vm_nic nics[CFG_MAX_NICS];
 	struct vm_agent agent;
+	/* virtio devices with a queue notification deferred, run at the
+	   VM's next exit (vm_virtio_run_deferred); each at most once */
+	struct vm_virtio *deferred[VM_MAX_VIRTIO];
+	int nr_deferred;
 	u64 tsc_hz;              /* the TSC rate the guest is told */
 	u64 marks;
 	u64 guest_errors;        /* bad device programming, logged a few times */

@@ -154,6 +154,10 @@ void vm_nics_summary(const struct vm *vm)
 		       (ull)s->tx_bytes, (ull)s->tx_csum_partial, (ull)s->rx_frames,
 		       (ull)s->rx_bytes, (ull)s->rx_merged, (ull)s->rx_csum_partial,
 		       (ull)s->rx_csum_finished, (ull)s->ctrl_ok, (ull)s->ctrl_err);
+		printk("uhv:   nic %s: %llu notifications, %llu transmit bursts "
+		       "sent at a later exit, %llu interrupts\n", n->cfg->network,
+		       (ull)n->dev.vp.notifies, (ull)n->dev.vp.deferred_runs,
+		       (ull)n->dev.vp.interrupts);
 		nic_drops(n, text, sizeof(text));
 		printk("uhv:   nic %s: %s\n", n->cfg->network, text);
 	}

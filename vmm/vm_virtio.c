@@ -53,9 +53,34 @@ static void dev_log(void *ctx, const char *msg)
 		printk("uhv: vm %s: %s: %s\n", d->vm->name, d->label, msg);
 }
 
+/* A queue notification waits for the VM's next exit (exit_dispatch),
+   so a burst of transmitted frames costs the guest one exit. */
+static void dev_defer(void *ctx)
+{
+	struct vm_virtio *d = ctx;
+	struct vm *vm = d->vm;
+
+	if (d->deferred || vm->nr_deferred >= VM_MAX_VIRTIO)
+		return;
+	d->deferred = true;
+	vm->deferred[vm->nr_deferred++] = d;
+}
+
 static const struct virtio_pci_ops dev_ops = {
-	dev_msix, dev_intx, dev_bar_changed, dev_log,
+	dev_msix, dev_intx, dev_bar_changed, dev_log, dev_defer,
 };
+
+void vm_virtio_run_deferred(struct vm *vm)
+{
+	while (vm->nr_deferred) {
+		struct vm_virtio *d = vm->deferred[--vm->nr_deferred];
+		u64 t = rdtsc();
+
+		d->deferred = false;
+		virtio_pci_run_deferred(&d->vp);
+		d->device_ticks += rdtsc() - t;
+	}
+}
 
 /* BAR accesses, timed: the TSC ticks (instructions, under Bochs) uhv
    spends in the device model, requests included. */

@@ -85,6 +85,10 @@ void sched_rebuild(struct uhv *h);
 int vm_virtio_add(struct vm *vm, struct vm_virtio *d, unsigned slot,
 		  const struct virtio_device_ops *ops, void *dev,
 		  const char *label);
+/* Runs the queues whose notifications the VM's virtio devices deferred
+   (struct virtio_device_ops.deferred_queues); exit_dispatch calls it at
+   each exit of the VM while any wait (vm_virtio.c). */
+void vm_virtio_run_deferred(struct vm *vm);
 /* uhv's own address on a network, from the config (vm_nics.c). */
 int host_if_init(struct uhv *h, const struct uhv_config *c);
 /* Puts the VM's NICs on its PCI bus and their networks (vm_nics.c). */

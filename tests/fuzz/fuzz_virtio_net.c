@@ -6,8 +6,9 @@
  * which features and queue size, MSI-X on), then operations: BAR and
  * configuration space accesses, bytes poked into guest RAM, raw
  * descriptors and available ring entries on any of the three queues,
- * notifications, and frames arriving from the bridge with fuzzed
- * lengths, destinations and checksum requests.
+ * notifications (transmitq's deferred to a later step if the flags
+ * say so, as in uhv's VMs), and frames arriving from the bridge with
+ * fuzzed lengths, destinations and checksum requests.
  *
  * Guest RAM is an exactly-sized global, so AddressSanitizer catches any
  * access outside it; the harness aborts if the device breaks one of its
@@ -41,10 +42,12 @@ _Static_assert(Q_STRIDE == VD_QUEUE_AREA_SLACK, "queue areas are one slack apart
 #define FL_MSIX      0x08
 #define FL_QSIZE_SHIFT 4           /* bits 4-5: queue size 2^(n+1) */
 #define FL_QSIZE_MASK  3
+#define FL_DEFER     0x40          /* the VM defers transmitq's notifications */
 
 enum op {
 	OP_MMIO_WRITE, OP_MMIO_READ, OP_CFG_WRITE, OP_CFG_READ, OP_POKE,
-	OP_KICK, OP_DESC, OP_AVAIL, OP_RX, OP_INIT, OP_CTRL, OP_TX, NR_OPS
+	OP_KICK, OP_DESC, OP_AVAIL, OP_RX, OP_INIT, OP_CTRL, OP_RUN_DEFERRED,
+	OP_TX, NR_OPS
 };
 
 static u8 ram[RAM_SIZE];
@@ -76,7 +79,16 @@ static void f_log(void *ctx, const char *msg)
 		abort();
 }
 
+static void f_defer(void *ctx)
+{
+	(void)ctx;
+}
+
 static const struct virtio_pci_ops vm_ops = { .log = f_log };
+/* As uhv's VMs: transmitq waits for virtio_pci_run_deferred. */
+static const struct virtio_pci_ops vm_defer_ops = {
+	.log = f_log, .defer = f_defer,
+};
 
 /* The guest-physical address of area a (0 desc, 1 avail, 2 used) of
    queue q: queue 0 on the test driver's rings, 1 and 2 at Q_BASE. */
@@ -210,6 +222,17 @@ static void kick(struct input *in)
 		abort();
 }
 
+/* The VM's next exit: deferred queues run; not while a reset is due. */
+static void run_deferred(void)
+{
+	bool stopped = vp.status & VIRTIO_STATUS_NEEDS_RESET;
+	u16 used = vd_get16(&d, area(VIRTIO_NET_TXQ, 2) + VIRTQ_USED_IDX);
+
+	virtio_pci_run_deferred(&vp);
+	if (stopped && vd_get16(&d, area(VIRTIO_NET_TXQ, 2) + VIRTQ_USED_IDX) != used)
+		abort();
+}
+
 static void step(struct input *in)
 {
 	u64 off;
@@ -231,6 +254,7 @@ static void step(struct input *in)
 		init(take(in, 8), (u16)(2U << (take(in, 1) % 4)));
 		break;
 	case OP_CTRL:       ctrl(in); break;
+	case OP_RUN_DEFERRED: run_deferred(); break;
 	default:            tx(in); break;
 	}
 	check_invariants();
@@ -246,7 +270,8 @@ static void start(u8 flags)
 
 	memset(ram, 0, sizeof(ram));
 	if (virtio_net_init(&net, mac, &be_ops, NULL) ||
-	    virtio_pci_init(&vp, &net.ops, &net, &vm_ops, NULL, &d.mem) ||
+	    virtio_pci_init(&vp, &net.ops, &net,
+			    flags & FL_DEFER ? &vm_defer_ops : &vm_ops, NULL, &d.mem) ||
 	    vd_probe(&d, &vp, (struct gmem){ ram, RAM_SIZE }, &why))
 		abort();
 	virtio_net_attach(&net, &vp);
@@ -267,5 +292,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	check_invariants();
 	while (in.n)
 		step(&in);
+	run_deferred();
 	return 0;
 }

@@ -30,6 +30,8 @@
 #define RX_BUF     1526             /* §5.1.6.3.1 without MRG_RXBUF */
 #define MAX_SENT   8
 #define LOG_KEEP   160
+#define ACK_AT     0x800            /* controlq: the ack byte, after the command */
+#define NO_ACK     0xee             /* what the ack byte holds before */
 
 
 /* The backend: a record of what the device sent. */
@@ -54,8 +56,11 @@ extern char logged[LOG_KEEP];
 u8 dev_status(void);
 /* Negotiates want, sets up the three queues, DRIVER_OK; the status. */
 u8 drive(u64 want);
-/* A fresh device driven with want. */
+/* A fresh device driven with want; start_ops: with the VM's ops. */
 void start(u64 want);
+void start_ops(u64 want, const struct virtio_pci_ops *ops);
+/* The fixture's VM side keeps the last log line in logged. */
+void vm_log(void *ctx, const char *msg);
 void setup(void);
 void teardown(void);
 /* A frame of len bytes to the guest's own MAC, its bytes a pattern. */
@@ -67,5 +72,7 @@ void tx_used_elem(u16 i, u32 *id, u32 *len);
 /* Posts a receive buffer of len bytes at descriptor i (one segment). */
 void rx_post(u16 i, u32 len);
 u64 cfg(u32 off, unsigned size);
+/* Sends one control command; the ack byte the device wrote (NO_ACK: none). */
+u8 net_ctrl(u8 cls, u8 op, const void *data, u32 len);
 
 #endif

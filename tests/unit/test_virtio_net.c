@@ -47,7 +47,7 @@ static int be_send(void *ctx, const u8 *frame, u32 len,
 
 static const struct net_backend_ops be_ops = { .send = be_send };
 
-static void vm_log(void *ctx, const char *msg)
+void vm_log(void *ctx, const char *msg)
 {
 	(void)ctx;
 	strncpy(logged, msg, LOG_KEEP - 1);
@@ -77,18 +77,23 @@ u8 drive(u64 want)
 	return dev_status();
 }
 
-void start(u64 want)
+void start_ops(u64 want, const struct virtio_pci_ops *ops)
 {
 	const char *why = "";
 
 	ck_assert_int_eq(virtio_net_init(&net, mac, &be_ops, NULL), 0);
-	ck_assert_int_eq(virtio_pci_init(&vp, &net.ops, &net, &vm_ops, NULL,
+	ck_assert_int_eq(virtio_pci_init(&vp, &net.ops, &net, ops, NULL,
 					 &d.mem), 0);
 	virtio_net_attach(&net, &vp);
 	ck_assert_msg(!vd_probe(&d, &vp, (struct gmem){ ram, VD_RAM_SIZE }, &why),
 		      "%s", why);
 	ck_assert_uint_eq(drive(want) & VIRTIO_STATUS_DRIVER_OK,
 			  VIRTIO_STATUS_DRIVER_OK);
+}
+
+void start(u64 want)
+{
+	start_ops(want, &vm_ops);
 }
 
 void setup(void)
@@ -158,6 +163,27 @@ void rx_post(u16 i, u32 len)
 	vd_desc(&d, VD_DESC, i, RX_DATA + (u64)i * SLOT_BYTES, len,
 		VIRTQ_DESC_F_WRITE, 0);
 	vd_avail(&d, i);
+}
+
+/* Sends one control command (class, command, data) as a two-descriptor
+   chain and returns the ack byte the device wrote (NO_ACK: none). */
+u8 net_ctrl(u8 cls, u8 op, const void *data, u32 len)
+{
+	u8 *cmd = ram + CTRL_DATA;
+	u16 slot = ctrl_avail_idx & (QSIZE - 1);
+
+	cmd[0] = cls;
+	cmd[1] = op;
+	if (len)
+		memcpy(cmd + VIRTIO_NET_CTRL_HDR_SIZE, data, len);
+	cmd[ACK_AT] = NO_ACK;
+	vd_desc(&d, CTRL_DESC, 0, CTRL_DATA, VIRTIO_NET_CTRL_HDR_SIZE + len,
+		VIRTQ_DESC_F_NEXT, 1);
+	vd_desc(&d, CTRL_DESC, 1, CTRL_DATA + ACK_AT, 1, VIRTQ_DESC_F_WRITE, 0);
+	vd_put16(&d, CTRL_AVAIL + VIRTQ_AVAIL_RING + VIRTQ_AVAIL_ENTRY * slot, 0);
+	vd_put16(&d, CTRL_AVAIL + VIRTQ_AVAIL_IDX, ++ctrl_avail_idx);
+	vd_kick(&d, VIRTIO_NET_CTRLQ);
+	return cmd[ACK_AT];
 }
 
 u64 cfg(u32 off, unsigned size)

@@ -15,8 +15,6 @@ Suite *virtio_net_ctrl_suite(void);
 
 #define MRG        (PLAIN | BIT(VIRTIO_NET_F_MRG_RXBUF))
 #define SMALL_BUF  600
-#define ACK_AT     0x800            /* the ack byte, after the command */
-#define NO_ACK     0xee             /* what the ack byte holds before */
 #define UDP_FRAME  52               /* 14 + 20 (IPv4) + 8 (UDP) + 10 */
 #define UDP_START  34               /* csum_start: the UDP header */
 #define UDP_OFFSET 6                /* csum_offset: its checksum field */
@@ -32,30 +30,9 @@ static u8 *rx_buf(u16 i)
 	return ram + RX_DATA + (u64)i * SLOT_BYTES;
 }
 
-/* Sends one control command (class, command, data) as a two-descriptor
-   chain and returns the ack byte the device wrote (NO_ACK: none). */
-static u8 ctrl(u8 cls, u8 op, const void *data, u32 len)
-{
-	u8 *cmd = ram + CTRL_DATA;
-	u16 slot = ctrl_avail_idx & (QSIZE - 1);
-
-	cmd[0] = cls;
-	cmd[1] = op;
-	if (len)
-		memcpy(cmd + VIRTIO_NET_CTRL_HDR_SIZE, data, len);
-	cmd[ACK_AT] = NO_ACK;
-	vd_desc(&d, CTRL_DESC, 0, CTRL_DATA, VIRTIO_NET_CTRL_HDR_SIZE + len,
-		VIRTQ_DESC_F_NEXT, 1);
-	vd_desc(&d, CTRL_DESC, 1, CTRL_DATA + ACK_AT, 1, VIRTQ_DESC_F_WRITE, 0);
-	vd_put16(&d, CTRL_AVAIL + VIRTQ_AVAIL_RING + VIRTQ_AVAIL_ENTRY * slot, 0);
-	vd_put16(&d, CTRL_AVAIL + VIRTQ_AVAIL_IDX, ++ctrl_avail_idx);
-	vd_kick(&d, VIRTIO_NET_CTRLQ);
-	return cmd[ACK_AT];
-}
-
 static u8 rx_mode(u8 mode, u8 on)
 {
-	return ctrl(VIRTIO_NET_CTRL_RX, mode, &on, 1);
+	return net_ctrl(VIRTIO_NET_CTRL_RX, mode, &on, 1);
 }
 
 /* A 60-byte frame to dst; what virtio_net_rx made of it. */
@@ -133,7 +110,7 @@ START_TEST(receive_filter_follows_control_commands)
 	memcpy(table + VIRTIO_NET_CTRL_MAC_ENTRIES, other, ETH_ALEN);
 	table[VIRTIO_NET_CTRL_MAC_ENTRIES + ETH_ALEN] = 1;
 	memcpy(table + 2 * VIRTIO_NET_CTRL_MAC_ENTRIES + ETH_ALEN, mcast1, ETH_ALEN);
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET,
 			       table, sizeof(table)), VIRTIO_NET_OK);
 	ck_assert_int_eq(rx_to(other), BRIDGE_RX_OK);
 	ck_assert_int_eq(rx_to(mcast1), BRIDGE_RX_OK);
@@ -144,7 +121,7 @@ START_TEST(receive_filter_follows_control_commands)
 	ck_assert_int_eq(rx_to(mac), BRIDGE_RX_FILTERED);
 	ck_assert_uint_eq(rx_mode(VIRTIO_NET_CTRL_RX_NOUNI, 0), VIRTIO_NET_OK);
 	/* a new address: the old one is filtered */
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
 			       new_mac, ETH_ALEN), VIRTIO_NET_OK);
 	ck_assert_int_eq(rx_to(new_mac), BRIDGE_RX_OK);
 	ck_assert_int_eq(rx_to(mac), BRIDGE_RX_FILTERED);
@@ -165,20 +142,20 @@ START_TEST(bad_control_commands_answer_err)
 {
 	u8 two[2] = { 1, 1 }, table[12] = { 5 };
 
-	ck_assert_uint_eq(ctrl(7, 0, NULL, 0), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(net_ctrl(7, 0, NULL, 0), VIRTIO_NET_ERR);
 	ck_assert_msg(strstr(logged, "class 7 command 0") &&
 		      strstr(logged, "VIRTIO_NET_ERR"), "%s", logged);
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_PROMISC,
 			       two, 2), VIRTIO_NET_ERR);
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_MODES,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_RX, VIRTIO_NET_CTRL_RX_MODES,
 			       two, 1), VIRTIO_NET_ERR);
 	/* 5 unicast addresses announced, none there */
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_TABLE_SET,
 			       table, sizeof(table)), VIRTIO_NET_ERR);
 	ck_assert(strstr(logged, "tables do not fill"));
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_MAC, VIRTIO_NET_CTRL_MAC_ADDR_SET,
 			       mcast1, ETH_ALEN), VIRTIO_NET_ERR);
-	ck_assert_uint_eq(ctrl(VIRTIO_NET_CTRL_MAC, 9, NULL, 0), VIRTIO_NET_ERR);
+	ck_assert_uint_eq(net_ctrl(VIRTIO_NET_CTRL_MAC, 9, NULL, 0), VIRTIO_NET_ERR);
 	ck_assert_uint_eq(net.stats.ctrl_err, 6);
 	ck_assert_int_eq(rx_to(other), BRIDGE_RX_FILTERED);   /* unchanged */
 	/* the commands need their features */

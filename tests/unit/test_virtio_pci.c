@@ -119,7 +119,8 @@ static void vm_log(void *ctx, const char *msg)
 }
 
 static const struct virtio_pci_ops vm_ops = {
-	vm_msix, vm_intx, vm_bar_changed, vm_log,
+	.msix = vm_msix, .intx = vm_intx, .bar_changed = vm_bar_changed,
+	.log = vm_log,
 };
 
 static void setup(void)

@@ -28,6 +28,7 @@ Suite *virtio_pci_suite(void);
 Suite *virtio_blk_suite(void);
 Suite *virtio_net_suite(void);
 Suite *virtio_net_ctrl_suite(void);
+Suite *virtio_net_defer_suite(void);
 Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
