@@ -196,7 +196,7 @@ struct virtio_pci {
 	u8 msix_table[VIRTIO_PCI_MAX_VECTORS * PCI_MSIX_ENTRY_SIZE];
 	unsigned logged;               /* messages so far (VIRTIO_PCI_LOG_LIMIT) */
 	u64 notifies, interrupts, bad_accesses;
-	u64 deferred_runs;             /* run_deferred calls that ran a queue */
+	u64 deferred_runs;             /* deferred queues run (bursts) */
 };
 
 /*

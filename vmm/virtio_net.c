@@ -231,8 +231,8 @@ static int transmit(void *ctx, struct virtq *vq)
  * serves controlq, through virtq_drain (notifications off meanwhile,
  * back on at the end with one more look, §2.7.10). transmitq's
  * notifications may be deferred (deferred_queues): the frames then go
- * at the VM's next exit, with every frame queued since. A transmit chain the
- * queue refuses (outside guest RAM, a loop...) is counted as bad_desc;
+ * at the VM's next exit, with every frame queued since. A transmit
+ * chain the queue refuses (outside guest RAM, a loop...) counts as bad_desc;
  * the transport logs it and makes the device need a reset. Notifies of
  * receiveq need nothing: its buffers are taken when a frame arrives.
  */

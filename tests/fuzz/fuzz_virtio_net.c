@@ -210,15 +210,20 @@ static void rx(struct input *in)
 		abort();
 }
 
+/* Queue q's used idx, as the driver reads it. */
+static u16 used_idx(unsigned q)
+{
+	return vd_get16(&d, area(q, 2) + VIRTQ_USED_IDX);
+}
+
 static void kick(struct input *in)
 {
 	bool stopped = vp.status & VIRTIO_STATUS_NEEDS_RESET;
 	unsigned q = (unsigned)take(in, 1) % (VIRTIO_NET_NUM_QUEUES + 1);
-	u16 used = vd_get16(&d, area(q % VIRTIO_NET_NUM_QUEUES, 2) + VIRTQ_USED_IDX);
+	u16 used = used_idx(q % VIRTIO_NET_NUM_QUEUES);
 
 	vd_kick(&d, (u16)q);
-	if (stopped && q < VIRTIO_NET_NUM_QUEUES &&
-	    vd_get16(&d, area(q, 2) + VIRTQ_USED_IDX) != used)
+	if (stopped && q < VIRTIO_NET_NUM_QUEUES && used_idx(q) != used)
 		abort();
 }
 
@@ -226,10 +231,10 @@ static void kick(struct input *in)
 static void run_deferred(void)
 {
 	bool stopped = vp.status & VIRTIO_STATUS_NEEDS_RESET;
-	u16 used = vd_get16(&d, area(VIRTIO_NET_TXQ, 2) + VIRTQ_USED_IDX);
+	u16 used = used_idx(VIRTIO_NET_TXQ);
 
 	virtio_pci_run_deferred(&vp);
-	if (stopped && vd_get16(&d, area(VIRTIO_NET_TXQ, 2) + VIRTQ_USED_IDX) != used)
+	if (stopped && used_idx(VIRTIO_NET_TXQ) != used)
 		abort();
 }
 
