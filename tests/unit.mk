@@ -40,7 +40,7 @@ UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_palloc.c test_rampool.c test_bytering.c test_pgtable.c test_pit.c test_platform_misc.c \
 	test_string.c test_translate.c test_virtqueue.c test_virtio_pci.c \
 	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c test_bridge.c test_json.c test_ctl.c \
-	test_vmx_caps.c test_netif.c test_virtio_console.c test_agent.c test_capture.c)
+	test_vmx_caps.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 
