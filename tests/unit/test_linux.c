@@ -441,10 +441,8 @@ START_TEST(ram_above_4g)
 	static u8 rd[0x1800];
 	u8 *small = ram;
 
-	if (big == MAP_FAILED) {
-		fprintf(stderr, "ram_above_4g: no 6 GiB mapping, skipped\n");
-		return;
-	}
+	if (big == MAP_FAILED)
+		UNIT_SKIP("ram_above_4g", "no 6 GiB mapping");
 	ram = big;
 	mem = (struct gmem){ big, GiB(6) };
 	prm.initrd = rd;
@@ -543,11 +541,8 @@ START_TEST(real_vmlinuz)
 	u8 *k = read_file(getenv("UHV_TEST_VMLINUZ"), &n);
 	static u8 rd[MiB(1)];
 
-	if (!k) {
-		fprintf(stderr, "real_vmlinuz: UHV_TEST_VMLINUZ unset or "
-			"unreadable, skipped\n");
-		return;
-	}
+	if (!k)
+		UNIT_SKIP("real_vmlinuz", "UHV_TEST_VMLINUZ unset or unreadable");
 	ram = realloc(ram, MiB(128));
 	memset(ram, JUNK, MiB(128));
 	mem = (struct gmem){ ram, MiB(128) };
