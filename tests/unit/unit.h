@@ -33,12 +33,10 @@ Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
-Suite *cpuid_suite(void);
 Suite *netif_suite(void);
 Suite *virtio_console_suite(void);
 Suite *agent_suite(void);
 Suite *capture_suite(void);
-Suite *vm_load_suite(void);
 
 /* A test that cannot run here (a file or a mapping it needs is missing)
    calls UNIT_SKIP: it prints "TEST: WHY, skipped" and returns, and main.c
