@@ -24,7 +24,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 	-fno-tree-loop-distribute-patterns -DEFI_FUNCTION_WRAPPER -DUHV_LOADER
 
 # Listed, not globbed: a half-written file never breaks the build.
-VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits emulate exit focus \
+VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits cpuid_policy emulate exit focus \
 	    fwcfg io_exits ioapic lapic linux main msr multiboot palloc pci pic \
 	    pit platform rtc sched stats uart virtio_blk virtio_pci \
 	    virtio_pci_cfg virtqueue vm vm_disks vm_virtio vm_nics virtio_net \

@@ -1,139 +1,62 @@
 /*
  * CPUID, VMCALL and control-register exits.
  *
- * CPUID shows the guest the host CPU minus what uhv does not virtualize
- * (VMX itself, SMX, MONITOR/MWAIT, x2APIC, TSC deadline, PDCM, RDTSCP,
- * INVPCID, XSAVES, performance monitoring), plus the hypervisor bit and a
- * hypervisor leaf at 0x40000000 whose signature is "uhv".
+ * CPUID shows the guest the allowlist of cpuid_policy.c (what uhv really
+ * virtualizes, docs/cpuid.md), plus per vCPU its APIC id and the VM's
+ * CPU count, and uhv's own leaves at 0x40000000 whose signature is "uhv".
  */
 #include "exit_handlers.h"
+#include "cpuid_policy.h"
 #include "../arch/x86/cpu.h"
+#include "../arch/x86/msr.h"
 
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
 #define CPUID_HV_LAST       CPUID_HV_TIMING  /* highest hypervisor leaf */
-#define CPUID_LEAF_TSC      0x15U         /* TSC/crystal ratio, crystal Hz */
-#define CPUID_LEAF_FREQ     0x16U         /* base/max/bus MHz */
-#define CPUID_LEAF_THERMAL  0x6U
-#define CPUID_6_EAX_ARAT    (1U << 2)     /* APIC timer always running */
-#define CPUID_87_EDX_INVARIANT_TSC (1U << 8)
-#define CPUID_1_EDX_ACPI    (1U << 22)    /* thermal MSRs */
 #define CPUID_1_EDX_HTT     (1U << 28)    /* EBX[23:16] counts CPUs */
 #define CPUID_1_EBX_COUNT_SHIFT 16
 #define CPUID_LEAF_TOPOLOGY 0xbU
 #define CPUID_LEAF_TOPOLOGY2 0x1fU
-#define CPUID_1_EDX_TM      (1U << 29)    /* thermal monitor */
-#define CPUID_1_ECX_TM2     (1U << 8)
+#define CPUID_7_EDX_ARCH_CAPABILITIES (1U << 29)
 #define CPUID_HV_RANGE_END  0x400000ffU
 #define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
-#define CPUID_7_EBX_INVPCID (1U << 10)
-#define CPUID_D1_EAX_XSAVES (1U << 3)
-#define CPUID_81_EDX_RDTSCP (1U << 27)
 #define CPUID_1_EBX_APIC_ID_SHIFT 24
-#define CPUID_LEAF_MONITOR  0x5U
-#define CPUID_LEAF_PERFMON  0xaU
 #define VMCALL_VERSION      0             /* RAX in: function; out: result */
 #define VMCALL_PUTCHAR      1
 #define VMCALL_UNKNOWN      (~0ULL)
 #define UHV_VERSION         1
 
-/*
- * The exit path writes CPUID's results straight into the guest's saved
- * registers (32-bit results, zero-extended, as the instruction does).
- */
-static inline void cpuid_into(u64 *g, u32 leaf, u32 sub)
+/* The host's CPUID, for cpuid_policy. */
+static void host_cpuid(void *ctx, u32 leaf, u32 sub, struct cpuid_leaf *out)
 {
-	__asm__ volatile("cpuid"
-			 : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]),
-			   "=d"(g[GPR_RDX])
-			 : "a"(leaf), "c"(sub));
+	struct cpuid_regs r;
+
+	(void)ctx;
+	cpuid(leaf, sub, &r);
+	*out = (struct cpuid_leaf){ r.eax, r.ebx, r.ecx, r.edx };
 }
 
-/* Hides what uhv does not virtualize; only the leaves in FILTERED. */
-#define FILTERED_LOW ((1U << 0) | (1U << 1) | (1U << CPUID_LEAF_MONITOR) | \
-		      (1U << CPUID_LEAF_TOPOLOGY) | (1U << CPUID_LEAF_TOPOLOGY2) | \
-		      (1U << CPUID_LEAF_THERMAL) | (1U << 7) | \
-		      (1U << CPUID_LEAF_PERFMON) | (1U << 0xd) | (0xffU << 0xe) | \
-		      (1U << CPUID_LEAF_FREQ))
+/* One policy for every VM, probed at the first VM's creation. */
+static struct cpuid_policy policy;
+static bool policy_ready;
 
-static bool needs_filter(u32 leaf)
+const struct cpuid_policy *cpuid_guest_policy(void)
 {
-	return leaf < 32 ? (FILTERED_LOW >> leaf) & 1 :
-	       leaf == 0x80000001 || leaf == 0x80000007;
-}
+	struct cpuid_regs r = { 0, 0, 0, 0 };
+	u64 arch_caps = 0;
 
-/*
- * Time: the guest's TSC is the host's, at vm->tsc_hz. Leaf 0x15 gives it
- * as the crystal clock (ratio 1:1), which Linux also takes as the APIC
- * timer's rate, and leaf 0x16 in MHz; leaves uhv raises the maximum to
- * but the CPU lacks read as zeros.
- */
-static void time_leaf(struct vcpu *v, u32 leaf, u64 *g)
-{
-	u64 hz = v->vm->tsc_hz;
-
-	g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
-	if (leaf == CPUID_LEAF_TSC) {
-		g[GPR_RAX] = g[GPR_RBX] = 1;
-		g[GPR_RCX] = (u32)hz;
-	} else if (leaf == CPUID_LEAF_FREQ) {
-		g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = (u32)(hz / 1000000);
-	}
-}
-
-static __attribute__((noinline)) void filter_cpuid(struct vcpu *v, u32 leaf,
-						    u32 sub, u64 *g)
-{
-	if (leaf >= 0xe && leaf <= CPUID_LEAF_FREQ) {
-		time_leaf(v, leaf, g);
-		return;
-	}
-	switch (leaf) {
-	case 0:
-		g[GPR_RAX] = MAX(g[GPR_RAX], CPUID_LEAF_FREQ);
-		break;
-	case 1:
-		g[GPR_RCX] &= ~(u64)(CPUID_1_ECX_VMX | CPUID_1_ECX_SMX |
-				     CPUID_1_ECX_MONITOR | CPUID_1_ECX_PDCM |
-				     CPUID_1_ECX_OSXSAVE | CPUID_1_ECX_TM2);
-		/* no thermal monitoring or its MSRs in a VM */
-		g[GPR_RDX] &= ~(u64)(CPUID_1_EDX_ACPI | CPUID_1_EDX_TM);
-		/* uhv's virtual APIC has x2APIC mode and the TSC-deadline timer */
-		g[GPR_RCX] |= CPUID_1_ECX_HYPERVISOR | CPUID_1_ECX_X2APIC |
-			      CPUID_1_ECX_TSC_DEADLINE;
-		/* OSXSAVE mirrors the guest's CR4, not uhv's */
-		if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
-			g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
-		g[GPR_RBX] &= 0xffffU;     /* APIC id and count: per_vcpu_leaf1 */
-		g[GPR_RDX] &= ~(u64)CPUID_1_EDX_HTT;
-		break;
-	case CPUID_LEAF_TOPOLOGY:  /* x2APIC id of the asking vCPU */
-	case CPUID_LEAF_TOPOLOGY2:
-		g[GPR_RDX] = (u64)v->id;
-		break;
-	case 7:
-		if (sub == 0)
-			g[GPR_RBX] &= ~(u64)CPUID_7_EBX_INVPCID;
-		break;
-	case 0xd:
-		if (sub == 1)
-			g[GPR_RAX] &= ~(u64)CPUID_D1_EAX_XSAVES;
-		break;
-	case CPUID_LEAF_MONITOR:
-	case CPUID_LEAF_PERFMON:
-		g[GPR_RAX] = g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
-		break;
-	case CPUID_LEAF_THERMAL:
-		g[GPR_RAX] = CPUID_6_EAX_ARAT;   /* no thermal or power interfaces */
-		g[GPR_RBX] = g[GPR_RCX] = g[GPR_RDX] = 0;
-		break;
-	case 0x80000001:
-		g[GPR_RDX] &= ~(u64)CPUID_81_EDX_RDTSCP;
-		break;
-	case 0x80000007:   /* the TSC runs at a constant rate, whatever the host */
-		g[GPR_RDX] = CPUID_87_EDX_INVARIANT_TSC;
-		break;
-	}
+	if (policy_ready)
+		return &policy;
+	cpuid(0, 0, &r);
+	if (r.eax >= 7)
+		cpuid(7, 0, &r);
+	/* the MSR exists where CPUID says so (SDM Vol. 4 Table 2-2) */
+	if (r.eax && (r.edx & CPUID_7_EDX_ARCH_CAPABILITIES))
+		arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
+	cpuid_policy_init(&policy, host_cpuid, NULL, arch_rdtscp_enabled(),
+			  ARCH_FPU_AREA_SIZE, arch_caps);
+	policy_ready = true;
+	return &policy;
 }
 
 /* Leaves 0x40000000-0x400000ff: uhv's own. 0x40000010 gives the TSC and
@@ -162,11 +85,26 @@ static void per_vcpu_leaf1(struct vcpu *v, u64 *g)
 		g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
 }
 
+/* A leaf the cache does not hold: the policy's answer, and for the
+   topology leaves the asking vCPU's x2APIC id. */
+static void uncached_leaf(struct vcpu *v, u32 leaf, u32 sub, u64 *g)
+{
+	struct cpuid_leaf r;
+
+	cpuid_policy_leaf(cpuid_guest_policy(), leaf, sub, v->vm->tsc_hz, &r);
+	if (leaf == CPUID_LEAF_TOPOLOGY || leaf == CPUID_LEAF_TOPOLOGY2)
+		r.edx = v->id;
+	g[GPR_RAX] = r.eax;
+	g[GPR_RBX] = r.ebx;
+	g[GPR_RCX] = r.ecx;
+	g[GPR_RDX] = r.edx;
+}
+
 /*
  * Basic leaves whose answer does not depend on the subleaf (ECX) are
- * computed once per VM, filtered, and then served from vm->cpuid_cache:
- * every CPUID the guest runs gets the same answer, and the common exit
- * costs a table lookup. Leaf 1's OSXSAVE bit follows the guest's CR4.
+ * computed once per VM and then served from vm->cpuid_cache: every
+ * CPUID the guest runs gets the same answer, and the common exit costs a
+ * table lookup. Leaf 1's per-vCPU bits are added on the way out.
  */
 #define SUBLEAF_LEAVES ((1U << 4) | (1U << 7) | (1U << 0xb) | (1U << 0xd) | \
 			(1U << 0xf) | (1U << 0x10) | (1U << 0x12) | (1U << 0x14))
@@ -179,19 +117,17 @@ static bool cached(u32 leaf)
 
 void cpuid_cache_init(struct vcpu *v)
 {
-	u64 g[NR_GPRS];
+	const struct cpuid_policy *p = cpuid_guest_policy();
+	struct cpuid_leaf r;
 
 	for (u32 leaf = 0; leaf < CPUID_CACHE_LEAVES; leaf++) {
 		if (!cached(leaf))
 			continue;
-		cpuid_into(g, leaf, 0);
-		if (needs_filter(leaf))
-			filter_cpuid(v, leaf, 0, g);
-		g[GPR_RCX] &= leaf == 1 ? ~(u64)CPUID_1_ECX_OSXSAVE : ~0ULL;
-		v->vm->cpuid_cache[leaf][0] = (u32)g[GPR_RAX];
-		v->vm->cpuid_cache[leaf][1] = (u32)g[GPR_RBX];
-		v->vm->cpuid_cache[leaf][2] = (u32)g[GPR_RCX];
-		v->vm->cpuid_cache[leaf][3] = (u32)g[GPR_RDX];
+		cpuid_policy_leaf(p, leaf, 0, v->vm->tsc_hz, &r);
+		v->vm->cpuid_cache[leaf][0] = r.eax;
+		v->vm->cpuid_cache[leaf][1] = r.ebx;
+		v->vm->cpuid_cache[leaf][2] = r.ecx;
+		v->vm->cpuid_cache[leaf][3] = r.edx;
 	}
 }
 
@@ -212,9 +148,7 @@ enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 	} else if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
 		hypervisor_leaf(v, g, leaf);
 	} else {
-		cpuid_into(g, leaf, sub);
-		if (needs_filter(leaf))
-			filter_cpuid(v, leaf, sub, g);
+		uncached_leaf(v, leaf, sub, g);
 	}
 	arch_vcpu_skip(&v->arch, e);
 	return EXIT_RESUME;

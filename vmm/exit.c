@@ -7,6 +7,7 @@
  */
 #include "vmm.h"
 #include "exit_handlers.h"
+#include "cpuid_policy.h"
 #include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
 
@@ -135,7 +136,11 @@ static enum exit_action exit_xsetbv(struct vcpu *v, const struct arch_exit *e)
 	u64 *r = v->arch.regs;
 	u64 val = (r[GPR_RDX] << 32) | (u32)r[GPR_RAX];
 
-	if (!arch_vcpu_xsetbv(&v->arch, (u32)r[GPR_RCX], val)) {
+	/* XCR0 only (ECX = 0), and only a value valid for the CPU the
+	   guest's CPUID describes (SDM Vol. 2D, XSETBV) */
+	if ((u32)r[GPR_RCX] != 0 ||
+	    !cpuid_xcr0_valid(cpuid_guest_policy(), val) ||
+	    !arch_vcpu_xsetbv(&v->arch, (u32)r[GPR_RCX], val)) {
 		arch_vcpu_inject_exception(&v->arch, X86_EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}

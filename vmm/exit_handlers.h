@@ -12,6 +12,9 @@ enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_cr_access(struct vcpu *v, const struct arch_exit *e);
 /* Fills the VM's table of filtered CPUID leaves (v's VMCS loaded). */
 void cpuid_cache_init(struct vcpu *v);
+/* What guests' CPUID shows (vmm/cpuid_policy.h), probed at first use. */
+struct cpuid_policy;
+const struct cpuid_policy *cpuid_guest_policy(void);
 /* msr.c */
 enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e);

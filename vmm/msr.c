@@ -7,6 +7,7 @@
 #include "../arch/x86/cpu.h"
 #include "../arch/x86/msr.h"
 #include "../drivers/console.h"
+#include "cpuid_policy.h"
 
 #define MSR_LOG_LIMIT 8          /* log the first few refusals per VM */
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
@@ -19,6 +20,8 @@ enum msr_kind {
 	MSR_VMCS,                /* the guest-state field arg (enum arch_reg) */
 	MSR_SWITCHED,            /* the vCPU's copy arg (enum arch_msr) */
 	MSR_TIME,                /* the TSC itself */
+	MSR_ARCH_CAPS,           /* the policy's ARCH_CAPABILITIES; read-only */
+	MSR_WRITE_ONLY,          /* reads get #GP (PRED_CMD) */
 };
 
 struct msr_entry;
@@ -69,6 +72,41 @@ static bool write_pat(struct vcpu *v, const struct msr_entry *m, u64 val)
 	return store(v, m, val);
 }
 
+/* IA32_TSC_AUX: bits 63:32 are reserved (SDM Vol. 4 Table 2-2). */
+static bool write_tsc_aux(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	return !(val >> 32) && store(v, m, val);
+}
+
+/* IA32_SPEC_CTRL: only the controls the guest's CPUID announces. The
+   vCPU's value is in the hardware while it runs (AMSR_SPEC_CTRL). */
+static bool write_spec_ctrl(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	return !(val & ~cpuid_spec_ctrl_bits(cpuid_guest_policy())) &&
+	       store(v, m, val);
+}
+
+/* IA32_PRED_CMD: IBPB is the only command; 0 does nothing. */
+static bool write_pred_cmd(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	(void)v;
+	(void)m;
+	if (val & ~PRED_CMD_IBPB)
+		return false;
+	if (val)
+		arch_ibpb();
+	return true;
+}
+
+/* Read-only MSRs: a write is #GP. */
+static bool write_refused(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	(void)v;
+	(void)m;
+	(void)val;
+	return false;
+}
+
 static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_EFER, MSR_VMCS, AREG_EFER, write_efer },
 	{ MSR_IA32_PAT, MSR_VMCS, AREG_PAT, write_pat },
@@ -97,11 +135,25 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_KERNEL_GS_BASE, MSR_SWITCHED, AMSR_KERNEL_GS_BASE, store_canonical },
 };
 
+/* MSRs that exist only where the guest's CPUID announces their feature
+   (cpuid_has_msr): elsewhere they get #GP like any unknown MSR. */
+static const struct msr_entry cpuid_msr_table[] = {
+	{ MSR_IA32_TSC_AUX, MSR_SWITCHED, AMSR_TSC_AUX, write_tsc_aux },
+	{ MSR_IA32_SPEC_CTRL, MSR_SWITCHED, AMSR_SPEC_CTRL, write_spec_ctrl },
+	{ MSR_IA32_PRED_CMD, MSR_WRITE_ONLY, 0, write_pred_cmd },
+	{ MSR_IA32_ARCH_CAPABILITIES, MSR_ARCH_CAPS, 0, write_refused },
+};
+
 static const struct msr_entry *find_msr(u32 msr)
 {
 	for (size_t i = 0; i < ARRAY_SIZE(msr_table); i++)
 		if (msr_table[i].msr == msr)
 			return &msr_table[i];
+	if (!cpuid_has_msr(cpuid_guest_policy(), msr))
+		return NULL;
+	for (size_t i = 0; i < ARRAY_SIZE(cpuid_msr_table); i++)
+		if (cpuid_msr_table[i].msr == msr)
+			return &cpuid_msr_table[i];
 	return NULL;
 }
 
@@ -120,6 +172,7 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 	case MSR_VMCS:     return arch_vcpu_get(&v->arch, (enum arch_reg)m->arg);
 	case MSR_SWITCHED: return arch_vcpu_msr_get(&v->arch, (enum arch_msr)m->arg);
 	case MSR_TIME:     return rdtsc();
+	case MSR_ARCH_CAPS: return cpuid_guest_policy()->arch_capabilities;
 	default:           return m->arg;
 	}
 }
@@ -172,7 +225,7 @@ enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e)
 	if (apic_msr(v, msr, false, &val, &ok)) {
 		if (!ok)
 			return refuse(v, "read of", msr, 0);
-	} else if (!m) {
+	} else if (!m || m->kind == MSR_WRITE_ONLY) {
 		return refuse(v, "read of", msr, 0);
 	} else {
 		val = msr_value(v, m);

@@ -23,6 +23,17 @@
 #define CR4_PAE     (1ULL << 5)
 #define CR4_VMXE    (1ULL << 13)
 #define CR4_OSXSAVE (1ULL << 18)
+/* CR4 bits of features uhv does not show guests (vmm/cpuid_policy.c):
+   5-level paging, SMX, protection keys, CET, supervisor keys, user
+   interrupts. uhv owns them, so a guest's attempt to set one exits and
+   gets #GP, as on a CPU without the feature. */
+#define CR4_LA57    (1ULL << 12)
+#define CR4_SMXE    (1ULL << 14)
+#define CR4_PKE     (1ULL << 22)
+#define CR4_CET     (1ULL << 23)
+#define CR4_PKS     (1ULL << 24)
+#define CR4_UINTR   (1ULL << 25)
+#define CR4_HIDDEN  (CR4_LA57 | CR4_SMXE | CR4_PKE | CR4_CET | CR4_PKS | CR4_UINTR)
 
 /* RFLAGS. */
 #define RFLAGS_FIXED (1ULL << 1)  /* bit 1 always reads as 1 */

@@ -6,6 +6,9 @@
 #define UHV_ARCH_MSR_H
 
 #define MSR_IA32_TSC                 0x010
+#define MSR_IA32_SPEC_CTRL           0x048
+#define MSR_IA32_PRED_CMD            0x049
+#define MSR_IA32_ARCH_CAPABILITIES   0x10a
 #define MSR_IA32_PLATFORM_ID         0x017
 #define MSR_IA32_APIC_BASE           0x01b
 #define MSR_IA32_FEATURE_CONTROL     0x03a

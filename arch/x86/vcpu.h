@@ -35,13 +35,21 @@ enum arch_reg {
 	AREG_INTERRUPTIBILITY, NR_AREGS
 };
 
-/* MSRs the VMCS does not switch but guests need: the SYSCALL MSRs and
-   SWAPGS's base. uhv never uses them itself, so the hardware holds the
-   running vCPU's values; arch_vcpu_load puts them back on a switch. */
+/* MSRs the VMCS does not switch but guests need: the SYSCALL MSRs,
+   SWAPGS's base, RDTSCP's TSC_AUX and the speculation controls. uhv
+   never uses them itself, so the hardware holds the running vCPU's
+   values; arch_vcpu_load puts them back on a switch. TSC_AUX and
+   SPEC_CTRL are switched only where the CPU has them
+   (arch_vcpu_msr_present). */
 enum arch_msr {
 	AMSR_STAR, AMSR_LSTAR, AMSR_CSTAR, AMSR_FMASK, AMSR_KERNEL_GS_BASE,
+	AMSR_TSC_AUX, AMSR_SPEC_CTRL,
 	NR_AMSRS
 };
+
+/* The XSAVE/FXSAVE area of a vCPU: one page. The VMM limits the guest's
+   XCR0 to components whose XSAVE image fits it. */
+#define ARCH_FPU_AREA_SIZE 4096U
 
 /* A VM exit, decoded (SDM Vol. 3C §28.2). */
 struct arch_exit {
@@ -164,7 +172,16 @@ bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
  */
 void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
 			  const u32 eoi_exit[8]);
-/* Validates and applies XSETBV (XCR0). false: the guest gets #GP. */
+/* Applies XSETBV of XCR0 (the VMM has checked val against what its
+   CPUID shows). false: the CPU would refuse it; the guest gets #GP. */
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
+/* Whether guests run with "enable RDTSCP" (RDTSCP and RDPID work and
+   read the vCPU's TSC_AUX). Probed by arch_vmx_enable. */
+bool arch_rdtscp_enabled(void);
+/* Whether the CPU has MSR m, so the vCPU's copy is switched. */
+bool arch_vcpu_msr_present(enum arch_msr m);
+/* IBPB: flushes indirect branch predictions (IA32_PRED_CMD), where the
+   CPU has it; a guest's write of PRED_CMD comes here. */
+void arch_ibpb(void);
 
 #endif

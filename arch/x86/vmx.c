@@ -14,6 +14,7 @@
 #include "../../lib/string.h"
 
 static struct vmx_caps caps;
+static void probe_optional_msrs(void);
 
 /* XCR0 bits (SDM Vol. 1 §13.3): x87 must stay on, AVX needs SSE. */
 #define XCR0_X87 (1ULL << 0)
@@ -22,6 +23,14 @@ static struct vmx_caps caps;
 /* FXSAVE/XSAVE legacy area (SDM Vol. 1 §10.5.1): control word, MXCSR. */
 #define FXSAVE_FCW   0
 #define FXSAVE_MXCSR 24
+/* The XSAVE header's XSTATE_BV (SDM Vol. 1 §13.4.2). */
+#define XSAVE_XSTATE_BV 512
+/* CPUID bits that say which optional MSRs exist (SDM Vol. 4 §2.1). */
+#define CPUID_7_ECX_RDPID       (1U << 22)
+#define CPUID_7_EDX_IBRS_IBPB   (1U << 26)
+#define CPUID_7_EDX_STIBP       (1U << 27)
+#define CPUID_7_EDX_SSBD        (1U << 31)
+#define CPUID_81_EDX_RDTSCP     (1U << 27)
 #define FCW_RESET    0x037f
 #define MXCSR_RESET  0x1f80
 
@@ -67,6 +76,7 @@ int arch_vmx_enable(u64 vmxon_phys)
 
 	if (vmx_check_features(&caps, &cpu_probe_hw))
 		return -1;
+	probe_optional_msrs();
 	/* The loader's check allowed this: unlocked, or locked with VMX on. */
 	if (!(fc & FEATURE_CONTROL_LOCK))
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
@@ -92,7 +102,8 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 		PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
 		PROC_ACTIVATE_SECONDARY_CONTROLS));
 	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2,
-		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST));
+		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+		(arch_rdtscp_enabled() ? PROC2_ENABLE_RDTSCP : 0)));
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	vmwrite(VMCS_VPID, vpid);
 	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
@@ -102,7 +113,8 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 	   unrestricted guest frees) and VMXE; the guest sees shadows. */
 	vmwrite(VMCS_CR0_GUEST_HOST_MASK,
 		(caps.cr0_fixed0 | ~caps.cr0_fixed1) & ~(CR0_PE | CR0_PG));
-	vmwrite(VMCS_CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | ~caps.cr4_fixed1);
+	vmwrite(VMCS_CR4_GUEST_HOST_MASK, caps.cr4_fixed0 | ~caps.cr4_fixed1 |
+		CR4_HIDDEN);
 }
 
 static void setup_exit_entry_controls(void)
@@ -396,7 +408,7 @@ bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val)
 	}
 	if (cr == 4) {
 		if ((val & CR4_VMXE) ||  /* uhv offers no nested VMX */
-		    (val & ~caps.cr4_fixed1))
+		    (val & (CR4_HIDDEN | ~caps.cr4_fixed1)))
 			return false;
 		vmwrite(VMCS_CR4_READ_SHADOW, val);
 		vmwrite(VMCS_GUEST_CR4, fix_cr(val, caps.cr4_fixed0, caps.cr4_fixed1));
@@ -429,6 +441,10 @@ bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
 		return false;
 	v->xcr0 = val;
 	xsetbv(0, val);
+	/* XSAVE writes XSTATE_BV only for the components in XCR0: bits of
+	   components the guest just turned off would stay set in the area
+	   and make the next XRSTOR fault in VMX root (SDM Vol. 1 §13.8) */
+	*(u64 *)(uintptr_t)(v->fpu_phys + XSAVE_XSTATE_BV) &= val;
 	return true;
 }
 
@@ -451,7 +467,55 @@ static const u32 amsr_index[NR_AMSRS] = {
 	[AMSR_STAR] = MSR_IA32_STAR, [AMSR_LSTAR] = MSR_IA32_LSTAR,
 	[AMSR_CSTAR] = MSR_IA32_CSTAR, [AMSR_FMASK] = MSR_IA32_FMASK,
 	[AMSR_KERNEL_GS_BASE] = MSR_IA32_KERNEL_GS_BASE,
+	[AMSR_TSC_AUX] = MSR_IA32_TSC_AUX, [AMSR_SPEC_CTRL] = MSR_IA32_SPEC_CTRL,
 };
+
+/* Which of them the CPU has (probe_optional_msrs); the others always. */
+static bool amsr_present[NR_AMSRS] = {
+	[AMSR_STAR] = true, [AMSR_LSTAR] = true, [AMSR_CSTAR] = true,
+	[AMSR_FMASK] = true, [AMSR_KERNEL_GS_BASE] = true,
+};
+static bool rdtscp_enabled, has_ibpb;
+
+/*
+ * Probes, once, the MSRs guests may have beside the SYSCALL ones:
+ * TSC_AUX where RDTSCP or RDPID exist (used with "enable RDTSCP", which
+ * the CPU offers only then: SDM Vol. 3C §25.6.2), SPEC_CTRL where any of
+ * IBRS, STIBP or SSBD exist, PRED_CMD where IBPB does (Vol. 4 §2.1).
+ */
+static void probe_optional_msrs(void)
+{
+	struct cpuid_regs r, l7 = { 0, 0, 0, 0 }, e = { 0, 0, 0, 0 };
+
+	cpuid(0, 0, &r);
+	if (r.eax >= 7)
+		cpuid(7, 0, &l7);
+	cpuid(0x80000000U, 0, &r);
+	if (r.eax >= 0x80000001U)
+		cpuid(0x80000001U, 0, &e);
+	rdtscp_enabled = ((caps.proc2 >> 32) & PROC2_ENABLE_RDTSCP) &&
+			 ((e.edx & CPUID_81_EDX_RDTSCP) || (l7.ecx & CPUID_7_ECX_RDPID));
+	amsr_present[AMSR_TSC_AUX] = rdtscp_enabled;
+	amsr_present[AMSR_SPEC_CTRL] = l7.edx & (CPUID_7_EDX_IBRS_IBPB |
+						 CPUID_7_EDX_STIBP | CPUID_7_EDX_SSBD);
+	has_ibpb = l7.edx & CPUID_7_EDX_IBRS_IBPB;
+}
+
+bool arch_rdtscp_enabled(void)
+{
+	return rdtscp_enabled;
+}
+
+bool arch_vcpu_msr_present(enum arch_msr m)
+{
+	return amsr_present[m];
+}
+
+void arch_ibpb(void)
+{
+	if (has_ibpb)
+		wrmsr(MSR_IA32_PRED_CMD, 1);   /* IA32_PRED_CMD.IBPB */
+}
 
 u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m)
 {
@@ -478,7 +542,8 @@ void arch_vcpu_load(struct arch_vcpu *v)
 
 	vmptrld(v->vmcs_phys);
 	for (int m = 0; m < NR_AMSRS; m++)
-		wrmsr(amsr_index[m], v->msrs[m]);
+		if (amsr_present[m])
+			wrmsr(amsr_index[m], v->msrs[m]);
 	write_cr2(v->cr2);
 	if (use_xsave()) {
 		xsetbv(0, v->xcr0);

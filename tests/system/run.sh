@@ -11,6 +11,7 @@
 #   emulator E            auto (default; --emulator overrides it), bochs, qemu-kvm, qemu-tcg
 #   timeout SECS          uhv-run timeout (default 300)
 #   cpus N / mem MB       machine processors / memory
+#   cpu-model M           the Bochs CPU model (uhv-run --cpu-model)
 #   global KEY=VALUE      a global uhv.cfg line
 #   config FILE           FILE's lines go into uhv.cfg (after global lines,
 #                         before the guest sections)
@@ -169,6 +170,7 @@ run_group() {
             emulator) emulator=$rest;;
             timeout)  timeout=$rest;;
             cpus)     args+=(--cpus "$rest");;
+            cpu-model) args+=(--cpu-model "$rest");;
             mem)      args+=(--mem "$rest");;
             global)   args+=(--global "$rest");;
             stop-on)  args+=(--stop-on "$rest");;

@@ -33,6 +33,7 @@ Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
+Suite *cpuid_suite(void);
 Suite *netif_suite(void);
 Suite *virtio_console_suite(void);
 Suite *agent_suite(void);

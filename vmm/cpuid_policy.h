@@ -1,0 +1,92 @@
+/*
+ * What a guest's CPUID says: an allowlist of the features uhv really
+ * virtualizes, built from the host's leaves (docs/cpuid.md lists each
+ * feature and why it is shown or hidden).
+ *
+ * Pure C over a "read the host's CPUID" callback, so host unit tests feed
+ * it dumps of real CPUs. The per-vCPU parts of leaf 1 (APIC id, CPU
+ * count, OSXSAVE) and uhv's own leaves at 0x40000000 are cpu_exits.c's.
+ */
+#ifndef UHV_VMM_CPUID_POLICY_H
+#define UHV_VMM_CPUID_POLICY_H
+
+#include "../lib/types.h"
+
+struct cpuid_leaf {
+	u32 eax, ebx, ecx, edx;
+};
+
+/* Reads the host's CPUID (leaf, subleaf) into out. */
+typedef void (*cpuid_read_fn)(void *ctx, u32 leaf, u32 sub,
+			      struct cpuid_leaf *out);
+
+/* MSRs whose presence CPUID announces (SDM Vol. 4 §2.1). */
+#define CPUID_MSR_SPEC_CTRL   0x048U
+#define CPUID_MSR_PRED_CMD    0x049U
+#define CPUID_MSR_ARCH_CAPABILITIES 0x10aU
+#define CPUID_MSR_TSC_AUX     0xc0000103U
+
+/* IA32_SPEC_CTRL bits (SDM Vol. 4 Table 2-2). */
+#define SPEC_CTRL_IBRS        (1ULL << 0)
+#define SPEC_CTRL_STIBP       (1ULL << 1)
+#define SPEC_CTRL_SSBD        (1ULL << 2)
+/* IA32_PRED_CMD: writing IBPB flushes indirect branch predictions. */
+#define PRED_CMD_IBPB         (1ULL << 0)
+
+/* XCR0 components (SDM Vol. 1 §13.1). */
+#define XCR0_X87              (1ULL << 0)
+#define XCR0_SSE              (1ULL << 1)
+#define XCR0_AVX              (1ULL << 2)
+#define XCR0_BNDREGS          (1ULL << 3)
+#define XCR0_BNDCSR           (1ULL << 4)
+#define XCR0_OPMASK           (1ULL << 5)
+#define XCR0_ZMM_HI256        (1ULL << 6)
+#define XCR0_HI16_ZMM         (1ULL << 7)
+#define XCR0_PKRU             (1ULL << 9)
+#define XCR0_TILECFG          (1ULL << 17)
+#define XCR0_TILEDATA         (1ULL << 18)
+#define XCR0_AVX512 (XCR0_OPMASK | XCR0_ZMM_HI256 | XCR0_HI16_ZMM)
+#define XCR0_MPX    (XCR0_BNDREGS | XCR0_BNDCSR)
+#define XCR0_AMX    (XCR0_TILECFG | XCR0_TILEDATA)
+/* The legacy region and the XSAVE header (SDM Vol. 1 §13.4). */
+#define XSAVE_LEGACY_AND_HEADER 576U
+
+struct cpuid_policy {
+	cpuid_read_fn read;      /* the host's CPUID */
+	void *ctx;
+	bool rdtscp;             /* "enable RDTSCP" is on: RDTSCP, RDPID, TSC_AUX */
+	u64 xcr0;                /* XCR0 bits a guest may set */
+	u32 xsave_size;          /* bytes an XSAVE of all of xcr0 writes */
+	u32 max_basic, max_ext;  /* the guest's highest leaves */
+	u32 leaf7_ebx, leaf7_ecx, leaf7_edx;   /* leaf 7.0 as the guest sees it */
+	u64 arch_capabilities;   /* what the guest reads from 0x10A */
+};
+
+/*
+ * Probes the host through read once: which features it has, what XCR0
+ * components fit an XSAVE area of area_size bytes (AVX-512, then AVX,
+ * are left out when they do not), and the ARCH_CAPABILITIES value to show
+ * (host_arch_caps is the host's MSR, or 0 where it has none).
+ */
+void cpuid_policy_init(struct cpuid_policy *p, cpuid_read_fn read, void *ctx,
+		       bool rdtscp, u32 area_size, u64 host_arch_caps);
+
+/*
+ * The guest's view of leaf (sub) without its per-vCPU parts; tsc_hz
+ * answers the time leaves 0x15 and 0x16. Leaves outside the allowlist
+ * read as zeros.
+ */
+void cpuid_policy_leaf(const struct cpuid_policy *p, u32 leaf, u32 sub,
+		       u64 tsc_hz, struct cpuid_leaf *out);
+
+/* Whether val is an XCR0 a CPU with the policy's CPUID would accept
+   (SDM Vol. 1 §13.3, XSETBV in Vol. 2D); false: the guest gets #GP. */
+bool cpuid_xcr0_valid(const struct cpuid_policy *p, u64 val);
+
+/* Whether the guest's CPUID announces msr, one of CPUID_MSR_*. */
+bool cpuid_has_msr(const struct cpuid_policy *p, u32 msr);
+
+/* The IA32_SPEC_CTRL bits the guest may set (0: none). */
+u64 cpuid_spec_ctrl_bits(const struct cpuid_policy *p);
+
+#endif
