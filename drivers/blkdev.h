@@ -39,6 +39,15 @@ int ata_probe(struct blkdev *devs, int max);
    many were put in devs (at most max). */
 int ahci_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void));
 
+/* Room for blkdev_names' line: every name (15 characters at most) and
+   its separator, and the NUL. */
+#define BLKDEV_NAMES_MAX (BLKDEV_MAX * (sizeof(((struct blkdev *)0)->name) + 1) + 1)
+
+/* The names of devs[0..n) as "ata0.0, ahci.p1" ("none" if n is 0) in
+   buf (size bytes, BLKDEV_NAMES_MAX holds any n <= BLKDEV_MAX; a
+   smaller buffer cuts the line, NUL-terminated) (blkdev_names.c). */
+void blkdev_names(const struct blkdev *devs, int n, char *buf, size_t size);
+
 /* The storage self-test (storage_test.c): 0 if every test disk passed. */
 int storage_selftest(bool verify, u64 (*alloc_page)(void));
 

@@ -4,6 +4,8 @@
  * cfg_keys[], with the function that stores it, so uhv can print what it
  * understood and an unknown key is always a clear error.
  */
+#include <stdarg.h>
+
 #include "config.h"
 #include "capture.h"
 #include "../lib/fmt.h"
@@ -18,10 +20,19 @@ struct parser {
 	int line;
 };
 
-static int fail(struct parser *p, const char *fmt, const char *arg)
+/* Records an error at the current line: the message from fmt and its
+   arguments (printf-style). Returns -1, for `return fail(...)`. */
+static int fail(struct parser *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int fail(struct parser *p, const char *fmt, ...)
 {
+	va_list ap;
+
 	p->err->line = p->line;
-	fmt_sn(p->err->msg, sizeof(p->err->msg), fmt, arg);
+	va_start(ap, fmt);
+	fmt_vsn(p->err->msg, sizeof(p->err->msg), fmt, ap);
+	va_end(ap);
 	return -1;
 }
 
@@ -43,17 +54,27 @@ static char *trim(char *s)
 	return s;
 }
 
-u64 config_parse_size(const char *s)
+/* What parse_size made of a value: a size, no number at all, or a
+   number too large for 64 bits (which is a size, out of any range). */
+enum size_parse { SIZE_OK, SIZE_JUNK, SIZE_TOO_BIG };
+
+/* Parses "16M", "512K", "1G", "4096" into *out (bytes). Junk (a sign,
+   blanks, an unknown suffix) is SIZE_JUNK; digits that overflow u64,
+   alone or with their suffix, are SIZE_TOO_BIG, so that a message can
+   say "out of range" for them rather than "not a size". */
+static enum size_parse parse_size(const char *s, u64 *out)
 {
 	u64 v = 0, mul = 1;
+	bool big = false;
 
+	*out = 0;
 	if (*s < '0' || *s > '9')
-		return 0;
+		return SIZE_JUNK;
 	for (; *s >= '0' && *s <= '9'; s++) {
 		u64 digit = (u64)(*s - '0');
 
 		if (v > (~0ULL - digit) / 10)
-			return 0;
+			big = true;
 		v = v * 10 + digit;
 	}
 	switch (*s) {
@@ -61,9 +82,32 @@ u64 config_parse_size(const char *s)
 	case 'M': case 'm': mul = MiB(1); s++; break;
 	case 'G': case 'g': mul = GiB(1); s++; break;
 	}
-	if (*s || v > ~0ULL / mul)
-		return 0;
-	return v * mul;
+	if (*s)
+		return SIZE_JUNK;
+	if (big || v > ~0ULL / mul)
+		return SIZE_TOO_BIG;
+	*out = v * mul;
+	return SIZE_OK;
+}
+
+u64 config_parse_size(const char *s)
+{
+	u64 v;
+
+	return parse_size(s, &v) == SIZE_OK ? v : 0;
+}
+
+/* A size for messages: "3G" when it is whole GiB, else "NM" (callers
+   pass whole MiB). buf needs SIZE_TEXT_MAX bytes. */
+#define SIZE_TEXT_MAX 24
+
+static const char *size_text(u64 bytes, char *buf)
+{
+	if (bytes && IS_ALIGNED(bytes, GiB(1)))
+		fmt_sn(buf, SIZE_TEXT_MAX, "%lluG", (unsigned long long)(bytes >> 30));
+	else
+		fmt_sn(buf, SIZE_TEXT_MAX, "%lluM", (unsigned long long)(bytes >> 20));
+	return buf;
 }
 
 static bool valid_name(const char *s)
@@ -102,15 +146,28 @@ static int key_initrd(struct parser *p, const char *v)
 	return 0;
 }
 
+/* memory = SIZE: a size the user can mistype (not a size) or ask too
+   much or too little of (out of range, with the range), or not in whole
+   MiB (EPT maps the VM's RAM in 2 MiB and 4 KiB pages, but uhv hands it
+   out by the MiB). */
 static int key_memory(struct parser *p, const char *v)
 {
-	u64 m = config_parse_size(v);
+	char lo[SIZE_TEXT_MAX], hi[SIZE_TEXT_MAX];
+	u64 m;
+	enum size_parse r = parse_size(v, &m);
 
-	if (!m)
+	if (r == SIZE_JUNK)
 		return fail(p, "memory: '%s' is not a size (e.g. 16M)", v);
-	if (m < CFG_MEM_MIN || m > CFG_MEM_MAX || !IS_ALIGNED(m, MiB(1)))
-		return fail(p, "memory: '%s' must be whole MiB from 2M to 3G", v);
+	size_text(CFG_MEM_MIN, lo);
+	size_text(CFG_MEM_MAX, hi);
+	if (r == SIZE_TOO_BIG || m < CFG_MEM_MIN || m > CFG_MEM_MAX)
+		return fail(p, "memory: '%s' is out of range: whole MiB from %s "
+			    "to %s", v, lo, hi);
+	if (!IS_ALIGNED(m, MiB(1)))
+		return fail(p, "memory: '%s' must be whole MiB from %s to %s", v,
+			    lo, hi);
 	p->vm->memory = m;
+	p->vm->memory_line = p->line;
 	return 0;
 }
 
@@ -271,7 +328,7 @@ static int key_control(struct parser *p, const char *v)
    emulated, as on a CPU without APIC virtualization (for comparison). */
 static int key_apicv(struct parser *p, const char *v)
 {
-	bool on;
+	bool on = false;    /* set by on_off unless it fails */
 
 	if (on_off(p, "apicv: '%s' must be on or off", v, &on))
 		return -1;
@@ -301,6 +358,7 @@ static int key_reserve(struct parser *p, const char *v)
 	    r % MiB(2))
 		return fail(p, "reserve: '%s' must be whole 2M steps up to 24G", v);
 	p->cfg->reserve = r;
+	p->cfg->reserve_line = p->line;
 	return 0;
 }
 
@@ -562,30 +620,38 @@ int config_parse(const char *text, size_t len, struct uhv_config *cfg,
 	return check_complete(&p);
 }
 
+/* What to do about memory that does not fit: the machine needs more
+   (tools/uhv-run gives an emulated one more with --mem MB). */
+#define FIT_HINT "; give the machine more RAM (tools/uhv-run: --mem MB)"
+
 int config_check_fit(const struct uhv_config *cfg, u64 avail,
 		     struct cfg_error *err)
 {
 	u64 used = cfg->reserve;
 
 	if (used > avail) {
-		err->line = 0;
+		err->line = cfg->reserve_line;
 		fmt_sn(err->msg, sizeof(err->msg), "reserve: %lluM does not fit: "
-		       "%lluM free for guests", (unsigned long long)(used >> 20),
+		       "%lluM free for guests" FIT_HINT,
+		       (unsigned long long)(used >> 20),
 		       (unsigned long long)(avail >> 20));
 		return -1;
 	}
 	for (int i = 0; i < cfg->nr_vms; i++) {
-		used += cfg->vms[i].memory;
-		if (used > avail) {
-			err->line = cfg->vms[i].line;
-			fmt_sn(err->msg, sizeof(err->msg),
-			       "VM '%s': memory %lluM does not fit: %lluM in all "
-			       "asked, %lluM free for guests", cfg->vms[i].name,
-			       (unsigned long long)(cfg->vms[i].memory >> 20),
-			       (unsigned long long)(used >> 20),
-			       (unsigned long long)(avail >> 20));
-			return -1;
-		}
+		const struct vm_config *vm = &cfg->vms[i];
+
+		used += vm->memory;
+		if (used <= avail)
+			continue;
+		/* the memory line, or the [vm] line for the default size */
+		err->line = vm->memory_line ? vm->memory_line : vm->line;
+		fmt_sn(err->msg, sizeof(err->msg), "VM '%s': memory %lluM does "
+		       "not fit: %lluM in all asked, %lluM free for guests"
+		       FIT_HINT, vm->name,
+		       (unsigned long long)(vm->memory >> 20),
+		       (unsigned long long)(used >> 20),
+		       (unsigned long long)(avail >> 20));
+		return -1;
 	}
 	return 0;
 }

@@ -78,6 +78,7 @@ struct vm_config {
 	bool agent;             /* a guest agent channel (virtio-console) */
 	int line;               /* line of its [vm] header, for messages */
 	int image_line;         /* line of its image key */
+	int memory_line;        /* line of its memory key, 0: the default */
 	bool has_image;
 };
 
@@ -101,6 +102,7 @@ struct uhv_config {
 	bool apicv_off;         /* apicv = off: no APIC virtualization */
 	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
 	u64 reserve;            /* bytes of RAM for VMs created at run time */
+	int reserve_line;       /* line of the reserve key, 0: none */
 	int nr_vms;
 	struct vm_config vms[CFG_MAX_VMS];
 };
@@ -120,7 +122,8 @@ int config_parse(const char *text, size_t len, struct uhv_config *cfg,
 /*
  * Checks that the VMs' memory fits in avail bytes (what the machine has
  * free for guests). Returns 0, or -1 with err naming the first VM that
- * does not fit.
+ * does not fit, at its memory line (its [vm] line if it has the default
+ * size), and saying that the machine needs more RAM.
  */
 int config_check_fit(const struct uhv_config *cfg, u64 avail,
 		     struct cfg_error *err);

@@ -2,7 +2,7 @@
  * The create command's VM, checked by config.c itself: the request is
  * written as a uhv.cfg [vm NAME] section and parsed as one, so a VM made
  * over the wire obeys exactly the rules of a VM in the file, with the
- * same messages ("memory: '5G' must be whole MiB from 2M to 3G").
+ * same messages ("memory: '5G' is out of range: whole MiB from 2M to 3G").
  *
  * The file cannot hold every string: config.c ends a value at a newline,
  * cuts it at '#' (a comment) and trims blanks from both ends. Values it

@@ -148,10 +148,10 @@ void uhv_main(const struct boot_info *bi)
 	for (int i = 0; i < uhv.nr_vms; i++)
 		vm_build(&uhv, i);
 	capture_init(&uhv, &bi->config);
+	focus_init(&uhv);
 	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
 	       "Ctrl-A n / 1-8 (focus), Ctrl-A s (stats); focus: %s\n",
-	       uhv.nr_vms, (unsigned long long)uhv.timeslice,
-	       uhv.nr_vms ? uhv.vms[0].name : "none");
+	       uhv.nr_vms, (unsigned long long)uhv.timeslice, focus_name(&uhv));
 	vmm_run(&uhv);
 	vmm_summary(&uhv);
 	capture_flush();

@@ -225,6 +225,11 @@ static int load_linux(struct vm *vm, const struct boot_vm *b, char *err,
 	return 0;
 }
 
+/* The whole stop reason of a VM that cannot load fits vm->why: the
+   format's text, the longest image name, the longest loader message. */
+_Static_assert(sizeof(VM_BAD_IMAGE_FMT) - sizeof("%s%s") + (CFG_PATH_MAX - 1) +
+	       VM_LOAD_ERR_MAX <= VM_WHY_MAX, "VM_WHY_MAX is too small");
+
 /* Its devices, then its vCPUs, then its image: 0, or -1 (stopped). */
 static int build(struct uhv *h, struct vm *vm, const struct vm_slot *slot)
 {
@@ -232,7 +237,7 @@ static int build(struct uhv *h, struct vm *vm, const struct vm_slot *slot)
 	const struct vm_config *cfg = vm->cfg;
 	bool linux = linux_is_bzimage((const u8 *)(uintptr_t)b->image_phys,
 				      b->image_size);
-	char err[128];
+	char err[VM_LOAD_ERR_MAX];
 
 	if (add_devices(vm, (u32)cfg->cpus) ||
 	    platform_init(vm, h->tsc_hz, h->boot_epoch, h->boot_tsc)) {
@@ -253,7 +258,7 @@ static int build(struct uhv *h, struct vm *vm, const struct vm_slot *slot)
 		return -1;
 	cpuid_cache_init(&vm->vcpus[0]);
 	if ((linux ? load_linux : load_multiboot)(vm, b, err, sizeof(err))) {
-		vm_stop(vm, VM_ERROR, "bad image '%s': %s", cfg->image, err);
+		vm_stop(vm, VM_ERROR, VM_BAD_IMAGE_FMT, cfg->image, err);
 		return -1;
 	}
 	return 0;

@@ -26,6 +26,17 @@
 #define MARK_PORT       0x520     /* uhv's timestamp port (see vm.c) */
 #define CPUID_CACHE_LEAVES 0x17   /* basic leaves 0..0x16 */
 
+/*
+ * A loader's message (linux.c, multiboot.c) with its NUL: the longest,
+ * with the largest numbers a header can hold, is about 130 characters
+ * (tests/unit/test_vm_load.c checks each). vm_build stops a VM that
+ * cannot load with VM_BAD_IMAGE_FMT (its image name, up to 63
+ * characters, and the message), which VM_WHY_MAX holds whole.
+ */
+#define VM_LOAD_ERR_MAX  160
+#define VM_BAD_IMAGE_FMT "bad image '%s': %s"
+#define VM_WHY_MAX       256
+
 extern u64 core_entry_tsc;        /* TSC at uhv's entry (main.c) */
 
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
@@ -132,7 +143,7 @@ struct vm {
 	u64 exits[EXIT_REASON_MAX];
 	u64 exits_seen[EXIT_REASON_MAX];   /* at the last stats line */
 	u64 msr_refused;         /* RDMSR/WRMSR answered with #GP */
-	char why[128];           /* the stop reason, for the summary */
+	char why[VM_WHY_MAX];    /* the stop reason, for the summary */
 };
 
 /* Stops vm with result r; prints "uhv: vm NAME stopped: <why>". */

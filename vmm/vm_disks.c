@@ -37,8 +37,14 @@ static int attach_backend(struct uhv *h, struct vm_disk *d,
 		d->host.dev = host_disk(h, d->cfg->image);
 		d->host.read_only = d->cfg->read_only;
 		if (!d->host.dev) {
+			char names[BLKDEV_NAMES_MAX];
+
+			/* say which there are: the name is easily mistyped,
+			   and README's example names one (ata0.1) */
+			blkdev_names(h->host_disks, h->nr_host_disks, names,
+				     sizeof(names));
 			vm_stop(d->vm, VM_ERROR, "disk '%s': no such disk on this "
-				"machine", d->cfg->image);
+				"machine (its disks: %s)", d->cfg->image, names);
 			return -1;
 		}
 		*size = d->host.dev->sectors * BLKDEV_SECTOR;

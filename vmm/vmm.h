@@ -132,6 +132,11 @@ void vmm_run(struct uhv *h);
    true if any byte arrived. */
 bool focus_poll(struct uhv *h);
 void focus_deliver(struct uhv *h, u8 byte);
+/* Gives the focus to the first running VM (focus.c): not to one whose
+   image failed to load. Called once the VMs are built. */
+void focus_init(struct uhv *h);
+/* The focused VM's name, or "none" if it does not run. */
+const char *focus_name(const struct uhv *h);
 /* Prints each VM's exits per second by reason since the last call. */
 void vmm_stats(struct uhv *h, bool all);
 /* Prints each VM's status and exits by reason, then "uhv: result" lines. */

@@ -79,7 +79,7 @@ grep -q '"disk":\["a.img,ro","b.img,serial=B"\]' "$T/ctl.log" && grep -q '"memor
     grep -q '"cpus":2' "$T/ctl.log" && ok "create: disks as an array, memory, cpus" || bad "create fields"
 run info gamma;         expect "create: the config reached uhv" 0 '^memory +33554432$'
 run create gamma --image agent.elf; expect "create twice: vm_exists" 1 'vm_exists: ' "$T/err"
-run create big --image x.elf --memory 4G; expect "create 4G: invalid_value" 1 "invalid_value: memory: '4G' must be whole MiB" "$T/err"
+run create big --image x.elf --memory 4G; expect "create 4G: invalid_value, out of range" 1 "invalid_value: memory: '4G' is out of range: whole MiB from 2M to 3G" "$T/err"
 run create "bad name" --image x.elf; expect "create bad name: invalid_value" 1 "invalid_value: VM name 'bad name'" "$T/err"
 run create lonely;      expect "create without --image: usage" 2 'usage' "$T/err"
 run start gamma;        expect "start" 0 "^VM 'gamma' is running$"

@@ -32,6 +32,7 @@ int main(void)
 		virtio_net_suite, virtio_net_ctrl_suite, virtio_net_defer_suite,
 		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, netif_suite,
 		virtio_console_suite, agent_suite, capture_suite,
+		vm_load_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed, skip;

@@ -182,26 +182,32 @@ END_TEST
 START_TEST(err_bad_memory)
 {
 	static const char *const bad_size[] = {
-		"", "M", "16MB", "16 M", "-1", "0x10M", "abc", "0",
-		"99999999999999999999", "17179869184G",
+		"", "M", "16MB", "16 M", "-1", "0x10M", "abc", "1T", "16X",
 	};
+	/* sizes, but too small or too large (0 and values past 64 bits
+	   included): "out of range", with the range */
 	static const char *const bad_range[] = {
-		"1M", "1536K", "2049K", "3073M", "4G", "1048577", "2097151",
+		"0", "0M", "1M", "1536K", "3073M", "4G", "2097151",
+		"99999999999G", "99999999999999999999", "17179869184G",
+		"18446744073709551615",
 	};
 	char t[200];
 
 	for (size_t i = 0; i < sizeof(bad_size) / sizeof(bad_size[0]); i++) {
 		snprintf(t, sizeof(t), "[vm a]\nimage=a\nmemory = %s\n",
 			 bad_size[i]);
-		expect_error(t, 3, "memory");
-		ck_assert_msg(strstr(err.msg, "not a size") ||
-			      strstr(err.msg, "must be"), "%s", err.msg);
+		expect_error(t, 3, "memory: '", "' is not a size (e.g. 16M)");
 	}
 	for (size_t i = 0; i < sizeof(bad_range) / sizeof(bad_range[0]); i++) {
 		snprintf(t, sizeof(t), "[vm a]\nimage=a\nmemory = %s\n",
 			 bad_range[i]);
-		expect_error(t, 3, "memory", bad_range[i], "2M to 3G");
+		expect_error(t, 3, "memory", bad_range[i], "is out of range",
+			     "from 2M to 3G");
 	}
+	/* in range, but not whole MiB */
+	expect_error("[vm a]\nimage=a\nmemory = 2049K\n", 3,
+		     "memory: '2049K' must be whole MiB from 2M to 3G");
+	expect_error("[vm a]\nimage=a\nmemory = 1048577\n", 3, "whole MiB");
 	expect_error("[vm a]\nimage=a\nmemory = 16MB\n", 3, "'16MB'",
 		     "not a size");
 }
@@ -440,18 +446,64 @@ START_TEST(parse_size_u64_max)
 }
 END_TEST
 
+/* A VM that does not fit is reported at its memory line, and the
+   message says how to give the machine more memory. */
 START_TEST(check_fit)
 {
 	ck_assert_int_eq(parse("[vm a]\nimage=a\nmemory=16M\n\n[vm big]\n"
 			       "image=b\nmemory=32M\n"), 0);
 	ck_assert_int_eq(config_check_fit(&cfg, 48ULL << 20, &err), 0);
 	ck_assert_int_eq(config_check_fit(&cfg, (48ULL << 20) - 1, &err), -1);
-	ck_assert_int_eq(err.line, 5);
+	ck_assert_int_eq(err.line, 7);
 	ck_assert_str_eq(err.msg, "VM 'big': memory 32M does not fit: 48M in "
-			 "all asked, 47M free for guests");
+			 "all asked, 47M free for guests; give the machine "
+			 "more RAM (tools/uhv-run: --mem MB)");
 	ck_assert_int_eq(config_check_fit(&cfg, 10ULL << 20, &err), -1);
-	ck_assert_int_eq(err.line, 1);
+	ck_assert_int_eq(err.line, 3);
 	ck_assert_ptr_nonnull(strstr(err.msg, "VM 'a': memory 16M"));
+}
+END_TEST
+
+/* A VM with the default memory has no memory line: its [vm] line. */
+START_TEST(check_fit_default_memory)
+{
+	ck_assert_int_eq(parse("# c\n[vm a]\nimage=a\n"), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, MiB(15), &err), -1);
+	ck_assert_int_eq(err.line, 2);
+	ck_assert_ptr_nonnull(strstr(err.msg, "VM 'a': memory 16M does not fit"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "--mem"));
+}
+END_TEST
+
+/* The reserve that does not fit is reported at its line. */
+START_TEST(check_fit_reserve_line)
+{
+	ck_assert_int_eq(parse("control = on\n\nreserve = 64M\n"), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, MiB(63), &err), -1);
+	ck_assert_int_eq(err.line, 3);
+	ck_assert_ptr_nonnull(strstr(err.msg, "reserve: 64M does not fit"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "--mem"));
+}
+END_TEST
+
+/* The longest fit message (the largest reserve, 8 VMs of 3G with
+   15-character names, the last one short by a byte) is whole: nothing
+   cut from its end. */
+START_TEST(check_fit_message_whole)
+{
+	char t[1024];
+	int n = snprintf(t, sizeof(t), "reserve = 24G\n");
+	u64 all = GiB(24) + GiB(3) * CFG_MAX_VMS;
+
+	for (int i = 0; i < CFG_MAX_VMS; i++)
+		n += snprintf(t + n, sizeof(t) - (size_t)n, "[vm abcdefghijklm%02d]"
+			      "\nimage=a\nmemory=3G\n", i);
+	ck_assert_int_eq(parse(t), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, all, &err), 0);
+	ck_assert_int_eq(config_check_fit(&cfg, all - 1, &err), -1);
+	ck_assert_int_eq(err.line, 3 * CFG_MAX_VMS + 1);
+	ck_assert_uint_lt(strlen(err.msg), sizeof(err.msg) - 1);
+	ck_assert_msg(strstr(err.msg, "(tools/uhv-run: --mem MB)"), "%s", err.msg);
 }
 END_TEST
 
@@ -485,6 +537,9 @@ Suite *config_suite(void)
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);
 	tcase_add_test(tc, check_fit);
+	tcase_add_test(tc, check_fit_default_memory);
+	tcase_add_test(tc, check_fit_reserve_line);
+	tcase_add_test(tc, check_fit_message_whole);
 	suite_add_tcase(s, tc);
 	return s;
 }

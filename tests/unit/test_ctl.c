@@ -599,17 +599,17 @@ START_TEST(create_errors)
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":\"16X\"",
 		      "invalid_value", "memory: '16X' is not a size (e.g. 16M)");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":\"1M\"",
-		      "invalid_value", "must be whole MiB from 2M to 3G");
+		      "invalid_value", "'1M' is out of range: whole MiB from 2M to 3G");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":\"4G\"",
-		      "invalid_value", "memory: '4G' must be whole MiB");
+		      "invalid_value", "memory: '4G' is out of range");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":\"2049K\"",
 		      "invalid_value", "whole MiB");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":-16777216",
 		      "invalid_value", "memory: '-16777216' is not a size");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":0",
-		      "invalid_value", "memory: '0' is not a size");
+		      "invalid_value", "memory: '0' is out of range");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"memory\":18446744073709551615",
-		      "invalid_value", "must be whole MiB");
+		      "invalid_value", "is out of range");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"cpus\":5",
 		      "invalid_value", "cpus: '5' must be 1 to 4");
 	create_expect("\"vm\":\"a\",\"image\":\"x\",\"cpus\":\"0\"",
