@@ -5,7 +5,8 @@
 # would, and every uhvctl command is driven through the relay: human and
 # --json output, error replies and exit statuses, unreachable uhv, a
 # silent uhv, events --wait, several clients at once with the same ids,
-# raw malformed lines, top, record and plot.
+# raw malformed lines, top, record and plot; argument errors are found
+# before connecting.
 #
 # usage: tests/uhvctl/run.sh   (after make uhvctl build/tests/fake_uhv)
 # Last line: "N passed, M failed"; exit status 1 if any failed.
@@ -102,6 +103,9 @@ run agent gamma lose;   expect "agent: lost while waiting: status 1" 1 "no answe
 wait "$EV"; RC=$?
 expect "events --wait agent_lost" 0 '^agent_lost vm="gamma"$' "$T/ev"
 run events --wait vm_stopped --vm nope --timeout 1; expect "events --wait: timeout is status 4" 4 'no vm_stopped event for VM nope' "$T/err"
+t0=$SECONDS
+run events --wait bogus --timeout 20; expect "events --wait bogus: usage, the events named" 2 "unknown event 'bogus' \(uhv sends: hello, vm_started, vm_stopped," "$T/err"
+[ $((SECONDS - t0)) -le 2 ] && ok "events --wait bogus: at once, not at its timeout" || bad "events --wait bogus took $((SECONDS - t0)) s"
 run stop gamma --wait;  expect "stop --wait: the vm_stopped event" 0 "^VM 'gamma' stopped: poweroff, status 0 \(ACPI power off \(S5\)\)$"
 run info gamma;         expect "info of a stopped VM: result" 0 '^result +poweroff$'
 "$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" --json events --wait vm_stopped --timeout 10 > "$T/ev" 2>&1 &
@@ -155,6 +159,24 @@ UHV_CTL=127.0.0.1:$RELAY_PORT "$UHVCTL" version > "$T/out" 2> "$T/err"; RC=$?
 expect "UHV_CTL names the address" 0 '^uhv '
 "$UHVCTL" frobnicate > "$T/out" 2> "$T/err"; RC=$?
 expect "unknown command: usage status 2" 2 "unknown command 'frobnicate'" "$T/err"
+# argument errors come before the connection: reported as usage (status
+# 2) with no uhv listening, never as "cannot connect" (status 3)
+for args in "create" "create lonely" "create a --image x b" "info" "start" \
+            "stop" "stop a --timeout x" "agent a" "stats a b" "list x" \
+            "events x" "events --wait bogus"; do
+    # shellcheck disable=SC2086
+    "$UHVCTL" --connect "127.0.0.1:$NOPORT" $args > "$T/out" 2> "$T/err"; RC=$?
+    if [ "$RC" = 2 ] && ! grep -q 'cannot connect' "$T/err"; then ok "no uhv: '$args' is a usage error"
+    else bad "no uhv: '$args' (status $RC, wanted 2 without 'cannot connect')"; fi
+done
+for addr in nonsense :5555 127.0.0.1: 127.0.0.1:0 127.0.0.1:65536 127.0.0.1:x; do
+    "$UHVCTL" --connect "$addr" list > "$T/out" 2> "$T/err"; RC=$?
+    if [ "$RC" = 2 ] && grep -q -- "--connect '$addr': " "$T/err" && ! grep -q 'is uhv running' "$T/err"; then
+        ok "--connect $addr: usage, no connection hint"
+    else bad "--connect $addr (status $RC, wanted 2)"; fi
+done
+UHV_CTL=nonsense "$UHVCTL" list > "$T/out" 2> "$T/err"; RC=$?
+expect "UHV_CTL=nonsense: usage" 2 "UHV_CTL 'nonsense': an address is HOST:PORT" "$T/err"
 
 # ---- top, record, plot (alpha is stopped, beta runs: 10000 exits/s)
 run top --count 2 --interval 0.5
@@ -166,6 +188,11 @@ expect "top: beta's disk and net KiB/s (fake: 4000 2000 977 1465)" 0 '^beta +run
 grep -q $'\e' "$T/out" && bad "top: escape codes when not a terminal" || ok "top: plain tables when not a terminal"
 run record "$T/rec.csv" --count 3 --interval 0.3
 [ "$RC" = 0 ] && ok "record: status 0" || bad "record: status $RC"
+expect "record: says what it records, on stderr" 0 '^uhvctl: record: a sample every 0\.3 s into .*rec\.csv, 3 samples' "$T/err"
+expect "record: says when it is done" 0 '^uhvctl: record: done: 3 samples, 6 rows in ' "$T/err"
+run record "$T/rec3.csv" --count 21 --interval 0.02
+expect "record: a progress line every 10 samples" 0 '^uhvctl: record: 20 samples, 40 rows$' "$T/err"
+[ "$(grep -c 'samples, [0-9]* rows$' "$T/err")" = 2 ] && ok "record: 21 samples, two progress lines" || bad "record progress lines"
 head -n 1 "$T/rec.csv" | grep -qx 't_s,vm,state,cpu_share,exits_per_s,reason1,reason1_per_s,reason2,reason2_per_s,reason3,reason3_per_s,disk_read_Bps,disk_write_Bps,net_rx_Bps,net_tx_Bps' &&
     ok "record: header" || bad "record header: $(head -n 1 "$T/rec.csv")"
 [ "$(grep -Ec '^[0-9.]*,beta,running,0\.[45][0-9]*,[1-9][0-9]*\.[0-9],IO_INSTRUCTION,[0-9.]*,PREEMPTION_TIMER,[0-9.]*,HLT,[0-9.]*,4[01][0-9]{5}\.[0-9],2[0-9]{6}\.[0-9],[0-9]{6,7}\.[0-9],1[0-9]{6}\.[0-9]$' "$T/rec.csv")" = 3 ] &&
@@ -176,6 +203,25 @@ run plot "$T/rec.csv" -o "$T/rec.png"
 expect "plot" 0 'rec.png: 2 VMs, 6 samples'
 [ ! -s "$T/err" ] && ok "plot: quiet (gnuplot warns of alpha's flat zero line)" || bad "plot: stderr"
 file "$T/rec.png" | grep -q 'PNG image data' && [ -s "$T/rec.png" ] && ok "plot: a PNG ($(stat -c %s "$T/rec.png") bytes)" || bad "plot: $(file "$T/rec.png")"
+# The panels as gnuplot drew them: per panel "panel XMIN XMAX YMIN
+# LEFT RIGHT" (its time range, its y axis's bottom, its left and right
+# edges on the image), printed by lines added after each plot command.
+panels() {
+    awk '/^plot/ { p = 1 } { print } p && !/\\$/ { print "print sprintf(\"panel %g %g %g %g %g\", GPVAL_X_MIN, GPVAL_X_MAX, GPVAL_Y_MIN, GPVAL_TERM_XMIN, GPVAL_TERM_XMAX)"; p = 0 }' "$1" > "$1.check"
+    gnuplot "$1.check" 2>&1 | grep '^panel '
+}
+run plot "$T/rec.csv" -o "$T/rec.png" --script "$T/rec.gp"
+panels "$T/rec.gp" > "$T/panels"
+[ "$(wc -l < "$T/panels")" = 3 ] && ok "plot: three panels" || bad "plot: $(wc -l < "$T/panels") panels"
+[ "$(cut -d' ' -f2,3,5,6 "$T/panels" | sort -u | wc -l)" = 1 ] &&
+    ok "plot: the panels' time axes line up (same range, same left and right edges)" || { bad "plot: axes"; cat "$T/panels"; }
+grep -q "^set title 'CPU share'" "$T/rec.gp" && grep -q 'eq "beta" ? \$4/' "$T/rec.gp" &&
+    ok "plot: the CPU share (column 4) is drawn" || bad "plot: no CPU share panel"
+{ head -n 1 "$T/rec.csv"; grep ',alpha,' "$T/rec.csv"; } > "$T/idle.csv"
+run plot "$T/idle.csv" -o "$T/idle.png" --script "$T/idle.gp"
+panels "$T/idle.gp" > "$T/panels"
+[ "$RC" = 0 ] && [ "$(wc -l < "$T/panels")" = 3 ] && [ "$(cut -d' ' -f4 "$T/panels" | sort -u)" = 0 ] &&
+    ok "plot of an idle VM: every y axis starts at 0 (no negative I/O axis)" || { bad "plot idle"; cat "$T/panels"; }
 echo nonsense > "$T/bad.csv"; run plot "$T/bad.csv"
 expect "plot of a non-record: status 6" 6 'not a uhvctl record' "$T/err"
 

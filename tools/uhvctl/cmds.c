@@ -4,6 +4,9 @@
  * default or as uhv's reply line with --json. Members a reply has beyond
  * those known here are tolerated (protocol.md: a client ignores what it
  * does not know); stats prints unknown numbers as they are.
+ *
+ * Every command line is checked whole before uhvctl connects, so that a
+ * usage error is reported as one (status 2) whether or not uhv runs.
  */
 #define _GNU_SOURCE
 #include <getopt.h>
@@ -14,6 +17,26 @@
 #include "uhvctl.h"
 
 #define STOP_DEFAULT_S 30       /* protocol.md, stop: timeout's default */
+
+/* A command line, checked and parsed, ready to send. */
+struct request {
+	const char *cmd;
+	const char *vm;         /* the VM it names, or NULL */
+	const char *data;       /* agent: what to send */
+	json_object *args;      /* create: the VM's fields */
+	long stop_tmo;          /* stop --timeout S; -1: uhv's default */
+	bool wait;              /* stop --wait */
+	const char *event;      /* events --wait EVENT, or NULL */
+	double ev_tmo;          /* events --timeout S; <= 0: none */
+};
+
+/* The events uhv sends (docs/protocol.md, Events): events --wait takes
+   only these, so that a typo fails at once instead of at the timeout. */
+static const char *const event_names[] = {
+	"hello", "vm_started", "vm_stopped", "guest_panicked", "agent_lost",
+	"agent_message", NULL
+};
+#define EVENT_LIST_MAX 128      /* event_names joined by ", " */
 
 /* Prints the reply's raw line with --json; true if it did. */
 static bool print_raw(const struct opts *o, const char *raw)
@@ -172,8 +195,8 @@ static void add_list(json_object *a, const char *key, char **v, int n)
 
 #define CREATE_LIST_MAX 16
 
-static int cmd_create(const struct opts *o, struct client *c, int argc,
-		      char **argv)
+/* create VM --image F [options]: the VM's fields into r->args. */
+static void parse_create(int argc, char **argv, struct request *r)
 {
 	static const struct option lo[] = {
 		{ "image", 1, NULL, 'i' }, { "initrd", 1, NULL, 'r' },
@@ -204,21 +227,25 @@ static int cmd_create(const struct opts *o, struct client *c, int argc,
 	}
 	if (optind != argc - 1 || !j_has(a, "image"))
 		die(EXIT_USAGE, "usage: uhvctl create VM --image FILE [options]");
-	json_object_object_add(a, "vm", json_object_new_string(argv[optind]));
+	r->vm = argv[optind];
+	json_object_object_add(a, "vm", json_object_new_string(r->vm));
 	add_list(a, "disk", disks, nd);
 	add_list(a, "net", nets, nn);
-	{
-		json_object *r;
-		char *raw = NULL;
-		int st = call(o, c, "create", a, &r, &raw, NULL);
+	r->args = a;
+}
 
-		if (!st && !print_raw(o, raw))
-			printf("VM '%s' created (%s)\n", argv[optind],
-			       j_str(r, "state", "?"));
-		free(raw);
-		json_object_put(r);
-		return st;
-	}
+static int cmd_create(const struct opts *o, struct client *c,
+		      const struct request *rq)
+{
+	json_object *r;
+	char *raw = NULL;
+	int st = call(o, c, "create", rq->args, &r, &raw, NULL);
+
+	if (!st && !print_raw(o, raw))
+		printf("VM '%s' created (%s)\n", rq->vm, j_str(r, "state", "?"));
+	free(raw);
+	json_object_put(r);
+	return st;
 }
 
 /* The next event named event (NULL: any) of VM vm (NULL: any), or NULL
@@ -245,46 +272,55 @@ static void print_stopped(const char *vm, json_object *ev)
 	       j_str(ev, "why", ""));
 }
 
-static int cmd_stop(const struct opts *o, struct client *c, int argc,
-		    char **argv)
+/* stop VM [--timeout S] [--wait] */
+static void parse_stop(int argc, char **argv, struct request *r)
 {
 	static const struct option lo[] = {
 		{ "timeout", 1, NULL, 't' }, { "wait", 0, NULL, 'w' }, { 0 }
 	};
-	json_object *a, *r, *ev;
-	char *raw = NULL, *end;
-	long tmo = -1;
-	bool wait = false;
-	int ch, st;
+	static const char usage[] = "usage: uhvctl stop VM [--timeout S] [--wait]";
+	char *end;
+	int ch;
 
+	r->stop_tmo = -1;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'w')
-			wait = true;
-		else if (ch == 't' && (tmo = strtol(optarg, &end, 10)) >= 0 && !*end)
+			r->wait = true;
+		else if (ch == 't' && (r->stop_tmo = strtol(optarg, &end, 10)) >= 0 &&
+			 !*end)
 			continue;
 		else
-			die(EXIT_USAGE, "usage: uhvctl stop VM [--timeout S] [--wait]");
+			die(EXIT_USAGE, "%s", usage);
 	}
 	if (optind != argc - 1)
-		die(EXIT_USAGE, "usage: uhvctl stop VM [--timeout S] [--wait]");
-	a = vm_args(argv[optind]);
-	if (tmo >= 0)
-		json_object_object_add(a, "timeout", json_object_new_int64(tmo));
+		die(EXIT_USAGE, "%s", usage);
+	r->vm = argv[optind];
+}
+
+static int cmd_stop(const struct opts *o, struct client *c,
+		    const struct request *rq)
+{
+	json_object *a = vm_args(rq->vm), *r, *ev;
+	char *raw = NULL;
+	int st;
+
+	if (rq->stop_tmo >= 0)
+		json_object_object_add(a, "timeout", json_object_new_int64(rq->stop_tmo));
 	st = call(o, c, "stop", a, &r, &raw, NULL);
-	if (!st && !wait && !print_raw(o, raw))
-		printf("VM '%s' is %s\n", argv[optind], j_str(r, "state", "?"));
+	if (!st && !rq->wait && !print_raw(o, raw))
+		printf("VM '%s' is %s\n", rq->vm, j_str(r, "state", "?"));
 	free(raw);
 	json_object_put(r);
-	if (st || !wait)
+	if (st || !rq->wait)
 		return st;
 	/* uhv forces the stop after tmo seconds; give it our timeout more */
-	ev = wait_event(c, "vm_stopped", argv[optind], mono_now() +
-			(double)(tmo >= 0 ? tmo : STOP_DEFAULT_S) +
+	ev = wait_event(c, "vm_stopped", rq->vm, mono_now() +
+			(double)(rq->stop_tmo >= 0 ? rq->stop_tmo : STOP_DEFAULT_S) +
 			(c->timeout > 0 ? c->timeout : UHVCTL_REPLY_TIMEOUT), &raw);
 	if (!ev)
-		die(EXIT_TIMEOUT, "VM '%s' did not stop in time", argv[optind]);
+		die(EXIT_TIMEOUT, "VM '%s' did not stop in time", rq->vm);
 	if (!print_raw(o, raw))
-		print_stopped(argv[optind], ev);
+		print_stopped(rq->vm, ev);
 	free(raw);
 	json_object_put(ev);
 	return EXIT_OK;
@@ -342,30 +378,25 @@ static void print_event(json_object *ev)
 	fflush(stdout);
 }
 
-/*
- * events: prints events as they come, until --timeout; with --wait EVENT
- * (and --vm VM), only the first such event, then exits 0, or exits
- * EXIT_TIMEOUT. The greeting is shown only when waited for.
- */
-static int cmd_events(const struct opts *o, struct client *c, int argc,
-		      char **argv)
+/* events [--wait EVENT] [--vm VM] [--timeout S]; EVENT must be one uhv
+   sends (event_names). */
+static void parse_events(const struct opts *o, int argc, char **argv,
+			 struct request *r)
 {
 	static const struct option lo[] = {
 		{ "wait", 1, NULL, 'w' }, { "vm", 1, NULL, 'v' },
 		{ "timeout", 1, NULL, 't' }, { 0 }
 	};
-	const char *want = NULL, *vm = NULL;
-	double tmo = o->timeout, deadline;
-	json_object *ev;
-	char *raw, *end;
-	int ch;
+	char *end;
+	int ch, i;
 
+	r->ev_tmo = o->timeout;
 	while ((ch = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		if (ch == 'w')
-			want = optarg;
+			r->event = optarg;
 		else if (ch == 'v')
-			vm = optarg;
-		else if (ch == 't' && (tmo = strtod(optarg, &end)) >= 0 && !*end)
+			r->vm = optarg;
+		else if (ch == 't' && (r->ev_tmo = strtod(optarg, &end)) >= 0 && !*end)
 			continue;
 		else
 			die(EXIT_USAGE, "usage: uhvctl events [--wait EVENT] "
@@ -373,7 +404,32 @@ static int cmd_events(const struct opts *o, struct client *c, int argc,
 	}
 	if (optind != argc)
 		die(EXIT_USAGE, "events takes no arguments besides its options");
-	deadline = tmo > 0 ? mono_now() + tmo : 0;
+	for (i = 0; r->event && event_names[i] && strcmp(event_names[i], r->event); i++)
+		;
+	if (r->event && !event_names[i]) {
+		char known[EVENT_LIST_MAX] = "";
+
+		for (i = 0; event_names[i]; i++)
+			snprintf(known + strlen(known), sizeof(known) - strlen(known),
+				 "%s%s", i ? ", " : "", event_names[i]);
+		die(EXIT_USAGE, "events --wait: unknown event '%s' (uhv sends: %s)",
+		    r->event, known);
+	}
+}
+
+/*
+ * events: prints events as they come, until --timeout; with --wait EVENT
+ * (and --vm VM), only the first such event, then exits 0, or exits
+ * EXIT_TIMEOUT. The greeting is shown only when waited for.
+ */
+static int cmd_events(const struct opts *o, struct client *c,
+		      const struct request *rq)
+{
+	const char *want = rq->event, *vm = rq->vm;
+	double deadline = rq->ev_tmo > 0 ? mono_now() + rq->ev_tmo : 0;
+	json_object *ev;
+	char *raw;
+
 	while ((ev = client_event(c, deadline, &raw))) {
 		const char *name = j_str(ev, "event", "");
 		bool match = (!want || !strcmp(name, want)) &&
@@ -395,7 +451,7 @@ static int cmd_events(const struct opts *o, struct client *c, int argc,
 	}
 	if (want)
 		die(EXIT_TIMEOUT, "no %s event%s%s within %.0f s", want,
-		    vm ? " for VM " : "", vm ? vm : "", tmo);
+		    vm ? " for VM " : "", vm ? vm : "", rq->ev_tmo);
 	return EXIT_OK;
 }
 
@@ -412,48 +468,84 @@ static const char *const commands[] = {
 	"destroy", "shutdown", "stop", "stats", "agent", "events", NULL
 };
 
-int cmd_main(const struct opts *o, int argc, char **argv)
+static bool is(const char *cmd, const char *name)
+{
+	return !strcmp(cmd, name);
+}
+
+/* Checks the command line whole (exits with EXIT_USAGE) into *r. */
+static void parse_request(const struct opts *o, int argc, char **argv,
+			  struct request *r)
 {
 	const char *cmd = argv[0];
+
+	*r = (struct request){ .cmd = cmd };
+	optind = 1;
+	if (is(cmd, "version") || is(cmd, "list") || is(cmd, "shutdown")) {
+		need_args(argc, 0, cmd);
+	} else if (is(cmd, "info")) {
+		need_args(argc, 1, "info VM");
+	} else if (is(cmd, "start") || is(cmd, "pause") || is(cmd, "resume") ||
+		   is(cmd, "destroy")) {
+		need_args(argc, 1, "start|pause|resume|destroy VM");
+	} else if (is(cmd, "stats")) {
+		if (argc > 2)
+			die(EXIT_USAGE, "usage: uhvctl stats [VM]");
+	} else if (is(cmd, "agent")) {
+		need_args(argc, 2, "agent VM DATA");
+		r->data = argv[2];
+	} else if (is(cmd, "create")) {
+		parse_create(argc, argv, r);
+	} else if (is(cmd, "stop")) {
+		parse_stop(argc, argv, r);
+	} else if (is(cmd, "events")) {
+		parse_events(o, argc, argv, r);
+	}
+	if (!r->vm && argc > 1 && !is(cmd, "events"))
+		r->vm = argv[1];
+}
+
+/* Sends the parsed request and prints what comes back. */
+static int run_request(const struct opts *o, struct client *c,
+		       const struct request *r)
+{
+	const char *cmd = r->cmd;
+
+	if (is(cmd, "version"))
+		return cmd_version(o, c);
+	if (is(cmd, "list"))
+		return cmd_list(o, c);
+	if (is(cmd, "info"))
+		return cmd_info(o, c, r->vm);
+	if (is(cmd, "shutdown"))
+		return cmd_simple(o, c, cmd, NULL);
+	if (is(cmd, "stats"))
+		return cmd_stats(o, c, r->vm);
+	if (is(cmd, "agent"))
+		return cmd_agent(o, c, r->vm, r->data);
+	if (is(cmd, "create"))
+		return cmd_create(o, c, r);
+	if (is(cmd, "stop"))
+		return cmd_stop(o, c, r);
+	if (is(cmd, "events"))
+		return cmd_events(o, c, r);
+	return cmd_simple(o, c, cmd, r->vm);   /* start pause resume destroy */
+}
+
+int cmd_main(const struct opts *o, int argc, char **argv)
+{
+	struct request r;
 	struct client c;
 	int st, i;
 
-	for (i = 0; commands[i] && strcmp(commands[i], cmd); i++)
+	for (i = 0; commands[i] && strcmp(commands[i], argv[0]); i++)
 		;
 	if (!commands[i])
-		die(EXIT_USAGE, "unknown command '%s' (uhvctl --help)", cmd);
+		die(EXIT_USAGE, "unknown command '%s' (uhvctl --help)", argv[0]);
+	parse_request(o, argc, argv, &r);
 	client_open(&c, o->addr, o->timeout >= 0 ? o->timeout
 						  : UHVCTL_REPLY_TIMEOUT);
-	optind = 1;
-	if (!strcmp(cmd, "version") || !strcmp(cmd, "list")) {
-		need_args(argc, 0, cmd);
-		st = cmd[0] == 'v' ? cmd_version(o, &c) : cmd_list(o, &c);
-	} else if (!strcmp(cmd, "info")) {
-		need_args(argc, 1, "info VM");
-		st = cmd_info(o, &c, argv[1]);
-	} else if (!strcmp(cmd, "create")) {
-		st = cmd_create(o, &c, argc, argv);
-	} else if (!strcmp(cmd, "start") || !strcmp(cmd, "pause") ||
-		   !strcmp(cmd, "resume") || !strcmp(cmd, "destroy")) {
-		need_args(argc, 1, "start|pause|resume|destroy VM");
-		st = cmd_simple(o, &c, cmd, argv[1]);
-	} else if (!strcmp(cmd, "shutdown")) {
-		need_args(argc, 0, "shutdown");
-		st = cmd_simple(o, &c, cmd, NULL);
-	} else if (!strcmp(cmd, "stop")) {
-		st = cmd_stop(o, &c, argc, argv);
-	} else if (!strcmp(cmd, "stats")) {
-		if (argc > 2)
-			die(EXIT_USAGE, "usage: uhvctl stats [VM]");
-		st = cmd_stats(o, &c, argc == 2 ? argv[1] : NULL);
-	} else if (!strcmp(cmd, "agent")) {
-		need_args(argc, 2, "agent VM DATA");
-		st = cmd_agent(o, &c, argv[1], argv[2]);
-	} else if (!strcmp(cmd, "events")) {
-		st = cmd_events(o, &c, argc, argv);
-	} else {
-		die(EXIT_USAGE, "unknown command '%s' (uhvctl --help)", cmd);
-	}
+	st = run_request(o, &c, &r);
 	client_close(&c);
 	return st;
 }

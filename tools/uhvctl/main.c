@@ -37,9 +37,22 @@ static const char *opt_arg(int argc, char **argv, int *i)
 	return argv[++*i];
 }
 
+/* A malformed address is a usage error (status 2), told apart from an
+   address where nothing answers (status 3, with the uhv-run hint). */
+static void check_addr(const struct opts *o, bool from_option)
+{
+	const char *why;
+
+	if (!net_addr_ok(o->addr, &why))
+		die(EXIT_USAGE, "%s '%s': %s (e.g. %s)", from_option ?
+		    "--connect" : "$" UHVCTL_ENV_ADDR, o->addr, why,
+		    UHVCTL_DEFAULT_ADDR);
+}
+
 int main(int argc, char **argv)
 {
 	struct opts o = { .addr = getenv(UHVCTL_ENV_ADDR), .timeout = -1 };
+	bool connect_given = false;
 	int i;
 
 	if (!o.addr || !*o.addr)
@@ -49,6 +62,7 @@ int main(int argc, char **argv)
 
 		if (!strcmp(a, "--connect")) {
 			o.addr = opt_arg(argc, argv, &i);
+			connect_given = true;
 		} else if (!strcmp(a, "--json")) {
 			o.json = true;
 		} else if (!strcmp(a, "--timeout")) {
@@ -74,6 +88,7 @@ int main(int argc, char **argv)
 		return relay_main(argc, argv);
 	if (!strcmp(argv[0], "plot"))
 		return plot_main(argc, argv);
+	check_addr(&o, connect_given);
 	if (!strcmp(argv[0], "top"))
 		return top_main(&o, argc, argv);
 	if (!strcmp(argv[0], "record"))

@@ -16,6 +16,27 @@
 #define LISTEN_BACKLOG 16
 #define LINE_BUF_START 4096
 
+#define PORT_MAX 65535
+
+bool net_addr_ok(const char *addr, const char **why)
+{
+	const char *colon = strrchr(addr, ':');
+	char *end;
+	unsigned long port;
+
+	if (!colon || colon == addr || !colon[1]) {
+		*why = "an address is HOST:PORT";
+		return false;
+	}
+	port = strtoul(colon + 1, &end, 10);
+	if (*end || colon[1] < '0' || colon[1] > '9' || port == 0 ||
+	    port > PORT_MAX) {
+		*why = "the port must be a number from 1 to 65535";
+		return false;
+	}
+	return true;
+}
+
 /*
  * Splits "HOST:PORT" (the last colon; "[v6]:PORT" brackets dropped) and
  * resolves it. Returns getaddrinfo's list or NULL with *why set.
@@ -28,10 +49,8 @@ static struct addrinfo *resolve(const char *addr, bool passive,
 	struct addrinfo hints = { .ai_socktype = SOCK_STREAM }, *res;
 	size_t n;
 
-	if (!colon || colon == addr || !colon[1]) {
-		*why = "address must be HOST:PORT";
+	if (!net_addr_ok(addr, why))
 		return NULL;
-	}
 	n = (size_t)(colon - addr);
 	if (addr[0] == '[' && n >= 2 && addr[n - 1] == ']') {
 		addr++;

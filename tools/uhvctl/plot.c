@@ -1,7 +1,11 @@
 /*
  * uhvctl plot FILE [-o PNG] [--script GP]: draws a record (top.c's CSV)
- * with gnuplot into a PNG: exits per second per VM above, disk and
- * network rates per VM below, against uhv's clock. uhvctl writes a
+ * with gnuplot into a PNG: three panels, one above the other, against
+ * uhv's clock: each VM's CPU share, its exits per second, and its disk
+ * and network rates. The panels share one time axis (the same x range
+ * and the same left and right margins, so a moment lines up across
+ * them) and count up from 0 (rates are never negative: an idle VM draws
+ * a flat line at 0, not one in the middle of [-1:1]). uhvctl writes a
  * gnuplot script (kept with --script) and runs gnuplot on it. The PNG
  * terminal is pngcairo when gnuplot has it (Debian's gnuplot-nox does),
  * else the libgd png terminal.
@@ -10,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,25 +23,41 @@
 #include "uhvctl.h"
 
 #define PLOT_MAX_VMS 64
-#define PLOT_SIZE    "1000,800"
+#define PLOT_SIZE    "1000,1000"
+/* the panels' edges, as fractions of the image: the same for every
+   panel, whatever its tick labels' width, so their time axes line up;
+   the key (each line's title) goes right of the right edge */
+#define PLOT_LMARGIN 0.10
+#define PLOT_RMARGIN 0.74
 /* the record's columns (top.c, record_main), counted from 1 */
 #define COL_T        1
 #define COL_VM       2
+#define COL_CPU      4
 #define COL_EXITS    5
 #define COL_DISK_RD  12
 #define COL_DISK_WR  13
 #define COL_NET_RX   14
 #define COL_NET_TX   15
+#define PERCENT      0.01       /* cpu_share / PERCENT: per cent */
+#define KIB_BYTES    1024       /* bytes/s / KIB_BYTES: KiB/s */
+
+/* What record_vms finds: the VMs, the rows, the time span. */
+struct record_info {
+	int rows;
+	double t_min, t_max;
+};
 
 /* The distinct VM names of the record (column 2), in order of first
-   appearance; their number, or -1 if the file cannot be read. */
-static int record_vms(const char *path, char vms[][32], int max, int *rows)
+   appearance, and in *ri its rows and the span of its times (column 1);
+   their number, or -1 if the file cannot be read. */
+static int record_vms(const char *path, char vms[][32], int max,
+		      struct record_info *ri)
 {
 	FILE *f = fopen(path, "r");
 	char line[1024];
 	int n = 0;
 
-	*rows = 0;
+	*ri = (struct record_info){ 0 };
 	if (!f)
 		return -1;
 	if (!fgets(line, sizeof(line), f) || strncmp(line, "t_s,vm,", 7)) {
@@ -46,12 +67,15 @@ static int record_vms(const char *path, char vms[][32], int max, int *rows)
 	}
 	while (fgets(line, sizeof(line), f)) {
 		char *vm = strchr(line, ','), *end;
+		double t = strtod(line, NULL);
 		int i;
 
 		if (!vm || !(end = strchr(++vm, ',')) || end - vm >= 32)
 			continue;
 		*end = 0;
-		(*rows)++;
+		ri->t_min = ri->rows ? fmin(ri->t_min, t) : t;
+		ri->t_max = ri->rows ? fmax(ri->t_max, t) : t;
+		ri->rows++;
 		for (i = 0; i < n && strcmp(vms[i], vm); i++)
 			;
 		if (i == n && n < max)
@@ -77,46 +101,70 @@ static bool has_terminal(const char *name)
 	return found;
 }
 
-/* One plot command: column col of every VM, divided by div. */
-static void plot_lines(FILE *g, const char *csv, char vms[][32], int n,
-		       const int *cols, const char *const *what, int ncols,
-		       double div)
+/* One panel: its title and axis label, and the columns it draws for
+   every VM (divided by div), each with its title after the VM's name. */
+struct panel {
+	const char *title, *ylabel;
+	int ncols;
+	int cols[4];
+	const char *what[4];
+	double div;
+};
+
+static const struct panel panels[] = {
+	{ "CPU share", "% of the CPU", 1, { COL_CPU }, { "" }, PERCENT },
+	{ "VM exits per second", "exits/s", 1, { COL_EXITS }, { "" }, 1 },
+	{ "I/O rates", "KiB/s", 4,
+	  { COL_DISK_RD, COL_DISK_WR, COL_NET_RX, COL_NET_TX },
+	  { " disk read", " disk write", " net rx", " net tx" }, KIB_BYTES },
+};
+
+/* One panel's plot command: its columns for every VM. */
+static void plot_panel(FILE *g, const char *csv, char vms[][32], int n,
+		       const struct panel *p)
 {
 	const char *sep = "plot ";
 
+	fprintf(g, "set title '%s'\nset ylabel '%s'\n", p->title, p->ylabel);
 	for (int i = 0; i < n; i++) {
-		for (int k = 0; k < ncols; k++) {
+		for (int k = 0; k < p->ncols; k++) {
 			fprintf(g, "%s'%s' every ::1 using %d:(strcol(%d) eq "
 				"\"%s\" ? $%d/%g : NaN) with linespoints "
 				"title '%s%s'", sep, csv, COL_T, COL_VM, vms[i],
-				cols[k], div, vms[i], what[k]);
+				p->cols[k], p->div, vms[i], p->what[k]);
 			sep = ", \\\n     ";
 		}
 	}
 	fprintf(g, "\n");
 }
 
-static void write_script(FILE *g, const char *csv, const char *png,
-			 char vms[][32], int n)
+/* The settings every panel shares: the time axis (its range and the
+   panels' left and right edges) and y counting up from 0. */
+static void shared_axes(FILE *g, const struct record_info *ri)
 {
-	static const int exits[] = { COL_EXITS };
-	static const char *const exits_what[] = { "" };
-	static const int io[] = { COL_DISK_RD, COL_DISK_WR, COL_NET_RX,
-				  COL_NET_TX };
-	static const char *const io_what[] = { " disk read", " disk write",
-					       " net rx", " net tx" };
+	fprintf(g, "set lmargin at screen %g\nset rmargin at screen %g\n",
+		PLOT_LMARGIN, PLOT_RMARGIN);
+	if (ri->t_max > ri->t_min)
+		fprintf(g, "set xrange [%.6f:%.6f]\n", ri->t_min, ri->t_max);
+	/* a flat line at the top of the range would hide in the border:
+	   5% of room above it (none below: 0 stays the bottom) */
+	fprintf(g, "set xlabel 'uhv time (s)'\nset yrange [0:*]\n"
+		"set offsets 0, 0, graph 0.05, 0\n");
+}
 
+static void write_script(FILE *g, const char *csv, const char *png,
+			 char vms[][32], int n, const struct record_info *ri)
+{
 	fprintf(g, "# generated by uhvctl plot from %s\n", csv);
 	fprintf(g, "set terminal %s size %s\n", has_terminal("pngcairo") ?
 		"pngcairo" : "png", PLOT_SIZE);
 	fprintf(g, "set output '%s'\nset datafile separator ','\n", png);
 	fprintf(g, "set key outside right\nset grid\n");
-	fprintf(g, "set multiplot layout 2,1 title 'uhv: %s'\n", csv);
-	fprintf(g, "set title 'VM exits per second'\n");
-	fprintf(g, "set xlabel 'uhv time (s)'\nset ylabel 'exits/s'\n");
-	plot_lines(g, csv, vms, n, exits, exits_what, 1, 1);
-	fprintf(g, "set title 'I/O rates'\nset ylabel 'KiB/s'\n");
-	plot_lines(g, csv, vms, n, io, io_what, 4, 1024);
+	fprintf(g, "set multiplot layout %zu,1 title 'uhv: %s'\n",
+		sizeof(panels) / sizeof(panels[0]), csv);
+	shared_axes(g, ri);
+	for (size_t i = 0; i < sizeof(panels) / sizeof(panels[0]); i++)
+		plot_panel(g, csv, vms, n, &panels[i]);
 	fprintf(g, "unset multiplot\n");
 }
 
@@ -158,7 +206,8 @@ int plot_main(int argc, char **argv)
 	};
 	char vms[PLOT_MAX_VMS][32], *png = NULL, tmp[] = "/tmp/uhvctl-plot.XXXXXX";
 	const char *script = NULL, *csv;
-	int ch, n, rows, fd, st;
+	struct record_info ri;
+	int ch, n, fd, st;
 	FILE *g;
 
 	optind = 1;
@@ -179,7 +228,7 @@ int plot_main(int argc, char **argv)
 		die(EXIT_LOCAL, "out of memory");
 	if (strchr(csv, '\'') || strchr(png, '\''))
 		die(EXIT_USAGE, "plot: file names must not contain a quote");
-	n = record_vms(csv, vms, PLOT_MAX_VMS, &rows);
+	n = record_vms(csv, vms, PLOT_MAX_VMS, &ri);
 	if (n < 0)
 		die(EXIT_LOCAL, "cannot read the record %s: %s", csv,
 		    errno == EINVAL ? "not a uhvctl record" : strerror(errno));
@@ -190,7 +239,7 @@ int plot_main(int argc, char **argv)
 	if (fd < 0 || !(g = fdopen(fd, "w")))
 		die(EXIT_LOCAL, "cannot write the gnuplot script: %s",
 		    strerror(errno));
-	write_script(g, csv, png, vms, n);
+	write_script(g, csv, png, vms, n, &ri);
 	fclose(g);
 	st = run_gnuplot(script ? script : tmp);
 	if (!script)
@@ -198,7 +247,7 @@ int plot_main(int argc, char **argv)
 	if (st != 0)
 		die(EXIT_LOCAL, "gnuplot failed (status %d); is gnuplot-nox "
 		    "installed?", st);
-	printf("%s: %d VMs, %d samples\n", png, n, rows);
+	printf("%s: %d VMs, %d samples\n", png, n, ri.rows);
 	free(png);
 	return EXIT_OK;
 }

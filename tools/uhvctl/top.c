@@ -3,7 +3,8 @@
  * (list, then stats per VM: docs/protocol.md) and turn two samples into
  * rates (stats.c). top shows them like top(1): the screen cleared with
  * plain ANSI codes when stdout is a terminal, successive tables otherwise
- * (so that a script can read them). record writes them as CSV rows.
+ * (so that a script can read them). record writes them as CSV rows,
+ * and its progress on stderr.
  */
 #define _GNU_SOURCE
 #include <errno.h>
@@ -178,9 +179,11 @@ int top_main(const struct opts *o, int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* One CSV row per VM with a previous sample. */
-static void record_rows(FILE *f, const struct sampler *s)
+/* One CSV row per VM with a previous sample; how many were written. */
+static long record_rows(FILE *f, const struct sampler *s)
 {
+	long rows = 0;
+
 	for (int i = 0; i < s->ncur; i++) {
 		const struct sample *b = &s->cur[i], *a = prev_of(s, b->vm);
 		struct rates r;
@@ -199,8 +202,42 @@ static void record_rows(FILE *f, const struct sampler *s)
 		}
 		fprintf(f, ",%.1f,%.1f,%.1f,%.1f\n", r.disk_rd_Bps,
 			r.disk_wr_Bps, r.net_rx_Bps, r.net_tx_Bps);
+		rows++;
 	}
 	fflush(f);
+	return rows;
+}
+
+/*
+ * Samples count times (0: until interrupted) into f, telling on stderr
+ * how far it has come: a line at the start, one every
+ * RECORD_PROGRESS_EVERY samples, and one at the end (a long record is
+ * otherwise silent for its whole run).
+ */
+#define RECORD_PROGRESS_EVERY 10
+
+static void record_loop(struct sampler *s, FILE *f, const char *path,
+			double interval, long count)
+{
+	long rows = 0, i;
+
+	fprintf(stderr, "uhvctl: record: a sample every %g s into %s, ", interval,
+		path);
+	if (count)
+		fprintf(stderr, "%ld samples (%g s)\n", count, count * interval);
+	else
+		fprintf(stderr, "until interrupted (Ctrl-C)\n");
+	sample_all(s);
+	for (i = 0; !count || i < count; i++) {
+		sleep_s(interval);
+		sample_all(s);
+		rows += record_rows(f, s);
+		if ((i + 1) % RECORD_PROGRESS_EVERY == 0 && i + 1 != count)
+			fprintf(stderr, "uhvctl: record: %ld samples, %ld rows\n",
+				i + 1, rows);
+	}
+	fprintf(stderr, "uhvctl: record: done: %ld samples, %ld rows in %s\n",
+		i, rows, path);
 }
 
 int record_main(const struct opts *o, int argc, char **argv)
@@ -239,12 +276,7 @@ int record_main(const struct opts *o, int argc, char **argv)
 	fprintf(f, "t_s,vm,state,cpu_share,exits_per_s,reason1,reason1_per_s,"
 		"reason2,reason2_per_s,reason3,reason3_per_s,disk_read_Bps,"
 		"disk_write_Bps,net_rx_Bps,net_tx_Bps\n");
-	sample_all(&s);
-	for (long i = 0; !count || i < count; i++) {
-		sleep_s(interval);
-		sample_all(&s);
-		record_rows(f, &s);
-	}
+	record_loop(&s, f, argv[optind], interval, count);
 	fclose(f);
 	client_close(&s.c);
 	return EXIT_OK;

@@ -43,6 +43,9 @@ struct line_buf {
 	bool overflow;          /* the current line passed LINE_MAX_BYTES */
 };
 
+/* Is addr HOST:PORT with a port from 1 to 65535? false with *why set
+   (no name is looked up). */
+bool net_addr_ok(const char *addr, const char **why);
 /* Connects to HOST:PORT; the socket, or -1 with errno and *why set. */
 int net_connect(const char *addr, const char **why);
 /* Listens on HOST:PORT (SO_REUSEADDR); the socket or -1 (*why set). */
