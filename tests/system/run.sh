@@ -3,11 +3,11 @@
 # tools/uhv-run and check each VM's result and console lines from outside.
 #
 # usage: tests/system/run.sh [--only GROUP[,GROUP]]... [--jobs N] [--list]
-#                            [--efi PATH] [--guests DIR] [--logs DIR]
+#                            [--efi PATH] [--guests DIR] [--logs DIR] [--groups DIR]
 #                            [--emulator auto|bochs|qemu-kvm|qemu-tcg]
 #
-# Each group is a file tests/system/GROUP.test; one directive per line, '#'
-# at the start of a line is a comment:
+# Each group is a file tests/system/GROUP.test (--groups DIR: DIR/GROUP.test);
+# one directive per line, '#' at the start of a line is a comment:
 #   emulator E            auto (default; --emulator overrides it), bochs, qemu-kvm, qemu-tcg
 #   timeout SECS          uhv-run timeout (default 300)
 #   cpus N / mem MB       machine processors / memory
@@ -24,11 +24,19 @@
 #   capture NETWORK[,snaplen=N]
 #                         uhv streams NETWORK as pcap on COM3 (config key
 #                         capture); saved as capture.pcap in the group's logs
-# Checks (each CHECK name gives one line "PASS system/GROUP/CHECK"; the
-# conditions given for the same CHECK must all hold):
+#   ends HOW              how the run is meant to end: summary (the default:
+#                         uhv's result lines and poweroff, uhv-run's verdict
+#                         PASS or FAIL), returned (uhv returns to the firmware,
+#                         as after a bad config), poweroff (uhv powers off
+#                         without result lines, as after a panic). A group with
+#                         stop-on may also end at its stop-on line.
+# Checks: each directive below is one counted check, reported as a line
+# "PASS system/GROUP/CHECK" or "FAIL system/GROUP/CHECK: why"; a CHECK name
+# that several directives share is numbered: CHECK#1, CHECK#2, ...
 #   pass VM                     = result VM exit 1, a line "[VM] PASS ...",
 #                                 and no line "[VM] FAIL ..." (CHECK is VM)
-#   result CHECK VM KIND [VAL]  a line "uhv: result VM KIND VAL"
+#   result CHECK VM KIND [VAL]  a line "uhv: result VM KIND VAL" (also given to
+#                               uhv-run as --expect, so its verdict agrees)
 #   match CHECK REGEX           some console line matches REGEX (grep -E)
 #   nomatch CHECK REGEX         no console line matches REGEX
 #   interleave CHECK VM1 VM2 [N]
@@ -45,19 +53,38 @@
 #                               the number its first group matches in the last
 #                               console line it matches). tshark reads the file
 #                               twice (-2), so icmp.resp_in and the like work
+# Rules that hold whatever a group's checks say:
+#   - How the run ended is a check of every group, run-ended: uhv-run's verdict
+#     line and exit status show the end that `ends` asks for. A timeout, an
+#     emulator that died, uhv-run without a verdict, or "no summary" where the
+#     group did not ask for that fails it.
+#   - nomatch holds only on a run that ended as it should (run-ended holds):
+#     an empty or cut-off console has no bad line, and proves nothing.
+#   - A group with no checks fails (run-ended: "has no checks"); it is not run.
+#   - A group that is not run (a missing guest, an unknown directive) fails
+#     run-ended and every check, with the reason.
+#   - tshark-count or tshark-sum wanting 0 (nothing of a kind got through)
+#     holds only beside a positive control in the same capture: another tshark
+#     check of the group that wants frames (tshark, or a count or sum of at
+#     least 1) and whose filter matched at least one frame. A capture that
+#     holds only its pcap header proves nothing.
 # Paths: a guest FILE without '/' is in guest-tests/build/, a config FILE
-# without '/' is in tests/system/; paths with '/' are relative to the repository.
+# without '/' is beside the .test files; paths with '/' are relative to the
+# repository.
 #
 # Output: one line per check, then (last) "N passed, M failed"; exit status
 # 1 if M > 0. Logs: build/test-logs/GROUP/ (output.log is the console).
+# Environment: UHV_RUN replaces tools/uhv-run (tests/harness/ gives a stub);
+# UHV_EFI and UHV_GUESTS set the defaults of --efi and --guests.
 set -u
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 ROOT=$(cd "$HERE/../.." && pwd)
-UHV_RUN=$ROOT/tools/uhv-run
+UHV_RUN=${UHV_RUN:-$ROOT/tools/uhv-run}
 EFI=${UHV_EFI:-$ROOT/build/BOOTX64.EFI}
 GUESTS=${UHV_GUESTS:-$ROOT/guest-tests/build}
+GROUPS_DIR=$HERE
 LOGS=$ROOT/build/test-logs
 JOBS=2
 ONLY=()
@@ -73,6 +100,7 @@ while [ $# -gt 0 ]; do
         --efi)      [ $# -ge 2 ] || die_usage "--efi needs a path"; EFI=$2; shift 2;;
         --guests)   [ $# -ge 2 ] || die_usage "--guests needs a directory"; GUESTS=$2; shift 2;;
         --logs)     [ $# -ge 2 ] || die_usage "--logs needs a directory"; LOGS=$2; shift 2;;
+        --groups)   [ $# -ge 2 ] || die_usage "--groups needs a directory"; GROUPS_DIR=$2; shift 2;;
         --emulator) [ $# -ge 2 ] || die_usage "--emulator needs a name"; EMU_OVERRIDE=$2; shift 2;;
         --list)     LIST=1; shift;;
         -h|--help)  usage; exit 0;;
@@ -81,9 +109,11 @@ while [ $# -gt 0 ]; do
 done
 [[ $JOBS =~ ^[1-9][0-9]*$ ]] || die_usage "--jobs wants a positive number"
 case $EMU_OVERRIDE in ''|auto|bochs|qemu-kvm|qemu-tcg) ;; *) die_usage "unknown emulator $EMU_OVERRIDE";; esac
+[ -d "$GROUPS_DIR" ] || die_usage "no directory $GROUPS_DIR"
+GROUPS_DIR=$(cd "$GROUPS_DIR" && pwd)
 
 ALL=()
-for f in "$HERE"/*.test; do
+for f in "$GROUPS_DIR"/*.test; do
     [ -e "$f" ] || continue
     g=$(basename "$f" .test); ALL+=("$g")
 done
@@ -91,7 +121,7 @@ if [ "$LIST" = 1 ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 GROUPS_TO_RUN=()
 if [ ${#ONLY[@]} -gt 0 ]; then
     for g in "${ONLY[@]}"; do
-        [ -f "$HERE/$g.test" ] || die_usage "no such group: $g (have: ${ALL[*]})"
+        [ -f "$GROUPS_DIR/$g.test" ] || die_usage "no such group: $g (have: ${ALL[*]})"
         GROUPS_TO_RUN+=("$g")
     done
 else
@@ -113,52 +143,89 @@ expect_value() {
     echo "$v"
 }
 
-# tshark_check KIND ARGS CAPTURE CONSOLE DIR: prints why the check fails
-# (nothing if it holds). tshark's outputs go to DIR/tshark.log.
+# tshark_check KIND ARGS CAPTURE CONSOLE DIR: sets TS_WHY to why the check
+# fails (empty if it holds), TS_FRAMES to the number of frames FILTER matched
+# and TS_WANT to what the check wants: "zero" (a count or sum of 0: nothing
+# got through), "some" (at least one frame) or empty (it could not tell).
+# tshark's outputs go to DIR/tshark.log.
 tshark_check() {
-    local kind=$1 filter=${2%%[[:space:]]*} arg cap=$3 out err got want field
+    local kind=$1 filter=${2%%[[:space:]]*} arg cap=$3 out err got want field=
+    TS_WHY= TS_FRAMES=0 TS_WANT=
     arg=${2#"$filter"}; arg=${arg#"${arg%%[![:space:]]*}"}
-    [ -s "$cap" ] || { echo "no capture file ${cap#"$ROOT"/}"; return; }
+    [ -s "$cap" ] || { TS_WHY="no capture file ${cap#"$ROOT"/}"; return; }
     case $kind in
         tshark)       out=$(tshark -2 -r "$cap" -Y "$filter" 2>"$5/tshark.err");;
         tshark-count) out=$(tshark -2 -r "$cap" -Y "$filter" -T fields -e frame.number 2>"$5/tshark.err");;
         tshark-sum)   field=${arg%%[[:space:]]*}; arg=${arg#"$field"}; arg=${arg#"${arg%%[![:space:]]*}"}
-                      out=$(tshark -2 -r "$cap" -Y "$filter" -T fields -e "$field" 2>"$5/tshark.err");;
+                      out=$(tshark -2 -r "$cap" -Y "$filter" -T fields -e frame.number -e "$field" 2>"$5/tshark.err");;
     esac
     err=$(grep -v '^Running as user' "$5/tshark.err" | head -n 1)
     printf '== %s %s\n%s\n' "$kind" "$2" "$out" >> "$5/tshark.log"
-    [ -z "$err" ] || { echo "tshark -Y '$filter': $err"; return; }
+    [ -z "$err" ] || { TS_WHY="tshark -Y '$filter': $err"; return; }
+    TS_FRAMES=$(grep -c . <<< "$out")
     case $kind in
         tshark)
+            TS_WANT=some
             grep -qE -- "$arg" <<< "$out" ||
-                echo "no frame of '$filter' shows '$arg' ($(grep -c . <<< "$out") matched the filter)";;
+                TS_WHY="no frame of '$filter' shows '$arg' ($TS_FRAMES matched the filter)";;
         tshark-count|tshark-sum)
-            if [ "$kind" = tshark-count ]; then got=$(grep -c . <<< "$out")
-            else got=$(awk '{ s += $1 } END { print s + 0 }' <<< "$out"); fi
+            if [ "$kind" = tshark-count ]; then got=$TS_FRAMES
+            else got=$(awk '{ s += $2 } END { print s + 0 }' <<< "$out"); fi
             local least=; [[ $arg != '>='* ]] || { least='at least '; arg=${arg#>=}; }
             want=$(expect_value "$arg" "$4")
-            [[ $want =~ ^[0-9]+$ ]] || { echo "no console line gives a number for '$arg'"; return; }
+            [[ $want =~ ^[0-9]+$ ]] || { TS_WHY="no console line gives a number for '$arg'"; return; }
+            if [ "$want" -gt 0 ]; then TS_WANT=some; else TS_WANT=zero; fi
             if [ -n "$least" ]; then [ "$got" -ge "$want" ]; else [ "$got" = "$want" ]; fi ||
-                echo "${field:-frames}: $got for '$filter', wanted $least$want";;
+                TS_WHY="${field:-frames}: $got for '$filter', wanted $least$want";;
     esac
+}
+
+# ---------------------------------------------------------------- how it ended
+# run_ended ENDS HAS_STOP VERDICT STATUS: prints why the run did not end as
+# the group asks (nothing if it did). uhv-run prints its verdict last:
+# "PASS: ..." (status 0) or "FAIL: ..." (1) after uhv's summary, or a reason
+# for having none, "TIMEOUT ..." or "NO SUMMARY: ..." (2).
+run_ended() {
+    local ends=$1 has_stop=$2 v=${3#uhv-run: } status=$4 how= code=2
+    case $v in
+        "PASS: "*)                                           how=summary code=0;;
+        "FAIL: "*)                                           how=summary code=1;;
+        "NO SUMMARY: uhv returned to firmware"*)             how=returned;;
+        "NO SUMMARY: uhv powered off without result lines"*) how=poweroff;;
+        "NO SUMMARY: stopped at a --stop-on line"*)          how=stop-on;;
+    esac
+    if [ -z "$how" ]; then
+        echo "the run did not end as it should: $v"
+    elif [ "$status" != "$code" ]; then
+        echo "uhv-run's verdict '$v' with exit status $status (wanted $code)"
+    elif [ "$how" != "$ends" ] && ! { [ "$how" = stop-on ] && [ "$has_stop" = 1 ]; }; then
+        local want
+        case $ends in
+            summary)  want="uhv's summary";;
+            returned) want="uhv returning to the firmware";;
+            poweroff) want="uhv powering off without result lines";;
+        esac
+        echo "the run ended with '$v', wanted $want"
+    fi
 }
 
 # ---------------------------------------------------------------- one group
 # Runs in a subshell; writes $LOGS/GROUP/results (PASS/FAIL lines) and prints
 # them in one piece when done.
 run_group() {
-    local group=$1 file=$HERE/$1.test dir=$LOGS/$1
+    local group=$1 file=$GROUPS_DIR/$1.test dir=$LOGS/$1
     # Survive ^C and TERM (uhv-run gets them, stops its emulator and returns)
     # so that the checks are still reported.
     trap '' INT TERM
     rm -rf "$dir"; mkdir -p "$dir"
-    local -a args=() checks=() problems=()
-    local -A cond=()         # check -> newline-separated conditions
-    local emulator=auto timeout=300 lineno=0 line kw rest capture=
-    add_cond() {             # add_cond CHECK CONDITION...
-        local c=$1; shift
-        [[ -v "cond[$c]" ]] || { checks+=("$c"); cond[$c]=; }
-        cond[$c]+="$*"$'\n'
+    local -a args=() names=() conds=() problems=()
+    local -A uses=()         # check name -> how many directives give it
+    local emulator=auto timeout=300 lineno=0 line kw rest capture= ends=summary has_stop=0
+    add_check() {            # add_check CHECK CONDITION...: one counted check
+        local c=$1 s=; shift
+        [ -n "$c" ] || { problems+=("$group.test:$lineno: $kw needs a check name"); return; }
+        local x; for x in "$@"; do s+=$x$'\n'; done
+        names+=("$c"); conds+=("$s"); uses[$c]=$(( ${uses[$c]:-0} + 1 ))
     }
     while IFS= read -r line || [ -n "$line" ]; do
         lineno=$((lineno + 1))
@@ -173,7 +240,12 @@ run_group() {
             cpu-model) args+=(--cpu-model "$rest");;
             mem)      args+=(--mem "$rest");;
             global)   args+=(--global "$rest");;
-            stop-on)  args+=(--stop-on "$rest");;
+            stop-on)  args+=(--stop-on "$rest"); has_stop=1;;
+            ends)
+                case $rest in
+                    summary|returned|poweroff) ends=$rest;;
+                    *) problems+=("$group.test:$lineno: ends wants summary, returned or poweroff");;
+                esac;;
             capture)
                 capture=$dir/capture.pcap
                 args+=(--global "capture=$rest" --capture "$capture");;
@@ -187,7 +259,7 @@ run_group() {
                 args+=(--files "$fd");;
             config)
                 local cf=$rest
-                if [[ $cf == */* ]]; then cf=$ROOT/$cf; else cf=$HERE/$cf; fi
+                if [[ $cf == */* ]]; then cf=$ROOT/$cf; else cf=$GROUPS_DIR/$cf; fi
                 [ -f "$cf" ] || problems+=("missing config $cf")
                 args+=(--config "$cf");;
             guest)
@@ -204,28 +276,27 @@ run_group() {
                 done
                 args+=(--guest "$spec");;
             pass)
-                add_cond "${w[0]}" result "${w[0]}" exit 1
-                add_cond "${w[0]}" match "^\\[${w[0]}\\] PASS"
-                add_cond "${w[0]}" nomatch "^\\[${w[0]}\\] FAIL";;
-            result)     add_cond "${w[0]}" result "${w[@]:1}"
+                add_check "${w[0]:-}" "result ${w[0]:-} exit 1" "match ^\\[${w[0]:-}\\] PASS" \
+                    "nomatch ^\\[${w[0]:-}\\] FAIL";;
+            result)     add_check "${w[0]:-}" "result ${w[*]:1}"
                         # uhv-run's verdict then agrees (the check is ours)
-                        args+=(--expect "${w[1]}=${w[*]:2}");;
+                        args+=(--expect "${w[1]:-}=${w[*]:2}");;
             match|nomatch)
-                local re=${rest#"${w[0]}"}; re=${re#"${re%%[![:space:]]*}"}
-                add_cond "${w[0]}" "$kw" "$re";;
-            interleave) add_cond "${w[0]}" interleave "${w[@]:1}";;
-            status)     add_cond "${w[0]}" status "${w[1]}";;
+                local re=${rest#"${w[0]:-}"}; re=${re#"${re%%[![:space:]]*}"}
+                add_check "${w[0]:-}" "$kw $re";;
+            interleave) add_check "${w[0]:-}" "interleave ${w[*]:1}";;
+            status)     add_check "${w[0]:-}" "status ${w[1]:-}";;
             tshark|tshark-count|tshark-sum)
-                local targs=${rest#"${w[0]}"}; targs=${targs#"${targs%%[![:space:]]*}"}
+                local targs=${rest#"${w[0]:-}"}; targs=${targs#"${targs%%[![:space:]]*}"}
                 [ -n "$capture" ] || problems+=("$group.test:$lineno: $kw before any capture directive")
                 command -v tshark >/dev/null || problems+=("tshark not installed (run tools/deps.sh)")
-                add_cond "${w[0]}" "$kw" "$targs";;
+                add_check "${w[0]:-}" "$kw $targs";;
             *) problems+=("$group.test:$lineno: unknown directive '$kw'");;
         esac
     done < "$file"
     [ -n "$EMU_OVERRIDE" ] && [ "$emulator" = auto ] && emulator=$EMU_OVERRIDE
     [ -f "$EFI" ] || problems+=("missing $EFI (build uhv first)")
-    [ ${#checks[@]} -gt 0 ] || problems+=("$group.test has no checks")
+    [ ${#names[@]} -gt 0 ] || problems+=("$group.test has no checks")
 
     local out=$dir/output.log console=$dir/console.log status=2 verdict t0=$SECONDS
     if [ ${#problems[@]} -eq 0 ]; then
@@ -244,12 +315,21 @@ run_group() {
     fi
     echo "$verdict" > "$dir/verdict"
 
-    # Evaluate the checks.
-    local c kind res=$dir/results why
-    : > "$res"
-    local -a a
-    for c in "${checks[@]}"; do
+    # How the run ended: the first check of every group.
+    local ended res=$dir/results
+    if [ ${#problems[@]} -gt 0 ]; then ended="not run: ${problems[*]}"
+    else ended=$(run_ended "$ends" "$has_stop" "$verdict" "$status"); fi
+    if [ -z "$ended" ]; then echo "PASS system/$group/run-ended" > "$res"
+    else echo "FAIL system/$group/run-ended: $ended (log: ${dir#"$ROOT"/}/output.log)" > "$res"; fi
+
+    # Evaluate the checks: why[i] is empty where check i holds. A tshark
+    # check that wants nothing (zero[i]) holds only beside a positive control.
+    local i c cl kind why positive=0 nth
+    local -a whys=() zero=() a
+    local -A seen=()
+    for i in "${!names[@]}"; do
         why=
+        zero[i]=0
         if [ ${#problems[@]} -gt 0 ]; then
             why="${problems[*]}"
         else
@@ -259,32 +339,50 @@ run_group() {
                 case $kind in
                     result)
                         read -ra a <<< "$rest"
-                        local want="uhv: result ${a[0]} ${a[1]}${a[2]:+ ${a[2]}}" got
-                        got=$(grep -E "^uhv: result ${a[0]} " "$console" | tail -n 1)
-                        if [ -z "$got" ]; then why="no result line for ${a[0]} (wanted '$want')"
+                        local want="uhv: result ${a[0]:-} ${a[1]:-}${a[2]:+ ${a[2]}}" got
+                        got=$(grep -E "^uhv: result ${a[0]:-} " "$console" | tail -n 1)
+                        if [ -z "$got" ]; then why="no result line for ${a[0]:-} (wanted '$want')"
                         elif [[ "$got" != "$want" && "$got" != "$want "* ]]; then why="got '$got', wanted '$want'"
                         fi;;
                     match)
                         grep -qE -- "$rest" "$console" || why="no console line matches '$rest'";;
                     nomatch)
-                        local bad; bad=$(grep -E -m1 -- "$rest" "$console")
-                        [ -z "$bad" ] || why="unexpected line '$bad'";;
+                        if [ -n "$ended" ]; then
+                            why="counts only on a run that reached its end (see run-ended)"
+                        else
+                            local bad; bad=$(grep -E -m1 -- "$rest" "$console")
+                            [ -z "$bad" ] || why="unexpected line '$bad'"
+                        fi;;
                     interleave)
                         read -ra a <<< "$rest"
                         local n
-                        n=$(awk -v a="[${a[0]}]" -v b="[${a[1]}]" '
+                        n=$(awk -v a="[${a[0]:-}]" -v b="[${a[1]:-}]" '
                             { w = (index($0, a) == 1) ? "a" : (index($0, b) == 1) ? "b" : "" }
                             w != "" && w != last { if (last != "") n++; last = w }
                             END { print n + 0 }' "$console")
                         [ "$n" -ge "${a[2]:-3}" ] ||
-                            why="lines of ${a[0]} and ${a[1]} alternate $n times, wanted ${a[2]:-3}";;
+                            why="lines of ${a[0]:-} and ${a[1]:-} alternate $n times, wanted ${a[2]:-3}";;
                     status)
                         [ "$status" = "$rest" ] || why="uhv-run status $status, wanted $rest";;
                     tshark*)
-                        why=$(tshark_check "$kind" "$rest" "$capture" "$console" "$dir");;
+                        tshark_check "$kind" "$rest" "$capture" "$console" "$dir"
+                        why=$TS_WHY
+                        [ "$TS_WANT" != zero ] || zero[i]=1
+                        [ "$TS_WANT" != some ] || [ "$TS_FRAMES" -eq 0 ] || positive=1;;
                 esac
                 [ -z "$why" ] || break
-            done <<< "${cond[$c]}"
+            done <<< "${conds[i]}"
+        fi
+        whys[i]=$why
+    done
+    for i in "${!names[@]}"; do
+        c=${names[i]}
+        if [ "${uses[$c]}" -gt 1 ]; then
+            nth=$(( ${seen[$c]:-0} + 1 )); seen[$c]=$nth; c+="#$nth"
+        fi
+        why=${whys[i]}
+        if [ -z "$why" ] && [ "${zero[i]}" = 1 ] && [ "$positive" = 0 ]; then
+            why="nothing to compare with: no other tshark check of the group wants frames and finds one in ${capture#"$ROOT"/} (a positive control)"
         fi
         if [ -z "$why" ]; then
             echo "PASS system/$group/$c" >> "$res"
