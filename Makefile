@@ -48,7 +48,7 @@ all: $(BUILD)/BOOTX64.EFI guests unit-tests uhvctl agent
 help:
 	@echo "make            build uhv (build/BOOTX64.EFI), guest tests, unit tests"
 	@echo "make run        boot uhv with a demo of several VMs under Bochs"
-	@echo "make test       unit tests + system tests; last line 'N passed, M failed'"
+	@echo "make test       unit tests + system tests; last line 'N passed, M failed, K skipped'"
 	@echo "make uhvctl     build/tools/uhvctl, the management client (make test-uhvctl: its tests)"
 	@echo "make bench      exits and instruction counts (exact under Bochs)"
 	@echo "make image      build/uhv.img: GPT disk with an ESP, for QEMU or a USB stick"
@@ -137,7 +137,7 @@ bench: deps
 
 # ---------------------------------------------------------------- testing
 # make test: unit tests, then system tests (under Bochs); the last line
-# is the total "N passed, M failed".
+# is the total "N passed, M failed, K skipped".
 test: deps
 	$(MAKE) --no-print-directory all
 	tools/mk-linux-guest.sh
