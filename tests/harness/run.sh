@@ -6,14 +6,15 @@
 # case names the check lines run.sh must print, so a harness that lets a
 # check pass on a run that proves nothing fails here. tests/run-all.sh runs
 # stub suites (--suite) that exit with a failure behind "N passed, 0 failed",
-# skip tests or print no count.
+# skip tests or print no count. tools/bench.sh runs against stub
+# sub-benchmarks, one of which fails.
 #
 # Output: "PASS harness/CASE" or "FAIL harness/CASE: why" for each
 # expectation, then (last) "N passed, M failed, K skipped" (the capture cases
 # are skipped where tshark is not installed); exit status 1 if M > 0.
 # Run it with -v to see run.sh's and run-all.sh's output as well.
-# UHV_SYSTEM_RUN and UHV_RUN_ALL replace tests/system/run.sh and
-# tests/run-all.sh (to show that an older harness fails these tests).
+# UHV_SYSTEM_RUN, UHV_RUN_ALL and UHV_BENCH_SH replace tests/system/run.sh,
+# tests/run-all.sh and tools/bench.sh (to show that older ones fail here).
 set -u
 export LC_ALL=C
 
@@ -380,6 +381,48 @@ last run-all/no-count mute '0 passed, 1 failed, 0 skipped'
 allrun skip  --suite skips 'echo "7 passed, 0 failed, 2 skipped"'
 last run-all/skipped skip '7 passed, 0 failed, 2 skipped'
 [ "$(cat "$T/skip.rc")" = 0 ] && ok run-all/passing-status || bad run-all/passing-status "status $(cat "$T/skip.rc"), wanted 0"
+
+# ---------------------------------------------------------------- make bench
+# tools/bench.sh in a copy of the tools folder, with a uhv-run that prints
+# the CPUID run's lines (none with BENCH_MUTE=1) and sub-benchmarks that
+# fail where BENCH_FAIL names them: a failed sub-benchmark shows in the exit
+# status and the last line.
+B=$T/bench
+mkdir -p "$B/tools" "$B/guest-tests/build"
+BENCH_SH=${UHV_BENCH_SH:-$ROOT/tools/bench.sh}
+cp "$BENCH_SH" "$B/tools/bench.sh"
+: > "$B/guest-tests/build/bench.elf"
+cat > "$B/tools/uhv-run" <<'X'
+#!/usr/bin/env bash
+while [ $# -gt 0 ]; do [ "$1" != --log ] || log=$2; shift; done
+[ "${BENCH_MUTE:-0}" = 1 ] && exit 2
+printf '%s\n' 'uhv: hypervisor core running (entry tsc 500, loader tsc 100)' \
+    '[bench] BENCH cpuid_exit_cost 117' '[bench] BENCH first_guest_tsc 1000' > "$log"
+X
+for s in virtio net bridge control linux linux-net; do
+    cat > "$B/tools/bench-$s.sh" <<'X'
+#!/usr/bin/env bash
+n=$(basename "$0")
+case " ${BENCH_FAIL:-} " in *" $n "*) echo "$n: no measurement" >&2; exit 2;; esac
+echo "  $n: 42 instructions"
+X
+done
+chmod +x "$B"/tools/*
+benchrun() {
+    local name=$1; shift
+    env "$@" "$B/tools/bench.sh" > "$T/$name.out" 2>&1
+    echo $? > "$T/$name.rc"
+    [ "$VERBOSE" = 0 ] || sed "s/^/  $name| /" "$T/$name.out"
+}
+benchrun bench-all  BENCH_FAIL=
+last bench/all-measured bench-all 'bench: all 8 measured'
+[ "$(cat "$T/bench-all.rc")" = 0 ] && ok bench/all-status || bad bench/all-status "status $(cat "$T/bench-all.rc"), wanted 0"
+benchrun bench-net  BENCH_FAIL=bench-net.sh
+last bench/failed-named bench-net 'bench: 1 of 8 failed: bench-net.sh'
+[ "$(cat "$T/bench-net.rc")" = 2 ] && ok bench/failed-status || bad bench/failed-status "status $(cat "$T/bench-net.rc"), wanted 2"
+benchrun bench-cpuid BENCH_MUTE=1
+last bench/cpuid-named bench-cpuid 'bench: 1 of 8 failed: CPUID and entry (bench.sh)'
+[ "$(cat "$T/bench-cpuid.rc")" = 2 ] && ok bench/cpuid-status || bad bench/cpuid-status "status $(cat "$T/bench-cpuid.rc"), wanted 2"
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
