@@ -485,6 +485,33 @@ static bool storage_selftest_config(const struct uhv_config *c)
 	       c->selftest == SELFTEST_STORAGE_VERIFY;
 }
 
+/*
+ * The paging mode the firmware left: uhv builds 4-level page tables and
+ * switches CR3 to them without leaving long mode, which 5-level paging
+ * (CR4.LA57) forbids (SDM Vol. 3A §4.1.1: LA57 changes only with paging
+ * off). Returns why uhv cannot start, or NULL.
+ */
+static const char *check_firmware_paging(void)
+{
+	if (read_cr4() & CR4_LA57)
+		return "the firmware runs with 5-level paging (CR4.LA57); uhv's "
+		       "page tables are 4-level: boot with 4-level paging";
+	return NULL;
+}
+
+/*
+ * What the core must not inherit: PCIDs (its CR3 loads assume PCID 0
+ * flushes) and CET (its code keeps no shadow stack). Clearing either
+ * is always allowed (SDM Vol. 3A §2.5).
+ */
+static void clear_firmware_cr4(void)
+{
+	u64 cr4 = read_cr4();
+
+	if (cr4 & (CR4_PCIDE | CR4_CET))
+		write_cr4(cr4 & ~(CR4_PCIDE | CR4_CET));
+}
+
 /* Everything that may fail, while the firmware can still report it. */
 static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 			   struct memmap *m, u64 *entry)
@@ -498,6 +525,8 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 			      &LoadedImageProtocol, (void **)&li) != EFI_SUCCESS ||
 	    !(root = LibOpenRoot(li->DeviceHandle)))
 		return "cannot open the boot volume";
+	if ((why = check_firmware_paging()))
+		return why;
 	if (!load_config(root, bi))
 		return "";
 	/* the storage self-test exercises uhv's disk drivers only: it runs
@@ -572,6 +601,7 @@ EFI_STATUS efi_main(EFI_HANDLE image, EFI_SYSTEM_TABLE *systab)
 	}
 	/* From here on: no firmware calls but runtime services. */
 	record_free_memory(bi, m.buf, m.size, m.desc_size);
+	clear_firmware_cr4();
 	__asm__ volatile("cli\n\t"
 			 "mov %0, %%cr3\n\t"
 			 "jmp *%1"

@@ -22,6 +22,7 @@
 /* CR4. */
 #define CR4_PAE     (1ULL << 5)
 #define CR4_VMXE    (1ULL << 13)
+#define CR4_PCIDE   (1ULL << 17)
 #define CR4_OSXSAVE (1ULL << 18)
 /* CR4 bits of features uhv does not show guests (vmm/cpuid_policy.c):
    5-level paging, SMX, protection keys, CET, supervisor keys, user
@@ -40,6 +41,8 @@
 #define RFLAGS_IF    (1ULL << 9)
 
 /* CPUID.1:ECX feature bits uhv tests or hides (SDM Vol. 2A, CPUID). */
+/* CPUID.1:EAX: family, model and stepping, without reserved bits. */
+#define CPUID_1_EAX_SIGNATURE_MASK 0x0fff3fffU
 #define CPUID_1_ECX_MONITOR    (1U << 3)
 #define CPUID_1_ECX_VMX        (1U << 5)
 #define CPUID_1_ECX_SMX        (1U << 6)
@@ -98,6 +101,25 @@ DEFINE_CR_ACCESS(2)
 DEFINE_CR_ACCESS(3)
 DEFINE_CR_ACCESS(4)
 #undef DEFINE_CR_ACCESS
+
+/* Debug registers DR0-DR3 (breakpoint addresses) and DR6 (status). */
+#define DEFINE_DR_ACCESS(n)                                                \
+	static inline u64 read_dr##n(void)                                 \
+	{                                                                  \
+		u64 v;                                                     \
+		__asm__ volatile("mov %%db" #n ", %0" : "=r"(v));          \
+		return v;                                                  \
+	}                                                                  \
+	static inline void write_dr##n(u64 v)                              \
+	{                                                                  \
+		__asm__ volatile("mov %0, %%db" #n ::"r"(v));              \
+	}
+DEFINE_DR_ACCESS(0)
+DEFINE_DR_ACCESS(1)
+DEFINE_DR_ACCESS(2)
+DEFINE_DR_ACCESS(3)
+DEFINE_DR_ACCESS(6)
+#undef DEFINE_DR_ACCESS
 
 static inline void outb(u16 port, u8 v)
 {

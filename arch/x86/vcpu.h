@@ -86,6 +86,8 @@ struct arch_vcpu {
 	u64 fpu_phys;          /* XSAVE/FXSAVE area, one page */
 	u64 xcr0;              /* the guest's XCR0 */
 	u64 cr2;               /* the guest's CR2 while another vCPU runs */
+	u64 dr[4], dr6;        /* its DR0-DR3 and DR6, likewise (DR7 and
+				  DEBUGCTL are in the VMCS) */
 	u64 msrs[NR_AMSRS];    /* enum arch_msr */
 	bool launched;
 	bool apicv;            /* arch_vcpu_enable_apicv was called */

@@ -32,6 +32,7 @@ static void probe_optional_msrs(void);
 #define CPUID_7_EDX_SSBD        (1U << 31)
 #define CPUID_81_EDX_RDTSCP     (1U << 27)
 #define FCW_RESET    0x037f
+#define DR6_RESET    0xffff0ff0ULL   /* SDM Vol. 3B §18.2.3 */
 #define MXCSR_RESET  0x1f80
 
 /* The host RIP of every VM exit (vmx_entry.asm). */
@@ -103,6 +104,10 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 		PROC_ACTIVATE_SECONDARY_CONTROLS));
 	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2,
 		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
+		/* WBINVD writes back every cache of the machine: with it
+		   exiting (and ignored) no VM can stall the others */
+		(vmx_ctl_allows(caps.proc2, PROC2_WBINVD_EXITING) ?
+		 PROC2_WBINVD_EXITING : 0) |
 		(arch_rdtscp_enabled() ? PROC2_ENABLE_RDTSCP : 0)));
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	vmwrite(VMCS_VPID, vpid);
@@ -123,9 +128,13 @@ static void setup_exit_entry_controls(void)
 		EXIT_HOST_ADDRESS_SPACE_SIZE | EXIT_ACK_INTERRUPT_ON_EXIT |
 		EXIT_SAVE_IA32_PAT | EXIT_LOAD_IA32_PAT |
 		EXIT_SAVE_IA32_EFER | EXIT_LOAD_IA32_EFER |
-		EXIT_SAVE_PREEMPTION_TIMER));
+		EXIT_SAVE_PREEMPTION_TIMER | EXIT_SAVE_DEBUG_CONTROLS));
+	/* DR7 and IA32_DEBUGCTL are each vCPU's own, saved on exit and
+	   loaded on entry (§27.3.1, §28.3.1); DR0-3 and DR6 are switched
+	   by load/put, so no VM sees another's breakpoints */
 	vmwrite(VMCS_ENTRY_CONTROLS, vmx_ctl("entry", caps.entry,
-		ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER));
+		ENTRY_LOAD_IA32_PAT | ENTRY_LOAD_IA32_EFER |
+		ENTRY_LOAD_DEBUG_CONTROLS));
 	vmwrite(VMCS_EXIT_MSR_STORE_COUNT, 0);
 	vmwrite(VMCS_EXIT_MSR_LOAD_COUNT, 0);
 	vmwrite(VMCS_ENTRY_MSR_LOAD_COUNT, 0);
@@ -280,6 +289,7 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 	v->fpu_phys = fpu_phys;
 	v->vpid = vpid;
 	v->xcr0 = XCR0_X87;     /* the reset value */
+	v->dr6 = DR6_RESET;
 	/* A fresh FPU state: the power-on control words, and an XSAVE
 	   header of zeros (all components in their initial state), so no
 	   VM ever sees another's registers. */
@@ -365,7 +375,12 @@ void arch_vcpu_destroy(struct arch_vcpu *v)
  */
 void arch_ept_invalidate(u64 eptp)
 {
-	invept(INVEPT_SINGLE_CONTEXT, eptp);
+	/* all-context where the CPU lacks single-context (EPT_VPID_CAP
+	   bit 25; vmx_check_features made sure one of the two exists) */
+	if (caps.ept_vpid & EPT_CAP_INVEPT_SINGLE)
+		invept(INVEPT_SINGLE_CONTEXT, eptp);
+	else
+		invept(INVEPT_ALL_CONTEXT, eptp);
 }
 
 /*
@@ -545,6 +560,11 @@ void arch_vcpu_load(struct arch_vcpu *v)
 		if (amsr_present[m])
 			wrmsr(amsr_index[m], v->msrs[m]);
 	write_cr2(v->cr2);
+	write_dr0(v->dr[0]);
+	write_dr1(v->dr[1]);
+	write_dr2(v->dr[2]);
+	write_dr3(v->dr[3]);
+	write_dr6(v->dr6);
 	if (use_xsave()) {
 		xsetbv(0, v->xcr0);
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)area), "a"(~0U),
@@ -561,6 +581,11 @@ void arch_vcpu_put(struct arch_vcpu *v)
 	/* SWAPGS exchanged it behind uhv's back: keep the live value */
 	v->msrs[AMSR_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
 	v->cr2 = read_cr2();
+	v->dr[0] = read_dr0();
+	v->dr[1] = read_dr1();
+	v->dr[2] = read_dr2();
+	v->dr[3] = read_dr3();
+	v->dr6 = read_dr6();
 
 	if (use_xsave())
 		__asm__ volatile("xsave64 %0" : "=m"(*(u8 *)area) : "a"(~0U),

@@ -58,13 +58,53 @@ static void read_caps(struct vmx_caps *c, const struct cpu_probe *p)
 	}
 }
 
+/*
+ * CPUs whose VMX preemption timer does not count at the rate
+ * IA32_VMX_MISC states (Intel's specification updates: Xeon 5500/3400
+ * and Core i7-900 erratum AAJ134 and kin, Xeon 5600 BC86, Xeon 7500
+ * BA97, Core i7/i5 Sandy Bridge-E/EN/EP, Core 2nd-gen Mobile...). The
+ * same signatures (CPUID.1:EAX, family 6, stepping included) are those
+ * other hypervisors refuse the timer on. uhv's time slices depend on it.
+ */
+static const u32 preemption_timer_errata[] = {
+	0x000206E6, 0x00020652, 0x00020655, 0x000106E5, 0x000106A0,
+	0x000106A1, 0x000106A4, 0x000106A5, 0x000306A8,
+};
+
+static bool preemption_timer_broken(u32 signature)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(preemption_timer_errata); i++)
+		if ((signature & CPUID_1_EAX_SIGNATURE_MASK) == preemption_timer_errata[i])
+			return true;
+	return false;
+}
+
+/* The rest of the requirements, once the capability MSRs are read. */
+static const char *check_timer_and_invept(const struct vmx_caps *c, u32 signature)
+{
+	/* The preemption timer ends time slices: VMs share a CPU. */
+	if (!vmx_ctl_allows(c->pin, PIN_ACTIVATE_PREEMPTION_TIMER) ||
+	    !vmx_ctl_allows(c->exit, EXIT_SAVE_PREEMPTION_TIMER))
+		return "VMX lacks the preemption timer (or saving it on exit)";
+	if (preemption_timer_broken(signature))
+		return "this CPU's VMX preemption timer has an erratum (it does "
+		       "not count at the stated rate); uhv cannot share it";
+	/* A VM's destruction drops its cached translations (§29.4.3). */
+	if (!(c->ept_vpid & EPT_CAP_INVEPT) ||
+	    !(c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
+		return "EPT lacks INVEPT (single- or all-context)";
+	return NULL;
+}
+
 const char *vmx_check_features(struct vmx_caps *c, const struct cpu_probe *p)
 {
-	u32 r[4];
+	const char *why;
+	u32 r[4], signature;
 	u64 fc;
 
 	/* VT-x itself: CPUID.1:ECX.VMX (SDM Vol. 3C §24.6). */
 	p->cpuid(1, 0, r);
+	signature = r[0];
 	if (!(r[2] & CPUID_1_ECX_VMX))
 		return "the CPU has no VMX (Intel VT-x); under QEMU use KVM "
 		       "with nested VMX, or Bochs";
@@ -92,10 +132,8 @@ const char *vmx_check_features(struct vmx_caps *c, const struct cpu_probe *p)
 	/* VPIDs keep each VM's TLB entries apart without flushes. */
 	if (!vmx_ctl_allows(c->proc2, PROC2_ENABLE_VPID))
 		return "VMX lacks VPID";
-	/* The preemption timer ends time slices: VMs share a CPU. */
-	if (!vmx_ctl_allows(c->pin, PIN_ACTIVATE_PREEMPTION_TIMER) ||
-	    !vmx_ctl_allows(c->exit, EXIT_SAVE_PREEMPTION_TIMER))
-		return "VMX lacks the preemption timer (or saving it on exit)";
+	if ((why = check_timer_and_invept(c, signature)))
+		return why;
 	/* Guest and host EFER differ (a guest may run in 32-bit mode). */
 	if (!vmx_ctl_allows(c->exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) ||
 	    !vmx_ctl_allows(c->entry, ENTRY_LOAD_IA32_EFER))

@@ -12,14 +12,15 @@
 
 #define CPUID_VMX (1U << 5)
 
-static u32 fake_ecx;
+static u32 fake_ecx, fake_eax;
 static u64 msrs[0x500];
 static u64 fc;
 
 static void fake_cpuid(u32 leaf, u32 sub, u32 out[4])
 {
 	(void)sub;
-	out[0] = out[1] = out[3] = 0;
+	out[1] = out[3] = 0;
+	out[0] = leaf == 1 ? fake_eax : 0;
 	out[2] = leaf == 1 ? fake_ecx : 0;
 }
 
@@ -37,6 +38,7 @@ static const struct cpu_probe fake = { fake_cpuid, fake_rdmsr };
 static void haswell(void)
 {
 	fake_ecx = CPUID_VMX;
+	fake_eax = 0x000306c3;      /* Haswell-S, family 6 model 0x3c */
 	fc = 0;
 	memset(msrs, 0, sizeof(msrs));
 	msrs[MSR_IA32_VMX_BASIC] = 0x00d810000000002bULL;
@@ -120,6 +122,30 @@ START_TEST(plain_ctls_without_true_ctls)
 }
 END_TEST
 
+/* The preemption timer of CPUs with a rate erratum is refused (Xeon
+   5500's signature 0x106A5, Sandy Bridge-EP's 0x206D6 is not listed),
+   whatever their reserved bits; so is an EPT without INVEPT. */
+START_TEST(timer_errata_and_invept)
+{
+	haswell();
+	fake_eax = 0x000106a5;
+	expect("erratum");
+	fake_eax = 0xf00106a5;      /* reserved bits 31:28 do not matter */
+	expect("erratum");
+	fake_eax = 0x000206d6;
+	ck_assert_ptr_null(check());
+	haswell();
+	msrs[MSR_IA32_VMX_EPT_VPID_CAP] &= ~EPT_CAP_INVEPT;
+	expect("INVEPT");
+	haswell();
+	msrs[MSR_IA32_VMX_EPT_VPID_CAP] &= ~(EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL);
+	expect("INVEPT");
+	haswell();
+	msrs[MSR_IA32_VMX_EPT_VPID_CAP] &= ~EPT_CAP_INVEPT_SINGLE;
+	ck_assert_ptr_null(check());   /* all-context will do */
+}
+END_TEST
+
 Suite *vmx_caps_suite(void)
 {
 	Suite *s = suite_create("vmx_caps");
@@ -128,6 +154,7 @@ Suite *vmx_caps_suite(void)
 	tcase_add_test(t, bochs_haswell_passes);
 	tcase_add_test(t, each_requirement_named);
 	tcase_add_test(t, plain_ctls_without_true_ctls);
+	tcase_add_test(t, timer_errata_and_invept);
 	suite_add_tcase(s, t);
 	return s;
 }
