@@ -30,7 +30,7 @@ VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits cpuid_policy emulate exit 
 	    virtio_pci_cfg virtqueue vm vm_disks vm_virtio vm_nics virtio_net \
 	    bridge bridge_dump inet_csum virtio_net_ctrl netif capture capture_port \
 	    control manager rampool json json_write ctl ctl_create ctl_line \
-	    virtio_console agent vm_agent
+	    virtio_console agent vm_agent host_events
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm

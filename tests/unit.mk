@@ -35,6 +35,7 @@ UNIT_SUT     := vmm/config.c lib/fmt.c arch/x86/pgtable.c arch/x86/ept.c \
 	vmm/virtio_console.c vmm/agent.c vmm/rampool.c \
 	vmm/capture.c lib/bytering.c vmm/cpuid_policy.c
 UNIT_SUT     += vmm/focus.c drivers/blkdev_names.c
+UNIT_SUT     += arch/x86/mce_decode.c arch/x86/host_acpi.c
 UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_config.c test_decode.c test_devices.c test_fmt.c test_ioapic.c \
 	test_lapic.c test_lapic_timer.c test_linux.c test_multiboot.c \
@@ -43,6 +44,7 @@ UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c test_bridge.c test_json.c test_ctl.c \
 	test_vmx_caps.c test_cpuid.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
 UNIT_TESTS   += tests/unit/test_vm_load.c
+UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

@@ -435,9 +435,11 @@ static int key_selftest(struct parser *p, const char *v)
 		p->cfg->selftest = SELFTEST_STORAGE;
 	else if (!strcmp(v, "storage-verify"))
 		p->cfg->selftest = SELFTEST_STORAGE_VERIFY;
+	else if (!strcmp(v, "nmi"))
+		p->cfg->selftest = SELFTEST_NMI;
 	else
 		return fail(p, "selftest: '%s' is not one of: none, exception, "
-			    "storage, storage-verify", v);
+			    "storage, storage-verify, nmi", v);
 	return 0;
 }
 

@@ -5,6 +5,7 @@
  *   timeslice = 2000000        global keys come before the first section
  *   selftest = exception       (tests only: uhv faults on purpose)
  *   selftest = storage | storage-verify   (uhv's disk drivers, no VMX needed)
+ *   selftest = nmi             (NMIs to uhv itself; guests run as usual)
  *   stats = 5                  print exits/s by reason every 5 s
  *   host = lan:10.0.0.254      uhv answers ARP and ping there
  *   capture = lan,snaplen=256  network lan's frames as pcap on COM3
@@ -87,6 +88,7 @@ enum cfg_selftest {
 	SELFTEST_EXCEPTION,     /* uhv faults on purpose: shows the panic dump */
 	SELFTEST_STORAGE,       /* write+flush+verify test disks, power off */
 	SELFTEST_STORAGE_VERIFY,/* verify what an earlier boot wrote */
+	SELFTEST_NMI,           /* NMIs to uhv in VMX root and during guests */
 };
 
 struct uhv_config {

@@ -8,6 +8,7 @@
 #include "vmm.h"
 #include "exit_handlers.h"
 #include "cpuid_policy.h"
+#include "host_events.h"
 #include "../arch/x86/cpu.h"
 #include "../drivers/console.h"
 
@@ -152,7 +153,7 @@ static enum exit_action exit_xsetbv(struct vcpu *v, const struct arch_exit *e)
 #define UNHANDLED exit_unhandled
 
 static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
-	EXIT(EXCEPTION_NMI, UNHANDLED),
+	EXIT(EXCEPTION_NMI, exit_exception_nmi),
 	EXIT(EXTERNAL_INTERRUPT, external_interrupt),
 	EXIT(TRIPLE_FAULT, triple_fault),
 	EXIT(INIT_SIGNAL, init_signal),
@@ -182,7 +183,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	[38] = { "RESERVED_38", UNHANDLED },
 	EXIT(MONITOR, refuse_ud),
 	EXIT(PAUSE, ignore_insn),
-	EXIT(ENTRY_FAIL_MCE, UNHANDLED),
+	EXIT(ENTRY_FAIL_MCE, exit_entry_fail_mce),
 	[42] = { "RESERVED_42", UNHANDLED },
 	EXIT(TPR_BELOW_THRESHOLD, UNHANDLED), EXIT(APIC_ACCESS, exit_apic_access),
 	EXIT(VIRTUALIZED_EOI, virtualized_eoi), EXIT(GDTR_IDTR, UNHANDLED), EXIT(LDTR_TR, UNHANDLED),
@@ -207,8 +208,8 @@ const char *exit_reason_name(u32 reason)
 }
 
 /*
- * Every reason uhv does not emulate, and failed VM entries (reasons 33,
- * 34 and 41 always come with bit 31 set): the VM stops with the reason
+ * Every reason uhv does not emulate, and failed VM entries (reasons 33
+ * and 34 always come with bit 31 set; 41 has its own handler): the VM stops with the reason
  * named. Kept out of line, off the hot path.
  */
 static __attribute__((noinline, cold)) enum exit_action

@@ -7,7 +7,9 @@
 #include "vmm.h"
 #include "control.h"
 #include "capture.h"
+#include "host_events.h"
 #include "../arch/x86/cpu.h"
+#include "../arch/x86/apic.h"
 #include "../arch/x86/desc.h"
 #include "../arch/x86/power.h"
 #include "../drivers/console.h"
@@ -19,7 +21,6 @@ u64 core_entry_tsc;
 static struct uhv uhv;
 
 void uhv_main(const struct boot_info *bi);
-void arch_host_irq_init(void);
 
 static u64 alloc_page(void)
 {
@@ -107,7 +108,7 @@ void uhv_main(const struct boot_info *bi)
 	       (unsigned long long)bi->loader_tsc);
 	if (bi->magic != BOOTINFO_MAGIC)
 		power_off("bad boot information from the loader");
-	arch_host_irq_init();
+	arch_host_irq_init(bi->acpi_rsdp);
 	init_memory(&uhv, bi);
 	if (bi->config.selftest == SELFTEST_STORAGE ||
 	    bi->config.selftest == SELFTEST_STORAGE_VERIFY) {
@@ -124,6 +125,8 @@ void uhv_main(const struct boot_info *bi)
 		printk("uhv: selftest: executing UD2 in the hypervisor\n");
 		__asm__ volatile("ud2");
 	}
+	if (bi->config.selftest == SELFTEST_NMI)
+		nmi_selftest_start();
 	if (uses_host_disks(&bi->config))
 		uhv.nr_host_disks = blkdev_probe(uhv.host_disks, BLKDEV_MAX, alloc_page);
 	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
@@ -154,6 +157,7 @@ void uhv_main(const struct boot_info *bi)
 	       uhv.nr_vms, (unsigned long long)uhv.timeslice, focus_name(&uhv));
 	vmm_run(&uhv);
 	vmm_summary(&uhv);
+	nmi_summary();
 	capture_flush();
 	control_flush();
 	power_off(uhv.shutdown ? "shut down by the control channel" :

@@ -12,6 +12,7 @@
 #include "../arch/x86/cpu.h"
 #include "control.h"
 #include "capture.h"
+#include "host_events.h"
 #include "../drivers/console.h"
 
 /*
@@ -126,6 +127,7 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
 	vcpu_service(v);
+	nmi_selftest_slice();
 	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
 			v->arch.vm_instr_error);

@@ -32,6 +32,16 @@
 #define GATE_INTERRUPT     0x8eULL  /* P, DPL0, 64-bit interrupt gate */
 #define NR_EXCEPTIONS      32
 #define IST_NONE           0
+#define IST_SHIFT          32
+/* NMI, #DF and #MC each run on a stack of their own (TSS IST1-3, SDM
+   Vol. 3A §7.7, §6.14.5): an NMI can arrive anywhere, a double fault
+   may come from a stack overflow, and a machine check must not depend
+   on the stack it interrupted. */
+#define VEC_NMI            2
+#define VEC_DF             8
+#define VEC_MC             18
+enum { IST_NMI = 1, IST_DF, IST_MC, NR_IST_STACKS = IST_MC };
+#define IST_STACK_SIZE     8192
 
 struct tss64 {
 	u32 reserved0;
@@ -46,9 +56,12 @@ struct tss64 {
 static u64 gdt[5] __attribute__((aligned(16)));
 static u64 idt[256 * 2] __attribute__((aligned(16)));
 static struct tss64 tss __attribute__((aligned(16)));
+static u8 ist_stacks[NR_IST_STACKS][IST_STACK_SIZE] __attribute__((aligned(16)));
 
 /* Exception entry points, from trap_stubs.asm, one per vector 0..31. */
 extern const u64 trap_stubs[NR_EXCEPTIONS];
+/* The NMI handler's entry (trap_stubs.asm): it returns, the others do not. */
+extern const char nmi_entry[];
 
 static u64 seg_desc(u64 access, u64 flags)
 {
@@ -64,10 +77,11 @@ static void set_tss_desc(u64 *d, u64 base, u32 limit)
 	d[1] = base >> 32;
 }
 
-static void set_gate(int vec, u64 handler)
+/* A 64-bit interrupt gate (§6.14.1) on IST stack ist (0: none). */
+static void set_gate(int vec, u64 handler, u64 ist)
 {
 	idt[vec * 2] = (handler & 0xffff) | ((u64)SEL_CODE64 << 16) |
-		       ((u64)IST_NONE << 32) | (GATE_INTERRUPT << 40) |
+		       (ist << IST_SHIFT) | (GATE_INTERRUPT << 40) |
 		       ((handler >> 16 & 0xffff) << 48);
 	idt[vec * 2 + 1] = handler >> 32;
 }
@@ -102,8 +116,13 @@ void desc_init(void)
 	set_tss_desc(&gdt[SEL_TSS / 8], (u64)&tss, sizeof(tss) - 1);
 	load_segments();
 	__asm__ volatile("ltr %w0" ::"r"((u16)SEL_TSS));
+	for (int i = 0; i < NR_IST_STACKS; i++)   /* stacks grow down */
+		tss.ist[i] = (u64)&ist_stacks[i][IST_STACK_SIZE];
 	for (int v = 0; v < NR_EXCEPTIONS; v++)
-		set_gate(v, trap_stubs[v]);
+		set_gate(v, trap_stubs[v], IST_NONE);
+	set_gate(VEC_NMI, (u64)nmi_entry, IST_NMI);
+	set_gate(VEC_DF, trap_stubs[VEC_DF], IST_DF);
+	set_gate(VEC_MC, trap_stubs[VEC_MC], IST_MC);
 	__asm__ volatile("lidt %0" ::"m"(i));
 }
 

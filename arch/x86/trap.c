@@ -5,6 +5,7 @@
  */
 #include "cpu.h"
 #include "power.h"
+#include "mce.h"
 #include "../../drivers/console.h"
 
 /* Pushed by trap_stubs.asm, lowest address first. */
@@ -27,6 +28,18 @@ static const char *const exception_names[32] = {
 
 void trap_handler(struct trap_frame *f);
 
+#define VEC_MC 18
+
+/* A machine check in VMX root: the banks say what failed (SDM Vol. 3B
+   §16.3); uhv's own state cannot be trusted after it, so it stops. */
+static void report_machine_check(void)
+{
+	struct arch_mce m;
+
+	arch_mce_read(&m);
+	arch_mce_report(&m, "machine check in the hypervisor");
+}
+
 void trap_handler(struct trap_frame *f)
 {
 	const char *name = f->vector < 32 && exception_names[f->vector] ?
@@ -35,6 +48,8 @@ void trap_handler(struct trap_frame *f)
 	printk("\nuhv: PANIC: exception %llu (%s), error code 0x%llx\n",
 	       (unsigned long long)f->vector, name,
 	       (unsigned long long)f->error_code);
+	if (f->vector == VEC_MC)
+		report_machine_check();
 	printk("  rip %016llx cs %04llx rflags %016llx\n", (unsigned long long)f->rip,
 	       (unsigned long long)f->cs, (unsigned long long)f->rflags);
 	printk("  rsp %016llx ss %04llx\n", (unsigned long long)f->rsp,

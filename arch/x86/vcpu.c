@@ -81,6 +81,7 @@ static void decode_exit(struct arch_exit *e)
 		e->intr.valid = info & INTR_INFO_VALID;
 		e->intr.vector = (u8)(info & INTR_INFO_VECTOR_MASK);
 		e->intr.type = (u8)(info >> INTR_INFO_TYPE_SHIFT & 7);
+		e->intr.nmi = e->intr.valid && e->intr.type == INTR_TYPE_NMI;
 		break;
 	}
 	case EXIT_REASON_APIC_ACCESS:

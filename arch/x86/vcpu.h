@@ -61,7 +61,9 @@ struct arch_exit {
 		struct { u16 port; u8 size; bool in, string, rep; } io;
 		struct { u8 cr, type, gpr; u16 lmsw; } cr;
 		struct { u64 gpa, gla; bool read, write, fetch, gla_valid; } ept;
-		struct { u8 vector; u8 type; bool valid; } intr;
+		/* EXTERNAL_INTERRUPT and EXCEPTION_NMI; nmi: the exit was
+		   caused by a host NMI (interruption type NMI, §28.2.2) */
+		struct { u8 vector; u8 type; bool valid, nmi; } intr;
 		struct { u8 vector; } sipi;
 		/* APIC_ACCESS and APIC_WRITE: the offset in the xAPIC page;
 		   data: APIC_ACCESS by a data read or write (not a fetch,

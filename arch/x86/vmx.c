@@ -10,11 +10,18 @@
 #include "msr.h"
 #include "vmx_caps.h"
 #include "vmx_ops.h"
+#include "nmi.h"
 #include "../../drivers/console.h"
 #include "../../lib/string.h"
 
 static struct vmx_caps caps;
 static void probe_optional_msrs(void);
+static void probe_nmi_controls(void);
+static u32 pin_nmi;         /* NMI exiting, virtual NMIs: what the CPU has */
+
+/* Exceptions that exit (§25.6.3): only #MC, which uhv reports and never
+   hands to a guest (guests see MCG_CAP = 0). */
+#define EXC_BITMAP_MC (1U << 18)
 
 /* XCR0 bits (SDM Vol. 1 §13.3): x87 must stay on, AVX needs SSE. */
 #define XCR0_X87 (1ULL << 0)
@@ -78,6 +85,7 @@ int arch_vmx_enable(u64 vmxon_phys)
 	if (vmx_check_features(&caps, &cpu_probe_hw))
 		return -1;
 	probe_optional_msrs();
+	probe_nmi_controls();
 	/* The loader's check allowed this: unlocked, or locked with VMX on. */
 	if (!(fc & FEATURE_CONTROL_LOCK))
 		wrmsr(MSR_IA32_FEATURE_CONTROL, fc | FEATURE_CONTROL_LOCK |
@@ -94,7 +102,8 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 {
 	/* Physical interrupts and time slices come back to uhv. */
 	vmwrite(VMCS_PIN_BASED_CONTROLS, vmx_ctl("pin-based", caps.pin,
-		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_ACTIVATE_PREEMPTION_TIMER));
+		PIN_EXTERNAL_INTERRUPT_EXITING | PIN_ACTIVATE_PREEMPTION_TIMER |
+		pin_nmi));
 	/* HLT yields the CPU; all port I/O and MSR accesses are emulated
 	   (no I/O or MSR bitmaps); MONITOR/MWAIT are refused. CR3 and CR8
 	   accesses stay in the guest: with EPT they need no help. */
@@ -111,7 +120,7 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 		(arch_rdtscp_enabled() ? PROC2_ENABLE_RDTSCP : 0)));
 	vmwrite(VMCS_EPT_POINTER, eptp);
 	vmwrite(VMCS_VPID, vpid);
-	vmwrite(VMCS_EXCEPTION_BITMAP, 0);
+	vmwrite(VMCS_EXCEPTION_BITMAP, EXC_BITMAP_MC);
 	vmwrite(VMCS_CR3_TARGET_COUNT, 0);
 	vmwrite(VMCS_LINK_POINTER, ~0ULL);   /* no shadow VMCS (§25.4.2) */
 	/* uhv owns the CR0/CR4 bits VMX fixes (except PE/PG, which
@@ -514,6 +523,28 @@ static void probe_optional_msrs(void)
 	amsr_present[AMSR_SPEC_CTRL] = l7.edx & (CPUID_7_EDX_IBRS_IBPB |
 						 CPUID_7_EDX_STIBP | CPUID_7_EDX_SSBD);
 	has_ibpb = l7.edx & CPUID_7_EDX_IBRS_IBPB;
+}
+
+/*
+ * NMI exiting and virtual NMIs (§25.6.1; virtual NMIs need NMI exiting):
+ * every NMI is uhv's, and the CPU tracks guests' own NMI blocking. Probed
+ * once, and said once where the CPU lacks them: then a host NMI during a
+ * guest goes to the guest's IDT.
+ */
+static void probe_nmi_controls(void)
+{
+	pin_nmi = 0;
+	if (vmx_ctl_allows(caps.pin, PIN_NMI_EXITING))
+		pin_nmi = PIN_NMI_EXITING;
+	if (pin_nmi && vmx_ctl_allows(caps.pin, PIN_VIRTUAL_NMIS))
+		pin_nmi |= PIN_VIRTUAL_NMIS;
+	arch_nmi_set_exiting(pin_nmi & PIN_NMI_EXITING);
+	if (!(pin_nmi & PIN_NMI_EXITING))
+		printk("uhv: vmx: the CPU lacks NMI exiting: host NMIs during a "
+		       "guest go to the guest\n");
+	else if (!(pin_nmi & PIN_VIRTUAL_NMIS))
+		printk("uhv: vmx: the CPU lacks virtual NMIs (uhv injects no NMIs, "
+		       "so guests lose nothing)\n");
 }
 
 bool arch_rdtscp_enabled(void)

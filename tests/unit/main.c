@@ -33,6 +33,7 @@ int main(void)
 		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, netif_suite,
 		virtio_console_suite, agent_suite, capture_suite,
 		vm_load_suite,
+		mce_suite, host_acpi_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed, skip;

@@ -1,0 +1,139 @@
+/*
+ * Finding tables in the host's ACPI (ACPI 6.5 §5.2). Every length and
+ * checksum is checked before a table is believed: firmware tables come
+ * from outside uhv.
+ */
+#include "host_acpi.h"
+#include "../../lib/string.h"
+
+#define RSDP_SIG         "RSD PTR "
+#define RSDP_SIG_LEN     8
+#define RSDP_V1_LEN      20          /* §5.2.5.3: the ACPI 1.0 part */
+#define RSDP_REVISION    15
+#define RSDP_RSDT        16
+#define RSDP_LENGTH      20
+#define RSDP_XSDT        24
+#define RSDP_V2_MIN_LEN  36
+#define SDT_HEADER_LEN   36          /* §5.2.6 */
+#define SDT_LENGTH       4
+#define SDT_MAX_LEN      0x100000U   /* sanity bound for a firmware table */
+#define MADT_ENTRIES     44          /* §5.2.12: after LAPIC addr, flags */
+#define MADT_IOAPIC      1
+#define MADT_IOAPIC_ADDR 4
+#define MADT_IOAPIC_LEN  12
+#define HPET_GAS         40          /* HPET table: Generic Address Structure */
+#define GAS_SPACE_ID     0
+#define GAS_ADDRESS      4
+#define GAS_SYSTEM_MEMORY 0
+#define HPET_MIN_LEN     56
+#define HPET_REV_MASK    0xffULL     /* GCAP_ID bits 7:0 */
+#define HPET_PERIOD_SHIFT 32         /* GCAP_ID bits 63:32, femtoseconds */
+#define HPET_MAX_PERIOD  100000000ULL   /* 100 ns (spec §2.3.4) */
+
+/* Little-endian fields at any alignment (tables are byte-packed). */
+static u32 rd32(const u8 *p)
+{
+	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
+}
+
+static u64 rd64(const u8 *p)
+{
+	return rd32(p) | (u64)rd32(p + 4) << 32;
+}
+
+/* ACPI checksums: all bytes of the structure sum to 0 (§5.2.5.3). */
+static bool sum_ok(const u8 *p, u32 len)
+{
+	u8 s = 0;
+
+	for (u32 i = 0; i < len; i++)
+		s = (u8)(s + p[i]);
+	return s == 0;
+}
+
+/* A system description table at phys: mapped, sane length, checksum. */
+static const u8 *map_sdt(u64 phys, acpi_map_fn map)
+{
+	const u8 *h = phys ? map(phys, SDT_HEADER_LEN) : NULL;
+	u32 len;
+
+	if (!h)
+		return NULL;
+	len = rd32(h + SDT_LENGTH);
+	if (len < SDT_HEADER_LEN || len > SDT_MAX_LEN)
+		return NULL;
+	h = map(phys, len);
+	return h && sum_ok(h, len) ? h : NULL;
+}
+
+/* The XSDT where the RSDP has one (revision >= 2), else the RSDT. */
+static const u8 *root_table(u64 rsdp, acpi_map_fn map, u32 *entry_size)
+{
+	const u8 *r = rsdp ? map(rsdp, RSDP_V2_MIN_LEN) : NULL;
+
+	if (!r || memcmp(r, RSDP_SIG, RSDP_SIG_LEN) || !sum_ok(r, RSDP_V1_LEN))
+		return NULL;
+	if (r[RSDP_REVISION] >= 2 && rd32(r + RSDP_LENGTH) >= RSDP_V2_MIN_LEN &&
+	    sum_ok(r, RSDP_V2_MIN_LEN) && rd64(r + RSDP_XSDT)) {
+		*entry_size = sizeof(u64);
+		return map_sdt(rd64(r + RSDP_XSDT), map);
+	}
+	*entry_size = sizeof(u32);
+	return map_sdt(rd32(r + RSDP_RSDT), map);
+}
+
+/* Walks the root table's entries (§5.2.7, §5.2.8) for signature sig. */
+const void *host_acpi_find(u64 rsdp, const char *sig, acpi_map_fn map)
+{
+	u32 esz = 0;
+	const u8 *root = root_table(rsdp, map, &esz);
+	u32 len = root ? rd32(root + SDT_LENGTH) : 0;
+
+	for (u32 off = SDT_HEADER_LEN; off + esz <= len; off += esz) {
+		u64 phys = esz == sizeof(u64) ? rd64(root + off) : rd32(root + off);
+		const u8 *t = map_sdt(phys, map);
+
+		if (t && !memcmp(t, sig, 4))
+			return t;
+	}
+	return NULL;
+}
+
+/* MADT entries are (type, length, ...) records (§5.2.12). */
+int host_madt_ioapics(const void *madt, u64 *addr, int max)
+{
+	const u8 *m = madt;
+	u32 len = rd32(m + SDT_LENGTH);
+	int n = 0;
+
+	for (u32 off = MADT_ENTRIES; off + 2 <= len && n < max;) {
+		u8 type = m[off], elen = m[off + 1];
+
+		if (elen < 2 || off + elen > len)
+			break;
+		if (type == MADT_IOAPIC && elen >= MADT_IOAPIC_LEN)
+			addr[n++] = rd32(m + off + MADT_IOAPIC_ADDR);
+		off += elen;
+	}
+	return n;
+}
+
+/* The HPET table's base address (IA-PC HPET spec §3.2.4). */
+u64 host_hpet_base(const void *hpet)
+{
+	const u8 *h = hpet;
+
+	if (rd32(h + SDT_LENGTH) < HPET_MIN_LEN ||
+	    h[HPET_GAS + GAS_SPACE_ID] != GAS_SYSTEM_MEMORY)
+		return 0;
+	return rd64(h + HPET_GAS + GAS_ADDRESS);
+}
+
+/* GCAP_ID (HPET spec §2.3.4): REV_ID 7:0, COUNTER_CLK_PERIOD 63:32. */
+bool host_hpet_caps_valid(u64 gcap)
+{
+	u64 period = gcap >> HPET_PERIOD_SHIFT;
+
+	return gcap != ~0ULL && (gcap & HPET_REV_MASK) != 0 && period != 0 &&
+	       period <= HPET_MAX_PERIOD;
+}
