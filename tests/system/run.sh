@@ -12,6 +12,9 @@
 #   timeout SECS          uhv-run timeout (default 300)
 #   cpus N / mem MB       machine processors / memory
 #   cpu-model M           the Bochs CPU model (uhv-run --cpu-model)
+#   include FILE          FILE's directives (a group file in this folder), as
+#                         if written here; a group that runs another on a
+#                         different machine says what differs, then includes it
 #   global KEY=VALUE      a global uhv.cfg line
 #   config FILE           FILE's lines go into uhv.cfg (after global lines,
 #                         before the guest sections)
@@ -212,6 +215,25 @@ run_ended() {
 # ---------------------------------------------------------------- one group
 # Runs in a subshell; writes $LOGS/GROUP/results (PASS/FAIL lines) and prints
 # them in one piece when done.
+# expand_includes FILE: FILE's lines, each 'include OTHER' replaced by the
+# lines of GROUPS_DIR/OTHER (one level: an included file includes nothing).
+# A group that is another one on a different machine says what differs,
+# then includes it (linux-icelake.test).
+expand_includes() {
+    local l
+    while IFS= read -r l || [ -n "$l" ]; do
+        if [[ $l =~ ^include[[:space:]]+([^[:space:]]+)$ ]]; then
+            if [ -f "$GROUPS_DIR/${BASH_REMATCH[1]}" ]; then
+                grep -v '^[[:space:]]*include[[:space:]]' "$GROUPS_DIR/${BASH_REMATCH[1]}"
+            else
+                echo "missing-include ${BASH_REMATCH[1]}"
+            fi
+        else
+            printf '%s\n' "$l"
+        fi
+    done < "$1"
+}
+
 run_group() {
     local group=$1 file=$GROUPS_DIR/$1.test dir=$LOGS/$1
     # Survive ^C and TERM (uhv-run gets them, stops its emulator and returns)
@@ -291,9 +313,10 @@ run_group() {
                 [ -n "$capture" ] || problems+=("$group.test:$lineno: $kw before any capture directive")
                 command -v tshark >/dev/null || problems+=("tshark not installed (run tools/deps.sh)")
                 add_check "${w[0]:-}" "$kw $targs";;
+            missing-include) problems+=("$group.test: include of a missing file $rest");;
             *) problems+=("$group.test:$lineno: unknown directive '$kw'");;
         esac
-    done < "$file"
+    done < <(expand_includes "$file")
     [ -n "$EMU_OVERRIDE" ] && [ "$emulator" = auto ] && emulator=$EMU_OVERRIDE
     [ -f "$EFI" ] || problems+=("missing $EFI (build uhv first)")
     [ ${#names[@]} -gt 0 ] || problems+=("$group.test has no checks")
