@@ -84,6 +84,28 @@ if [ $ok = 0 ]; then
     echo "bench.sh: no complete measurement (uhv-run status $status)" >&2
     failed+=("CPUID and entry (bench.sh)")
 fi
+# spec_cost: the CPUID round trip again with `mitigations = off`, on
+# Haswell and Tiger Lake: what the speculation hygiene of arch/x86/spec.c
+# costs per exit (RSB filling; VERW where the CPU needs it). IBPB and the
+# L1D flush are one WRMSR each, per switch between VMs and per entry.
+spec_cost() {
+    local model on off l
+    for model in corei7_haswell_4770 tigerlake; do
+        l=$(mktemp "${TMPDIR:-/tmp}/uhv-bench-spec.XXXXXX")
+        "$ROOT/tools/uhv-run" -q --emulator bochs --timeout 300 --log "$l" \
+            --cpu-model $model --guest "$GUEST,name=bench" >/dev/null || { rm -f "$l"; return 1; }
+        on=$(sed -nE 's/^\[bench\] BENCH cpuid_exit_cost ([0-9]+).*/\1/p' "$l")
+        echo "  $model: $(sed -nE 's/^uhv: speculation hygiene: (.*)/\1/p' "$l")"
+        "$ROOT/tools/uhv-run" -q --emulator bochs --timeout 300 --log "$l" --cpu-model $model \
+            --global mitigations=off --guest "$GUEST,name=bench" >/dev/null || { rm -f "$l"; return 1; }
+        off=$(sed -nE 's/^\[bench\] BENCH cpuid_exit_cost ([0-9]+).*/\1/p' "$l")
+        rm -f "$l"
+        [ -n "$on" ] && [ -n "$off" ] || return 1
+        echo "  $model: CPUID round trip $on instructions with the hygiene it needs, $off with mitigations = off: $((on - off)) per exit"
+    done
+}
+echo "# speculation hygiene between VMs (arch/x86/spec.c)"
+bench spec_cost spec_cost
 bench bench-virtio.sh "$ROOT/tools/bench-virtio.sh"
 bench bench-net.sh "$ROOT/tools/bench-net.sh"
 bench bench-bridge.sh "$ROOT/tools/bench-bridge.sh"

@@ -336,6 +336,29 @@ static int key_apicv(struct parser *p, const char *v)
 	return 0;
 }
 
+/* mitigations = on | off: off trusts every VM, as trusted = yes does one
+   (no RSB filling, VERW, L1D flush or IBPB for it: arch/x86/spec.c). */
+static int key_mitigations(struct parser *p, const char *v)
+{
+	bool on = false;    /* set by on_off unless it fails */
+
+	if (on_off(p, "mitigations: '%s' must be on or off", v, &on))
+		return -1;
+	p->cfg->mitigations_off = !on;
+	return 0;
+}
+
+/* trusted = yes | no: a VM whose code is trusted not to attack the
+   others (nor to need protecting from them) runs without the
+   speculation hygiene between VMs. */
+static int key_trusted(struct parser *p, const char *v)
+{
+	if (strcmp(v, "yes") && strcmp(v, "no"))
+		return fail(p, "trusted: '%s' must be yes or no", v);
+	p->vm->trusted = !strcmp(v, "yes");
+	return 0;
+}
+
 /* images = DIR: every file in \uhv\DIR\ is loaded for `create` */
 static int key_images(struct parser *p, const char *v)
 {
@@ -458,6 +481,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "disk", true, key_disk },
 	{ "net", true, key_net },
 	{ "agent", true, key_agent },
+	{ "trusted", true, key_trusted },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },
@@ -465,6 +489,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "capture", false, key_capture },
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
+	{ "mitigations", false, key_mitigations },
 	{ "images", false, key_images },
 	{ "reserve", false, key_reserve },
 };

@@ -12,6 +12,8 @@
  *   control = on               the management protocol on COM2
  *   apicv = off                emulate every local-APIC access (default on:
  *                              the CPU's APIC virtualization where it has it)
+ *   mitigations = off          no speculation hygiene for any VM (arch/x86/
+ *                              spec.c; default on, as the CPU needs)
  *   images = images            files in \uhv\images\ for `create`
  *   reserve = 64M              RAM for VMs created at run time
  *   [vm NAME]                  one section per VM
@@ -23,6 +25,7 @@
  *   disk    = d.img,ro,serial=S   optional, up to 2: virtio-blk disks
  *   net     = lan[,mac=02:...]    optional, up to 2: virtio-net NICs
  *   agent   = on               optional: a virtio-console port for a guest agent
+ *   trusted = yes              optional: no speculation hygiene for this VM
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -81,6 +84,7 @@ struct vm_config {
 	int image_line;         /* line of its image key */
 	int memory_line;        /* line of its memory key, 0: the default */
 	bool has_image;
+	bool trusted;           /* trusted = yes: no speculation hygiene */
 };
 
 enum cfg_selftest {
@@ -102,6 +106,7 @@ struct uhv_config {
 	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */
 	bool apicv_off;         /* apicv = off: no APIC virtualization */
+	bool mitigations_off;   /* mitigations = off: every VM trusted */
 	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
 	u64 reserve;            /* bytes of RAM for VMs created at run time */
 	int reserve_line;       /* line of the reserve key, 0: none */

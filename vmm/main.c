@@ -73,6 +73,8 @@ static void init_slots(struct uhv *h, const struct boot_info *bi)
 
 		s->used = true;
 		s->cfg = bi->config.vms[i];
+		/* mitigations = off: every VM is trusted */
+		s->cfg.trusted |= bi->config.mitigations_off;
 		s->files = bi->vms[i];
 		s->ram_phys = bi->vms[i].ram_phys;
 		/* the loader over-allocated by 2 MiB to align: whole 2 MiB

@@ -187,6 +187,18 @@ static bool idle(struct uhv *h)
 	return true;
 }
 
+/*
+ * IBPB when the CPU passes from one VM to another (not between vCPUs of
+ * one VM) and either of them asks for it: neither can then steer the
+ * other's indirect branches (arch/x86/spec.c).
+ */
+static void switch_barrier(const struct vcpu *prev, const struct vcpu *next)
+{
+	if (prev && prev->vm != next->vm &&
+	    ((prev->arch.spec | next->arch.spec) & SPEC_SWITCH_IBPB))
+		arch_ibpb();
+}
+
 void vmm_run(struct uhv *h)
 {
 	struct vcpu *v;
@@ -213,6 +225,7 @@ void vmm_run(struct uhv *h)
 		if (v != h->loaded) {
 			if (h->loaded)
 				arch_vcpu_put(&h->loaded->arch);
+			switch_barrier(h->loaded, v);
 			arch_vcpu_load(&v->arch);
 			h->loaded = v;
 		}

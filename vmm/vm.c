@@ -155,6 +155,8 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 	}
 	if (h->apicv)
 		arch_vcpu_enable_apicv(&v->arch, apic, h->apic_access_phys);
+	/* speculation hygiene as the CPU needs it, unless trusted */
+	v->arch.spec = vm->cfg->trusted ? 0 : arch_spec_needed();
 	platform_init_vcpu(v, (u32 *)(uintptr_t)apic);
 	v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_SIPI;
 	return 0;

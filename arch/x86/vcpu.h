@@ -79,8 +79,19 @@ enum { CR_ACCESS_MOV_TO, CR_ACCESS_MOV_FROM, CR_ACCESS_CLTS, CR_ACCESS_LMSW };
 /* An exit handler: returns 0 to resume the guest, else to leave the run. */
 typedef int (*arch_exit_fn)(void *ctx, const struct arch_exit *e);
 
+/*
+ * Speculation hygiene at this vCPU's VM exits and entries (arch/x86/
+ * spec.c decides which the CPU needs; the VMM clears them for a trusted
+ * VM): vmx_entry.asm reads them at struct arch_vcpu's second member.
+ */
+#define SPEC_EXIT_RSB_FILL   (1ULL << 0)   /* overwrite the return stack */
+#define SPEC_ENTRY_VERW      (1ULL << 1)   /* clear CPU buffers (MDS) */
+#define SPEC_ENTRY_L1D_FLUSH (1ULL << 2)   /* flush the L1D (L1TF) */
+#define SPEC_SWITCH_IBPB     (1ULL << 3)   /* IBPB when another VM runs next */
+
 struct arch_vcpu {
 	u64 regs[NR_GPRS];     /* first member: vmx_entry.asm indexes it */
+	u64 spec;              /* SPEC_*; vmx_entry.asm reads it here */
 	struct arch_exit exit; /* the exit being handled */
 	arch_exit_fn on_exit;
 	void *ctx;
@@ -185,7 +196,11 @@ bool arch_rdtscp_enabled(void);
 /* Whether the CPU has MSR m, so the vCPU's copy is switched. */
 bool arch_vcpu_msr_present(enum arch_msr m);
 /* IBPB: flushes indirect branch predictions (IA32_PRED_CMD), where the
-   CPU has it; a guest's write of PRED_CMD comes here. */
+   CPU has it; a guest's write of PRED_CMD comes here, and the VMM's
+   switch from one VM to another where SPEC_SWITCH_IBPB says so. */
 void arch_ibpb(void);
+/* The SPEC_* mitigations this CPU needs (probed and printed once, by
+   arch_vmx_enable); a vCPU gets them unless its VM is trusted. */
+u64 arch_spec_needed(void);
 
 #endif

@@ -10,11 +10,15 @@
 #include "msr.h"
 #include "vmx_caps.h"
 #include "vmx_ops.h"
+#include "spec.h"
 #include "nmi.h"
 #include "../../drivers/console.h"
 #include "../../lib/string.h"
 
 static struct vmx_caps caps;
+/* vmx_entry.asm finds the spec flags right after the guest registers */
+_Static_assert(__builtin_offsetof(struct arch_vcpu, spec) == NR_GPRS * 8,
+	       "vmx_entry.asm's SPEC_OFF");
 static void probe_optional_msrs(void);
 static void probe_nmi_controls(void);
 static u32 pin_nmi;         /* NMI exiting, virtual NMIs: what the CPU has */
@@ -85,6 +89,7 @@ int arch_vmx_enable(u64 vmxon_phys)
 	if (vmx_check_features(&caps, &cpu_probe_hw))
 		return -1;
 	probe_optional_msrs();
+	arch_spec_probe();
 	probe_nmi_controls();
 	/* The loader's check allowed this: unlocked, or locked with VMX on. */
 	if (!(fc & FEATURE_CONTROL_LOCK))

@@ -20,6 +20,15 @@ bits 64
 default rel
 
 VMCS_HOST_RSP equ 0x6c14
+MSR_IA32_FLUSH_CMD equ 0x10b        ; SDM Vol. 4 Table 2-2
+FLUSH_CMD_L1D equ 1
+
+; struct arch_vcpu's spec flags (vcpu.h SPEC_*), right after regs[16]
+SPEC_OFF equ 16 * 8
+SPEC_EXIT_RSB_FILL equ 1
+SPEC_ENTRY_VERW equ 2
+SPEC_ENTRY_L1D_FLUSH equ 4
+RSB_ENTRIES equ 32                  ; deeper than any CPU's return stack
 
 %define R(n) [rdi + (n) * 8]
 G_RAX equ 0
@@ -48,6 +57,51 @@ G_RDI equ 7
 	mov rdi, R(G_RDI)
 %endmacro
 
+; Before entry (rdi = regs; clobbers rax, rcx, rdx and the flags): the
+; L1D flush (IA32_FLUSH_CMD) and VERW that clears the CPU's buffers, each
+; where the vCPU's spec flags ask (arch/x86/spec.c says why). VERW comes
+; last but for the loads of the guest's own registers.
+%macro ENTRY_MITIGATIONS 0
+	test byte [rdi + SPEC_OFF], SPEC_ENTRY_L1D_FLUSH
+	jz %%no_l1d
+	mov ecx, MSR_IA32_FLUSH_CMD
+	mov eax, FLUSH_CMD_L1D
+	xor edx, edx
+	wrmsr
+%%no_l1d:
+	test byte [rdi + SPEC_OFF], SPEC_ENTRY_VERW
+	jz %%no_verw
+	verw [rel verw_selector]
+%%no_verw:
+%endmacro
+
+; After an exit, before uhv's first RET: overwrite the return stack buffer
+; with RSB_ENTRIES harmless entries (each call's return address is a
+; speculation trap), then drop them from the stack. Clobbers rcx, flags.
+%macro RSB_FILL 0
+	mov ecx, RSB_ENTRIES / 2
+%%loop:
+	call %%one
+%%trap1:
+	pause
+	lfence
+	jmp %%trap1
+%%one:
+	call %%two
+%%trap2:
+	pause
+	lfence
+	jmp %%trap2
+%%two:
+	dec ecx
+	jnz %%loop
+	add rsp, RSB_ENTRIES * 8
+	lfence
+%endmacro
+
+section .rodata
+verw_selector: dw 0x10              ; uhv's data segment (desc.h SEL_DATA)
+
 section .text
 global vmx_run:function hidden
 global vmx_exit_entry:function hidden
@@ -64,6 +118,7 @@ vmx_run:
 	push rcx                    ; ctx
 	mov rax, VMCS_HOST_RSP
 	vmwrite rax, rsp
+	ENTRY_MITIGATIONS
 	test esi, esi               ; flags survive the loads below
 	LOAD_GUEST
 	jnz .resume
@@ -94,11 +149,16 @@ vmx_exit_entry:                     ; the VMCS host RIP
 	mov R(15), r15
 	pop rax
 	mov R(G_RDI), rax
+	test byte [rdi + SPEC_OFF], SPEC_EXIT_RSB_FILL
+	jz .no_rsb_fill
+	RSB_FILL
+.no_rsb_fill:
 	mov rdi, [rsp]              ; ctx
 	call [rsp + 8]              ; on_exit(ctx)
 	test eax, eax
 	jnz .leave
 	mov rdi, [rsp + 16]
+	ENTRY_MITIGATIONS
 	LOAD_GUEST
 	vmresume
 	jmp vmx_failed

@@ -372,6 +372,26 @@ START_TEST(apicv_key)
 }
 END_TEST
 
+/* Speculation hygiene: on for every VM unless mitigations = off (all)
+   or trusted = yes (that VM); each key in its own place. */
+START_TEST(mitigation_keys)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n[vm b]\nimage=b\ntrusted = yes\n"), 0);
+	ck_assert(!cfg.mitigations_off);
+	ck_assert(!cfg.vms[0].trusted);
+	ck_assert(cfg.vms[1].trusted);
+	ck_assert_int_eq(parse("mitigations = off\n[vm a]\nimage=a\n"), 0);
+	ck_assert(cfg.mitigations_off);
+	ck_assert(!cfg.vms[0].trusted);     /* applied by uhv, per slot */
+	expect_error("mitigations = maybe\n[vm a]\nimage=a\n", 1,
+		     "mitigations: 'maybe' must be on or off");
+	expect_error("[vm a]\nimage=a\ntrusted = on\n", 3,
+		     "trusted: 'on' must be yes or no");
+	expect_error("trusted = yes\n[vm a]\nimage=a\n", 1, "trusted");
+	expect_error("[vm a]\nimage=a\nmitigations = off\n", 3, "mitigations");
+}
+END_TEST
+
 /* The keys of the control channel: control, images, reserve. */
 START_TEST(control_keys)
 {
@@ -533,6 +553,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, capture_key);
 	tcase_add_test(tc, control_keys);
 	tcase_add_test(tc, apicv_key);
+	tcase_add_test(tc, mitigation_keys);
 	tcase_add_test(tc, reserve_must_fit);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);
