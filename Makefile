@@ -98,12 +98,18 @@ guests:
 # The guest agent for Linux guests (agent/README.md), static, for the
 # test initramfs (tools/mk-linux-guest.sh).
 .PHONY: agent
-agent: $(BUILD)/agent/uhv-agent
+agent: $(BUILD)/agent/uhv-agent $(BUILD)/agent/xstate-check
 
 $(BUILD)/agent/uhv-agent: agent/uhv-agent.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-AGENT $@"
 	@$(CC) -static -Os -std=gnu11 $(WARN) $< -o $@
+
+# The vector-state check the test guest runs with uhv.xstate.
+$(BUILD)/agent/xstate-check: guest-tests/linux/xstate-check.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-AGENT $@"
+	@$(CC) -static -O2 -std=gnu11 $(WARN) $< -o $@
 
 -include tests/unit.mk
 -include tools/uhvctl/uhvctl.mk

@@ -456,6 +456,24 @@ void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks)
 }
 
 
+/*
+ * The XCR0 uhv saves and restores a vCPU's state under: the guest's,
+ * plus x87 and SSE. XSAVE and XRSTOR touch only the components set in
+ * XCR0 (SDM Vol. 1 §13.6: RFBM = XCR0 AND EDX:EAX), but the guest's XCR0
+ * does not bound the state it uses: x87 and SSE instructions run with
+ * CR4.OSFXSR whatever XCR0 says (XCR0 only gates XSAVE and AVX, §13.3),
+ * and a guest without CR4.OSXSAVE keeps the reset value, x87 only. Under
+ * its own XCR0 such a guest's XMM registers and MXCSR were left to the
+ * next vCPU: Linux turns OSXSAVE off again when it dislikes CPUID leaf
+ * 0xD (Bochs 2.7 reports the standard size as the compacted one) and its
+ * processes then saw the other vCPU's XMM registers. XCR0[1] can be set
+ * on every processor with XSAVE (§13.3).
+ */
+static u64 switched_xcr0(u64 guest_xcr0)
+{
+	return guest_xcr0 | XCR0_X87 | XCR0_SSE;
+}
+
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
 {
 	struct cpuid_regs r;
@@ -470,10 +488,10 @@ bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
 		return false;
 	v->xcr0 = val;
 	xsetbv(0, val);
-	/* XSAVE writes XSTATE_BV only for the components in XCR0: bits of
+	/* XSAVE writes XSTATE_BV only for the components it saves: bits of
 	   components the guest just turned off would stay set in the area
 	   and make the next XRSTOR fault in VMX root (SDM Vol. 1 §13.8) */
-	*(u64 *)(uintptr_t)(v->fpu_phys + XSAVE_XSTATE_BV) &= val;
+	*(u64 *)(uintptr_t)(v->fpu_phys + XSAVE_XSTATE_BV) &= switched_xcr0(val);
 	return true;
 }
 
@@ -602,9 +620,14 @@ void arch_vcpu_load(struct arch_vcpu *v)
 	write_dr3(v->dr[3]);
 	write_dr6(v->dr6);
 	if (use_xsave()) {
-		xsetbv(0, v->xcr0);
+		u64 xcr0 = switched_xcr0(v->xcr0);
+
+		xsetbv(0, xcr0);
 		__asm__ volatile("xrstor64 %0" ::"m"(*(u8 *)area), "a"(~0U),
 				 "d"(~0U) : "memory");
+		/* the guest runs with the host's XCR0: its own */
+		if (xcr0 != v->xcr0)
+			xsetbv(0, v->xcr0);
 	} else {
 		__asm__ volatile("fxrstor64 %0" ::"m"(*(u8 *)area) : "memory");
 	}
@@ -623,9 +646,12 @@ void arch_vcpu_put(struct arch_vcpu *v)
 	v->dr[3] = read_dr3();
 	v->dr6 = read_dr6();
 
-	if (use_xsave())
+	if (use_xsave()) {
+		/* XCR0 is the guest's (arch_vcpu_load or its XSETBV set it) */
+		if (switched_xcr0(v->xcr0) != v->xcr0)
+			xsetbv(0, switched_xcr0(v->xcr0));
 		__asm__ volatile("xsave64 %0" : "=m"(*(u8 *)area) : "a"(~0U),
 				 "d"(~0U) : "memory");
-	else
+	} else
 		__asm__ volatile("fxsave64 %0" : "=m"(*(u8 *)area)::"memory");
 }

@@ -62,6 +62,8 @@ G_RDI equ 7
 ; where the vCPU's spec flags ask (arch/x86/spec.c says why). VERW comes
 ; last but for the loads of the guest's own registers.
 %macro ENTRY_MITIGATIONS 0
+	test byte [rdi + SPEC_OFF], SPEC_ENTRY_L1D_FLUSH | SPEC_ENTRY_VERW
+	jz %%none                   ; the common case: two instructions
 	test byte [rdi + SPEC_OFF], SPEC_ENTRY_L1D_FLUSH
 	jz %%no_l1d
 	mov ecx, MSR_IA32_FLUSH_CMD
@@ -73,6 +75,7 @@ G_RDI equ 7
 	jz %%no_verw
 	verw [rel verw_selector]
 %%no_verw:
+%%none:
 %endmacro
 
 ; After an exit, before uhv's first RET: overwrite the return stack buffer
