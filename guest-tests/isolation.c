@@ -3,7 +3,13 @@
  * high addresses: all must read all ones.  Then writes a pattern to part of
  * them and reads back: writes must be discarded (still all ones).  About
  * 4,600 accesses in all, each a VM exit under uhv.  May fail under QEMU,
- * whose unassigned memory reads differently. */
+ * whose unassigned memory reads differently.
+ * With `after-key` it probes nothing until a 'g' (go) is typed at it on
+ * uhv's console, waiting at most wait=N ticks (default 3000000000): the
+ * harness types it once the canary beside it says its pattern is complete
+ * (tests/system/isolation.test), so no probe can come before the canary
+ * is filled, whatever the scheduler does.  "probes done" follows the
+ * check that every access read all ones. */
 #include "guest.h"
 
 #define NAME "isolation"
@@ -12,6 +18,8 @@
 #define WRITE_STRIDE    (64u * KIB)      /* write/read back every 16th */
 #define PROBE_LIMIT     0xFEC00000u      /* I/O APIC and up: real devices */
 #define WRITE_SALT      0xBADC0FEEu      /* written value = addr ^ salt */
+#define WAIT_DEFAULT    3000000000ull    /* ticks to wait for the go */
+#define KEY_GO          'g'
 
 static const u32 high_addrs[] = { 0x40000000u, 0x80000000u, 0xC0000000u };
 
@@ -55,10 +63,26 @@ static u64 ram_end(const struct mb_info *mbi)
     return (end + PAGE_SIZE - 1) & ~(u64)(PAGE_SIZE - 1);
 }
 
+/* after-key: nothing until the harness types 'g' (see the file comment). */
+static void wait_for_go(u64 wait)
+{
+    gprintf("waiting up to %llu ticks for '%c' (the canary is filled)\n",
+            wait, KEY_GO);
+    int c = serial_getc_until(rdtsc() + wait);
+    if (c < 0)
+        fail(NAME, "no '%c' typed within %llu ticks", KEY_GO, wait);
+    if (c != KEY_GO)
+        fail(NAME, "typed 0x%x, want '%c' (go)", (u32)c, KEY_GO);
+    gprintf("got '%c': probing from now on\n", KEY_GO);
+}
+
 /* See the file comment. */
 void guest_main(u32 magic, const struct mb_info *mbi)
 {
     require_multiboot(NAME, magic);
+    const char *cmd = mb_cmdline(mbi);
+    if (cmdline_has(cmd, "after-key"))
+        wait_for_go(cmdline_u64(cmd, "wait", WAIT_DEFAULT));
     u64 end = ram_end(mbi);
     if (end >= PROBE_LIMIT)
         fail(NAME, "RAM end 0x%llx leaves nothing to probe", end);
@@ -79,9 +103,9 @@ void guest_main(u32 magic, const struct mb_info *mbi)
         probe_read(&st, high_addrs[i]);
         probe_write(&st, high_addrs[i]);
     }
-    gprintf("accesses: %u, not all ones: %u\n", st.accesses, st.bad);
     if (st.bad)
-        fail(NAME, "%u reads not all ones, first 0x%08x = 0x%08x", st.bad,
-             st.first_bad_addr, st.first_bad_val);
+        fail(NAME, "%u of %u accesses not all ones, first 0x%08x = 0x%08x",
+             st.bad, st.accesses, st.first_bad_addr, st.first_bad_val);
+    gprintf("probes done: %u accesses, every read all ones\n", st.accesses);
     pass(NAME);
 }

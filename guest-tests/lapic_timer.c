@@ -9,7 +9,8 @@
  * periodic fires K times in K periods (+ slack); TSC-deadline fires once
  * at the deadline, clears IA32_TSC_DEADLINE, fires at once for a deadline
  * in the past and is disarmed by writing 0.  Interrupts are awaited with
- * `sti; hlt`.  Options: oneshot=N, period=N, slack=N (TSC ticks;
+ * `sti; hlt`.  Each case prints its verdict ("on time", or FAIL) only
+ * after its checks; each mode ends with "MODE: ... all on time".  Options: oneshot=N, period=N, slack=N (TSC ticks;
  * defaults 1000000, 3000000, 2000000).  uhv delivers at the first exit
  * after the deadline, so with other VMs on the CPU give slack at least
  * one time slice (uhv's default is 2000000 ticks). */
@@ -62,19 +63,22 @@ static void spin_open(u64 t)
 }
 
 /* The one interrupt came no earlier than earliest and no later than
- * latest + slack; `what` names the case in the output. */
+ * latest + slack; `what` names the case in the output.  The line saying
+ * "on time" comes only after both checks, so a harness that matches it
+ * cannot pass on a timer that fired early or late. */
 static void check_fire(const char *mode, const char *what, u32 i, u64 earliest,
                        u64 latest)
 {
     u64 t = fire_tsc[i];
 
-    gprintf("%s %s: fired %lld ticks after the deadline (set within %llu)\n",
-            mode, what, (s64)(t - earliest), latest - earliest);
     if (t < earliest)
         fail(NAME, "%s %s: fired %llu ticks early", mode, what, earliest - t);
     if (t > latest + slack)
         fail(NAME, "%s %s: fired %llu ticks late (slack %llu)", mode, what,
              t - latest, slack);
+    gprintf("%s %s: on time, fired %llu ticks after the deadline (set within "
+            "%llu, slack %llu)\n", mode, what, t - earliest,
+            latest - earliest, slack);
 }
 
 /* One-shot with divide `div`: once, on time, and CCR is 0 afterwards. */
@@ -211,6 +215,8 @@ static void run_mode(const char *mode)
     test_masked(mode);
     test_periodic(mode);
     test_tsc_deadline(mode);
+    gprintf("%s: one-shot, periodic and TSC-deadline timers all on time\n",
+            mode);
 }
 
 /* See the file comment. */

@@ -19,8 +19,10 @@
 /* 16550 UART, COM1 */
 #define UART_BASE            0x3F8
 #define UART_THR             (UART_BASE + 0)  /* transmit holding register */
+#define UART_RBR             (UART_BASE + 0)  /* receive buffer (reads) */
 #define UART_LSR             (UART_BASE + 5)  /* line status register */
 #define UART_LSR_THRE        0x20             /* THR empty: may write a byte */
+#define UART_LSR_DR          0x01             /* data ready: a byte in RBR */
 #define UART_POLL_LIMIT      100000u          /* then write anyway */
 
 /* isa-debug-exit: writing v stops the VM with status (v << 1) | 1 */

@@ -1,6 +1,8 @@
-/* serial.c - polled 16550 output on COM1 and printf-lite on top of it. */
+/* serial.c - polled 16550 output and input on COM1, and printf-lite on
+ * top of the output. */
 #include "serial.h"
 #include "abi.h"
+#include "cpu.h"
 #include "io.h"
 #include "util.h"
 
@@ -22,6 +24,16 @@ void serial_puts(const char *s)
 {
     while (*s)
         serial_putc(*s++);
+}
+
+/* See serial.h.  Polls LSR's data-ready bit: each poll is a VM exit,
+ * which also lets uhv hand over the bytes typed meanwhile. */
+int serial_getc_until(u64 deadline)
+{
+    while (!(inb(UART_LSR) & UART_LSR_DR))
+        if (rdtsc() >= deadline)
+            return -1;
+    return inb(UART_RBR);
 }
 
 /* Print v in base 10 or 16, left-padded with pad to at least width. */

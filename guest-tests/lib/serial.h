@@ -1,4 +1,4 @@
-/* serial.h - COM1 output: raw bytes and a small printf. */
+/* serial.h - COM1 output (raw bytes and a small printf) and input. */
 #ifndef GUEST_SERIAL_H
 #define GUEST_SERIAL_H
 
@@ -7,6 +7,9 @@
 
 void serial_putc(char c);
 void serial_puts(const char *s);
+/* The next byte typed at this VM (uhv's console, when it has the focus),
+ * waiting until the TSC reaches deadline; -1 if none came by then. */
+int serial_getc_until(u64 deadline);
 
 /* printf-lite: %s %c %d %u %x %%, optional '0' flag and width, and the
  * length modifiers l (32-bit, as on i386) and ll (64-bit): %lld %llu %llx. */

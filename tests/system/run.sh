@@ -42,6 +42,9 @@
 #                               uhv-run as --expect, so its verdict agrees)
 #   match CHECK REGEX           some console line matches REGEX (grep -E)
 #   nomatch CHECK REGEX         no console line matches REGEX
+#   run-tool CHECK REGEX        a line uhv-run printed itself ("uhv-run: ...",
+#                               not the console's) matches REGEX, e.g. how
+#                               the emulator ended
 #   interleave CHECK VM1 VM2 [N]
 #                               the lines of VM1 and VM2 alternate >= N times (default 3)
 #   status CHECK CODE           uhv-run's exit status is CODE
@@ -303,7 +306,7 @@ run_group() {
             result)     add_check "${w[0]:-}" "result ${w[*]:1}"
                         # uhv-run's verdict then agrees (the check is ours)
                         args+=(--expect "${w[1]:-}=${w[*]:2}");;
-            match|nomatch)
+            match|nomatch|run-tool)
                 local re=${rest#"${w[0]:-}"}; re=${re#"${re%%[![:space:]]*}"}
                 add_check "${w[0]:-}" "$kw $re";;
             interleave) add_check "${w[0]:-}" "interleave ${w[*]:1}";;
@@ -369,6 +372,9 @@ run_group() {
                         fi;;
                     match)
                         grep -qE -- "$rest" "$console" || why="no console line matches '$rest'";;
+                    run-tool)
+                        grep '^uhv-run: ' "$out" | grep -qE -- "$rest" ||
+                            why="no line of uhv-run's own matches '$rest'";;
                     nomatch)
                         if [ -n "$ended" ]; then
                             why="counts only on a run that reached its end (see run-ended)"
