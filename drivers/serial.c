@@ -28,12 +28,14 @@
 #define LSR_THR_EMPTY 0x20
 #define LSR_TX_IDLE   0x40    /* FIFO and shift register empty */
 #define DIVISOR_115200 1       /* 1.8432 MHz / 16 / 115200 */
+#define BAUD_MAX      115200
 #define TX_FIFO_BYTES 16
 #define SCR_PROBE     0x5a
 
 static struct serial_port com1 = { SERIAL_COM1, 0 };
 
-bool serial_port_init(struct serial_port *p, u16 base)
+/* serial_port_init at another rate: divisor = 115200 / baud. */
+static bool port_init_baud(struct serial_port *p, u16 base, u16 divisor)
 {
 	p->base = base;
 	p->tx_room = 0;
@@ -42,11 +44,29 @@ bool serial_port_init(struct serial_port *p, u16 base)
 		return false;
 	outb(base + UART_IER, 0);
 	outb(base + UART_LCR, LCR_DLAB);
-	outb(base + UART_DLL, DIVISOR_115200);
-	outb(base + UART_DLM, 0);
+	outb(base + UART_DLL, (u8)divisor);
+	outb(base + UART_DLM, (u8)(divisor >> 8));
 	outb(base + UART_LCR, LCR_8N1);
 	outb(base + UART_FCR, FCR_ENABLE_CLEAR);
 	outb(base + UART_MCR, MCR_DTR_RTS);
+	return true;
+}
+
+bool serial_port_init(struct serial_port *p, u16 base)
+{
+	return port_init_baud(p, base, DIVISOR_115200);
+}
+
+bool serial_console_select(u16 base, u32 baud)
+{
+	struct serial_port p;
+
+	if (!baud || baud > BAUD_MAX || BAUD_MAX % baud)
+		return false;
+	serial_port_drain(&com1);      /* what was written goes out first */
+	if (!port_init_baud(&p, base, (u16)(BAUD_MAX / baud)))
+		return false;
+	com1 = p;
 	return true;
 }
 

@@ -13,6 +13,7 @@
 #define SERIAL_COM2 0x2f8
 #define SERIAL_COM3 0x3e8
 #define SERIAL_COM4 0x2e8
+#define SERIAL_BAUD_DEFAULT 115200
 
 struct serial_port {
 	u16 base;              /* I/O base, e.g. SERIAL_COM2 */
@@ -35,8 +36,11 @@ int serial_port_getc(struct serial_port *p);
 /* Waits until every byte written has left the UART. */
 void serial_port_drain(struct serial_port *p);
 
-/* The console, COM1. */
+/* The console: COM1 until serial_console_select moves it. */
 void serial_init(void);
+/* Moves the console to the 16550 at base, programmed for baud (a
+   divisor of 115200); false, and the console stays, if no UART answers. */
+bool serial_console_select(u16 base, u32 baud);
 void serial_putc(char c);
 /* Waits until every byte written has left the UART (before power off). */
 void serial_drain(void);

@@ -336,6 +336,64 @@ static int key_apicv(struct parser *p, const char *v)
 	return 0;
 }
 
+/* The 16550's I/O bases by their PC names, and the rates its 1.8432 MHz
+   clock divides to exactly (divisor 115200 / baud). */
+static const struct { const char *name; u16 port; } com_ports[] = {
+	{ "com1", 0x3f8 }, { "com2", 0x2f8 }, { "com3", 0x3e8 }, { "com4", 0x2e8 },
+};
+static const u32 console_bauds[] = { 9600, 19200, 38400, 57600, 115200 };
+#define CONSOLE_BAUD_DEFAULT 115200
+#define IO_PORT_MAX 0xfff8       /* a UART's 8 registers fit below 64 Ki */
+
+/* A port name (com1-com4) or a hex I/O base (0x...); 0 if neither. */
+static u16 console_port(const char *v, size_t len)
+{
+	u64 n = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(com_ports); i++)
+		if (strlen(com_ports[i].name) == len &&
+		    !strncmp(v, com_ports[i].name, len))
+			return com_ports[i].port;
+	if (len < 3 || len > 6 || strncmp(v, "0x", 2))
+		return 0;
+	for (size_t i = 2; i < len; i++) {
+		char c = v[i];
+		int d = c >= '0' && c <= '9' ? c - '0' :
+			c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+
+		if (d < 0)
+			return 0;
+		n = n * 16 + (u64)d;
+	}
+	return n && n <= IO_PORT_MAX ? (u16)n : 0;
+}
+
+/* console = PORT[,BAUD]: where uhv's console is (machines whose BMC
+   console is on COM2, say); without it, ACPI's SPCR table or COM1. */
+static int key_console(struct parser *p, const char *v)
+{
+	size_t len = 0;
+	u64 baud = CONSOLE_BAUD_DEFAULT;
+	bool ok = false;
+
+	while (v[len] && v[len] != ',')
+		len++;
+	if (!(p->cfg->console_port = console_port(v, len)))
+		return fail(p, "console: '%s' must be com1-com4 or an I/O port "
+			    "such as 0x2f8, then optionally ,BAUD", v);
+	if (v[len]) {
+		baud = config_parse_size(v + len + 1);
+		for (size_t i = 0; i < ARRAY_SIZE(console_bauds); i++)
+			ok |= baud == console_bauds[i];
+		if (!ok)
+			return fail(p, "console: the baud rate in '%s' must be 9600, "
+				    "19200, 38400, 57600 or 115200", v);
+	}
+	p->cfg->console_baud = (u32)baud;
+	p->cfg->console_line = p->line;
+	return 0;
+}
+
 /* mitigations = on | off: off trusts every VM, as trusted = yes does one
    (no RSB filling, VERW, L1D flush or IBPB for it: arch/x86/spec.c). */
 static int key_mitigations(struct parser *p, const char *v)
@@ -490,6 +548,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
 	{ "mitigations", false, key_mitigations },
+	{ "console", false, key_console },
 	{ "images", false, key_images },
 	{ "reserve", false, key_reserve },
 };
@@ -601,6 +660,22 @@ static int check_capture(struct parser *p)
 	return fail(p, "capture: no VM is on network '%s'", c->capture_net);
 }
 
+/* The console cannot share a port with the control channel (COM2) or
+   the capture stream (COM3). */
+static int check_console(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+
+	p->line = c->console_line;
+	if (c->control && c->console_port == 0x2f8)
+		return fail(p, "console: COM2 carries the control channel "
+			    "(control = on)%s", "");
+	if (c->capture_net[0] && c->console_port == 0x3e8)
+		return fail(p, "console: COM3 carries the capture stream "
+			    "(capture = %s)", c->capture_net);
+	return 0;
+}
+
 /* After the last line: every VM needs an image, and there must be a VM
    (unless the control channel may create them). */
 static int check_complete(struct parser *p)
@@ -615,7 +690,9 @@ static int check_complete(struct parser *p)
 			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
 		}
 	}
-	return check_disks(p) ? -1 : check_capture(p);
+	if (check_disks(p) || check_capture(p))
+		return -1;
+	return check_console(p);
 }
 
 int config_parse(const char *text, size_t len, struct uhv_config *cfg,

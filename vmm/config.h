@@ -12,6 +12,8 @@
  *   control = on               the management protocol on COM2
  *   apicv = off                emulate every local-APIC access (default on:
  *                              the CPU's APIC virtualization where it has it)
+ *   console = com2,115200      uhv's console: com1-com4 or 0xPORT, baud
+ *                              (default: ACPI's SPCR table, else COM1)
  *   mitigations = off          no speculation hygiene for any VM (arch/x86/
  *                              spec.c; default on, as the CPU needs)
  *   images = images            files in \uhv\images\ for `create`
@@ -107,6 +109,9 @@ struct uhv_config {
 	bool control;           /* serve docs/protocol.md on COM2 */
 	bool apicv_off;         /* apicv = off: no APIC virtualization */
 	bool mitigations_off;   /* mitigations = off: every VM trusted */
+	u16 console_port;       /* console = PORT: its I/O base, 0: not set */
+	u32 console_baud;       /* its baud rate */
+	int console_line;
 	char images[CFG_PATH_MAX];     /* folder of images for create, or "" */
 	u64 reserve;            /* bytes of RAM for VMs created at run time */
 	int reserve_line;       /* line of the reserve key, 0: none */

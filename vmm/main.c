@@ -98,6 +98,35 @@ static void apicv_init(struct uhv *h, const struct uhv_config *c)
 	       "no memory for its page");
 }
 
+/*
+ * Where uhv's console goes: the config's console key, else the port the
+ * firmware's ACPI SPCR table names (a BMC's serial-over-LAN is often
+ * COM2), else COM1. Said on COM1 first, so a user watching COM1 learns
+ * where the rest went; a port where no UART answers is said and left.
+ */
+static void console_select(const struct uhv_config *c, u64 acpi_rsdp)
+{
+	u16 port = c->console_port;
+	u32 baud = c->console_baud;
+	const char *from = "uhv.cfg";
+
+	if (!port) {
+		if (!arch_host_spcr(acpi_rsdp, &port, &baud))
+			return;              /* COM1 at 115200, as the loader left */
+		from = "ACPI SPCR";
+	}
+	if (port == SERIAL_COM1 && baud == SERIAL_BAUD_DEFAULT)
+		return;
+	printk("uhv: console: moving to port 0x%x at %u baud (%s)\n", port, baud,
+	       from);
+	if (!serial_console_select(port, baud))
+		printk("uhv: console: no UART answers at port 0x%x; the console "
+		       "stays on COM1\n", port);
+	else
+		printk("uhv: console: on port 0x%x at %u baud (%s)\n", port, baud,
+		       from);
+}
+
 void uhv_main(const struct boot_info *bi)
 {
 	u64 vmxon_page;
@@ -110,6 +139,7 @@ void uhv_main(const struct boot_info *bi)
 	       (unsigned long long)bi->loader_tsc);
 	if (bi->magic != BOOTINFO_MAGIC)
 		power_off("bad boot information from the loader");
+	console_select(&bi->config, bi->acpi_rsdp);
 	arch_host_irq_init(bi->acpi_rsdp);
 	init_memory(&uhv, bi);
 	if (bi->config.selftest == SELFTEST_STORAGE ||

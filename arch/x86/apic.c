@@ -289,6 +289,14 @@ void arch_nmi_timer_arm(void)
 	outb(PIT_CH0, PIT_NMI_COUNT >> BYTE_SHIFT & BYTE_MASK);
 }
 
+bool arch_host_spcr(u64 acpi_rsdp, u16 *port, u32 *baud)
+{
+	const void *spcr = acpi_rsdp ? host_acpi_find(acpi_rsdp, "SPCR", identity_map)
+				     : NULL;
+
+	return spcr && host_spcr_console(spcr, port, baud);
+}
+
 void arch_host_irq_init(u64 acpi_rsdp)
 {
 	outb(PIC1_DATA, PIC_MASK_ALL);

@@ -13,6 +13,9 @@
    local APIC's timer, LINT0/1, CMCI, thermal and perf entries; logs what
    it silenced. acpi_rsdp: the firmware's RSDP, 0 if none. */
 void arch_host_irq_init(u64 acpi_rsdp);
+/* The serial console the firmware's ACPI SPCR table names (a 16550 at
+   an I/O port); false where there is none. */
+bool arch_host_spcr(u64 acpi_rsdp, u16 *port, u32 *baud);
 /* End of interrupt to this CPU's local APIC (§11.8.5). */
 void arch_lapic_eoi(void);
 

@@ -29,6 +29,16 @@
 #define HPET_REV_MASK    0xffULL     /* GCAP_ID bits 7:0 */
 #define HPET_PERIOD_SHIFT 32         /* GCAP_ID bits 63:32, femtoseconds */
 #define HPET_MAX_PERIOD  100000000ULL   /* 100 ns (spec §2.3.4) */
+/* SPCR (Microsoft's Serial Port Console Redirection table, rev. 2): the
+   port as a GAS at 40, the interface type at 36, the baud code at 58. */
+#define SPCR_INTERFACE   36
+#define SPCR_16550       0           /* full 16550 (or 16450) interface */
+#define SPCR_16550_GAS   18          /* 16550 described by the GAS */
+#define SPCR_GAS         40
+#define SPCR_BAUD        58
+#define SPCR_MIN_LEN     80
+#define GAS_SYSTEM_IO    1
+#define IO_PORT_LIMIT    0x10000ULL
 
 /* Little-endian fields at any alignment (tables are byte-packed). */
 static u32 rd32(const u8 *p)
@@ -127,6 +137,33 @@ u64 host_hpet_base(const void *hpet)
 	    h[HPET_GAS + GAS_SPACE_ID] != GAS_SYSTEM_MEMORY)
 		return 0;
 	return rd64(h + HPET_GAS + GAS_ADDRESS);
+}
+
+/* SPCR baud codes: 3 9600, 4 19200, 6 57600, 7 115200; 0 means "as the
+   firmware left it", for which uhv takes 115200. */
+static u32 spcr_baud(u8 code)
+{
+	static const u32 rate[] = { [3] = 9600, [4] = 19200, [6] = 57600,
+				    [7] = 115200 };
+
+	return code == 0 ? 115200 : code < ARRAY_SIZE(rate) ? rate[code] : 0;
+}
+
+bool host_spcr_console(const void *spcr, u16 *port, u32 *baud)
+{
+	const u8 *s = spcr;
+	u64 addr;
+
+	if (rd32(s + SDT_LENGTH) < SPCR_MIN_LEN ||
+	    (s[SPCR_INTERFACE] != SPCR_16550 && s[SPCR_INTERFACE] != SPCR_16550_GAS) ||
+	    s[SPCR_GAS + GAS_SPACE_ID] != GAS_SYSTEM_IO)
+		return false;
+	addr = rd64(s + SPCR_GAS + GAS_ADDRESS);
+	*baud = spcr_baud(s[SPCR_BAUD]);
+	if (!addr || addr >= IO_PORT_LIMIT || !*baud)
+		return false;
+	*port = (u16)addr;
+	return true;
 }
 
 /* GCAP_ID (HPET spec §2.3.4): REV_ID 7:0, COUNTER_CLK_PERIOD 63:32. */

@@ -30,5 +30,8 @@ u64 host_hpet_base(const void *hpet);
  * of 1 fs to 100 ns, not all ones (nothing decodes the address).
  */
 bool host_hpet_caps_valid(u64 gcap);
+/* The console an SPCR table names, if it is a 16550 at an I/O port:
+   its base and baud rate. */
+bool host_spcr_console(const void *spcr, u16 *port, u32 *baud);
 
 #endif

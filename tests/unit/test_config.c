@@ -392,6 +392,30 @@ START_TEST(mitigation_keys)
 }
 END_TEST
 
+/* console = PORT[,BAUD]: com1-com4 or a hex port, a 16550 rate; not on
+   the control channel's COM2 nor the capture's COM3. */
+START_TEST(console_key)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\n"), 0);
+	ck_assert_uint_eq(cfg.console_port, 0);        /* SPCR or COM1 */
+	ck_assert_int_eq(parse("console = com2\n[vm a]\nimage=a\n"), 0);
+	ck_assert_uint_eq(cfg.console_port, 0x2f8);
+	ck_assert_uint_eq(cfg.console_baud, 115200);
+	ck_assert_int_eq(parse("console = 0x3e8,57600\n[vm a]\nimage=a\n"), 0);
+	ck_assert_uint_eq(cfg.console_port, 0x3e8);
+	ck_assert_uint_eq(cfg.console_baud, 57600);
+	expect_error("console = com5\n[vm a]\nimage=a\n", 1,
+		     "console: 'com5' must be com1-com4 or an I/O port");
+	expect_error("console = 0xzz\n[vm a]\nimage=a\n", 1, "must be com1-com4");
+	expect_error("console = com1,12345\n[vm a]\nimage=a\n", 1,
+		     "must be 9600, 19200, 38400, 57600 or 115200");
+	expect_error("control = on\nconsole = com2\n", 2,
+		     "COM2 carries the control channel");
+	expect_error("console = com3\ncapture = lan\n[vm a]\nimage=a\nnet=lan\n", 1,
+		     "COM3 carries the capture stream");
+}
+END_TEST
+
 /* The keys of the control channel: control, images, reserve. */
 START_TEST(control_keys)
 {
@@ -554,6 +578,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, control_keys);
 	tcase_add_test(tc, apicv_key);
 	tcase_add_test(tc, mitigation_keys);
+	tcase_add_test(tc, console_key);
 	tcase_add_test(tc, reserve_must_fit);
 	tcase_add_test(tc, parse_size);
 	tcase_add_test(tc, parse_size_u64_max);

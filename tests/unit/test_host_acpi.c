@@ -164,6 +164,42 @@ START_TEST(hpet_base_and_caps)
 }
 END_TEST
 
+/* SPCR (Microsoft's table, rev. 2): a 16550 at I/O port 0x2f8, 57600
+   baud (code 6), as a BMC's console; memory-mapped, other interfaces,
+   unknown baud codes and short tables are not uhv's console. */
+START_TEST(spcr_console)
+{
+	u8 t[80];
+	u16 port = 0;
+	u32 baud = 0;
+
+	memset(t, 0, sizeof(t));
+	memcpy(t, "SPCR", 4);
+	put32(t + 4, sizeof(t));
+	t[36] = 0;                 /* interface: 16550 */
+	t[40] = 1;                 /* GAS: system I/O */
+	put64(t + 44, 0x2f8);
+	t[58] = 6;                 /* 57600 */
+	ck_assert(host_spcr_console(t, &port, &baud));
+	ck_assert_uint_eq(port, 0x2f8);
+	ck_assert_uint_eq(baud, 57600);
+	t[58] = 0;                 /* as the firmware left it: 115200 */
+	ck_assert(host_spcr_console(t, &port, &baud) && baud == 115200);
+	t[58] = 5;                 /* no such code */
+	ck_assert(!host_spcr_console(t, &port, &baud));
+	t[58] = 7;
+	t[40] = 0;                 /* memory-mapped UART: not uhv's */
+	ck_assert(!host_spcr_console(t, &port, &baud));
+	t[40] = 1;
+	t[36] = 3;                 /* ARM PL011 */
+	ck_assert(!host_spcr_console(t, &port, &baud));
+	t[36] = 18;                /* 16550 described by the GAS */
+	ck_assert(host_spcr_console(t, &port, &baud) && baud == 115200);
+	put32(t + 4, 60);          /* too short for the baud field */
+	ck_assert(!host_spcr_console(t, &port, &baud));
+}
+END_TEST
+
 Suite *host_acpi_suite(void)
 {
 	Suite *s = suite_create("host_acpi");
@@ -173,6 +209,7 @@ Suite *host_acpi_suite(void)
 	tcase_add_test(t, refuses_bad_tables);
 	tcase_add_test(t, madt_ioapics);
 	tcase_add_test(t, hpet_base_and_caps);
+	tcase_add_test(t, spcr_console);
 	suite_add_tcase(s, t);
 	return s;
 }
