@@ -4,6 +4,8 @@
 #include "serial.h"
 #include "../lib/fmt.h"
 
+static const char printk_owner; /* printk's name as a writer */
+
 void console_write(const char *s, size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
@@ -23,5 +25,5 @@ void printk(const char *fmt, ...)
 	va_start(ap, fmt);
 	n = fmt_vsn(buf, sizeof(buf), fmt, ap);
 	va_end(ap);
-	console_write(buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
+	console_put(&printk_owner, buf, (size_t)MIN(n, (int)sizeof(buf) - 1));
 }

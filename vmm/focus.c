@@ -13,6 +13,7 @@
  * and while it waits for a sleeping VM's timer.
  */
 #include "vmm.h"
+#include "vm_console.h"
 #include "../drivers/console.h"
 #include "../drivers/serial.h"
 
@@ -54,6 +55,7 @@ static void set_focus(struct uhv *h, int i)
 	}
 	h->focus = i;
 	printk("\nuhv: console focus: %s\n", h->vms[i].name);
+	vm_console_focus(&h->vms[i].uart, h->vms[i].name);  /* its prompt */
 }
 
 /* Ctrl-A n: the next running VM after the focused one. */
@@ -72,6 +74,7 @@ void focus_init(struct uhv *h)
 	int i = next_running(h, 0);
 
 	h->focus = i < 0 ? 0 : i;
+	vm_console_focus(i < 0 ? NULL : &h->vms[i].uart, NULL);
 }
 
 const char *focus_name(const struct uhv *h)

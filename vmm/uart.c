@@ -104,8 +104,9 @@ static void put_byte(struct uart *u, u8 c)
 		return;
 	if (u->len == UART_LINE_MAX)   /* overlong line: emit what we have */
 		uart_flush(u);
-	/* show control characters as '.': a guest cannot drive the terminal */
-	u->line[u->len++] = (c < 0x20 || c >= 0x7f) ? '.' : (char)c;
+	u->line[u->len++] = (char)c;
+	if (u->partial)
+		u->partial(u->ctx, u->line, u->len);
 }
 
 static u8 read_iir(struct uart *u)

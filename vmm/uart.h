@@ -1,6 +1,9 @@
 /*
  * An emulated 16550 UART (the guest's COM1 at 0x3F8). Output is collected
- * into lines and handed to a sink (uhv prints them as "[NAME] text").
+ * into lines and handed to a sink (uhv prints them as "[NAME] text"),
+ * bytes as they are (control characters too: the sink decides what a
+ * terminal may see); the optional partial hook sees the line after every
+ * byte, so a sink can pass on a prompt before its line ends.
  * Transmission is instant, so LSR always reports an empty transmitter.
  * Input comes from uart_receive() into a 16-byte FIFO. The interrupt
  * line (IRQ 4 on a PC) follows the 16550's rules: received data and an
@@ -27,6 +30,9 @@ struct uart {
 	bool irq_level;             /* the interrupt line as last driven */
 	u64 bytes_out, bytes_in, rx_overruns;
 	void (*emit)(void *ctx, const char *line, unsigned len);
+	/* after each byte that does not end the line: the line so far */
+	void (*partial)(void *ctx, const char *line, unsigned len);
+	unsigned shown;             /* the sink's: bytes of line[] passed on */
 	void (*irq)(void *ctx, bool level);       /* may be NULL */
 	void *ctx;
 };

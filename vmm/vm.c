@@ -10,6 +10,7 @@
 #include "linux.h"
 #include "multiboot.h"
 #include "control.h"
+#include "vm_console.h"
 #include "../lib/string.h"
 #include "../arch/x86/ept.h"
 #include "../drivers/console.h"
@@ -46,14 +47,19 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	control_vm_stopped(vm);
 }
 
-/* Guest console lines: "[NAME] text" on uhv's console. */
+/* Guest console output: "[NAME] text" on uhv's console (vm_console.c). */
 static void uart_emit(void *ctx, const char *line, unsigned len)
 {
 	struct vm *vm = ctx;
 
-	printk("[%s] ", vm->name);
-	console_write(line, len);
-	console_write("\n", 1);
+	vm_console_line(&vm->uart, vm->name, line, len);
+}
+
+static void uart_partial(void *ctx, const char *line, unsigned len)
+{
+	struct vm *vm = ctx;
+
+	vm_console_partial(&vm->uart, vm->name, line, len);
 }
 
 /* The isa-debug-exit device: a write of v stops the VM, status 2v+1. */
@@ -110,6 +116,7 @@ static int add_devices(struct vm *vm, u32 nr_cpus)
 	vm->pio.name = "port";
 	vm->mmio.name = "mmio";
 	uart_init(&vm->uart, uart_emit, platform_uart_irq, vm);
+	vm->uart.partial = uart_partial;
 	vm->fwcfg.ram_size = vm->mem.size;
 	vm->fwcfg.nr_cpus = (u16)nr_cpus;
 	return bus_register(&vm->pio, &uart) | bus_register(&vm->pio, &dbg) |

@@ -34,11 +34,13 @@ Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *cpuid_suite(void);
+Suite *tsc_rate_suite(void);
 Suite *netif_suite(void);
 Suite *virtio_console_suite(void);
 Suite *agent_suite(void);
 Suite *capture_suite(void);
 Suite *vm_load_suite(void);
+Suite *vm_console_suite(void);
 Suite *mce_suite(void);
 Suite *host_acpi_suite(void);
 
