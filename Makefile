@@ -30,12 +30,13 @@ VMM_C    := acpi acpi_pm blk_mem bus config cpu_exits cpuid_policy emulate exit 
 	    virtio_pci_cfg virtqueue vm vm_disks vm_virtio vm_nics virtio_net \
 	    bridge bridge_dump inet_csum virtio_net_ctrl netif capture capture_port \
 	    control manager rampool json json_write ctl ctl_create ctl_line \
-	    virtio_console agent vm_agent host_events
+	    virtio_console agent vm_agent host_events vm_console
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
 LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c vmm/rtc.c \
-	    arch/x86/vmx_caps.c arch/x86/pgtable.c
+	    arch/x86/vmx_caps.c arch/x86/pgtable.c arch/x86/host_acpi.c \
+	    lib/tsc_rate.c
 
 CORE_OBJ   := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)
 LOADER_OBJ := $(LOADER_C:%.c=$(BUILD)/loader/%.o) $(BUILD)/loader/core_blob.o
@@ -128,7 +129,7 @@ DEMO := --guest "$(G)/hello.elf,name=hello,cmdline=hello from the demo" \
 	--guest $(G)/triplefault.elf,name=crasher --expect crasher=triple-fault
 
 run: deps
-	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests
+	$(MAKE) --no-print-directory $(BUILD)/BOOTX64.EFI guests uhvctl
 	tools/uhv-run --timeout 300 $(DEMO)
 
 image: $(BUILD)/BOOTX64.EFI guests

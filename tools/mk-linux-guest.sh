@@ -61,3 +61,7 @@ fi
 # a blank disk for the guest's virtio-blk, fresh for every run
 rm -f "$OUT/vda.img"
 truncate -s 8M "$OUT/vda.img"
+
+# the next step (README.md, "A Linux guest")
+echo "mk-linux-guest: boot it with a shell on its console (Ctrl-] ends the run):"
+echo "  tools/uhv-run --interactive --guest \"${OUT#"$ROOT"/}/vmlinuz,name=linux,mem=256M,cpus=2,initrd=${OUT#"$ROOT"/}/initrd.gz,cmdline=console=ttyS0 uhv.shell\""

@@ -252,5 +252,29 @@ kill -0 "$RELAY_PID" 2>/dev/null && ok "tty: the relay stays after the power-off
 kill "$RELAY_PID"; wait "$RELAY_PID" 2>/dev/null
 wait "$FAKE_PID" 2>/dev/null
 
+# ---- events --wait started before uhv's control port listens (README:
+# `uhv-run --ctl-port P ... &` then at once `uhvctl events --wait hello`):
+# it waits for the port, within its timeout; other commands do not wait
+RELAY_PORT=$(pick_port)
+t0=$SECONDS
+run list;               expect "nothing listening: list fails at once, status 3" 3 'cannot connect' "$T/err"
+[ $((SECONDS - t0)) -le 2 ] && ok "nothing listening: list does not wait" || bad "list waited $((SECONDS - t0)) s"
+"$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" events --wait hello --timeout 30 > "$T/ev" 2> "$T/ev.err" &
+EV_PID=$!; PIDS+=($EV_PID)
+sleep 1.5
+SERIAL_PORT=$(pick_port)
+"$FAKE" "$SERIAL_PORT" & PIDS+=($!); FAKE_PID=$!
+wait_port "$SERIAL_PORT"
+"$UHVCTL" relay --serial "127.0.0.1:$SERIAL_PORT" --listen "127.0.0.1:$RELAY_PORT" --log "$T/late.log" &
+PIDS+=($!); RELAY_PID=$!
+wait "$EV_PID"; RC=$?
+expect "events --wait hello before the relay listens: it waits" 0 '^hello ' "$T/ev"
+expect "events --wait hello: says once that it waits" 0 '^uhvctl: waiting for uhv at 127\.0\.0\.1:[0-9]+ \(Connection refused\)$' "$T/ev.err"
+run shutdown
+wait "$FAKE_PID" 2>/dev/null
+kill "$RELAY_PID" 2>/dev/null; wait "$RELAY_PID" 2>/dev/null
+RELAY_PORT=$(pick_port)
+run events --wait hello --timeout 1; expect "events --wait with nothing listening: status 3 at its timeout" 3 'cannot connect' "$T/err"
+
 echo "$PASS passed, $FAIL failed"
 [ "$FAIL" = 0 ]

@@ -55,13 +55,31 @@ bool j_has(json_object *o, const char *key)
 	return o && json_object_object_get_ex(o, key, NULL);
 }
 
+#define CONNECT_RETRY_S 0.2
+
 void client_open(struct client *c, const char *addr, double timeout)
 {
+	client_open_wait(c, addr, timeout, -1);
+}
+
+void client_open_wait(struct client *c, const char *addr, double timeout,
+		      double until)
+{
 	const char *why = "";
+	bool told = false;
 
 	*c = (struct client){ .addr = addr, .next_id = CLIENT_FIRST_ID,
 			      .timeout = timeout };
-	c->fd = net_connect(addr, &why);
+	/* Nothing listens yet (uhv-run starts its relay once the emulator
+	   runs): try again until the deadline. */
+	while ((c->fd = net_connect(addr, &why)) < 0 && errno == ECONNREFUSED &&
+	       (until == 0 || (until > 0 && mono_now() + CONNECT_RETRY_S < until))) {
+		if (!told)
+			fprintf(stderr, "uhvctl: waiting for uhv at %s (%s)\n",
+				addr, why);
+		told = true;
+		usleep((useconds_t)(CONNECT_RETRY_S * 1e6));
+	}
 	if (c->fd < 0)
 		die(EXIT_UNREACHABLE, "cannot connect to uhv at %s: %s "
 		    "(is uhv running, with tools/uhv-run --ctl-port?)",

@@ -543,8 +543,13 @@ int cmd_main(const struct opts *o, int argc, char **argv)
 	if (!commands[i])
 		die(EXIT_USAGE, "unknown command '%s' (uhvctl --help)", argv[0]);
 	parse_request(o, argc, argv, &r);
-	client_open(&c, o->addr, o->timeout >= 0 ? o->timeout
-						  : UHVCTL_REPLY_TIMEOUT);
+	/* events --wait EVENT also waits for uhv's control port to listen
+	   (uhvctl events --wait hello right after starting uhv-run), within
+	   the same timeout; other commands fail at once */
+	client_open_wait(&c, o->addr, o->timeout >= 0 ? o->timeout
+						       : UHVCTL_REPLY_TIMEOUT,
+			 !is(r.cmd, "events") || !r.event ? -1 :
+			 r.ev_tmo > 0 ? mono_now() + r.ev_tmo : 0);
 	st = run_request(o, &c, &r);
 	client_close(&c);
 	return st;

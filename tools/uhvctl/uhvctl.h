@@ -80,6 +80,11 @@ struct client {
 
 /* Connects (exits with EXIT_UNREACHABLE and a message if it cannot). */
 void client_open(struct client *c, const char *addr, double timeout);
+/* The same, but while nothing listens at addr (connection refused) it
+   tries again until the deadline until (mono_now() seconds; 0: no
+   deadline; < 0: no retry), saying once on stderr that it waits. */
+void client_open_wait(struct client *c, const char *addr, double timeout,
+		      double until);
 void client_close(struct client *c);
 /* Sends {"id":N,"cmd":cmd,...args} and waits for its reply. Returns the
    reply (owned by the caller) and its raw line in *raw (malloc'd, may be
