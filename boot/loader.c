@@ -18,6 +18,8 @@
 #include "../arch/x86/cpu.h"
 #include "../arch/x86/pgtable.h"
 #include "../arch/x86/vmx_caps.h"
+#include "../arch/x86/host_acpi.h"
+#include "../lib/tsc_rate.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
 #include "../vmm/rtc.h"
@@ -469,6 +471,87 @@ static u64 measure_tsc_hz(void)
 	return (t1 - t0) * (1000000 / TSC_MEASURE_US);
 }
 
+#define PM_TIMER_HZ      3579545ULL     /* ACPI 6.5 §4.8.3.3 */
+#define PM_MEASURE_TICKS (PM_TIMER_HZ / 20)   /* 50 ms */
+#define PM_MASK_24       0xffffffU
+#define PM_MASK_32       0xffffffffU
+#define CPUID_LEAF_TSC   0x15U          /* TSC/crystal ratio (SDM Vol. 2A) */
+#define CPUID_LEAF_FREQ  0x16U          /* base frequency in MHz */
+
+/* Firmware tables are identity-mapped while boot services run. */
+static const void *loader_map(u64 phys, u64 len)
+{
+	(void)len;
+	return (const void *)(uintptr_t)phys;
+}
+
+/*
+ * The TSC against the ACPI PM timer, whose 3.579545 MHz crystal does not
+ * depend on the CPU's clocks: TSC ticks while it counts 50 ms. 0 where
+ * the FADT names none, or it does not count within a second of TSC
+ * (bound: the Stall measurement).
+ */
+static u64 measure_against_pm(u64 rsdp, u64 stall_hz)
+{
+	const void *fadt = rsdp ? host_acpi_find(rsdp, "FACP", loader_map) : NULL;
+	u16 port;
+	bool bits32;
+	u32 mask, p0, d = 0;
+	u64 t0, t1;
+
+	if (!fadt || !host_fadt_pm_timer(fadt, &port, &bits32))
+		return 0;
+	mask = bits32 ? PM_MASK_32 : PM_MASK_24;
+	p0 = inl(port) & mask;
+	t0 = t1 = rdtsc();
+	while (d < PM_MEASURE_TICKS && t1 - t0 < stall_hz) {
+		d = ((inl(port) & mask) - p0) & mask;
+		t1 = rdtsc();
+	}
+	return d < PM_MEASURE_TICKS ? 0 : tsc_from_reference(t1 - t0, d, PM_TIMER_HZ);
+}
+
+/* What CPUID states the TSC rate to be (0: nothing). */
+static u64 stated_tsc_hz(void)
+{
+	struct cpuid_regs r;
+	u32 l15[4] = { 0 }, l16[4] = { 0 }, max;
+
+	cpuid(0, 0, &r);
+	max = r.eax;
+	if (max >= CPUID_LEAF_TSC) {
+		cpuid(CPUID_LEAF_TSC, 0, &r);
+		l15[0] = r.eax, l15[1] = r.ebx, l15[2] = r.ecx;
+	}
+	if (max >= CPUID_LEAF_FREQ) {
+		cpuid(CPUID_LEAF_FREQ, 0, &r);
+		l16[0] = r.eax;
+	}
+	return tsc_cpuid_hz(l15, l16);
+}
+
+/*
+ * The TSC rate guests are told: what CPUID states, where a measurement
+ * confirms it within TSC_AGREE_PPM; else the measurement, against the
+ * ACPI PM timer where the firmware names one, else across a Stall()
+ * (under Bochs, whose TSC counts instructions and whose OVMF publishes
+ * no ACPI tables, only that is right). Says which, and why.
+ */
+static u64 choose_tsc_hz(u64 rsdp)
+{
+	u64 stall = measure_tsc_hz(), pm = measure_against_pm(rsdp, stall);
+	u64 stated = stated_tsc_hz(), hz;
+	bool used;
+
+	hz = tsc_pick(stated, pm ? pm : stall, &used);
+	say("TSC %llu kHz, %s: CPUID states %llu kHz, measured %llu kHz against %s",
+	    (unsigned long long)(hz / 1000), used ? "as CPUID states" : "as measured",
+	    (unsigned long long)(stated / 1000),
+	    (unsigned long long)((pm ? pm : stall) / 1000),
+	    pm ? "the ACPI PM timer" : "50 ms of firmware Stall()");
+	return hz;
+}
+
 /* The firmware's wall clock as seconds since 1970 (0 if unreadable). */
 static u64 wall_clock(void)
 {
@@ -547,10 +630,10 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 						    m->desc_size))))
 		return why;
 	bi->nr_cpus = count_cpus();
-	bi->tsc_hz = measure_tsc_hz();
+	bi->acpi_rsdp = find_rsdp();
+	bi->tsc_hz = choose_tsc_hz(bi->acpi_rsdp);
 	bi->boot_epoch = wall_clock();
 	bi->boot_tsc = rdtsc();
-	bi->acpi_rsdp = find_rsdp();
 	bi->efi_runtime = (u64)(uintptr_t)RT;
 	return NULL;
 }

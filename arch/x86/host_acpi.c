@@ -39,6 +39,17 @@
 #define SPCR_MIN_LEN     80
 #define GAS_SYSTEM_IO    1
 #define IO_PORT_LIMIT    0x10000ULL
+/* FADT (ACPI 6.5 §5.2.9): the PM timer's port block, its length, the
+   flags (TMR_VAL_EXT: 32 bits, else 24), and from ACPI 2.0 on the same
+   block as a GAS. */
+#define FADT_PM_TMR_BLK  76
+#define FADT_PM_TMR_LEN  91
+#define FADT_FLAGS       112
+#define FADT_TMR_VAL_EXT (1U << 8)
+#define FADT_X_PM_TMR    208
+#define FADT_V1_LEN      116
+#define FADT_X_LEN       220
+#define PM_TMR_BYTES     4
 
 /* Little-endian fields at any alignment (tables are byte-packed). */
 static u32 rd32(const u8 *p)
@@ -163,6 +174,25 @@ bool host_spcr_console(const void *spcr, u16 *port, u32 *baud)
 	if (!addr || addr >= IO_PORT_LIMIT || !*baud)
 		return false;
 	*port = (u16)addr;
+	return true;
+}
+
+bool host_fadt_pm_timer(const void *fadt, u16 *port, bool *bits32)
+{
+	const u8 *f = fadt;
+	u32 len = rd32(f + SDT_LENGTH);
+	u64 addr = 0;
+
+	if (len < FADT_V1_LEN)
+		return false;
+	if (len >= FADT_X_LEN && f[FADT_X_PM_TMR + GAS_SPACE_ID] == GAS_SYSTEM_IO)
+		addr = rd64(f + FADT_X_PM_TMR + GAS_ADDRESS);
+	if (!addr && f[FADT_PM_TMR_LEN] == PM_TMR_BYTES)
+		addr = rd32(f + FADT_PM_TMR_BLK);
+	if (!addr || addr >= IO_PORT_LIMIT)
+		return false;
+	*port = (u16)addr;
+	*bits32 = rd32(f + FADT_FLAGS) & FADT_TMR_VAL_EXT;
 	return true;
 }
 

@@ -33,5 +33,9 @@ bool host_hpet_caps_valid(u64 gcap);
 /* The console an SPCR table names, if it is a 16550 at an I/O port:
    its base and baud rate. */
 bool host_spcr_console(const void *spcr, u16 *port, u32 *baud);
+/* The ACPI PM timer's I/O port a FADT names (its 64-bit GAS where it
+   is an I/O address, else the ACPI 1.0 block) and whether it counts 32
+   bits (else 24); false where it has none. */
+bool host_fadt_pm_timer(const void *fadt, u16 *port, bool *bits32);
 
 #endif
