@@ -200,6 +200,39 @@ START_TEST(spcr_console)
 }
 END_TEST
 
+/* The FADT's PM timer (ACPI 6.5 §5.2.9): the X_PM_TMR_BLK GAS where it
+   is an I/O address, else PM_TMR_BLK with PM_TMR_LEN 4; TMR_VAL_EXT
+   says 32 bits. QEMU's PIIX4 has it at 0xb008, 24 bits. */
+START_TEST(fadt_pm_timer)
+{
+	u8 f[244];
+	u16 port = 0;
+	bool b32 = true;
+
+	memset(f, 0, sizeof(f));
+	memcpy(f, "FACP", 4);
+	put32(f + 4, 116);                /* an ACPI 1.0 FADT */
+	put32(f + 76, 0xb008);
+	f[91] = 4;
+	ck_assert(host_fadt_pm_timer(f, &port, &b32));
+	ck_assert_uint_eq(port, 0xb008);
+	ck_assert(!b32);
+	f[91] = 0;                        /* no timer block */
+	ck_assert(!host_fadt_pm_timer(f, &port, &b32));
+	put32(f + 4, sizeof(f));          /* ACPI 2.0+: the GAS first */
+	f[208] = 1;                       /* system I/O */
+	put64(f + 212, 0x608);
+	put32(f + 112, 1U << 8);          /* TMR_VAL_EXT */
+	ck_assert(host_fadt_pm_timer(f, &port, &b32));
+	ck_assert_uint_eq(port, 0x608);
+	ck_assert(b32);
+	f[208] = 0;                       /* memory-mapped: not used */
+	ck_assert(!host_fadt_pm_timer(f, &port, &b32));
+	put32(f + 4, 100);                /* shorter than ACPI 1.0's */
+	ck_assert(!host_fadt_pm_timer(f, &port, &b32));
+}
+END_TEST
+
 Suite *host_acpi_suite(void)
 {
 	Suite *s = suite_create("host_acpi");
@@ -210,6 +243,7 @@ Suite *host_acpi_suite(void)
 	tcase_add_test(t, madt_ioapics);
 	tcase_add_test(t, hpet_base_and_caps);
 	tcase_add_test(t, spcr_console);
+	tcase_add_test(t, fadt_pm_timer);
 	suite_add_tcase(s, t);
 	return s;
 }
