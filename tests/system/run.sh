@@ -2,7 +2,7 @@
 # System tests: boot uhv with groups of guests (several VMs per boot) through
 # tools/uhv-run and check each VM's result and console lines from outside.
 #
-# usage: tests/system/run.sh [--only GROUP[,GROUP]]... [--jobs N] [--list]
+# usage: tests/system/run.sh [--only GROUP[,GROUP]]... [--jobs N] [--list] [--long]
 #                            [--efi PATH] [--guests DIR] [--logs DIR] [--groups DIR]
 #                            [--emulator auto|bochs|qemu-kvm|qemu-tcg]
 #
@@ -12,6 +12,9 @@
 #   timeout SECS          uhv-run timeout (default 300)
 #   cpus N / mem MB       machine processors / memory
 #   cpu-model M           the Bochs CPU model (uhv-run --cpu-model)
+#   long                  the group is part of make test-long, not make test:
+#                         run.sh runs it only with --long (which runs only
+#                         such groups) or when --only names it
 #   include FILE          FILE's directives (a group file in this folder), as
 #                         if written here; a group that runs another on a
 #                         different machine says what differs, then includes it
@@ -96,6 +99,7 @@ JOBS=2
 ONLY=()
 EMU_OVERRIDE=
 LIST=0
+LONG=0
 
 usage() { sed -n '2,/^set -u/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 die_usage() { echo "run.sh: $*" >&2; exit 3; }
@@ -109,6 +113,7 @@ while [ $# -gt 0 ]; do
         --groups)   [ $# -ge 2 ] || die_usage "--groups needs a directory"; GROUPS_DIR=$2; shift 2;;
         --emulator) [ $# -ge 2 ] || die_usage "--emulator needs a name"; EMU_OVERRIDE=$2; shift 2;;
         --list)     LIST=1; shift;;
+        --long)     LONG=1; shift;;
         -h|--help)  usage; exit 0;;
         *)          die_usage "unknown argument: $1";;
     esac
@@ -121,6 +126,9 @@ GROUPS_DIR=$(cd "$GROUPS_DIR" && pwd)
 ALL=()
 for f in "$GROUPS_DIR"/*.test; do
     [ -e "$f" ] || continue
+    # a 'long' group runs with --long only (make test-long), or by name
+    if grep -qx 'long' "$f"; then [ "$LONG" = 1 ] || continue
+    elif [ "$LONG" = 1 ]; then continue; fi
     g=$(basename "$f" .test); ALL+=("$g")
 done
 if [ "$LIST" = 1 ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
@@ -316,6 +324,7 @@ run_group() {
                 [ -n "$capture" ] || problems+=("$group.test:$lineno: $kw before any capture directive")
                 command -v tshark >/dev/null || problems+=("tshark not installed (run tools/deps.sh)")
                 add_check "${w[0]:-}" "$kw $targs";;
+            long)     ;;
             missing-include) problems+=("$group.test: include of a missing file $rest");;
             *) problems+=("$group.test:$lineno: unknown directive '$kw'");;
         esac
