@@ -36,6 +36,7 @@ CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C:%=vmm/%.c) \
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
 LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c vmm/rtc.c \
 	    arch/x86/vmx_caps.c arch/x86/pgtable.c arch/x86/host_acpi.c \
+	    arch/x86/mtrr.c \
 	    lib/tsc_rate.c
 
 CORE_OBJ   := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o)

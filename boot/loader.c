@@ -19,6 +19,7 @@
 #include "../arch/x86/pgtable.h"
 #include "../arch/x86/vmx_caps.h"
 #include "../arch/x86/host_acpi.h"
+#include "../arch/x86/mtrr.h"
 #include "../lib/tsc_rate.h"
 #include "../lib/fmt.h"
 #include "../lib/string.h"
@@ -247,13 +248,31 @@ static EFI_STATUS get_memory_map(struct memmap *m)
 }
 
 /* Identity-maps [0, top) and maps the core at CORE_VIRT_BASE. */
+static u64 loader_rdmsr(u32 msr)
+{
+	return rdmsr(msr);
+}
+
+/* pt_big_ok_fn: a 2 MiB page only where the MTRRs give one memory type. */
+static bool one_memory_type(void *ctx, u64 pa)
+{
+	return mtrr_uniform_2m(ctx, pa);
+}
+
+/*
+ * uhv's page tables: the identity map of the machine up to top, with
+ * 4 KiB pages wherever a 2 MiB page would span two MTRR memory types
+ * (SDM Vol. 3A §12.11.9: undefined), and the core at CORE_VIRT_BASE.
+ */
 static const char *build_page_tables(struct boot_info *bi, u64 top)
 {
 	static const struct pt_format host = { PTE_P | PTE_RW, PTE_P | PTE_RW };
+	static struct mtrr_state mtrrs;
 	struct pt_root root;
 
+	mtrr_read(&mtrrs, loader_rdmsr);
 	if (pt_init(&root, &loader_pt_ops) ||
-	    pt_map(&root, 0, 0, top, &host) ||
+	    pt_map_where(&root, 0, 0, top, &host, one_memory_type, &mtrrs) ||
 	    pt_map(&root, CORE_VIRT_BASE, bi->core_phys, bi->core_size, &host))
 		return "no memory for page tables";
 	bi->pml4_phys = root.pml4_phys;

@@ -33,7 +33,7 @@ UNIT_SUT     := vmm/config.c lib/fmt.c arch/x86/pgtable.c arch/x86/ept.c \
 	vmm/bridge.c vmm/json.c vmm/json_write.c vmm/ctl.c vmm/ctl_create.c \
 	vmm/ctl_line.c arch/x86/vmx_caps.c vmm/netif.c \
 	vmm/virtio_console.c vmm/agent.c vmm/rampool.c \
-	vmm/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c
+	vmm/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c arch/x86/mtrr.c
 UNIT_SUT     += vmm/focus.c drivers/blkdev_names.c vmm/vm_console.c drivers/console_line.c
 UNIT_SUT     += arch/x86/mce_decode.c arch/x86/host_acpi.c
 UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
@@ -42,7 +42,7 @@ UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_palloc.c test_rampool.c test_bytering.c test_pgtable.c test_pit.c test_platform_misc.c \
 	test_string.c test_translate.c test_virtqueue.c test_virtio_pci.c \
 	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c test_bridge.c test_json.c test_ctl.c \
-	test_vmx_caps.c test_cpuid.c test_tsc_rate.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
+	test_vmx_caps.c test_cpuid.c test_tsc_rate.c test_mtrr.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
 UNIT_TESTS   += tests/unit/test_vm_load.c tests/unit/test_vm_console.c
 UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \

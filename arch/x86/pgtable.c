@@ -53,10 +53,17 @@ static int map_one(struct pt_root *r, u64 va, u64 pa, int level,
 int pt_map(struct pt_root *r, u64 va, u64 pa, u64 size,
 	   const struct pt_format *fmt)
 {
+	return pt_map_where(r, va, pa, size, fmt, NULL, NULL);
+}
+
+int pt_map_where(struct pt_root *r, u64 va, u64 pa, u64 size,
+		 const struct pt_format *fmt, pt_big_ok_fn big_ok, void *ctx)
+{
 	if (!IS_ALIGNED(va | pa | size, PAGE_SIZE))
 		return -1;
 	while (size) {
-		bool big = IS_ALIGNED(va | pa, PT_SIZE_2M) && size >= PT_SIZE_2M;
+		bool big = IS_ALIGNED(va | pa, PT_SIZE_2M) && size >= PT_SIZE_2M &&
+			   (!big_ok || big_ok(ctx, pa));
 		u64 step = big ? PT_SIZE_2M : PAGE_SIZE;
 
 		if (map_one(r, va, pa, big ? 1 : 0, fmt))

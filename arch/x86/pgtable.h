@@ -63,6 +63,11 @@ int pt_init(struct pt_root *r, const struct page_ops *ops);
  */
 int pt_map(struct pt_root *r, u64 va, u64 pa, u64 size,
 	   const struct pt_format *fmt);
+/* pt_map, using a 2 MiB page at a 2 MiB-aligned pa only where big_ok
+   says so (e.g. where the host's memory type is the same throughout). */
+typedef bool (*pt_big_ok_fn)(void *ctx, u64 pa);
+int pt_map_where(struct pt_root *r, u64 va, u64 pa, u64 size,
+		 const struct pt_format *fmt, pt_big_ok_fn big_ok, void *ctx);
 
 /*
  * Looks va up: returns true and sets *pa and *flags (the leaf's low

@@ -30,7 +30,7 @@ int main(void)
 		ioapic_suite, pit_suite, platform_misc_suite, acpi_suite,
 		linux_suite, virtqueue_suite, virtio_pci_suite, virtio_blk_suite,
 		virtio_net_suite, virtio_net_ctrl_suite, virtio_net_defer_suite,
-		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, tsc_rate_suite, netif_suite,
+		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, tsc_rate_suite, mtrr_suite, netif_suite,
 		virtio_console_suite, agent_suite, capture_suite,
 		vm_load_suite, vm_console_suite,
 		mce_suite, host_acpi_suite,

@@ -35,6 +35,7 @@ Suite *ctl_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *cpuid_suite(void);
 Suite *tsc_rate_suite(void);
+Suite *mtrr_suite(void);
 Suite *netif_suite(void);
 Suite *virtio_console_suite(void);
 Suite *agent_suite(void);
