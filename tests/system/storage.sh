@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Storage tests: uhv's own disk drivers (ATA under Bochs, AHCI under QEMU
-# q35, which needs no VMX for this) and data that survives power cycles.
+# Storage tests: uhv's own disk drivers (ATA under Bochs, AHCI and ATA on a
+# PIIX3 IDE controller under QEMU q35, which needs no VMX for this) and data
+# that survives power cycles.
 # Each emulator: a blank disk; boot 1 writes a pattern, flushes and reads it
 # back (selftest = storage); boot 2 loses its power (SIGKILL, --kill-on) the
 # moment it prints that its flush has completed; boot 3 verifies (selftest =
@@ -50,37 +51,39 @@ check() {   # check NAME LOG REGEX
     else echo "FAIL system/storage/$1: no line matches '$3' (log: ${2#"$ROOT"/})"; fail=$((fail + 1)); fi
 }
 
-# boot EMULATOR IMG NAME MODE [uhv-run option...]: the self-test on disk IMG
-# (a file; under QEMU served by cache-disk.py, --flush-delay and the like
-# from $NBD_OPTS), log $LOGS/EMULATOR-NAME.log; uhv-run's verdict line in
-# $LOGS/EMULATOR-NAME.verdict (with its stderr); the disk's power is cut when the boot ends
+# boot TAG EMULATOR IMG NAME MODE [uhv-run option...]: the self-test on disk
+# IMG (a file; under QEMU served by cache-disk.py, --flush-delay and the
+# like from $NBD_OPTS), log $LOGS/TAG-NAME.log; uhv-run's verdict line in
+# $LOGS/TAG-NAME.verdict (with its stderr); the disk's power is cut when
+# the boot ends
 boot() {
-    local emu=$1 img=$2 name=$3 mode=$4 disk=$2
-    shift 4
+    local tag=$1 emu=$2 img=$3 name=$4 mode=$5 disk=$3
+    shift 5
     if [ "$emu" != bochs ]; then
-        nbd_start "$img" "$LOGS/$emu-$name.nbd.log" ${NBD_OPTS-}
+        nbd_start "$img" "$LOGS/$tag-$name.nbd.log" ${NBD_OPTS-}
         disk=$NBD_URL
     fi
     "$RUN" -q --emulator "$emu" --timeout 200 --disk "$disk" --global selftest="$mode" \
-        --guest "$G/hello.elf" --log "$LOGS/$emu-$name.log" "$@" > "$LOGS/$emu-$name.verdict" 2>&1
+        --guest "$G/hello.elf" --log "$LOGS/$tag-$name.log" "$@" > "$LOGS/$tag-$name.verdict" 2>&1
     nbd_stop
 }
 
-cycle() {   # cycle EMULATOR DEVICE
-    local emu=$1 dev=$2 img=$LOGS/$1.img
-    rm -f "$img" "$LOGS/$emu"-*.log; truncate -s 8M "$img"
-    boot "$emu" "$img" write storage
-    check "$emu-write" "$LOGS/$emu-write.log" \
+cycle() {   # cycle TAG EMULATOR DEVICE [uhv-run option...]
+    local tag=$1 emu=$2 dev=$3 img=$LOGS/$1.img
+    shift 3
+    rm -f "$img" "$LOGS/$tag"-*.log; truncate -s 8M "$img"
+    boot "$tag" "$emu" "$img" write storage "$@"
+    check "$tag-write" "$LOGS/$tag-write.log" \
         "^uhv: storage selftest $dev: wrote, flushed and read back 2048 sectors: PASS"
     # the power goes the moment uhv says its flush has completed: SIGKILL,
     # then the disk forgets its cache (under QEMU a slow flush, and half of
     # what was not flushed is written, the rest lost)
     rm -f "$img"; truncate -s 8M "$img"
     NBD_OPTS="--flush-delay 2 --keep-random 1" \
-        boot "$emu" "$img" killed storage --kill-on "^uhv: storage selftest $dev: flushed\$"
-    check "$emu-killed-at-flush" "$LOGS/$emu-killed.verdict" "killed \(SIGKILL\) at a --kill-on line"
-    boot "$emu" "$img" verify storage-verify
-    check "$emu-survives-kill" "$LOGS/$emu-verify.log" \
+        boot "$tag" "$emu" "$img" killed storage --kill-on "^uhv: storage selftest $dev: flushed\$" "$@"
+    check "$tag-killed-at-flush" "$LOGS/$tag-killed.verdict" "killed \(SIGKILL\) at a --kill-on line"
+    boot "$tag" "$emu" "$img" verify storage-verify "$@"
+    check "$tag-survives-kill" "$LOGS/$tag-verify.log" \
         "^uhv: storage selftest $dev: verified 2048 sectors written by an earlier boot: PASS"
 }
 
@@ -143,8 +146,9 @@ linux_cycle() {
 }
 
 nbd_selftest
-cycle bochs ata0.1
-cycle qemu-tcg ahci.p1
+cycle bochs bochs ata0.1
+cycle qemu-tcg qemu-tcg ahci.p1
+cycle qemu-tcg-ata qemu-tcg ata0.1 --disk-bus ide
 power_cycle
 linux_cycle
 echo "$pass passed, $fail failed"
