@@ -30,6 +30,9 @@ nbd_stop() {   # the disk's power cut: what it had not flushed is lost
 }
 trap 'nbd_stop; rm -rf "$TMP"' EXIT
 trap 'exit 2' INT TERM HUP
+# (bash runs the INT trap only when the command it waited for died of
+# SIGINT; uhv-run exits 2 after its own clean-up, so ask it)
+interrupted() { grep -q '^uhv-run: INTERRUPTED by SIG' "$1" && exit 2; }
 # nbd_start IMG LOG [OPTION...]: serve IMG (cache-disk.py) on 127.0.0.1;
 # sets NBD_URL
 nbd_start() {
@@ -66,6 +69,7 @@ boot() {
     "$RUN" -q --emulator "$emu" --timeout 200 --disk "$disk" --global selftest="$mode" \
         --guest "$G/hello.elf" --log "$LOGS/$tag-$name.log" "$@" > "$LOGS/$tag-$name.verdict" 2>&1
     nbd_stop
+    interrupted "$LOGS/$tag-$name.verdict"
 }
 
 cycle() {   # cycle TAG EMULATOR DEVICE [uhv-run option...]
