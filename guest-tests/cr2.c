@@ -45,21 +45,16 @@ void guest_main(u32 magic, const struct mb_info *mbi)
             hold);
     while (rdtsc() - start < ticks) {
         u32 want = seed + checks * STEP, got;
-        u64 t0 = rdtsc(), prev = t0, now;
-
-        bool preempted = false;
+        u64 held;
+        bool preempted;
 
         write_cr2(want);
-        do {    /* a gap may end the wait: test it before the deadline */
-            now = rdtsc();
-            preempted |= now - prev > GAP_TICKS;  /* the CPU ran another */
-            prev = now;
-        } while (now - t0 < hold);
+        preempted = tsc_hold(hold, GAP_TICKS, &held);
         got = read_cr2();
         gaps += preempted;
         if (got != want)
             fail(NAME, "CR2 read 0x%x, written 0x%x %llu ticks before "
-                 "(check %u)", got, want, now - t0, checks);
+                 "(check %u)", got, want, held, checks);
         checks++;
     }
     gprintf("%u checks, CR2 kept each time; %llu of them across a "

@@ -56,20 +56,6 @@ static void write_all(const u32 *dr, u32 dr7)
     write_dr7(dr7);
 }
 
-/* Spins hold ticks; true if another VM ran meanwhile (a TSC jump). */
-static bool spin(u64 hold)
-{
-    u64 t0 = rdtsc(), prev = t0, now;
-    bool preempted = false;
-
-    do {
-        now = rdtsc();
-        preempted |= now - prev > GAP_TICKS;
-        prev = now;
-    } while (now - t0 < hold);
-    return preempted;
-}
-
 /* One check; returns whether it spanned a preemption. */
 static bool check_once(u32 seed, u32 n, u64 hold)
 {
@@ -78,7 +64,7 @@ static bool check_once(u32 seed, u32 n, u64 hold)
 
     want_values(seed, n, dr, &dr7);
     write_all(dr, dr7);
-    preempted = spin(hold);
+    preempted = tsc_hold(hold, GAP_TICKS, NULL);
     got[0] = read_dr0();
     got[1] = read_dr1();
     got[2] = read_dr2();

@@ -191,20 +191,6 @@ static void fill(u8 *buf, u16 *k, u32 seed, u32 n)
         k[i] = (u16)(seed >> 16) ^ (u16)(n + i);
 }
 
-/* Spins hold ticks; true if another VM ran meanwhile (a TSC jump). */
-static bool spin(u64 hold)
-{
-    u64 t0 = rdtsc(), prev = t0, now;
-    bool preempted = false;
-
-    do {
-        now = rdtsc();
-        preempted |= now - prev > GAP_TICKS;
-        prev = now;
-    } while (now - t0 < hold);
-    return preempted;
-}
-
 /* One check: load, wait, read back, compare. Returns whether preempted. */
 static bool check_once(enum level l, u32 seed, u32 n, u64 hold)
 {
@@ -216,7 +202,7 @@ static bool check_once(enum level l, u32 seed, u32 n, u64 hold)
     memset(got, 0, sizeof(got));
     memset(kgot, 0, sizeof(kgot));
     load_regs(l, want, kwant);
-    preempted = spin(hold);
+    preempted = tsc_hold(hold, GAP_TICKS, NULL);
     store_regs(l, got, kgot);
     for (u32 r = 0; r < REGS; r++)
         for (u32 b = 0; b < bytes_of(l); b++)

@@ -32,3 +32,19 @@ void tsc_spin_until(u64 t)
     while (rdtsc() < t)
         __asm__ volatile("pause");
 }
+
+/* See tsc.h.  A gap may end the wait: it is tested before the deadline. */
+bool tsc_hold(u64 hold, u64 gap, u64 *elapsed)
+{
+    u64 t0 = rdtsc(), prev = t0, now;
+    bool preempted = false;
+
+    do {
+        now = rdtsc();
+        preempted |= now - prev > gap;
+        prev = now;
+    } while (now - t0 < hold);
+    if (elapsed)
+        *elapsed = now - t0;
+    return preempted;
+}

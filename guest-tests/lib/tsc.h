@@ -16,5 +16,9 @@ u64 tsc_hz_leaf15(void);
 u64 tsc_hz_hv_leaf(void);
 /* Spin (interrupts as they are) until the TSC reaches t. */
 void tsc_spin_until(u64 t);
+/* Spin hold ticks; true if the TSC jumped by more than gap between two
+   reads meanwhile: the CPU ran something else (another VM, on one CPU).
+   *elapsed (if not NULL) gets the ticks actually spun. */
+bool tsc_hold(u64 hold, u64 gap, u64 *elapsed);
 
 #endif
