@@ -8,7 +8,6 @@
 #include "exit_handlers.h"
 #include "cpuid_policy.h"
 #include "../arch/x86/cpu.h"
-#include "../arch/x86/msr.h"
 
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
@@ -17,7 +16,6 @@
 #define CPUID_1_EBX_COUNT_SHIFT 16
 #define CPUID_LEAF_TOPOLOGY 0xbU
 #define CPUID_LEAF_TOPOLOGY2 0x1fU
-#define CPUID_7_EDX_ARCH_CAPABILITIES (1U << 29)
 #define CPUID_HV_RANGE_END  0x400000ffU
 #define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
 #define CPUID_1_EBX_APIC_ID_SHIFT 24
@@ -42,19 +40,10 @@ static bool policy_ready;
 
 const struct cpuid_policy *cpuid_guest_policy(void)
 {
-	struct cpuid_regs r = { 0, 0, 0, 0 };
-	u64 arch_caps = 0;
-
 	if (policy_ready)
 		return &policy;
-	cpuid(0, 0, &r);
-	if (r.eax >= 7)
-		cpuid(7, 0, &r);
-	/* the MSR exists where CPUID says so (SDM Vol. 4 Table 2-2) */
-	if (r.eax && (r.edx & CPUID_7_EDX_ARCH_CAPABILITIES))
-		arch_caps = rdmsr(MSR_IA32_ARCH_CAPABILITIES);
 	cpuid_policy_init(&policy, host_cpuid, NULL, arch_rdtscp_enabled(),
-			  ARCH_FPU_AREA_SIZE, arch_caps);
+			  ARCH_FPU_AREA_SIZE, arch_host_arch_capabilities());
 	policy_ready = true;
 	return &policy;
 }

@@ -34,7 +34,7 @@
 #define ARCH_CAP_MDS_NO           (1ULL << 5)
 #define ARCH_CAP_PBRSB_NO         (1ULL << 24)
 
-static u64 needed;
+static u64 needed, arch_caps;
 
 /* CPUID.(7,0):EDX, 0 where leaf 7 does not exist. */
 static u32 leaf7_edx(void)
@@ -72,6 +72,7 @@ void arch_spec_probe(void)
 	u64 caps = (edx & CPUID_7_EDX_ARCH_CAPS) ?
 		   rdmsr(MSR_IA32_ARCH_CAPABILITIES) : 0;
 
+	arch_caps = caps;
 	needed = decide(edx, caps);
 	printk("uhv: speculation hygiene: RSB fill after exits %s, VERW %s, "
 	       "L1D flush %s, IBPB between VMs %s (ARCH_CAPABILITIES 0x%llx)\n",
@@ -85,4 +86,9 @@ void arch_spec_probe(void)
 u64 arch_spec_needed(void)
 {
 	return needed;
+}
+
+u64 arch_host_arch_capabilities(void)
+{
+	return arch_caps;
 }

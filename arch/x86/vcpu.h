@@ -202,5 +202,8 @@ void arch_ibpb(void);
 /* The SPEC_* mitigations this CPU needs (probed and printed once, by
    arch_vmx_enable); a vCPU gets them unless its VM is trusted. */
 u64 arch_spec_needed(void);
+/* The host's IA32_ARCH_CAPABILITIES, read once by the same probe (0
+   where CPUID announces no such MSR). */
+u64 arch_host_arch_capabilities(void);
 
 #endif
