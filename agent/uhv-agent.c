@@ -9,7 +9,7 @@
  *                  "<id> <json>\n"      one answer per request, one line
  *
  * Answers fit uhv's bound of 512 bytes a line (AGENT_LINE_MAX in
- * vmm/agent.h): info leaves out the addresses that do not fit. The port
+ * vmm/ctl/agent.h): info leaves out the addresses that do not fit. The port
  * may not be there yet (the module loads later) or may go away: the
  * agent retries every second, and it never busy-waits: it sleeps in
  * poll() until a byte arrives or the next heartbeat is due.

@@ -13,17 +13,17 @@
 #include <efi.h>
 #include <efilib.h>
 
-#include "bootinfo.h"
-#include "../lib/elf.h"
-#include "../arch/x86/cpu.h"
-#include "../arch/x86/pgtable.h"
-#include "../arch/x86/vmx_caps.h"
-#include "../arch/x86/host_acpi.h"
-#include "../arch/x86/mtrr.h"
-#include "../lib/tsc_rate.h"
-#include "../lib/fmt.h"
-#include "../lib/string.h"
-#include "../vmm/rtc.h"
+#include "vmm/bootinfo.h"
+#include "lib/elf.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/pgtable.h"
+#include "arch/x86/vmx_caps.h"
+#include "arch/x86/host_acpi.h"
+#include "arch/x86/mtrr.h"
+#include "lib/tsc_rate.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "vmm/dev/rtc.h"
 
 #define CFG_PATH L"\\uhv\\uhv.cfg"
 #define CFG_NAME "\\uhv\\uhv.cfg"

@@ -15,9 +15,9 @@
  *   page 1: a bounce buffer (8 sectors) for IDENTIFY and for callers'
  *           buffers that are not in the identity-mapped lower half.
  */
-#include "blkdev.h"
-#include "../arch/x86/cpu.h"
-#include "../lib/string.h"
+#include "drivers/blkdev.h"
+#include "arch/x86/cpu.h"
+#include "lib/string.h"
 
 /* ---- PCI configuration mechanism #1 (PCI Local Bus 3.0 §3.2.2.3.2) ---- */
 

@@ -13,9 +13,9 @@
  * hang. Only 48-bit (LBA48) ATA disks are used; PACKET (ATAPI) devices are
  * recognised by their signature and skipped.
  */
-#include "blkdev.h"
-#include "../arch/x86/cpu.h"
-#include "../lib/string.h"
+#include "drivers/blkdev.h"
+#include "arch/x86/cpu.h"
+#include "lib/string.h"
 
 /* Command block registers, offsets from the channel's base port. */
 #define ATA_DATA      0   /* 16-bit PIO data */

@@ -4,7 +4,7 @@
  * ATA or AHCI driver, and a flush from the guest becomes FLUSH CACHE EXT
  * before the request completes.
  */
-#include "blk_host.h"
+#include "drivers/blk_host.h"
 
 #define MAX_PER_REQUEST 128u          /* sectors per driver call */
 

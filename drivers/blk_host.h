@@ -1,8 +1,8 @@
 #ifndef UHV_DRIVERS_BLK_HOST_H
 #define UHV_DRIVERS_BLK_HOST_H
 
-#include "blkdev.h"
-#include "../vmm/virtio_blk.h"
+#include "drivers/blkdev.h"
+#include "vmm/virtio/virtio_blk.h"
 
 /* A virtio-blk backend on a disk uhv drives itself. */
 struct blk_host {

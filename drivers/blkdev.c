@@ -1,5 +1,5 @@
 /* Probing every storage controller uhv has a driver for. */
-#include "blkdev.h"
+#include "drivers/blkdev.h"
 
 int blkdev_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void))
 {

@@ -8,7 +8,7 @@
 #ifndef UHV_DRIVERS_BLKDEV_H
 #define UHV_DRIVERS_BLKDEV_H
 
-#include "../lib/types.h"
+#include "lib/types.h"
 
 #define BLKDEV_SECTOR 512
 #define BLKDEV_MAX    8

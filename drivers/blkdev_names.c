@@ -3,8 +3,8 @@
  * config that names a disk the machine lacks ("host:ata0.1") is told
  * which disks there are. Pure C, so the host unit tests run it.
  */
-#include "blkdev.h"
-#include "../lib/fmt.h"
+#include "drivers/blkdev.h"
+#include "lib/fmt.h"
 
 #define NAMES_NONE "none"
 #define NAMES_SEP  ", "

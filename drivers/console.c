@@ -1,8 +1,8 @@
 #include <stdarg.h>
 
-#include "console.h"
-#include "serial.h"
-#include "../lib/fmt.h"
+#include "drivers/console.h"
+#include "drivers/serial.h"
+#include "lib/fmt.h"
 
 static const char printk_owner; /* printk's name as a writer */
 

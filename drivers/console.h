@@ -11,7 +11,7 @@
 #ifndef UHV_DRIVERS_CONSOLE_H
 #define UHV_DRIVERS_CONSOLE_H
 
-#include "../lib/types.h"
+#include "lib/types.h"
 
 void console_write(const char *s, size_t n);
 void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

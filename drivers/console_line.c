@@ -4,7 +4,7 @@
  * line start. Apart from console.c so that the unit tests run it over a
  * console_write of their own.
  */
-#include "console.h"
+#include "drivers/console.h"
 
 static const void *owner;       /* whose line is unfinished, or NULL */
 

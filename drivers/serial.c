@@ -6,8 +6,8 @@
  * empty, and then writes up to 16 bytes without polling again: a
  * sixteenth of the waiting of a byte-at-a-time driver.
  */
-#include "serial.h"
-#include "../arch/x86/cpu.h"
+#include "drivers/serial.h"
+#include "arch/x86/cpu.h"
 
 #define UART_THR      0   /* transmit holding (write, DLAB=0) */
 #define UART_RBR      0   /* receive buffer (read, DLAB=0) */

@@ -6,8 +6,8 @@
 #ifndef UHV_DRIVERS_SERIAL_H
 #define UHV_DRIVERS_SERIAL_H
 
-#include "../lib/types.h"
-#include "../lib/bytering.h"
+#include "lib/types.h"
+#include "lib/bytering.h"
 
 #define SERIAL_COM1 0x3f8
 #define SERIAL_COM2 0x2f8

@@ -6,9 +6,9 @@
  * It only writes disks that are blank or carry its own marker in sector
  * 0, never a disk with anything else on it (the boot disk, say).
  */
-#include "blkdev.h"
-#include "console.h"
-#include "../lib/string.h"
+#include "drivers/blkdev.h"
+#include "drivers/console.h"
+#include "lib/string.h"
 
 #define TEST_SECTORS   2048          /* 1 MiB after the marker sector */
 #define CHUNK          8             /* sectors per request: one page */

@@ -1,8 +1,8 @@
 /*
  * The bounded byte FIFO (bytering.h).
  */
-#include "bytering.h"
-#include "string.h"
+#include "lib/bytering.h"
+#include "lib/string.h"
 
 void bytering_init(struct bytering *r, u8 *buf, u32 size)
 {

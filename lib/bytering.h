@@ -13,7 +13,7 @@
 #ifndef UHV_LIB_BYTERING_H
 #define UHV_LIB_BYTERING_H
 
-#include "types.h"
+#include "lib/types.h"
 
 struct bytering {
 	u8 *buf;

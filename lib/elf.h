@@ -6,7 +6,7 @@
 #ifndef UHV_LIB_ELF_H
 #define UHV_LIB_ELF_H
 
-#include "types.h"
+#include "lib/types.h"
 
 #define ELF_MAGIC      0x464c457fU   /* "\x7fELF" read as a little-endian u32 */
 #define ELFCLASS32     1

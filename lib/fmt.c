@@ -2,7 +2,7 @@
  * A small vsnprintf. Output goes through struct out so that truncation is
  * handled in exactly one place (out_put).
  */
-#include "fmt.h"
+#include "lib/fmt.h"
 
 struct out {
 	char *buf;

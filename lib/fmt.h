@@ -7,7 +7,7 @@
 #define UHV_LIB_FMT_H
 
 #include <stdarg.h>
-#include "types.h"
+#include "lib/types.h"
 
 /* Returns the length it would have written; always NUL-terminates. */
 int fmt_vsn(char *buf, size_t size, const char *fmt, va_list ap);

@@ -4,7 +4,7 @@
  * one instruction per element under Bochs, against four for a C loop);
  * the rest go byte by byte, simple on purpose.
  */
-#include "string.h"
+#include "lib/string.h"
 
 #ifndef UHV_LOADER  /* GNU-EFI's libefi brings its own */
 void *memcpy(void *dst, const void *src, size_t n)

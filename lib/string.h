@@ -5,7 +5,7 @@
 #ifndef UHV_LIB_STRING_H
 #define UHV_LIB_STRING_H
 
-#include "types.h"
+#include "lib/types.h"
 
 void *memcpy(void *dst, const void *src, size_t n);
 void *memset(void *dst, int c, size_t n);

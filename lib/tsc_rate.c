@@ -1,7 +1,7 @@
 /*
  * TSC rate decisions (tsc_rate.h).
  */
-#include "tsc_rate.h"
+#include "lib/tsc_rate.h"
 
 #define MHZ 1000000ULL
 #define PPM 1000000ULL

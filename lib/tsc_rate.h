@@ -7,7 +7,7 @@
 #ifndef UHV_LIB_TSC_RATE_H
 #define UHV_LIB_TSC_RATE_H
 
-#include "types.h"
+#include "lib/types.h"
 
 /* The rate CPUID states, in Hz, or 0: leaf 0x15 (crystal Hz in ECX
    times EBX/EAX) where it is complete, else leaf 0x16's base MHz. l15

@@ -25,15 +25,15 @@ UNIT_RENAME  := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset -Dmemmove=uhv_memmove \
 
 # Code under test (lib/string.c is added below, renamed).
 UNIT_SUT     := vmm/config.c lib/fmt.c arch/x86/pgtable.c arch/x86/ept.c \
-	vmm/palloc.c vmm/bus.c vmm/uart.c vmm/fwcfg.c vmm/multiboot.c \
-	vmm/emulate.c vmm/lapic.c vmm/ioapic.c vmm/pit.c vmm/pic.c vmm/rtc.c \
-	vmm/pci.c vmm/acpi.c vmm/acpi_pm.c vmm/linux.c vmm/virtqueue.c \
-	vmm/virtio_pci.c vmm/virtio_pci_cfg.c vmm/virtio_blk.c vmm/blk_mem.c \
-	vmm/virtio_net.c vmm/virtio_net_ctrl.c vmm/inet_csum.c vmm/bridge_dump.c \
-	vmm/bridge.c vmm/json.c vmm/json_write.c vmm/ctl.c vmm/ctl_create.c \
-	vmm/ctl_line.c arch/x86/vmx_caps.c vmm/netif.c \
-	vmm/virtio_console.c vmm/agent.c vmm/rampool.c \
-	vmm/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c arch/x86/mtrr.c
+	vmm/palloc.c vmm/dev/bus.c vmm/dev/uart.c vmm/dev/fwcfg.c vmm/multiboot.c \
+	vmm/emulate.c vmm/dev/lapic.c vmm/dev/ioapic.c vmm/dev/pit.c vmm/dev/pic.c vmm/dev/rtc.c \
+	vmm/dev/pci.c vmm/dev/acpi.c vmm/dev/acpi_pm.c vmm/linux.c vmm/virtio/virtqueue.c \
+	vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c vmm/virtio/virtio_blk.c vmm/virtio/blk_mem.c \
+	vmm/virtio/virtio_net.c vmm/virtio/virtio_net_ctrl.c vmm/net/inet_csum.c vmm/net/bridge_dump.c \
+	vmm/net/bridge.c lib/json.c lib/json_write.c vmm/ctl/ctl.c vmm/ctl/ctl_create.c \
+	vmm/ctl/ctl_line.c arch/x86/vmx_caps.c vmm/net/netif.c \
+	vmm/virtio/virtio_console.c vmm/ctl/agent.c vmm/rampool.c \
+	vmm/net/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c arch/x86/mtrr.c
 UNIT_SUT     += vmm/focus.c drivers/blkdev_names.c vmm/vm_console.c drivers/console_line.c
 UNIT_SUT     += arch/x86/mce_decode.c arch/x86/host_acpi.c
 UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \

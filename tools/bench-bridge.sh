@@ -16,8 +16,8 @@ command -v valgrind >/dev/null && command -v callgrind_annotate >/dev/null ||
     { echo "bench-bridge.sh: no valgrind (apt-get install valgrind)" >&2; exit 2; }
 dir=$(mktemp -d "${TMPDIR:-/tmp}/uhv-benchbr.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
-gcc -std=c11 -O2 -I"$ROOT" "$ROOT/tests/bench/bench_bridge.c" "$ROOT/vmm/bridge.c" \
-    "$ROOT/vmm/inet_csum.c" "$ROOT/lib/fmt.c" -o "$dir/bench_bridge" ||
+gcc -std=c11 -O2 -I"$ROOT" "$ROOT/tests/bench/bench_bridge.c" "$ROOT/vmm/net/bridge.c" \
+    "$ROOT/vmm/net/inet_csum.c" "$ROOT/lib/fmt.c" -o "$dir/bench_bridge" ||
     { echo "bench-bridge.sh: bench_bridge.c does not build" >&2; exit 2; }
 (cd "$dir" && valgrind --tool=callgrind --callgrind-out-file=callgrind.out \
     --toggle-collect='run_*' ./bench_bridge > out.txt 2> valgrind.txt) ||

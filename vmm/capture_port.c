@@ -4,12 +4,12 @@
  * uhv captures one network. Nothing here ever waits for the UART while
  * guests run; a ring that fills drops whole frames and counts them.
  */
-#include "capture.h"
-#include "vmm.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
-#include "../drivers/serial.h"
-#include "../lib/string.h"
+#include "vmm/net/capture.h"
+#include "vmm/vmm.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
+#include "drivers/serial.h"
+#include "lib/string.h"
 
 static struct capture_port {
 	bool on;

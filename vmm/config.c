@@ -6,10 +6,10 @@
  */
 #include <stdarg.h>
 
-#include "config.h"
-#include "capture.h"
-#include "../lib/fmt.h"
-#include "../lib/string.h"
+#include "vmm/config.h"
+#include "vmm/net/capture.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
 
 #define LINE_MAX 400
 

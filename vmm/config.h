@@ -35,7 +35,7 @@
 #ifndef UHV_VMM_CONFIG_H
 #define UHV_VMM_CONFIG_H
 
-#include "../lib/types.h"
+#include "lib/types.h"
 
 #define CFG_MAX_VMS 8
 #define CFG_NAME_MAX 16      /* including the NUL */

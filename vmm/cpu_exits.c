@@ -5,9 +5,9 @@
  * virtualizes, docs/cpuid.md), plus per vCPU its APIC id and the VM's
  * CPU count, and uhv's own leaves at 0x40000000 whose signature is "uhv".
  */
-#include "exit_handlers.h"
-#include "cpuid_policy.h"
-#include "../arch/x86/cpu.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/cpuid_policy.h"
+#include "arch/x86/cpu.h"
 
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */

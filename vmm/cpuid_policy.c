@@ -12,7 +12,7 @@
  * monitoring, hybrid topology, and the speculation controls uhv does
  * not emulate (L1D_FLUSH, CORE_CAPABILITIES, TSX and SRBDS controls).
  */
-#include "cpuid_policy.h"
+#include "vmm/cpuid_policy.h"
 
 /* Leaf 1 ECX. */
 #define L1C_SSE3       BIT(0)

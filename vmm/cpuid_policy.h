@@ -10,7 +10,7 @@
 #ifndef UHV_VMM_CPUID_POLICY_H
 #define UHV_VMM_CPUID_POLICY_H
 
-#include "../lib/types.h"
+#include "lib/types.h"
 
 struct cpuid_leaf {
 	u32 eax, ebx, ecx, edx;

@@ -16,7 +16,7 @@
  *   |mod | reg | rm |  [SIB:   |scale|index|base |]  [disp8/16/32]
  *   +----+-----+----+          +-----+-----+-----+
  */
-#include "emulate.h"
+#include "vmm/emulate.h"
 
 #define PREFIX_OPSIZE 0x66
 #define PREFIX_ADDRSIZE 0x67

@@ -8,7 +8,7 @@
 #ifndef UHV_VMM_EMULATE_H
 #define UHV_VMM_EMULATE_H
 
-#include "gmem.h"
+#include "vmm/gmem.h"
 
 #define EMU_MAX_INSN 15   /* the architectural maximum length */
 

@@ -5,12 +5,12 @@
  * Jailhouse's vmx.c do). Handlers for devices and MSRs live in their own
  * files; this file holds the dispatcher and the small handlers.
  */
-#include "vmm.h"
-#include "exit_handlers.h"
-#include "cpuid_policy.h"
-#include "host_events.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
+#include "vmm/vmm.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/cpuid_policy.h"
+#include "vmm/host_events.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
 
 
 

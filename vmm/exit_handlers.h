@@ -4,7 +4,7 @@
 #ifndef UHV_VMM_EXIT_HANDLERS_H
 #define UHV_VMM_EXIT_HANDLERS_H
 
-#include "vmm.h"
+#include "vmm/vmm.h"
 
 /* cpu_exits.c: CPUID, VMCALL, control registers */
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e);

@@ -12,10 +12,10 @@
  * uhv takes no interrupts, so the run loop polls: between time slices
  * and while it waits for a sleeping VM's timer.
  */
-#include "vmm.h"
-#include "vm_console.h"
-#include "../drivers/console.h"
-#include "../drivers/serial.h"
+#include "vmm/vmm.h"
+#include "vmm/vm_console.h"
+#include "drivers/console.h"
+#include "drivers/serial.h"
 
 #define KEY_ESCAPE 0x01          /* Ctrl-A */
 #define MAX_BYTES_PER_POLL 16    /* one FIFO's worth: never starve the VMs */

@@ -8,8 +8,8 @@
 #ifndef UHV_VMM_GMEM_H
 #define UHV_VMM_GMEM_H
 
-#include "../lib/string.h"
-#include "../lib/types.h"
+#include "lib/string.h"
+#include "lib/types.h"
 
 struct gmem {
 	u8 *base;

@@ -6,14 +6,14 @@
  * local APIC in VMX root and while guests run. Neither kind of event is
  * ever given to a guest: host NMIs are uhv's, and guests see no MCA.
  */
-#include "vmm.h"
-#include "exit_handlers.h"
-#include "host_events.h"
-#include "../arch/x86/mce.h"
-#include "../arch/x86/nmi.h"
-#include "../arch/x86/power.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
+#include "vmm/vmm.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/host_events.h"
+#include "arch/x86/mce.h"
+#include "arch/x86/nmi.h"
+#include "arch/x86/power.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
 
 #define X86_EXC_MC          18
 #define NMI_SELFTEST_ROOT   4     /* self-IPIs in VMX root, before the VMs */

@@ -6,9 +6,9 @@
  * touched, so uhv fetches the instruction through the guest's page tables
  * and decodes it (emulate.c) to learn the size, direction and register.
  */
-#include "emulate.h"
-#include "exit_handlers.h"
-#include "../arch/x86/vmx.h"
+#include "vmm/emulate.h"
+#include "vmm/exit_handlers.h"
+#include "arch/x86/vmx.h"
 
 static u64 size_mask(unsigned size)
 {

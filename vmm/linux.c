@@ -20,9 +20,9 @@
  * here; GDTR, CR3, RIP and RSI from *out; RFLAGS.IF = 0 (boot.rst). The
  * kernel sets up its own stack, IDT and page tables from there.
  */
-#include "linux.h"
-#include "../arch/x86/pgtable.h"
-#include "../lib/fmt.h"
+#include "vmm/linux.h"
+#include "arch/x86/pgtable.h"
+#include "lib/fmt.h"
 
 /* Setup header fields (boot.rst, "The Real-Mode Kernel Header"): offsets
    in the image and, identically, in the zero page. */

@@ -26,7 +26,7 @@
 #ifndef UHV_VMM_LINUX_H
 #define UHV_VMM_LINUX_H
 
-#include "gmem.h"
+#include "vmm/gmem.h"
 
 #define LINUX_GDT_GPA       0x500ULL
 #define LINUX_ZERO_PAGE_GPA 0x7000ULL

@@ -4,18 +4,18 @@
  * uhv is about to reuse), then the console, the page allocator, VMX, the
  * VMs, and finally the run loop.
  */
-#include "vmm.h"
-#include "control.h"
-#include "capture.h"
-#include "host_events.h"
-#include "../arch/x86/cpu.h"
-#include "../arch/x86/apic.h"
-#include "../arch/x86/desc.h"
-#include "../arch/x86/power.h"
-#include "../drivers/console.h"
-#include "../drivers/serial.h"
-#include "../drivers/blkdev.h"
-#include "../lib/string.h"
+#include "vmm/vmm.h"
+#include "vmm/ctl/ctl_chan.h"
+#include "vmm/net/capture.h"
+#include "vmm/host_events.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/apic.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/power.h"
+#include "drivers/console.h"
+#include "drivers/serial.h"
+#include "drivers/blkdev.h"
+#include "lib/string.h"
 
 u64 core_entry_tsc;
 static struct uhv uhv;

@@ -3,11 +3,11 @@
  * with how it is read and written; anything else gets #GP, as a CPU
  * without that MSR would answer, and is counted and logged.
  */
-#include "exit_handlers.h"
-#include "../arch/x86/cpu.h"
-#include "../arch/x86/msr.h"
-#include "../drivers/console.h"
-#include "cpuid_policy.h"
+#include "vmm/exit_handlers.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "drivers/console.h"
+#include "vmm/cpuid_policy.h"
 
 #define MSR_LOG_LIMIT 8          /* log the first few refusals per VM */
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)

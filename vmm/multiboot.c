@@ -3,9 +3,9 @@
  * checked against the image and against guest RAM before use: an image
  * is untrusted input, and a bad one must stop only its own VM.
  */
-#include "multiboot.h"
-#include "../lib/elf.h"
-#include "../lib/fmt.h"
+#include "vmm/multiboot.h"
+#include "lib/elf.h"
+#include "lib/fmt.h"
 
 /* The Multiboot header (spec §3.1.1), 4-byte aligned in the first 8 KiB. */
 struct mb_header {

@@ -7,7 +7,7 @@
 #ifndef UHV_VMM_MULTIBOOT_H
 #define UHV_VMM_MULTIBOOT_H
 
-#include "gmem.h"
+#include "vmm/gmem.h"
 
 #define MULTIBOOT_HEADER_MAGIC     0x1badb002U
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U

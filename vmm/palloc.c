@@ -2,8 +2,8 @@
  * Regions are carved from their top end down, so that low memory (which
  * legacy devices and AP start-up code may want) is used last.
  */
-#include "palloc.h"
-#include "../lib/string.h"
+#include "vmm/palloc.h"
+#include "lib/string.h"
 
 void palloc_init(struct palloc *pa, u8 *(*phys_to_virt)(u64 phys))
 {

@@ -7,8 +7,8 @@
 #ifndef UHV_VMM_PALLOC_H
 #define UHV_VMM_PALLOC_H
 
-#include "../lib/types.h"
-#include "../arch/x86/pgtable.h"
+#include "lib/types.h"
+#include "arch/x86/pgtable.h"
 
 #define PALLOC_MAX_REGIONS 256
 

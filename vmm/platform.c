@@ -3,11 +3,11 @@
  * models are pure; this file gives them a clock (the TSC), connects their
  * interrupt outputs and registers them on the VM's buses.
  */
-#include "platform.h"
-#include "acpi.h"
-#include "vm.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
+#include "vmm/platform.h"
+#include "vmm/dev/acpi.h"
+#include "vmm/vm.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
 
 #define GUEST_ERROR_LOG_LIMIT 8
 

@@ -13,13 +13,13 @@
 #ifndef UHV_VMM_PLATFORM_H
 #define UHV_VMM_PLATFORM_H
 
-#include "acpi_pm.h"
-#include "ioapic.h"
-#include "lapic.h"
-#include "pci.h"
-#include "pic.h"
-#include "pit.h"
-#include "rtc.h"
+#include "vmm/dev/acpi_pm.h"
+#include "vmm/dev/ioapic.h"
+#include "vmm/dev/lapic.h"
+#include "vmm/dev/pci.h"
+#include "vmm/dev/pic.h"
+#include "vmm/dev/pit.h"
+#include "vmm/dev/rtc.h"
 
 #define PM_PORT_BASE  0x600
 #define SCI_IRQ       9

@@ -2,8 +2,8 @@
  * The guest RAM pool (rampool.h). Tables stay tiny (a few VMs), so plain
  * array shifting is the clearest way to keep them sorted.
  */
-#include "rampool.h"
-#include "../lib/string.h"
+#include "vmm/rampool.h"
+#include "lib/string.h"
 
 void rampool_init(struct rampool *p)
 {

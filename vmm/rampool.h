@@ -9,7 +9,7 @@
 #ifndef UHV_VMM_RAMPOOL_H
 #define UHV_VMM_RAMPOOL_H
 
-#include "../lib/types.h"
+#include "lib/types.h"
 
 #define RAMPOOL_ALIGN   MiB(2)
 #define RAMPOOL_RANGES  32       /* free pieces tracked; more are refused */

@@ -8,12 +8,12 @@
  * nothing could ever wake the sleepers (halted with interrupts off, or no
  * timer armed), those VMs are stopped as "halted".
  */
-#include "vmm.h"
-#include "../arch/x86/cpu.h"
-#include "control.h"
-#include "capture.h"
-#include "host_events.h"
-#include "../drivers/console.h"
+#include "vmm/vmm.h"
+#include "arch/x86/cpu.h"
+#include "vmm/ctl/ctl_chan.h"
+#include "vmm/net/capture.h"
+#include "vmm/host_events.h"
+#include "drivers/console.h"
 
 /*
  * uhv's polled ports that need service while guests run (the control

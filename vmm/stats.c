@@ -3,10 +3,10 @@
  * "stats", or Ctrl-A s on the console), exits per second by reason, and
  * the summary when every VM has stopped.
  */
-#include "vmm.h"
-#include "capture.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
+#include "vmm/vmm.h"
+#include "vmm/net/capture.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
 
 /* One VM's exits per second by reason since its last stats line. */
 static void vm_stats(struct vm *vm, u64 dt, u64 tsc_hz, u64 t_ms)

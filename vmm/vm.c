@@ -5,17 +5,17 @@
  */
 #include <stdarg.h>
 
-#include "vmm.h"
-#include "exit_handlers.h"
-#include "linux.h"
-#include "multiboot.h"
-#include "control.h"
-#include "vm_console.h"
-#include "../lib/string.h"
-#include "../arch/x86/ept.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
-#include "../arch/x86/cpu.h"
+#include "vmm/vmm.h"
+#include "vmm/exit_handlers.h"
+#include "vmm/linux.h"
+#include "vmm/multiboot.h"
+#include "vmm/ctl/ctl_chan.h"
+#include "vmm/vm_console.h"
+#include "lib/string.h"
+#include "arch/x86/ept.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
+#include "arch/x86/cpu.h"
 
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",

@@ -5,21 +5,21 @@
 #ifndef UHV_VMM_VM_H
 #define UHV_VMM_VM_H
 
-#include "bus.h"
-#include "config.h"
-#include "fwcfg.h"
-#include "gmem.h"
-#include "platform.h"
-#include "virtio.h"
-#include "virtio_blk.h"
-#include "virtio_net.h"
-#include "virtio_console.h"
-#include "agent.h"
-#include "netif.h"
-#include "../drivers/blk_host.h"
-#include "uart.h"
-#include "../arch/x86/pgtable.h"
-#include "../arch/x86/vcpu.h"
+#include "vmm/dev/bus.h"
+#include "vmm/config.h"
+#include "vmm/dev/fwcfg.h"
+#include "vmm/gmem.h"
+#include "vmm/platform.h"
+#include "vmm/virtio/virtio.h"
+#include "vmm/virtio/virtio_blk.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/virtio/virtio_console.h"
+#include "vmm/ctl/agent.h"
+#include "vmm/net/netif.h"
+#include "drivers/blk_host.h"
+#include "vmm/dev/uart.h"
+#include "arch/x86/pgtable.h"
+#include "arch/x86/vcpu.h"
 
 #define DEBUG_EXIT_PORT 0xf4
 #define DEBUG_EXIT_LEN  4

@@ -11,11 +11,11 @@
  *   control "agent" --> vm_agent_request --> agent_request
  *        --send--> virtio_console_write --receiveq--> guest
  */
-#include "vmm.h"
-#include "control.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
+#include "vmm/vmm.h"
+#include "vmm/ctl/ctl_chan.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
 
 /* After the disks' and NICs' slots (vm_disks.c, vm_nics.c). */
 #define AGENT_SLOT (1 + CFG_MAX_DISKS + CFG_MAX_NICS)

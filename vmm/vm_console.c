@@ -5,9 +5,9 @@
  * of ours whose writer is no longer the console's owner has been cut,
  * and is shown whole again.
  */
-#include "vm_console.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
+#include "vmm/vm_console.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
 
 #define PREFIX_MAX 24                  /* "[" name(15) "] " */
 

@@ -14,7 +14,7 @@
 #ifndef UHV_VMM_VM_CONSOLE_H
 #define UHV_VMM_VM_CONSOLE_H
 
-#include "uart.h"
+#include "vmm/dev/uart.h"
 
 /* The UART's emit hook: a whole line (or one cut at UART_LINE_MAX, or
    left at a stop) of the VM named name. */

@@ -4,13 +4,13 @@
  * behind the virtio-blk device model, behind the modern virtio-pci
  * transport (vm_virtio.c), as PCI function 1+N.0 on bus 0.
  */
-#include "acpi.h"
-#include "vmm.h"
-#include "../drivers/blk_host.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
-#include "../lib/string.h"
-#include "../arch/x86/cpu.h"
+#include "vmm/dev/acpi.h"
+#include "vmm/vmm.h"
+#include "drivers/blk_host.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+#include "arch/x86/cpu.h"
 
 #define DISK_FIRST_SLOT  1
 #define SECTOR_SIZE      512

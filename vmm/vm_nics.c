@@ -5,10 +5,10 @@
  * into the receiving NIC's posted buffers (virtio_net_receive), one copy
  * from the sender's memory into the receiver's.
  */
-#include "vmm.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
-#include "../lib/fmt.h"
+#include "vmm/vmm.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
 
 #define NIC_FIRST_SLOT (1 + CFG_MAX_DISKS)   /* after the disks' slots */
 #define UHV_OUI0 0x02                         /* locally administered */

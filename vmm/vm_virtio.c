@@ -6,10 +6,10 @@
  * interrupts: MSI-X messages become local APIC interrupts (PCI 3.0 §6.8,
  * SDM Vol. 3A §11.11), INTx drives an I/O APIC pin.
  */
-#include "acpi.h"
-#include "vmm.h"
-#include "../arch/x86/cpu.h"
-#include "../drivers/console.h"
+#include "vmm/dev/acpi.h"
+#include "vmm/vmm.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
 
 #define DEV_LOG_LIMIT       16
 #define MSI_ADDR_DEST_SHIFT 12      /* MSI address (SDM Vol. 3A §11.11.1) */

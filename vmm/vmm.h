@@ -5,14 +5,14 @@
 #ifndef UHV_VMM_VMM_H
 #define UHV_VMM_VMM_H
 
-#include "palloc.h"
-#include "rampool.h"
-#include "vm.h"
-#include "bridge.h"
-#include "netif.h"
-#include "ctl.h"
-#include "../boot/bootinfo.h"
-#include "../drivers/blkdev.h"
+#include "vmm/palloc.h"
+#include "vmm/rampool.h"
+#include "vmm/vm.h"
+#include "vmm/net/bridge.h"
+#include "vmm/net/netif.h"
+#include "vmm/ctl/ctl.h"
+#include "vmm/bootinfo.h"
+#include "drivers/blkdev.h"
 
 /*
  * A VM slot: what a VM is (its configuration, its files in memory, its

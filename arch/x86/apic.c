@@ -8,13 +8,13 @@
  * exit) and only needs an EOI. The local APIC also sends uhv's self-test
  * NMIs.
  */
-#include "apic.h"
-#include "cpu.h"
-#include "msr.h"
-#include "host_acpi.h"
-#include "nmi.h"
-#include "../../drivers/console.h"
-#include "../../lib/fmt.h"
+#include "arch/x86/apic.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/host_acpi.h"
+#include "arch/x86/nmi.h"
+#include "drivers/console.h"
+#include "lib/fmt.h"
 
 #define PIC1_DATA 0x21
 #define PIC2_DATA 0xa1

@@ -5,7 +5,7 @@
 #ifndef UHV_ARCH_APIC_H
 #define UHV_ARCH_APIC_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 /* Masks the legacy PICs, every I/O APIC redirection entry (the MADT's,
    or the default I/O APIC without one), the HPET's timers (its ACPI

@@ -5,7 +5,7 @@
 #ifndef UHV_ARCH_CPU_H
 #define UHV_ARCH_CPU_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 /* CR0 (SDM Vol. 3A §2.5). */
 #define CR0_PE (1ULL << 0)

@@ -20,7 +20,7 @@
  *  |        |          |31:16  |  |     |(0xE)|     |     |      |15:0  |
  *  +--------+----------+-------+--+-----+-----+-----+-----+------+------+
  */
-#include "desc.h"
+#include "arch/x86/desc.h"
 
 #define DESC_ACCESS_CODE64 0x9aULL  /* P, DPL0, S, execute/read */
 #define DESC_ACCESS_DATA   0x92ULL  /* P, DPL0, S, read/write */

@@ -6,7 +6,7 @@
 #ifndef UHV_ARCH_DESC_H
 #define UHV_ARCH_DESC_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 #define SEL_NULL   0x00
 #define SEL_CODE64 0x08

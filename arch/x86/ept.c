@@ -3,7 +3,7 @@
  * EPT-specific. Guest RAM is write-back (memory type 6) and the guest's
  * PAT is ignored for it, as is usual for RAM (SDM Vol. 3C §29.3.7).
  */
-#include "ept.h"
+#include "arch/x86/ept.h"
 
 static const struct pt_format ept_ram = {
 	.table_flags = EPT_RWX,

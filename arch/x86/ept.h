@@ -18,7 +18,7 @@
 #ifndef UHV_ARCH_EPT_H
 #define UHV_ARCH_EPT_H
 
-#include "pgtable.h"
+#include "arch/x86/pgtable.h"
 
 #define EPT_READ              (1ULL << 0)
 #define EPT_WRITE             (1ULL << 1)

@@ -3,8 +3,8 @@
  * checksum is checked before a table is believed: firmware tables come
  * from outside uhv.
  */
-#include "host_acpi.h"
-#include "../../lib/string.h"
+#include "arch/x86/host_acpi.h"
+#include "lib/string.h"
 
 #define RSDP_SIG         "RSD PTR "
 #define RSDP_SIG_LEN     8

@@ -8,7 +8,7 @@
 #ifndef UHV_ARCH_HOST_ACPI_H
 #define UHV_ARCH_HOST_ACPI_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 #define HOST_MAX_IOAPICS  8
 

@@ -2,11 +2,11 @@
  * Reading and clearing the host's machine-check banks (SDM Vol. 3B
  * §16.3). The decoding lives in mce_decode.c.
  */
-#include "mce.h"
-#include "cpu.h"
-#include "msr.h"
-#include "../../drivers/console.h"
-#include "../../lib/string.h"
+#include "arch/x86/mce.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "drivers/console.h"
+#include "lib/string.h"
 
 #define CPUID_1_EDX_MCE  (1U << 7)    /* machine-check exception */
 #define CPUID_1_EDX_MCA  (1U << 14)   /* the MCG_* and MCi_* MSRs */

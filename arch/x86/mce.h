@@ -17,7 +17,7 @@
 #ifndef UHV_ARCH_MCE_H
 #define UHV_ARCH_MCE_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 /* IA32_MCG_CAP (§16.3.1.1) and IA32_MCG_STATUS (§16.3.1.2). */
 #define MCG_CAP_COUNT_MASK    0xffULL

@@ -2,8 +2,8 @@
  * Decoding machine-check records (SDM Vol. 3B ch. 16): pure C, no MSR
  * access, so the host unit tests feed it the values real CPUs log.
  */
-#include "mce.h"
-#include "../../lib/fmt.h"
+#include "arch/x86/mce.h"
+#include "lib/fmt.h"
 
 /* Simple MCA error codes (§16.9.1, Table 16-7). */
 #define MCA_NO_ERROR          0x0000U

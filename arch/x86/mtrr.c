@@ -1,7 +1,7 @@
 /*
  * MTRR ranges (mtrr.h; SDM Vol. 3A §12.11.2-12.11.4).
  */
-#include "mtrr.h"
+#include "arch/x86/mtrr.h"
 
 #define MSR_MTRRCAP          0x0fe
 #define MSR_MTRR_DEF_TYPE    0x2ff

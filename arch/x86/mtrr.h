@@ -8,7 +8,7 @@
 #ifndef UHV_ARCH_MTRR_H
 #define UHV_ARCH_MTRR_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 #define MTRR_MAX_VAR   32
 #define MTRR_FIXED_MSRS 11          /* 64K 00000, 16K 80000/A0000, 4K C0000.. */

@@ -4,8 +4,8 @@
  * interrupt any root code, so the handler only counts (no console, no
  * locks); the VMM prints the counts.
  */
-#include "nmi.h"
-#include "cpu.h"
+#include "arch/x86/nmi.h"
+#include "arch/x86/cpu.h"
 
 /* How long arch_nmi_send_root waits for its NMI, in TSC ticks. */
 #define NMI_WAIT_TICKS 10000000ULL

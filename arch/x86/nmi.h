@@ -10,7 +10,7 @@
 #ifndef UHV_ARCH_NMI_H
 #define UHV_ARCH_NMI_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 struct arch_nmi_counts {
 	u64 root;      /* taken through the IDT in VMX root */

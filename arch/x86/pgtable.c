@@ -1,7 +1,7 @@
 /*
  * The shared 4-level page-table mapper (see pgtable.h for the layout).
  */
-#include "pgtable.h"
+#include "arch/x86/pgtable.h"
 
 int pt_init(struct pt_root *r, const struct page_ops *ops)
 {

@@ -16,7 +16,7 @@
 #ifndef UHV_ARCH_PGTABLE_H
 #define UHV_ARCH_PGTABLE_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 #define PT_ENTRIES        512
 #define PT_ADDR_MASK      0x000ffffffffff000ULL

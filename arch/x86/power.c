@@ -5,10 +5,10 @@
  * on real machines, QEMU and Bochs alike. If it ever returns, the Bochs
  * shutdown port is tried, then the CPU halts.
  */
-#include "power.h"
-#include "cpu.h"
-#include "../../drivers/console.h"
-#include "../../drivers/serial.h"
+#include "arch/x86/power.h"
+#include "arch/x86/cpu.h"
+#include "drivers/console.h"
+#include "drivers/serial.h"
 
 #define EFI_RESET_SHUTDOWN 2
 #define BOCHS_SHUTDOWN_PORT 0x8900   /* "Shutdown" written here ends Bochs */

@@ -19,10 +19,10 @@
  *   IBPB when the CPU switches from one VM to another: the next VM
  *     cannot steer the previous one's indirect branches, nor the reverse.
  */
-#include "vcpu.h"
-#include "cpu.h"
-#include "msr.h"
-#include "../../drivers/console.h"
+#include "arch/x86/vcpu.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "drivers/console.h"
 
 #define CPUID_7_EDX_MD_CLEAR      (1U << 10)
 #define CPUID_7_EDX_IBRS_IBPB     (1U << 26)

@@ -3,10 +3,10 @@
  * vector by name, error code, the interrupted context, all registers and
  * control registers) and stop the machine cleanly.
  */
-#include "cpu.h"
-#include "power.h"
-#include "mce.h"
-#include "../../drivers/console.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/power.h"
+#include "arch/x86/mce.h"
+#include "drivers/console.h"
 
 /* Pushed by trap_stubs.asm, lowest address first. */
 struct trap_frame {

@@ -3,9 +3,9 @@
  * state accessors the VMM needs. The VMM never sees a VMCS encoding; the
  * table areg_field[] is where its names meet the SDM's.
  */
-#include "vcpu.h"
-#include "cpu.h"
-#include "vmx_ops.h"
+#include "arch/x86/vcpu.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/vmx_ops.h"
 
 int vmx_run(u64 *regs, int launched, int (*on_exit)(void *), void *ctx);
 

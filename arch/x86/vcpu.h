@@ -14,8 +14,8 @@
 #ifndef UHV_ARCH_VCPU_H
 #define UHV_ARCH_VCPU_H
 
-#include "../../lib/types.h"
-#include "vmx.h"
+#include "lib/types.h"
+#include "arch/x86/vmx.h"
 
 /* Guest general-purpose registers (RSP lives in the VMCS). The order is
    the x86 register number, so an instruction's register field indexes it;

@@ -4,16 +4,16 @@
  * Every control passes through vmx_ctl(), which applies the capability
  * MSRs and logs what it had to change.
  */
-#include "vcpu.h"
-#include "cpu.h"
-#include "desc.h"
-#include "msr.h"
-#include "vmx_caps.h"
-#include "vmx_ops.h"
-#include "spec.h"
-#include "nmi.h"
-#include "../../drivers/console.h"
-#include "../../lib/string.h"
+#include "arch/x86/vcpu.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/desc.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/vmx_caps.h"
+#include "arch/x86/vmx_ops.h"
+#include "arch/x86/spec.h"
+#include "arch/x86/nmi.h"
+#include "drivers/console.h"
+#include "lib/string.h"
 
 static struct vmx_caps caps;
 /* vmx_entry.asm finds the spec flags right after the guest registers */

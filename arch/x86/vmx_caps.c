@@ -3,10 +3,10 @@
  * requirement is one check with its own message (as Jailhouse's
  * vmx_check_features does), so a user learns exactly what is missing.
  */
-#include "vmx_caps.h"
-#include "cpu.h"
-#include "msr.h"
-#include "vmx.h"
+#include "arch/x86/vmx_caps.h"
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/vmx.h"
 
 static void hw_cpuid(u32 leaf, u32 sub, u32 out[4])
 {

@@ -7,7 +7,7 @@
 #ifndef UHV_ARCH_VMX_CAPS_H
 #define UHV_ARCH_VMX_CAPS_H
 
-#include "../../lib/types.h"
+#include "lib/types.h"
 
 struct vmx_caps {
 	u64 basic;

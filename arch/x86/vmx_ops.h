@@ -5,8 +5,8 @@
 #ifndef UHV_ARCH_VMX_OPS_H
 #define UHV_ARCH_VMX_OPS_H
 
-#include "../../lib/types.h"
-#include "vmx.h"
+#include "lib/types.h"
+#include "arch/x86/vmx.h"
 
 static inline bool vmxon(u64 phys)
 {

@@ -15,8 +15,8 @@
  * to ports with deliver() only, for which the bridge finishes it in
  * software (a copy and the RFC 1071 sum, once per frame).
  *
- *   gcc -std=c11 -O2 -I. tests/bench/bench_bridge.c vmm/bridge.c \
- *       vmm/inet_csum.c lib/fmt.c -o bench_bridge
+ *   gcc -std=c11 -O2 -I. tests/bench/bench_bridge.c vmm/net/bridge.c \
+ *       vmm/net/inet_csum.c lib/fmt.c -o bench_bridge
  *   valgrind --tool=callgrind --toggle-collect='run_*' ./bench_bridge
  *   callgrind_annotate --inclusive=yes callgrind.out.<pid> | grep run_
  *
@@ -27,7 +27,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vmm/bridge.h"
+#include "vmm/net/bridge.h"
 
 #define FRAMES     100000
 #define SPRAYED    10000            /* frames with fresh sources */

@@ -19,8 +19,8 @@ FUZZ_ARGS   ?=
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -g -O1 \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -I.
 FUZZ_BLK_SRC := tests/fuzz/fuzz_virtio_blk.c tests/unit/virtio_driver.c \
-	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c vmm/virtio_blk.c \
-	vmm/blk_mem.c vmm/pci.c lib/fmt.c
+	vmm/virtio/virtqueue.c vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c vmm/virtio/virtio_blk.c \
+	vmm/virtio/blk_mem.c vmm/dev/pci.c lib/fmt.c
 FUZZ_BLK_BIN := $(FUZZ_DIR)/fuzz_virtio_blk
 
 .PHONY: fuzz fuzz-build
@@ -32,18 +32,18 @@ fuzz: $(FUZZ_BLK_BIN)
 	$(FUZZ_BLK_BIN) -runs=$(FUZZ_RUNS) -artifact_prefix=$(FUZZ_DIR)/ \
 		$(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-blk
 
-$(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
+$(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BLK_SRC) -o $@
 
-# The management protocol (vmm/json*.c, vmm/ctl*.c): make fuzz-json.
+# The management protocol (lib/json*.c, vmm/ctl/ctl*.c): make fuzz-json.
 # config.c needs str_copy from lib/string.c, whose libc names are
 # renamed (as tests/unit.mk does) so they do not clash with libc's.
-FUZZ_JSON_SRC := tests/fuzz/fuzz_json.c vmm/json.c vmm/json_write.c \
-	vmm/ctl.c vmm/ctl_create.c vmm/ctl_line.c vmm/config.c lib/fmt.c
+FUZZ_JSON_SRC := tests/fuzz/fuzz_json.c lib/json.c lib/json_write.c \
+	vmm/ctl/ctl.c vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c
 FUZZ_JSON_BIN := $(FUZZ_DIR)/fuzz_json
 FUZZ_STRING_O := $(FUZZ_DIR)/string_renamed.o
 FUZZ_RENAME   := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset \
@@ -65,16 +65,16 @@ $(FUZZ_STRING_O): lib/string.c lib/string.h lib/types.h
 		-fsanitize=fuzzer-no-link,address,undefined -fno-builtin \
 		$(FUZZ_RENAME) -c $< -o $@
 
-$(FUZZ_JSON_BIN): $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) $(wildcard vmm/*.h lib/*.h)
+$(FUZZ_JSON_BIN): $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) -o $@
 
-# The bridge (vmm/bridge.c): make fuzz-bridge.
-FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/bridge.c vmm/bridge_dump.c \
-	vmm/inet_csum.c lib/fmt.c
+# The bridge (vmm/net/bridge.c): make fuzz-bridge.
+FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/net/bridge.c vmm/net/bridge_dump.c \
+	vmm/net/inet_csum.c lib/fmt.c
 FUZZ_BRIDGE_BIN := $(FUZZ_DIR)/fuzz_bridge
 
 fuzz-build: $(FUZZ_BRIDGE_BIN)
@@ -84,17 +84,17 @@ fuzz-bridge: $(FUZZ_BRIDGE_BIN)
 	$(FUZZ_BRIDGE_BIN) -runs=$(FUZZ_RUNS) -max_len=1024 \
 		-artifact_prefix=$(FUZZ_DIR)/bridge- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-bridge
 
-$(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h lib/*.h)
+$(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_BRIDGE_SRC) -o $@
 
-# The virtio-net device (vmm/virtio_net*.c): make fuzz-net.
+# The virtio-net device (vmm/virtio/virtio_net*.c): make fuzz-net.
 FUZZ_NET_SRC := tests/fuzz/fuzz_virtio_net.c tests/unit/virtio_driver.c \
-	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c vmm/virtio_net.c \
-	vmm/virtio_net_ctrl.c vmm/inet_csum.c vmm/pci.c lib/fmt.c
+	vmm/virtio/virtqueue.c vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c vmm/virtio/virtio_net.c \
+	vmm/virtio/virtio_net_ctrl.c vmm/net/inet_csum.c vmm/dev/pci.c lib/fmt.c
 FUZZ_NET_BIN := $(FUZZ_DIR)/fuzz_virtio_net
 
 .PHONY: fuzz-net
@@ -106,18 +106,18 @@ fuzz-net: $(FUZZ_NET_BIN)
 	$(FUZZ_NET_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
 		-artifact_prefix=$(FUZZ_DIR)/net- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-virtio-net
 
-$(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
+$(FUZZ_NET_BIN): $(FUZZ_NET_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NET_SRC) -o $@
 
-# The guest agent channel (vmm/virtio_console.c + vmm/agent.c):
+# The guest agent channel (vmm/virtio/virtio_console.c + vmm/ctl/agent.c):
 # make fuzz-console.
 FUZZ_CONSOLE_SRC := tests/fuzz/fuzz_virtio_console.c tests/unit/virtio_driver.c \
-	vmm/virtqueue.c vmm/virtio_pci.c vmm/virtio_pci_cfg.c \
-	vmm/virtio_console.c vmm/agent.c vmm/pci.c lib/fmt.c lib/bytering.c
+	vmm/virtio/virtqueue.c vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c \
+	vmm/virtio/virtio_console.c vmm/ctl/agent.c vmm/dev/pci.c lib/fmt.c lib/bytering.c
 FUZZ_CONSOLE_BIN := $(FUZZ_DIR)/fuzz_virtio_console
 
 .PHONY: fuzz-console
@@ -130,7 +130,7 @@ fuzz-console: $(FUZZ_CONSOLE_BIN)
 		-artifact_prefix=$(FUZZ_DIR)/console- $(FUZZ_ARGS) \
 		$(FUZZ_DIR)/corpus-virtio-console
 
-$(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
+$(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h tests/unit/*.h tests/fuzz/*.h)
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }

@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for vmm/bridge.c. The input is a program: a random
+ * libFuzzer harness for vmm/net/bridge.c. The input is a program: a random
  * clock rate, ageing time and port layout (own MACs, flood limits), then
  * operations: send a frame from a port, spray fresh source addresses
  * (to fill the table), send on any port id, let time pass or step back,
@@ -16,13 +16,13 @@
  * and every port's counters equal what the harness saw happen.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *         tests/fuzz/fuzz_bridge.c vmm/bridge.c lib/fmt.c -o fuzz_bridge
+ *         tests/fuzz/fuzz_bridge.c vmm/net/bridge.c lib/fmt.c -o fuzz_bridge
  */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vmm/bridge.h"
+#include "vmm/net/bridge.h"
 
 #define NR_SLOTS   (BRIDGE_MAX_NETS * BRIDGE_MAX_PORTS)
 #define POOL       12               /* station addresses in play */

@@ -1,6 +1,6 @@
 /*
- * libFuzzer harness for the management protocol: vmm/json.c,
- * vmm/json_write.c, vmm/ctl.c, vmm/ctl_create.c and vmm/ctl_line.c. The input is what a
+ * libFuzzer harness for the management protocol: lib/json.c,
+ * lib/json_write.c, vmm/ctl/ctl.c, vmm/ctl/ctl_create.c and vmm/ctl/ctl_line.c. The input is what a
  * client sends on the port: its bytes go through ctl_feed one at a time,
  * to a fake VM manager that starts with a VM in each state. Each line is
  * also parsed on its own.
@@ -16,8 +16,8 @@
  *   takes, and to create only VMs that config.c's rules accept.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *         tests/fuzz/fuzz_json.c vmm/json.c vmm/json_write.c vmm/ctl.c \
- *         vmm/ctl_create.c vmm/ctl_line.c vmm/config.c lib/fmt.c \
+ *         tests/fuzz/fuzz_json.c lib/json.c lib/json_write.c vmm/ctl/ctl.c \
+ *         vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c \
  *         string_renamed.o -o fuzz_json
  * where string_renamed.o is lib/string.c built as tests/unit.mk builds it
  * (-fno-builtin -Dmemcpy=uhv_memcpy ...), for str_copy.
@@ -25,7 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "vmm/ctl.h"
+#include "vmm/ctl/ctl.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
 	fprintf(stderr, "%s:%d: %s\n", __FILE__, __LINE__, #cond); \

@@ -16,8 +16,8 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fuzz_input.h"
-#include "vmm/virtio_blk.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "vmm/virtio/virtio_blk.h"
 
 #define RAM_SIZE     KiB(256)
 #define DISK_SIZE    KiB(32)

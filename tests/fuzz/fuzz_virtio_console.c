@@ -1,7 +1,7 @@
 /*
  * libFuzzer harness for the guest agent channel as uhv runs it: the
  * virtio-console device behind the virtio-pci transport, its backend the
- * agent line protocol (vmm/agent.c), whose requests go back out through
+ * agent line protocol (vmm/ctl/agent.c), whose requests go back out through
  * the device. Each input is a program for a hostile guest: a flags byte
  * (set the device up as a driver would first, features, MSI-X), then
  * operations: BAR reads and writes, bytes poked into guest RAM, raw
@@ -19,9 +19,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fuzz_input.h"
-#include "vmm/agent.h"
-#include "vmm/virtio_console.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "vmm/ctl/agent.h"
+#include "vmm/virtio/virtio_console.h"
 
 #define RAM_SIZE     KiB(512)
 #define LOG_MAX      160

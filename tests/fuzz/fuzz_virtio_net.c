@@ -1,5 +1,5 @@
 /*
- * libFuzzer harness for the virtio-net device (vmm/virtio_net.c,
+ * libFuzzer harness for the virtio-net device (vmm/virtio/virtio_net.c,
  * virtio_net_ctrl.c) behind the virtio-pci transport, in the manner of
  * fuzz_virtio_blk.c. Each input is a little program for a hostile guest
  * and a hostile network: a flags byte (set the device up first, with
@@ -21,9 +21,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include "fuzz_input.h"
-#include "vmm/virtio_net.h"
-#include "vmm/inet_csum.h"
+#include "tests/fuzz/fuzz_input.h"
+#include "vmm/virtio/virtio_net.h"
+#include "vmm/net/inet_csum.h"
 
 #define RAM_SIZE     KiB(256)
 #define LOG_MAX      160

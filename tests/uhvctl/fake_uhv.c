@@ -33,7 +33,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "vmm/ctl.h"
+#include "vmm/ctl/ctl.h"
 
 #define FAKE_VERSION     "0.1-fake"
 #define STOP_DELAY_US    300000         /* a graceful stop's duration */

@@ -9,7 +9,7 @@
 
 #include <check.h>
 #include "virtio_driver.h"
-#include "vmm/virtio_net.h"
+#include "vmm/virtio/virtio_net.h"
 
 #define ALL        (~0ULL)
 /* no EVENT_IDX, and one buffer a frame (no MRG_RXBUF) */

@@ -1,5 +1,5 @@
 /*
- * vmm/acpi.c and vmm/acpi_pm.c. The tables are read back the way an OS
+ * vmm/dev/acpi.c and vmm/dev/acpi_pm.c. The tables are read back the way an OS
  * reads them: the RSDP found by scanning 0xE0000-0xFFFFF, then pointers
  * followed, every field read at its byte offset from the ACPI 6.x tables
  * (not through acpi.c's structures); the DSDT's AML is parsed by its
@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/acpi.h"
-#include "vmm/acpi_pm.h"
+#include "vmm/dev/acpi.h"
+#include "vmm/dev/acpi_pm.h"
 #include "vmm/config.h"
 
 Suite *acpi_suite(void);

@@ -1,5 +1,5 @@
 /*
- * vmm/agent.c: the agent channel's line protocol, driven byte by byte
+ * vmm/ctl/agent.c: the agent channel's line protocol, driven byte by byte
  * with a fake clock (HZ ticks a second): heartbeats connect and their
  * absence loses the agent, requests go out framed and their answers come
  * back by id, and every kind of bad line is dropped whole and counted:
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/agent.h"
+#include "vmm/ctl/agent.h"
 
 Suite *agent_suite(void);
 

@@ -1,5 +1,5 @@
 /*
- * vmm/bridge.c: learning, flooding, isolation, no echo, ageing, overflow,
+ * vmm/net/bridge.c: learning, flooding, isolation, no echo, ageing, overflow,
  * station moves, spoofing, frame sizes, receive-buffer drops, the flood
  * limit, capture, the dump, and every counter after a scripted exchange.
  */
@@ -7,7 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/bridge.h"
+#include "vmm/net/bridge.h"
 
 #define NR_NICS 6
 #define HZ      1                   /* now counts seconds */

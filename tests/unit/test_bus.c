@@ -1,9 +1,9 @@
 /*
- * vmm/bus.c: device registration, lookup, unclaimed accesses, counters.
+ * vmm/dev/bus.c: device registration, lookup, unclaimed accesses, counters.
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/bus.h"
+#include "vmm/dev/bus.h"
 
 /* A device that records its last access and reads back a fixed value. */
 struct rec {

@@ -1,12 +1,12 @@
 /*
- * vmm/capture.c: the pcap stream read back the way a reader reads it
+ * vmm/net/capture.c: the pcap stream read back the way a reader reads it
  * (file header, then records, little endian): header fields, record
  * timestamps from uhv's clock, the snap length, whole-record drops when
  * the ring is full, and records that wrap around the ring's end.
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/capture.h"
+#include "vmm/net/capture.h"
 
 #define EPOCH   1700000000ULL       /* 2023-11-14 */
 #define BASE    5000ULL             /* the TSC when the wall clock was read */

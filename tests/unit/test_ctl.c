@@ -1,5 +1,5 @@
 /*
- * vmm/ctl.c and vmm/ctl_line.c: the management protocol's dispatcher,
+ * vmm/ctl/ctl.c and vmm/ctl/ctl_line.c: the management protocol's dispatcher,
  * driven through a fake VM manager. Each command's good path and its
  * checks (fields, types, values, the VM's existence and state), every
  * error code, the framing of lines, the greeting and the events. Every
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/ctl.h"
+#include "vmm/ctl/ctl.h"
 
 /* ---- the fake VM manager ---- */
 

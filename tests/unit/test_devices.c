@@ -1,11 +1,11 @@
 /*
- * The device models: vmm/uart.c (16550, line assembly) and vmm/fwcfg.c
+ * The device models: vmm/dev/uart.c (16550, line assembly) and vmm/dev/fwcfg.c
  * (QEMU fw_cfg, byte-wise interface).
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/uart.h"
-#include "vmm/fwcfg.h"
+#include "vmm/dev/uart.h"
+#include "vmm/dev/fwcfg.h"
 
 /* ---- UART ---- */
 

@@ -1,5 +1,5 @@
 /*
- * vmm/ioapic.c (Intel 82093AA I/O APIC datasheet §3.2): the index/data
+ * vmm/dev/ioapic.c (Intel 82093AA I/O APIC datasheet §3.2): the index/data
  * register pair, the ID, version and redirection registers with their
  * read-only bits, edge and level pins, Remote IRR and re-delivery on EOI,
  * masking, and what happens with a bad index or access size. Deliveries
@@ -7,7 +7,7 @@
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/ioapic.h"
+#include "vmm/dev/ioapic.h"
 
 #define IOREGSEL   0x00
 #define IOWIN      0x10

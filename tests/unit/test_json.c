@@ -1,5 +1,5 @@
 /*
- * vmm/json.c and vmm/json_write.c: the strict JSON parser (RFC 8259) and
+ * lib/json.c and lib/json_write.c: the strict JSON parser (RFC 8259) and
  * the writer. Good texts and their tokens, then every error with its
  * byte offset: truncation, nesting, number ranges, escapes, UTF-8,
  * garbage and size limits; the accessors; the writer's escaping and
@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/json.h"
+#include "lib/json.h"
 
 static struct json_tok toks[JSON_MAX_TOKENS];
 static struct json_error jerr;

@@ -1,5 +1,5 @@
 /*
- * vmm/lapic.c on a fake clock: priorities (TPR, PPR, ISR, IRR; Intel SDM
+ * vmm/dev/lapic.c on a fake clock: priorities (TPR, PPR, ISR, IRR; Intel SDM
  * Vol. 3A §11.8.3.1), acceptance and EOI (§11.8.4, §11.8.5), IPIs
  * (§11.6.1), the x2APIC MSR interface and its #GP cases (§11.12.1.2,
  * Table 11-6) and errors (§11.5.3); the timer is in test_lapic_timer.c.
@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "unit.h"
-#include "vmm/lapic.h"
+#include "vmm/dev/lapic.h"
 
 #define TIMER_VEC   0x30
 #define ESR_SEND_ILLEGAL (1U << 5)

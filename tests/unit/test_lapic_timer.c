@@ -1,12 +1,12 @@
 /*
- * The local APIC timer of vmm/lapic.c (Intel SDM Vol. 3A §11.5.4) on a
+ * The local APIC timer of vmm/dev/lapic.c (Intel SDM Vol. 3A §11.5.4) on a
  * fake TSC: one-shot, periodic and TSC-deadline modes, the divide
  * configuration, the current count, periodic catch-up after a long gap,
  * disarming by a mode change or an initial count of 0, and masking.
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/lapic.h"
+#include "vmm/dev/lapic.h"
 
 #define VEC       0x30
 #define DCR_DIV1  0xbU

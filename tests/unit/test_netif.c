@@ -1,11 +1,11 @@
 /*
- * uhv's own address (vmm/netif.c) on a real bridge: a fake guest port
+ * uhv's own address (vmm/net/netif.c) on a real bridge: a fake guest port
  * sends an ARP request and an ICMP echo request and must get correct
  * answers (RFC 826, RFC 792 with RFC 1071 checksums) after netif_flush.
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/netif.h"
+#include "vmm/net/netif.h"
 
 static struct bridge br;
 static struct netif nif;

@@ -1,5 +1,5 @@
 /*
- * vmm/pit.c (Intel 8254 datasheet) on a fake TSC running at exactly ten
+ * vmm/dev/pit.c (Intel 8254 datasheet) on a fake TSC running at exactly ten
  * times the PIT's 1.193182 MHz, so one PIT tick is 10 TSC ticks: modes 0,
  * 2 and 3, the access modes (lobyte, hibyte, lobyte then hibyte), counter
  * latch and read-back commands, channel 0's IRQ 0 deadlines and channel
@@ -7,7 +7,7 @@
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/pit.h"
+#include "vmm/dev/pit.h"
 
 #define TSC_PER_TICK 10ULL
 #define TSC_HZ       (PIT_HZ * TSC_PER_TICK)

@@ -1,15 +1,15 @@
 /*
- * The small platform devices: vmm/pic.c (8259A datasheet: ICW1-ICW4,
- * OCW1 mask, ELCR), vmm/rtc.c (MC146818A registers, the calendar helpers
+ * The small platform devices: vmm/dev/pic.c (8259A datasheet: ICW1-ICW4,
+ * OCW1 mask, ELCR), vmm/dev/rtc.c (MC146818A registers, the calendar helpers
  * shared with the loader; dates checked against values computed
- * independently) and vmm/pci.c (PCI 3.0 §3.2.2.3.2 configuration
+ * independently) and vmm/dev/pci.c (PCI 3.0 §3.2.2.3.2 configuration
  * mechanism #1 and the host bridge).
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/pic.h"
-#include "vmm/pci.h"
-#include "vmm/rtc.h"
+#include "vmm/dev/pic.h"
+#include "vmm/dev/pci.h"
+#include "vmm/dev/rtc.h"
 
 /* ---- PIC ---- */
 

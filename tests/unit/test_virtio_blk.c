@@ -1,5 +1,5 @@
 /*
- * vmm/virtio_blk.c and vmm/blk_mem.c: the virtio block device (virtio 1.2
+ * vmm/virtio/virtio_blk.c and vmm/virtio/blk_mem.c: the virtio block device (virtio 1.2
  * §5.2) on an in-memory disk, driven end to end by the test driver
  * through the PCI transport: requests of every type, the error statuses,
  * odd but legal chain layouts, notification suppression, and requests
@@ -9,7 +9,7 @@
 #include <string.h>
 #include "unit.h"
 #include "virtio_driver.h"
-#include "vmm/virtio_blk.h"
+#include "vmm/virtio/virtio_blk.h"
 
 Suite *virtio_blk_suite(void);
 

@@ -1,5 +1,5 @@
 /*
- * vmm/virtio_console.c: the virtio console device (virtio 1.2 §5.3),
+ * vmm/virtio/virtio_console.c: the virtio console device (virtio 1.2 §5.3),
  * driven by the test driver through the PCI transport: identity, no
  * features and a zero configuration (§5.3.3-4), the guest's bytes in
  * order however the chain splits them (§5.3.6.2), uhv's bytes into
@@ -14,7 +14,7 @@
 #include <string.h>
 #include "unit.h"
 #include "virtio_driver.h"
-#include "vmm/virtio_console.h"
+#include "vmm/virtio/virtio_console.h"
 
 Suite *virtio_console_suite(void);
 

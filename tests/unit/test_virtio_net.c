@@ -1,5 +1,5 @@
 /*
- * vmm/virtio_net.c: the virtio network device (virtio 1.2 §5.1), driven
+ * vmm/virtio/virtio_net.c: the virtio network device (virtio 1.2 §5.1), driven
  * end to end by the test driver through the PCI transport: identity,
  * features and configuration space (§5.1.3-4), transmit of frames of
  * every legal size whole or split (§5.1.6.2), receive into posted

@@ -1,15 +1,15 @@
 /*
- * vmm/virtio_net.c and virtio_net_ctrl.c, the negotiated extras:
+ * vmm/virtio/virtio_net.c and virtio_net_ctrl.c, the negotiated extras:
  * mergeable receive buffers (§5.1.6.3-4), the control queue and the
  * receive filter it programs (§5.1.6.5), and checksum offload both ways
- * (§5.1.6.2, §5.1.6.4.1) with the arithmetic of vmm/inet_csum.c checked
+ * (§5.1.6.2, §5.1.6.4.1) with the arithmetic of vmm/net/inet_csum.c checked
  * against packets whose checksums were worked out independently.
  * Uses the fixture of test_virtio_net.c (net_fixture.h).
  */
 #include <string.h>
 #include "unit.h"
 #include "net_fixture.h"
-#include "vmm/inet_csum.h"
+#include "vmm/net/inet_csum.h"
 
 Suite *virtio_net_ctrl_suite(void);
 

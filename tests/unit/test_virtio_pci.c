@@ -1,5 +1,5 @@
 /*
- * vmm/virtio_pci.c and virtio_pci_cfg.c: the virtio-pci transport (virtio
+ * vmm/virtio/virtio_pci.c and virtio_pci_cfg.c: the virtio-pci transport (virtio
  * 1.2 §4.1) seen from a driver, with a dummy device behind it: PCI
  * enumeration, status and feature negotiation, queue set-up, interrupts
  * through INTx and MSI-X, the PCI_CFG window, and the driver mistakes

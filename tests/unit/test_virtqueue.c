@@ -1,5 +1,5 @@
 /*
- * vmm/virtqueue.c: split virtqueues (virtio 1.2 §2.7) on a fake guest RAM
+ * vmm/virtio/virtqueue.c: split virtqueues (virtio 1.2 §2.7) on a fake guest RAM
  * laid out by the test driver's ring helpers. Each malformed case checks
  * the error code and that the reason names the problem.
  */
@@ -7,7 +7,7 @@
 #include <string.h>
 #include "unit.h"
 #include "virtio_driver.h"
-#include "vmm/virtqueue.h"
+#include "vmm/virtio/virtqueue.h"
 
 Suite *virtqueue_suite(void);
 

@@ -8,7 +8,7 @@
  */
 #include <string.h>
 #include "unit.h"
-#include "vmm/uart.h"
+#include "vmm/dev/uart.h"
 #include "vmm/vm_console.h"
 #include "drivers/console.h"
 

@@ -5,7 +5,7 @@
  */
 #include <string.h>
 #include "virtio_driver.h"
-#include "vmm/virtio_blk.h"
+#include "vmm/virtio/virtio_blk.h"
 
 #define MAX_CAPS 48                     /* a capability walk gives up after */
 

@@ -9,7 +9,7 @@
 #ifndef UHV_TESTS_VIRTIO_DRIVER_H
 #define UHV_TESTS_VIRTIO_DRIVER_H
 
-#include "vmm/virtio.h"
+#include "vmm/virtio/virtio.h"
 
 /* A fake guest RAM layout that the tests share. */
 #define VD_RAM_SIZE     MiB(1)

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define CLIENT_FIRST_ID 1
 

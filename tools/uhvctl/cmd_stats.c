@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define STATS_MAX_VMS 64
 

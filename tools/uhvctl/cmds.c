@@ -14,7 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define STOP_DEFAULT_S 30       /* protocol.md, stop: timeout's default */
 

@@ -1,11 +1,11 @@
 /*
- * The relay's id lookup (idscan.h) with uhv's own parser, vmm/json.c: the
+ * The relay's id lookup (idscan.h) with uhv's own parser, lib/json.c: the
  * very code that will read the line in uhv, so the relay sees the id
  * exactly where uhv will, and leaves every other byte as the client sent
  * it (a duplicate member or a bad escape still reaches uhv as it was).
  */
-#include "idscan.h"
-#include "vmm/json.h"
+#include "tools/uhvctl/idscan.h"
+#include "lib/json.h"
 
 bool relay_find_id(const char *line, size_t len, size_t *start, size_t *end,
 		   uint64_t *value, bool *cmd_agent)

@@ -1,6 +1,6 @@
 /*
  * The relay's look into a request line (idscan.c), apart from json-c:
- * uhv's own parser (vmm/json.h) names its types as json-c does.
+ * uhv's own parser (lib/json.h) names its types as json-c does.
  */
 #ifndef UHVCTL_IDSCAN_H
 #define UHVCTL_IDSCAN_H

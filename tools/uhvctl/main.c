@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 static const char usage_text[] =
 "usage: uhvctl [--connect HOST:PORT] [--json] [--timeout S] COMMAND ...\n"

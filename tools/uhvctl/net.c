@@ -11,7 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define LISTEN_BACKLOG 16
 #define LINE_BUF_START 4096

@@ -20,7 +20,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define PLOT_MAX_VMS 64
 #define PLOT_SIZE    "1000,1000"

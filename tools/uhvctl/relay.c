@@ -16,7 +16,7 @@
  * back on the way out, so that ids stay unique across clients: an agent's
  * answer (agent_message) carries its request's id and goes back to the
  * client that asked with that client's id. The rewrite edits the id's
- * digits in place (found with uhv's own parser, vmm/json.c), so a request
+ * digits in place (found with uhv's own parser, lib/json.c), so a request
  * reaches uhv byte for byte as sent otherwise, malformed ones included.
  * Every line both ways is appended to --log ("-> " to uhv, "<- " from it).
  * The relay exits when the serial side closes.
@@ -34,8 +34,8 @@
 #include <sys/socket.h>
 #include <termios.h>
 #include <unistd.h>
-#include "uhvctl.h"
-#include "idscan.h"
+#include "tools/uhvctl/uhvctl.h"
+#include "tools/uhvctl/idscan.h"
 
 #define RELAY_MAX_CLIENTS   64
 #define RELAY_AGENT_SLOTS   64          /* agent requests remembered */

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include "uhvctl.h"
+#include "tools/uhvctl/uhvctl.h"
 
 #define SAMPLE_MAX_VMS   64
 #define DEFAULT_INTERVAL 1.0            /* seconds */

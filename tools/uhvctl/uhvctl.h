@@ -10,7 +10,7 @@
  *   uhvctl plot           draws a record with gnuplot (plot.c).
  *
  * Host C (gnu11) with json-c for parsing replies; the relay uses uhv's own
- * parser (vmm/json.c) only to find a request's "id" in place.
+ * parser (lib/json.c) only to find a request's "id" in place.
  */
 #ifndef UHVCTL_H
 #define UHVCTL_H

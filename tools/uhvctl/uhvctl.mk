@@ -5,12 +5,12 @@
 #   make test-uhvctl     runs tests/uhvctl/run.sh against a fake uhv
 #                        (build/tests/fake_uhv); last line "N passed, M failed"
 #
-# uhvctl is host C; the relay links uhv's own JSON parser (vmm/json.c) to
+# uhvctl is host C; the relay links uhv's own JSON parser (lib/json.c) to
 # find request ids in place, and the fake uhv links the protocol code.
 
 UHVCTL       := $(BUILD)/tools/uhvctl
 UHVCTL_SRC   := $(addprefix tools/uhvctl/, main.c net.c client.c relay.c \
-	cmds.c cmd_stats.c stats.c top.c plot.c idscan.c) vmm/json.c
+	cmds.c cmd_stats.c stats.c top.c plot.c idscan.c) lib/json.c
 UHVCTL_OBJ   := $(UHVCTL_SRC:%.c=$(BUILD)/tools/obj/%.o)
 UHVCTL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -I. \
 	$(shell pkg-config --cflags json-c 2>/dev/null)
@@ -19,8 +19,8 @@ UHVCTL_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null) -lm
 # the fake uhv: the protocol code of vmm/ and lib/ (string.c renamed as in
 # tests/unit.mk, for str_copy) behind a simulated VM manager
 FAKE_UHV     := $(BUILD)/tests/fake_uhv
-FAKE_SRC     := tests/uhvctl/fake_uhv.c vmm/json.c vmm/json_write.c vmm/ctl.c \
-	vmm/ctl_create.c vmm/ctl_line.c vmm/config.c lib/fmt.c
+FAKE_SRC     := tests/uhvctl/fake_uhv.c lib/json.c lib/json_write.c vmm/ctl/ctl.c \
+	vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c
 FAKE_OBJ     := $(FAKE_SRC:%.c=$(BUILD)/tools/fake/%.o) \
 	$(BUILD)/tools/fake/lib/string_renamed.o
 FAKE_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -O1 -g -I.

@@ -1,0 +1,558 @@
+/*
+ * The management protocol's dispatcher (docs/protocol.md). A request line
+ * goes through parse_request (the JSON, then the fields its command takes,
+ * by the tables below), then find_vm (the VM exists and is in a state the
+ * command applies to), then the command's function, which calls the VM
+ * manager and writes the reply's members. Any step may fail with a code
+ * and a sentence in c->msg; the reply is then an error reply.
+ *
+ * create takes the keys of a [vm NAME] section of uhv.cfg, and
+ * ctl_create.c checks them with config.c itself.
+ */
+#include <stdarg.h>
+
+#include "vmm/ctl/ctl.h"
+#include "lib/fmt.h"
+#include "lib/string.h"
+
+#define QUOTE_MAX 32            /* a client's string quoted in a message */
+
+static const char *const code_names[CTL_CODE_COUNT] = {
+	[CTL_OK] = "ok",
+	[CTL_E_PARSE] = "parse_error",
+	[CTL_E_TOO_LONG] = "line_too_long",
+	[CTL_E_UNKNOWN_CMD] = "unknown_command",
+	[CTL_E_UNKNOWN_FIELD] = "unknown_field",
+	[CTL_E_DUP_FIELD] = "duplicate_field",
+	[CTL_E_TYPE] = "wrong_type",
+	[CTL_E_MISSING] = "missing_field",
+	[CTL_E_VALUE] = "invalid_value",
+	[CTL_E_NO_VM] = "no_such_vm",
+	[CTL_E_STATE] = "bad_state",
+	[CTL_E_EXISTS] = "vm_exists",
+	[CTL_E_NO_ROOM] = "no_room",
+	[CTL_E_INTERNAL] = "internal_error",
+};
+
+static const char *const state_names[CTL_VM_STATE_COUNT] = {
+	[CTL_VM_CREATED] = "created",
+	[CTL_VM_RUNNING] = "running",
+	[CTL_VM_PAUSED] = "paused",
+	[CTL_VM_STOPPING] = "stopping",
+	[CTL_VM_STOPPED] = "stopped",
+};
+
+const char *ctl_code_name(enum ctl_code code)
+{
+	return (unsigned)code < CTL_CODE_COUNT ? code_names[code] : "unknown";
+}
+
+const char *ctl_state_name(enum ctl_vm_state state)
+{
+	return (unsigned)state < CTL_VM_STATE_COUNT ? state_names[state] :
+		"unknown";
+}
+
+/* Every field a request may have; each command takes some of them. */
+enum field {
+	F_ID, F_CMD, F_VM, F_IMAGE, F_INITRD, F_MEMORY, F_CMDLINE, F_CPUS,
+	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_AGENT, F_COUNT,
+};
+
+#define T_STR BIT(JSON_STRING)
+#define T_INT BIT(JSON_INTEGER)
+#define T_STRS BIT(16)          /* an array of strings: a repeated key */
+#define T_BOOL (BIT(JSON_TRUE) | BIT(JSON_FALSE))
+
+static const struct {
+	const char *name;
+	u32 types;              /* BIT(enum json_type) accepted */
+} fields[F_COUNT] = {
+	[F_ID] = { "id", T_INT },
+	[F_CMD] = { "cmd", T_STR },
+	[F_VM] = { "vm", T_STR },
+	[F_IMAGE] = { "image", T_STR },
+	[F_INITRD] = { "initrd", T_STR },
+	[F_MEMORY] = { "memory", T_STR | T_INT },   /* "16M" or bytes */
+	[F_CMDLINE] = { "cmdline", T_STR },
+	[F_CPUS] = { "cpus", T_STR | T_INT },
+	[F_DISK] = { "disk", T_STR | T_STRS },
+	[F_TIMEOUT] = { "timeout", T_INT },
+	[F_DATA] = { "data", T_STR },
+	[F_NET] = { "net", T_STR | T_STRS },
+	[F_AGENT] = { "agent", T_STR | T_BOOL },   /* "on" or true */
+};
+
+struct command;
+
+struct request {
+	const char *js;         /* the line */
+	const struct command *cmd;
+	bool has_id;
+	u64 id;
+	int tok[F_COUNT];       /* each field's value token; 0 (the root): no */
+	char vm[CFG_NAME_MAX];
+};
+
+struct command {
+	const char *name;
+	u32 required, optional; /* fields beyond id and cmd: BIT(enum field) */
+	u32 states;             /* BIT(state)s it applies to; 0: no VM lookup */
+	const char *needs;      /* those states, in words */
+	enum ctl_code (*run)(struct ctl *c, struct request *r,
+			     struct json_writer *w);
+};
+
+static enum ctl_code fail(struct ctl *c, enum ctl_code code, const char *fmt,
+			  ...) __attribute__((format(printf, 3, 4)));
+
+static enum ctl_code fail(struct ctl *c, enum ctl_code code, const char *fmt,
+			  ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	fmt_vsn(c->msg, sizeof(c->msg), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+/* String token i as text for a message: unescaped, cut to fit buf. */
+static const char *quote(const struct ctl *c, const struct request *r, int i,
+			 char buf[QUOTE_MAX])
+{
+	enum json_err e;
+
+	json_str_copy(r->js, &c->toks[i], buf, QUOTE_MAX, &e);
+	return buf;
+}
+
+/* ---- the request ---- */
+
+static enum ctl_code read_id(struct ctl *c, struct request *r)
+{
+	int i = json_member(r->js, c->toks, 0, "id");
+
+	if (i < 0)
+		return fail(c, CTL_E_MISSING, "missing field 'id'");
+	if (c->toks[i].type != JSON_INTEGER)
+		return fail(c, CTL_E_TYPE, "'id' must be an integer");
+	if (json_get_u64(&c->toks[i], &r->id) || r->id > CTL_ID_MAX)
+		return fail(c, CTL_E_VALUE, "'id' must be 0..%llu",
+			    (unsigned long long)CTL_ID_MAX);
+	r->has_id = true;
+	return CTL_OK;
+}
+
+static enum ctl_code read_cmd(struct ctl *c, struct request *r,
+			      const struct command *cmds, size_t n)
+{
+	int i = json_member(r->js, c->toks, 0, "cmd");
+	char q[QUOTE_MAX];
+
+	if (i < 0)
+		return fail(c, CTL_E_MISSING, "missing field 'cmd'");
+	if (c->toks[i].type != JSON_STRING)
+		return fail(c, CTL_E_TYPE, "'cmd' must be a string");
+	for (size_t k = 0; k < n; k++) {
+		if (json_str_eq(r->js, &c->toks[i], cmds[k].name)) {
+			r->cmd = &cmds[k];
+			return CTL_OK;
+		}
+	}
+	return fail(c, CTL_E_UNKNOWN_CMD, "unknown command '%s'",
+		    quote(c, r, i, q));
+}
+
+static const char *type_words(u32 types)
+{
+	if (types == T_STR)
+		return "a string";
+	if (types == T_INT)
+		return "an integer";
+	if (types & T_BOOL)
+		return "a string or a boolean";
+	return types & T_INT ? "a string or an integer" :
+		"a string or an array of strings";
+}
+
+/* Whether token v is of one of the types (T_STRS: an array of strings). */
+static bool type_ok(const struct ctl *c, int v, u32 types)
+{
+	const struct json_tok *t = &c->toks[v];
+
+	if (t->type != JSON_ARRAY || !(types & T_STRS))
+		return types & BIT(t->type);
+	for (int k = v + 1; k < t->next; k = c->toks[k].next)
+		if (c->toks[k].type != JSON_STRING)
+			return false;
+	return true;
+}
+
+/* One member: a field the command takes, once, of the right type. */
+static enum ctl_code read_member(struct ctl *c, struct request *r, int key)
+{
+	u32 takes = BIT(F_ID) | BIT(F_CMD) | r->cmd->required |
+		    r->cmd->optional;
+	char q[QUOTE_MAX];
+	int f;
+
+	for (f = 0; f < F_COUNT; f++)
+		if (json_str_eq(r->js, &c->toks[key], fields[f].name))
+			break;
+	if (f == F_COUNT || !(takes & BIT(f)))
+		return fail(c, CTL_E_UNKNOWN_FIELD, "unknown field '%s' for "
+			    "command '%s'", quote(c, r, key, q), r->cmd->name);
+	if (r->tok[f])
+		return fail(c, CTL_E_DUP_FIELD, "field '%s' appears twice",
+			    fields[f].name);
+	if (!type_ok(c, key + 1, fields[f].types))
+		return fail(c, CTL_E_TYPE, "'%s' must be %s", fields[f].name,
+			    type_words(fields[f].types));
+	r->tok[f] = key + 1;
+	return CTL_OK;
+}
+
+/* Every member, then the fields the command requires. */
+static enum ctl_code read_fields(struct ctl *c, struct request *r)
+{
+	enum ctl_code code;
+	int key = 1;
+
+	for (u16 m = 0; m < c->toks[0].size; m++) {
+		if ((code = read_member(c, r, key)))
+			return code;
+		key = c->toks[key + 1].next;
+	}
+	for (int f = 0; f < F_COUNT; f++)
+		if ((r->cmd->required & BIT(f)) && !r->tok[f])
+			return fail(c, CTL_E_MISSING, "missing field '%s'",
+				    fields[f].name);
+	return CTL_OK;
+}
+
+/* The VM named in the request must exist and be in a state r->cmd takes. */
+static enum ctl_code find_vm(struct ctl *c, struct request *r)
+{
+	enum json_err e;
+	enum ctl_vm_state s;
+
+	if (json_str_copy(r->js, &c->toks[r->tok[F_VM]], r->vm, sizeof(r->vm),
+			  &e) < 0 || !c->ops->info(c->ctx, r->vm, &c->info))
+		return fail(c, CTL_E_NO_VM, "no VM named '%s'", r->vm);
+	s = c->info.state;
+	if ((unsigned)s >= CTL_VM_STATE_COUNT)
+		return fail(c, CTL_E_INTERNAL, "VM '%s' is in no known state",
+			    r->vm);
+	if (!(r->cmd->states & BIT(s)))
+		return fail(c, CTL_E_STATE, "VM '%s' is %s; %s needs it %s",
+			    r->vm, state_names[s], r->cmd->name, r->cmd->needs);
+	return CTL_OK;
+}
+
+/* ---- the commands ---- */
+
+/* After an action: its error, or the VM's state now as the reply. */
+static enum ctl_code action_done(struct ctl *c, struct request *r,
+				 struct json_writer *w, enum ctl_code code)
+{
+	c->msg[sizeof(c->msg) - 1] = 0;
+	if ((unsigned)code >= CTL_CODE_COUNT)
+		code = CTL_E_INTERNAL;
+	if (code != CTL_OK) {
+		if (!c->msg[0])
+			fail(c, code, "%s failed", r->cmd->name);
+		return code;
+	}
+	if (c->ops->info(c->ctx, r->vm, &c->info))
+		json_w_kstr(w, "state", ctl_state_name(c->info.state));
+	return CTL_OK;
+}
+
+static enum ctl_code cmd_version(struct ctl *c, struct request *r,
+				 struct json_writer *w)
+{
+	(void)r;
+	json_w_ku64(w, "protocol", CTL_PROTOCOL_VERSION);
+	json_w_kstr(w, "uhv", c->version);
+	return CTL_OK;
+}
+
+static enum ctl_code cmd_list(struct ctl *c, struct request *r,
+			      struct json_writer *w)
+{
+	int n = c->ops->list(c->ctx, c->list, CTL_MAX_VMS);
+
+	(void)r;
+	json_w_key(w, "vms");
+	json_w_array(w);
+	for (int i = 0; i < n && i < CTL_MAX_VMS; i++) {
+		c->list[i].name[CFG_NAME_MAX - 1] = 0;
+		json_w_object(w);
+		json_w_kstr(w, "vm", c->list[i].name);
+		json_w_kstr(w, "state", ctl_state_name(c->list[i].state));
+		json_w_object_end(w);
+	}
+	json_w_array_end(w);
+	return CTL_OK;
+}
+
+static enum ctl_code cmd_info(struct ctl *c, struct request *r,
+			      struct json_writer *w)
+{
+	const struct ctl_vm_info *in = &c->info;
+
+	json_w_kstr(w, "vm", r->vm);
+	json_w_kstr(w, "state", ctl_state_name(in->state));
+	json_w_kstr(w, "image", in->cfg.image);
+	json_w_kstr(w, "initrd", in->cfg.initrd);
+	json_w_ku64(w, "memory", in->cfg.memory);
+	json_w_kstr(w, "cmdline", in->cfg.cmdline);
+	json_w_key(w, "cpus");
+	json_w_s64(w, in->cfg.cpus);
+	json_w_kbool(w, "agent", in->agent);
+	if (in->result) {
+		json_w_kstr(w, "result", in->result);
+		json_w_ku64(w, "status", in->status);
+		json_w_kstr(w, "why", in->why);
+	}
+	return CTL_OK;
+}
+
+static enum ctl_code cmd_create(struct ctl *c, struct request *r,
+				struct json_writer *w)
+{
+	static const enum field keys[] = { F_IMAGE, F_INITRD, F_MEMORY,
+					   F_CMDLINE, F_CPUS, F_DISK, F_NET,
+					   F_AGENT };
+	struct ctl_cfg_key set[ARRAY_SIZE(keys)];
+	const struct vm_config *vm;
+	enum ctl_code code;
+	int n = 0;
+
+	for (size_t k = 0; k < ARRAY_SIZE(keys); k++)
+		if (r->tok[keys[k]])
+			set[n++] = (struct ctl_cfg_key){ fields[keys[k]].name,
+							 r->tok[keys[k]] };
+	if ((code = ctl_vm_config(c, r->js, r->tok[F_VM], set, n, &vm)))
+		return code;
+	str_copy(r->vm, vm->name, sizeof(r->vm));
+	if (c->ops->info(c->ctx, r->vm, &c->info))
+		return fail(c, CTL_E_EXISTS, "a VM named '%s' exists", r->vm);
+	c->msg[0] = 0;
+	return action_done(c, r, w, c->ops->create(c->ctx, vm, c->msg));
+}
+
+static enum ctl_code cmd_start(struct ctl *c, struct request *r,
+			       struct json_writer *w)
+{
+	return action_done(c, r, w, c->ops->start(c->ctx, r->vm, c->msg));
+}
+
+static enum ctl_code cmd_pause(struct ctl *c, struct request *r,
+			       struct json_writer *w)
+{
+	return action_done(c, r, w, c->ops->pause(c->ctx, r->vm, c->msg));
+}
+
+static enum ctl_code cmd_resume(struct ctl *c, struct request *r,
+				struct json_writer *w)
+{
+	return action_done(c, r, w, c->ops->resume(c->ctx, r->vm, c->msg));
+}
+
+static enum ctl_code cmd_stop(struct ctl *c, struct request *r,
+			      struct json_writer *w)
+{
+	u64 t = CTL_STOP_TIMEOUT_DEFAULT;
+
+	if (r->tok[F_TIMEOUT] &&
+	    (json_get_u64(&c->toks[r->tok[F_TIMEOUT]], &t) ||
+	     t > CTL_STOP_TIMEOUT_MAX))
+		return fail(c, CTL_E_VALUE, "'timeout' must be 0..%d seconds",
+			    CTL_STOP_TIMEOUT_MAX);
+	return action_done(c, r, w,
+			   c->ops->stop(c->ctx, r->vm, (u32)t, c->msg));
+}
+
+static enum ctl_code cmd_destroy(struct ctl *c, struct request *r,
+				 struct json_writer *w)
+{
+	enum ctl_code code = c->ops->destroy(c->ctx, r->vm, c->msg);
+
+	/* the VM is gone: no state to report */
+	return code == CTL_OK ? CTL_OK : action_done(c, r, w, code);
+}
+
+static enum ctl_code cmd_stats(struct ctl *c, struct request *r,
+			       struct json_writer *w)
+{
+	struct ctl_vm_stats *st = &c->stats;
+
+	memset(st, 0, sizeof(*st));
+	if (!c->ops->stats(c->ctx, r->vm, st))
+		return fail(c, CTL_E_NO_VM, "no VM named '%s'", r->vm);
+	json_w_kstr(w, "vm", r->vm);
+	json_w_kstr(w, "state", ctl_state_name(st->state));
+	json_w_ku64(w, "cpu_us", st->cpu_us);
+	json_w_ku64(w, "now_us", st->now_us);
+	json_w_ku64(w, "exits", st->exits);
+	json_w_ku64(w, "slices", st->slices);
+	json_w_key(w, "by_reason");
+	json_w_object(w);
+	for (int i = 0; i < st->nr_reasons && i < CTL_STATS_REASONS; i++) {
+		const struct ctl_counter *k = &st->reasons[i];
+
+		if (k->name)
+			json_w_ku64(w, k->name, k->count);
+	}
+	json_w_object_end(w);
+	ctl_put_device_stats(w, st);
+	return CTL_OK;
+}
+
+static enum ctl_code cmd_agent(struct ctl *c, struct request *r,
+			       struct json_writer *w)
+{
+	enum json_err e;
+	int n = json_str_copy(r->js, &c->toks[r->tok[F_DATA]], c->value,
+			      sizeof(c->value), &e);
+
+	if (n < 0 && e == JSON_E_SPACE)
+		return fail(c, CTL_E_VALUE, "'data' is longer than %d bytes",
+			    CTL_AGENT_MAX);
+	if (n < 0)
+		return fail(c, CTL_E_VALUE, "'data' must not contain \\u0000");
+	if (!c->info.agent)
+		return fail(c, CTL_E_STATE, "VM '%s' has no guest agent "
+			    "connected", r->vm);
+	return action_done(c, r, w, c->ops->agent(c->ctx, r->vm, r->id,
+						  c->value, (size_t)n, c->msg));
+}
+
+static enum ctl_code cmd_shutdown(struct ctl *c, struct request *r,
+				  struct json_writer *w)
+{
+	(void)r;
+	(void)w;
+	if (!c->ops->shutdown)
+		return fail(c, CTL_E_INTERNAL, "shutdown is not available");
+	return c->ops->shutdown(c->ctx, c->msg);
+}
+
+#define VM BIT(F_VM)
+#define S(state) BIT(CTL_VM_##state)
+#define ANY_STATE (BIT(CTL_VM_STATE_COUNT) - 1)
+
+static const struct command commands[] = {
+	{ "version", 0, 0, 0, NULL, cmd_version },
+	{ "list", 0, 0, 0, NULL, cmd_list },
+	{ "info", VM, 0, ANY_STATE, "", cmd_info },
+	{ "create", VM | BIT(F_IMAGE),
+	  BIT(F_INITRD) | BIT(F_MEMORY) | BIT(F_CMDLINE) | BIT(F_CPUS) |
+	  BIT(F_DISK) | BIT(F_NET) | BIT(F_AGENT), 0, NULL, cmd_create },
+	{ "start", VM, 0, S(CREATED) | S(STOPPED), "created or stopped",
+	  cmd_start },
+	{ "pause", VM, 0, S(RUNNING), "running", cmd_pause },
+	{ "resume", VM, 0, S(PAUSED), "paused", cmd_resume },
+	{ "stop", VM, BIT(F_TIMEOUT), S(RUNNING) | S(PAUSED) | S(STOPPING),
+	  "running, paused or stopping", cmd_stop },
+	{ "destroy", VM, 0, S(CREATED) | S(STOPPED), "created or stopped",
+	  cmd_destroy },
+	{ "stats", VM, 0, ANY_STATE, "", cmd_stats },
+	{ "agent", VM | BIT(F_DATA), 0, S(RUNNING), "running", cmd_agent },
+	{ "shutdown", 0, 0, 0, NULL, cmd_shutdown },
+};
+
+/* ---- the reply ---- */
+
+/* "id": the request's, or null when it had none that was valid. */
+static void put_id(struct json_writer *w, const struct request *r)
+{
+	json_w_key(w, "id");
+	if (r->has_id)
+		json_w_u64(w, r->id);
+	else
+		json_w_null(w);
+}
+
+/* The error reply for code, with c->msg as its message; its length. */
+static int error_reply(struct ctl *c, const struct request *r,
+		       enum ctl_code code, char *out, size_t size)
+{
+	struct json_writer w;
+
+	json_w_init(&w, out, size);
+	json_w_object(&w);
+	put_id(&w, r);
+	json_w_kbool(&w, "ok", false);
+	json_w_key(&w, "error");
+	json_w_object(&w);
+	json_w_kstr(&w, "code", ctl_code_name(code));
+	json_w_kstr(&w, "message", c->msg);
+	json_w_object_end(&w);
+	json_w_object_end(&w);
+	return json_w_end_line(&w);
+}
+
+/* Everything that can be checked before the command runs. */
+static enum ctl_code parse_request(struct ctl *c, const char *line,
+				   size_t len, struct request *r)
+{
+	struct json_error e;
+	enum ctl_code code;
+
+	if (json_parse(line, len, c->toks, JSON_MAX_TOKENS, &e) < 0)
+		return fail(c, e.code == JSON_E_TOO_LONG ? CTL_E_TOO_LONG :
+			    CTL_E_PARSE, "byte %zu: %s", e.pos,
+			    json_strerror(e.code));
+	if (c->toks[0].type != JSON_OBJECT)
+		return fail(c, CTL_E_TYPE, "a request must be a JSON object");
+	if ((code = read_id(c, r)) ||
+	    (code = read_cmd(c, r, commands, ARRAY_SIZE(commands))) ||
+	    (code = read_fields(c, r)))
+		return code;
+	return r->cmd->states ? find_vm(c, r) : CTL_OK;
+}
+
+/* RFC 8259 §2's whitespace only, or nothing. */
+static bool blank_line(const char *line, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r' &&
+		    line[i] != '\n')
+			return false;
+	return true;
+}
+
+int ctl_handle(struct ctl *c, const char *line, size_t len, char *out,
+	       size_t size)
+{
+	struct request r = { .js = line };
+	struct json_writer w;
+	enum ctl_code code;
+	int n;
+
+	/* the length first: ctl_feed passes a dropped line's length only */
+	if (len <= JSON_LINE_MAX && blank_line(line, len)) {
+		if (size)
+			out[0] = 0;
+		return 0;
+	}
+	c->msg[0] = 0;
+	if ((code = parse_request(c, line, len, &r)))
+		return error_reply(c, &r, code, out, size);
+	json_w_init(&w, out, size);
+	json_w_object(&w);
+	put_id(&w, &r);
+	json_w_kbool(&w, "ok", true);
+	if ((code = r.cmd->run(c, &r, &w)))
+		return error_reply(c, &r, code, out, size);
+	json_w_object_end(&w);
+	if ((n = json_w_end_line(&w)) < 0) {
+		fail(c, CTL_E_INTERNAL, "the reply does not fit in %zu bytes",
+		     size);
+		return error_reply(c, &r, CTL_E_INTERNAL, out, size);
+	}
+	return n;
+}

@@ -1,0 +1,163 @@
+/*
+ * ARP and ICMP echo for uhv's own address (see netif.h).
+ *
+ * The frames it reads and writes, after the 14-byte Ethernet header:
+ *   ARP (EtherType 0x0806, RFC 826): htype 1, ptype 0x0800, hlen 6, plen 4,
+ *     op (1 request, 2 reply), sha, spa, tha, tpa
+ *   IPv4 (0x0800, RFC 791): version/IHL, ..., protocol 1 (ICMP), header
+ *     checksum, source, destination; ICMP (RFC 792): type 8 request /
+ *     0 reply, code, checksum, identifier, sequence, data
+ */
+#include "vmm/net/netif.h"
+#include "lib/string.h"
+
+#define ETHERTYPE_ARP  0x0806
+#define ETHERTYPE_IPV4 0x0800
+#define ARP_LEN        28
+#define ARP_OP_REQUEST 1
+#define ARP_OP_REPLY   2
+#define ARP_OP_OFF     6
+#define ARP_SHA_OFF    8
+#define ARP_SPA_OFF    14
+#define ARP_THA_OFF    18
+#define ARP_TPA_OFF    24
+static const u8 arp_fixed[6] = { 0, 1, 8, 0, ETH_ALEN, IPV4_ALEN };
+#define IP_MIN_HLEN    20
+#define IP_PROTO_OFF   9
+#define IP_CSUM_OFF    10
+#define IP_SRC_OFF     12
+#define IP_DST_OFF     16
+#define IP_PROTO_ICMP  1
+#define ICMP_ECHO_REQUEST 8
+#define ICMP_ECHO_REPLY   0
+#define ICMP_CSUM_OFF  2
+
+static u16 get16(const u8 *p)
+{
+	return (u16)(p[0] << 8 | p[1]);
+}
+
+static void put16(u8 *p, u16 v)
+{
+	p[0] = (u8)(v >> 8);
+	p[1] = (u8)v;
+}
+
+/* The Internet checksum (RFC 1071) of len bytes. */
+static u16 inet_csum(const u8 *p, u32 len)
+{
+	u32 sum = 0;
+
+	for (u32 i = 0; i + 1 < len; i += 2)
+		sum += get16(p + i);
+	if (len & 1)
+		sum += (u32)p[len - 1] << 8;
+	while (sum >> 16)
+		sum = (sum & 0xffff) + (sum >> 16);
+	return (u16)~sum;
+}
+
+int netif_attach(struct netif *n, struct bridge *b, int net,
+		 const u8 *mac, const u8 *ip)
+{
+	static const struct bridge_port_ops ops = { .deliver = netif_receive };
+	struct bridge_port_config cfg = { "uhv", mac, &ops, n, 0, 0 };
+
+	memset(n, 0, sizeof(*n));
+	n->br = b;
+	memcpy(n->mac, mac, ETH_ALEN);
+	memcpy(n->ip, ip, IPV4_ALEN);
+	n->port = bridge_attach(b, net, &cfg);
+	return n->port < 0 ? -1 : 0;
+}
+
+/* A slot for an answer of len bytes, its Ethernet header filled in. */
+static u8 *answer(struct netif *n, const u8 *to, u16 type, u32 len)
+{
+	u8 *f;
+
+	if (n->queued == NETIF_QUEUE) {
+		n->overflow++;
+		return NULL;
+	}
+	f = n->queue[n->queued];
+	n->queue_len[n->queued++] = len;
+	memcpy(f, to, ETH_ALEN);
+	memcpy(f + ETH_ALEN, n->mac, ETH_ALEN);
+	put16(f + 2 * ETH_ALEN, type);
+	return f;
+}
+
+static bool arp(struct netif *n, const u8 *a)
+{
+	u8 *r;
+
+	if (memcmp(a, arp_fixed, sizeof(arp_fixed)) ||
+	    get16(a + ARP_OP_OFF) != ARP_OP_REQUEST ||
+	    memcmp(a + ARP_TPA_OFF, n->ip, IPV4_ALEN))
+		return false;
+	r = answer(n, a + ARP_SHA_OFF, ETHERTYPE_ARP, ETH_HLEN + ARP_LEN);
+	if (!r)
+		return true;
+	r += ETH_HLEN;
+	memcpy(r, arp_fixed, sizeof(arp_fixed));
+	put16(r + ARP_OP_OFF, ARP_OP_REPLY);
+	memcpy(r + ARP_SHA_OFF, n->mac, ETH_ALEN);
+	memcpy(r + ARP_SPA_OFF, n->ip, IPV4_ALEN);
+	memcpy(r + ARP_THA_OFF, a + ARP_SHA_OFF, ETH_ALEN);
+	memcpy(r + ARP_TPA_OFF, a + ARP_SPA_OFF, IPV4_ALEN);
+	n->arp_replies++;
+	return true;
+}
+
+/* An echo request to our address: the same packet back, turned around. */
+static bool icmp_echo(struct netif *n, const u8 *frame, u32 len)
+{
+	const u8 *ip = frame + ETH_HLEN;
+	u32 hlen = (ip[0] & 0xfU) * 4, total;
+	u8 *r, *rip, *icmp;
+
+	if (len < ETH_HLEN + IP_MIN_HLEN || (ip[0] >> 4) != 4 || hlen < IP_MIN_HLEN)
+		return false;
+	total = get16(ip + 2);
+	if (total < hlen + 8 || ETH_HLEN + total > len ||
+	    ip[IP_PROTO_OFF] != IP_PROTO_ICMP || ip[hlen] != ICMP_ECHO_REQUEST ||
+	    memcmp(ip + IP_DST_OFF, n->ip, IPV4_ALEN))
+		return false;
+	r = answer(n, frame + ETH_ALEN, ETHERTYPE_IPV4, ETH_HLEN + total);
+	if (!r)
+		return true;
+	rip = r + ETH_HLEN;
+	memcpy(rip, ip, total);
+	memcpy(rip + IP_SRC_OFF, n->ip, IPV4_ALEN);
+	memcpy(rip + IP_DST_OFF, ip + IP_SRC_OFF, IPV4_ALEN);
+	put16(rip + IP_CSUM_OFF, 0);
+	put16(rip + IP_CSUM_OFF, inet_csum(rip, hlen));
+	icmp = rip + hlen;
+	icmp[0] = ICMP_ECHO_REPLY;
+	put16(icmp + ICMP_CSUM_OFF, 0);
+	put16(icmp + ICMP_CSUM_OFF, inet_csum(icmp, total - hlen));
+	n->echo_replies++;
+	return true;
+}
+
+bool netif_receive(void *ctx, const u8 *frame, u32 len)
+{
+	struct netif *n = ctx;
+	u16 type = len >= ETH_HLEN ? get16(frame + 2 * ETH_ALEN) : 0;
+	bool handled = false;
+
+	if (type == ETHERTYPE_ARP && len >= ETH_HLEN + ARP_LEN)
+		handled = arp(n, frame + ETH_HLEN);
+	else if (type == ETHERTYPE_IPV4)
+		handled = icmp_echo(n, frame, len);
+	n->ignored += !handled;
+	return true;                 /* taken: uhv never lacks a buffer */
+}
+
+void netif_flush(struct netif *n, u64 now)
+{
+	for (int i = 0; i < n->queued; i++)
+		bridge_send(n->br, n->port, n->queue[i], n->queue_len[i], now);
+	n->queued = 0;
+}
