@@ -31,7 +31,8 @@ VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/exit.c \
 	    vmm/focus.c vmm/io_exits.c vmm/linux.c vmm/main.c vmm/msr.c \
 	    vmm/multiboot.c vmm/palloc.c vmm/platform.c vmm/sched.c \
 	    vmm/stats.c vmm/vm.c vmm/vm_disks.c vmm/vm_virtio.c vmm/vm_nics.c \
-	    vmm/config.c vmm/rampool.c vmm/capture_port.c vmm/vm_agent.c \
+	    vmm/config.c vmm/rampool.c vmm/capture_port.c vmm/blk_host.c \
+	    vmm/vm_agent.c \
 	    vmm/host_events.c vmm/vm_console.c
 VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 	    lapic.c pci.c pic.c pit.c rtc.c uart.c)
@@ -45,7 +46,7 @@ VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
-LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c vmm/dev/rtc.c \
+LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c lib/date.c \
 	    arch/x86/vmx_caps.c arch/x86/pgtable.c arch/x86/host_acpi.c \
 	    arch/x86/mtrr.c \
 	    lib/tsc_rate.c
@@ -72,7 +73,7 @@ deps:
 $(BUILD)/core/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC      $@"
-	@$(CC) $(CORE_CFLAGS) -MMD -c $< -o $@
+	@$(CC) $(CORE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/core/%.o: %.asm
 	@mkdir -p $(dir $@)
@@ -85,7 +86,7 @@ $(BUILD)/uhv-core.elf: $(CORE_OBJ) linker.ld
 $(BUILD)/loader/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-EFI  $@"
-	@$(CC) $(EFI_CFLAGS) -MMD -c $< -o $@
+	@$(CC) $(EFI_CFLAGS) -MMD -MP -c $< -o $@
 
 # The embedded copy carries no debug info; build/uhv-core.elf keeps it.
 $(BUILD)/uhv-core.stripped: $(BUILD)/uhv-core.elf

@@ -23,7 +23,7 @@
 #include "lib/tsc_rate.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
-#include "vmm/dev/rtc.h"
+#include "lib/date.h"
 
 #define CFG_PATH L"\\uhv\\uhv.cfg"
 #define CFG_NAME "\\uhv\\uhv.cfg"
@@ -578,7 +578,7 @@ static u64 wall_clock(void)
 
 	if (uefi_call_wrapper(RT->GetTime, 2, &t, NULL) != EFI_SUCCESS)
 		return 0;
-	return rtc_to_epoch(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
+	return date_to_epoch(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
 }
 
 static bool storage_selftest_config(const struct uhv_config *c)

@@ -24,7 +24,7 @@ UNIT_RENAME  := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset -Dmemmove=uhv_memmove \
 	-Dstrncmp=uhv_strncmp
 
 # Code under test (lib/string.c is added below, renamed).
-UNIT_SUT     := vmm/config.c lib/fmt.c arch/x86/pgtable.c arch/x86/ept.c \
+UNIT_SUT     := vmm/config.c lib/fmt.c lib/date.c arch/x86/pgtable.c arch/x86/ept.c \
 	vmm/palloc.c vmm/dev/bus.c vmm/dev/uart.c vmm/dev/fwcfg.c vmm/multiboot.c \
 	vmm/emulate.c vmm/dev/lapic.c vmm/dev/ioapic.c vmm/dev/pit.c vmm/dev/pic.c vmm/dev/rtc.c \
 	vmm/dev/pci.c vmm/dev/acpi.c vmm/dev/acpi_pm.c vmm/linux.c vmm/virtio/virtqueue.c \
@@ -58,13 +58,13 @@ $(UNIT_BIN): $(UNIT_OBJ)
 $(UNIT_DIR)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-HOST $@"
-	@$(UNIT_CC) $(UNIT_CFLAGS) -MMD -c $< -o $@
+	@$(UNIT_CC) $(UNIT_CFLAGS) -MMD -MP -c $< -o $@
 
 $(UNIT_DIR)/obj/lib/string_renamed.o: lib/string.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-HOST $@"
 	@$(UNIT_CC) $(UNIT_CFLAGS) -fno-builtin -fno-tree-loop-distribute-patterns \
-		$(UNIT_RENAME) -MMD -c $< -o $@
+		$(UNIT_RENAME) -MMD -MP -c $< -o $@
 
 # Check forks per test; LeakSanitizer stays on, so tests free what they take.
 test-unit-only: $(UNIT_BIN)

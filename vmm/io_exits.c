@@ -8,7 +8,6 @@
  */
 #include "vmm/emulate.h"
 #include "vmm/exit_handlers.h"
-#include "arch/x86/vmx.h"
 
 static u64 size_mask(unsigned size)
 {
@@ -83,11 +82,11 @@ static unsigned fetch_insn(struct vcpu *v, u8 *buf)
 
 static enum emu_mode cpu_mode(struct vcpu *v)
 {
-	u64 ar = arch_vcpu_get(&v->arch, AREG_CS_AR);
-
-	if (ar & SEG_AR_L)
-		return EMU_MODE_64;
-	return (ar & SEG_AR_DB) ? EMU_MODE_32 : EMU_MODE_16;
+	switch (arch_vcpu_code_bits(&v->arch)) {
+	case 64: return EMU_MODE_64;
+	case 32: return EMU_MODE_32;
+	default: return EMU_MODE_16;
+	}
 }
 
 /* Emulates the instruction at RIP, which accessed MMIO at gpa. */

@@ -1,5 +1,6 @@
 /*
- * The hypervisor core's C entry point (called from arch/x86/entry.asm).
+ * The hypervisor core's entry point (uhv_entry, the ELF entry of linker.ld)
+ * and its main function.
  * Order matters: descriptor tables first (the firmware's live in memory
  * uhv is about to reuse), then the console, the page allocator, VMX, the
  * VMs, and finally the run loop.
@@ -20,7 +21,11 @@
 u64 core_entry_tsc;
 static struct uhv uhv;
 
-void uhv_main(const struct boot_info *bi);
+/* The core's own stack; the loader's lies in memory uhv gives to VMs. */
+#define CORE_STACK_SIZE (64 * 1024)
+static u8 core_stack[CORE_STACK_SIZE] __attribute__((aligned(16)));
+
+static void uhv_main(const void *arg);
 
 static u64 alloc_page(void)
 {
@@ -127,8 +132,24 @@ static void console_select(const struct uhv_config *c, u64 acpi_rsdp)
 		       from);
 }
 
-void uhv_main(const struct boot_info *bi)
+/*
+ * The loader jumps here (boot/loader.c) with interrupts off, on uhv's page
+ * tables, RDI = struct boot_info * (identity mapped), still on the loader's
+ * stack (identity mapped too; the core is built without SSE, so its
+ * alignment does not matter). Note the TSC for the boot-cost figure of
+ * make bench, then move to the core's own stack.
+ */
+__attribute__((section(".text.entry"), noreturn))
+void uhv_entry(const struct boot_info *bi)
 {
+	core_entry_tsc = rdtsc();
+	arch_call_on_stack(core_stack + CORE_STACK_SIZE, uhv_main, bi);
+}
+
+/* Brings uhv up, then runs the VMs until the end; never returns. */
+static void uhv_main(const void *arg)
+{
+	const struct boot_info *bi = arg;
 	u64 vmxon_page;
 
 	desc_init();

@@ -16,7 +16,7 @@
 #include "vmm/virtio/virtio_console.h"
 #include "vmm/ctl/agent.h"
 #include "vmm/net/netif.h"
-#include "drivers/blk_host.h"
+#include "vmm/blk_host.h"
 #include "vmm/dev/uart.h"
 #include "arch/x86/pgtable.h"
 #include "arch/x86/vcpu.h"

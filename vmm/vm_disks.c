@@ -6,7 +6,7 @@
  */
 #include "vmm/dev/acpi.h"
 #include "vmm/vmm.h"
-#include "drivers/blk_host.h"
+#include "vmm/blk_host.h"
 #include "drivers/console.h"
 #include "lib/fmt.h"
 #include "lib/string.h"

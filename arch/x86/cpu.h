@@ -77,6 +77,11 @@ static inline void wrmsr(u32 msr, u64 v)
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((u32)v), "d"((u32)(v >> 32)));
 }
 
+/* Loads RSP with stack_top and calls fn(arg); never returns (entry.asm). */
+__attribute__((noreturn))
+void arch_call_on_stack(void *stack_top, void (*fn)(const void *arg),
+			const void *arg);
+
 static inline u64 rdtsc(void)
 {
 	u32 lo, hi;

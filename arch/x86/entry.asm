@@ -1,30 +1,21 @@
-; The hypervisor core's entry point. The loader jumps here with interrupts
-; off, on uhv's page tables, with RDI = struct boot_info * (identity
-; mapped). All this does is note the TSC (for the boot-cost figure of
-; make bench), switch to the core's own stack and call C.
+; Run a C function on another stack: arch_call_on_stack(stack_top, fn,
+; arg) loads RSP with stack_top and calls fn(arg); fn must not return
+; (if it does, the CPU halts here). The core's entry (vmm/main.c,
+; uhv_entry) starts on the loader's stack and uses this to move to its
+; own; arch/ never names the function it calls (docs/layering.md).
+; SysV AMD64 ABI: RDI = stack_top, RSI = fn, RDX = arg.
 bits 64
 default rel
 
-section .text.entry
-global uhv_entry
-extern uhv_main
-extern core_entry_tsc
+section .text
+global arch_call_on_stack
 
-uhv_entry:
-	rdtsc
-	shl rdx, 32
-	or rax, rdx
-	mov [core_entry_tsc], rax
-	lea rsp, [boot_stack_top]
-	xor ebp, ebp
-	call uhv_main          ; does not return
+arch_call_on_stack:
+	mov rsp, rdi           ; 16-byte aligned: the call pushes 8, as C expects
+	xor ebp, ebp           ; end of the frame chain for a debugger
+	mov rdi, rdx
+	call rsi
 .hang:
 	cli
 	hlt
 	jmp .hang
-
-section .bss
-align 16
-boot_stack:
-	resb 65536
-boot_stack_top:

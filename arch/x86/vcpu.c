@@ -21,8 +21,6 @@ static const enum vmcs_field areg_field[NR_AREGS] = {
 	[AREG_CR0_SHADOW] = VMCS_CR0_READ_SHADOW,
 	[AREG_CR4_SHADOW] = VMCS_CR4_READ_SHADOW,
 	[AREG_CS_BASE] = VMCS_GUEST_CS_BASE,
-	[AREG_CS_AR] = VMCS_GUEST_CS_AR,
-	[AREG_SS_AR] = VMCS_GUEST_SS_AR,
 	[AREG_FS_BASE] = VMCS_GUEST_FS_BASE,
 	[AREG_GS_BASE] = VMCS_GUEST_GS_BASE,
 	[AREG_SYSENTER_CS] = VMCS_GUEST_SYSENTER_CS,
@@ -41,6 +39,18 @@ void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val)
 {
 	(void)v;
 	vmwrite(areg_field[r], val);
+}
+
+/* CS.L and CS.D give the default operand size (SDM Vol. 3A §3.4.5); the
+   VMCS keeps them in its access-rights format (SDM Vol. 3C §25.4.1). */
+unsigned arch_vcpu_code_bits(struct arch_vcpu *v)
+{
+	u64 ar = vmread(VMCS_GUEST_CS_AR);
+
+	(void)v;   /* the current VMCS is v's (vcpu.h) */
+	if (ar & SEG_AR_L)
+		return 64;
+	return (ar & SEG_AR_DB) ? 32 : 16;
 }
 
 /* Fills the reason-specific part of e from the exit qualification. */

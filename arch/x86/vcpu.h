@@ -30,7 +30,7 @@ enum arch_gpr {
 enum arch_reg {
 	AREG_RIP, AREG_RSP, AREG_RFLAGS, AREG_CR0, AREG_CR3, AREG_CR4,
 	AREG_EFER, AREG_PAT, AREG_CR0_SHADOW, AREG_CR4_SHADOW, AREG_CS_BASE,
-	AREG_CS_AR, AREG_SS_AR, AREG_FS_BASE, AREG_GS_BASE,
+	AREG_FS_BASE, AREG_GS_BASE,
 	AREG_SYSENTER_CS, AREG_SYSENTER_ESP, AREG_SYSENTER_EIP,
 	AREG_INTERRUPTIBILITY, NR_AREGS
 };
@@ -147,6 +147,8 @@ int arch_vcpu_run(struct arch_vcpu *v, arch_exit_fn on_exit, void *ctx);
 
 u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r);
 void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val);
+/* The guest's code size, 16, 32 or 64 bits, as its CS descriptor sets it. */
+unsigned arch_vcpu_code_bits(struct arch_vcpu *v);
 /* Moves RIP past the exiting instruction. */
 void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
 /* Delivers a hardware exception on the next entry. */

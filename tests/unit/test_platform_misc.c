@@ -10,6 +10,7 @@
 #include "vmm/dev/pic.h"
 #include "vmm/dev/pci.h"
 #include "vmm/dev/rtc.h"
+#include "lib/date.h"
 
 /* ---- PIC ---- */
 
@@ -117,16 +118,16 @@ START_TEST(rtc_known_epochs)
 		const struct known *k = &known[i];
 		u32 y, mo, d, h, mi, s, wd;
 
-		ck_assert_uint_eq(rtc_to_epoch(k->y, k->mo, k->d, k->h, k->mi, k->s), k->t);
-		rtc_from_epoch(k->t, &y, &mo, &d, &h, &mi, &s, &wd);
+		ck_assert_uint_eq(date_to_epoch(k->y, k->mo, k->d, k->h, k->mi, k->s), k->t);
+		date_from_epoch(k->t, &y, &mo, &d, &h, &mi, &s, &wd);
 		ck_assert_msg(y == k->y && mo == k->mo && d == k->d && h == k->h &&
 			      mi == k->mi && s == k->s && wd == k->wday,
 			      "%llu -> %u-%u-%u %u:%u:%u wday %u",
 			      (unsigned long long)k->t, y, mo, d, h, mi, s, wd);
 	}
-	ck_assert_uint_eq(rtc_to_epoch(2024, 13, 1, 0, 0, 0), 0);   /* refused */
-	ck_assert_uint_eq(rtc_to_epoch(1969, 12, 31, 0, 0, 0), 0);
-	ck_assert_uint_eq(rtc_to_epoch(2024, 0, 1, 0, 0, 0), 0);
+	ck_assert_uint_eq(date_to_epoch(2024, 13, 1, 0, 0, 0), 0);   /* refused */
+	ck_assert_uint_eq(date_to_epoch(1969, 12, 31, 0, 0, 0), 0);
+	ck_assert_uint_eq(date_to_epoch(2024, 0, 1, 0, 0, 0), 0);
 }
 END_TEST
 
@@ -142,9 +143,9 @@ START_TEST(rtc_round_trip_every_day)
 		u32 gy, gmo, gd, gh, gmi, gs, gwd;
 		bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 
-		ck_assert_uint_eq(rtc_to_epoch(y, mo, d, (u32)(t % 86400 / 3600),
+		ck_assert_uint_eq(date_to_epoch(y, mo, d, (u32)(t % 86400 / 3600),
 					       (u32)(t % 3600 / 60), (u32)(t % 60)), t);
-		rtc_from_epoch(t, &gy, &gmo, &gd, &gh, &gmi, &gs, &gwd);
+		date_from_epoch(t, &gy, &gmo, &gd, &gh, &gmi, &gs, &gwd);
 		if (gy != y || gmo != mo || gd != d || gwd != wday)
 			ck_abort_msg("day %llu: want %u-%u-%u/%u got %u-%u-%u/%u",
 				     (unsigned long long)day, y, mo, d, wday,

@@ -39,7 +39,7 @@ uhvctl-deps:
 $(BUILD)/tools/obj/%.o: %.c | uhvctl-deps
 	@mkdir -p $(dir $@)
 	@echo "  CC-HOST $@"
-	@$(CC) $(UHVCTL_CFLAGS) -MMD -c $< -o $@
+	@$(CC) $(UHVCTL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(UHVCTL): $(UHVCTL_OBJ)
 	@mkdir -p $(dir $@)
@@ -49,13 +49,13 @@ $(UHVCTL): $(UHVCTL_OBJ)
 $(BUILD)/tools/fake/%.o: %.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-HOST $@"
-	@$(CC) $(FAKE_CFLAGS) -MMD -c $< -o $@
+	@$(CC) $(FAKE_CFLAGS) -MMD -MP -c $< -o $@
 
 $(BUILD)/tools/fake/lib/string_renamed.o: lib/string.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-HOST $@"
 	@$(CC) $(FAKE_CFLAGS) -fno-builtin -fno-tree-loop-distribute-patterns \
-		$(FAKE_RENAME) -MMD -c $< -o $@
+		$(FAKE_RENAME) -MMD -MP -c $< -o $@
 
 $(FAKE_UHV): $(FAKE_OBJ)
 	@mkdir -p $(dir $@)

@@ -27,9 +27,4 @@ void rtc_init(struct rtc *r, u64 boot_epoch, u64 boot_tsc, u64 tsc_hz,
 u64 rtc_read(void *dev, u64 off, unsigned size);
 void rtc_write(void *dev, u64 off, unsigned size, u64 val);
 
-/* Calendar helpers, shared with the loader that reads the firmware clock. */
-u64 rtc_to_epoch(u32 year, u32 month, u32 day, u32 h, u32 m, u32 s);
-void rtc_from_epoch(u64 t, u32 *year, u32 *month, u32 *day, u32 *h, u32 *m,
-		    u32 *s, u32 *weekday);
-
 #endif

@@ -2,9 +2,10 @@
  * A virtio-blk backend on one of uhv's own disks (direct-attached
  * storage): the device model's byte offsets become sector requests to the
  * ATA or AHCI driver, and a flush from the guest becomes FLUSH CACHE EXT
- * before the request completes.
+ * before the request completes. It is the adapter between a driver and a
+ * device backend, so it lives on the VMM side: drivers know no VM.
  */
-#include "drivers/blk_host.h"
+#include "vmm/blk_host.h"
 
 #define MAX_PER_REQUEST 128u          /* sectors per driver call */
 

@@ -1,5 +1,5 @@
-#ifndef UHV_DRIVERS_BLK_HOST_H
-#define UHV_DRIVERS_BLK_HOST_H
+#ifndef UHV_VMM_BLK_HOST_H
+#define UHV_VMM_BLK_HOST_H
 
 #include "drivers/blkdev.h"
 #include "vmm/virtio/virtio_blk.h"
