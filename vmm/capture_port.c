@@ -10,6 +10,7 @@
 #include "drivers/console.h"
 #include "drivers/serial.h"
 #include "lib/string.h"
+#include "vmm/capture_port.h"
 
 static struct capture_port {
 	bool on;
@@ -24,7 +25,7 @@ static struct capture_port {
  * Finds (or makes, for VMs that come later) the network, opens COM3 and
  * queues the pcap file header, which goes out first.
  */
-void capture_init(struct uhv *h, const struct uhv_config *c)
+void capture_port_init(struct uhv *h, const struct uhv_config *c)
 {
 	struct capture_clock clock = { h->boot_epoch, h->boot_tsc, h->tsc_hz };
 	int net;
@@ -55,7 +56,7 @@ void capture_init(struct uhv *h, const struct uhv_config *c)
 
 /* The bridge calls this for every accepted frame of every network, with
    checksums finished (bridge.h); only ours is kept. */
-void capture_frame(void *ctx, int network, const u8 *frame, u32 len, u64 now)
+void capture_port_frame(void *ctx, int network, const u8 *frame, u32 len, u64 now)
 {
 	(void)ctx;
 	if (cap.on && network == cap.net)
@@ -64,7 +65,7 @@ void capture_frame(void *ctx, int network, const u8 *frame, u32 len, u64 now)
 
 /* Busy: back as soon as the FIFO can have emptied (16 bytes at 115200
    baud take 1.4 ms); idle: a new frame waits at most the slow period. */
-u64 capture_poll(u64 now)
+u64 capture_port_poll(u64 now)
 {
 	if (!cap.on)
 		return ~0ULL;
@@ -72,7 +73,7 @@ u64 capture_poll(u64 now)
 	return now + (capture_ring_used(&cap.ring) ? cap.fast : cap.slow);
 }
 
-void capture_flush(void)
+void capture_port_flush(void)
 {
 	if (!cap.on)
 		return;
@@ -81,7 +82,7 @@ void capture_flush(void)
 	serial_port_drain(&cap.port);
 }
 
-const struct capture_ring *capture_stats(const char **network)
+const struct capture_ring *capture_port_stats(const char **network)
 {
 	if (!cap.on)
 		return NULL;

@@ -8,6 +8,8 @@
 #include "vmm/exit_handlers.h"
 #include "vmm/cpuid_policy.h"
 #include "arch/x86/cpu.h"
+#include "vmm/exit.h"
+#include "vmm/vcpu_regs.h"
 
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
@@ -166,20 +168,6 @@ enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e)
 	}
 	arch_vcpu_skip(&v->arch, e);
 	return EXIT_RESUME;
-}
-
-u64 vcpu_gpr(struct vcpu *v, unsigned n)
-{
-	return n == GPR_RSP_UNUSED ? arch_vcpu_get(&v->arch, AREG_RSP)
-				   : v->arch.regs[n];
-}
-
-void vcpu_set_gpr(struct vcpu *v, unsigned n, u64 val)
-{
-	if (n == GPR_RSP_UNUSED)
-		arch_vcpu_set(&v->arch, AREG_RSP, val);
-	else
-		v->arch.regs[n] = val;
 }
 
 #define CR0_LMSW_BITS (CR0_PE | CR0_MP | CR0_EM | CR0_TS)

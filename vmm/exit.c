@@ -11,6 +11,10 @@
 #include "vmm/host_events.h"
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
+#include "vmm/sched.h"
+#include "vmm/exit.h"
+#include "vmm/vm_virtio.h"
+#include "arch/x86/apic.h"
 
 
 
@@ -55,7 +59,7 @@ static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 
 	arch_vcpu_skip(&v->arch, e);
 	if (if_set && platform_poll(v)) {
-		vcpu_service(v);
+		sched_service(v);
 		return EXIT_RESUME;
 	}
 	v->halt_if = if_set;
@@ -67,7 +71,7 @@ static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 static enum exit_action interrupt_window(struct vcpu *v, const struct arch_exit *e)
 {
 	(void)e;
-	vcpu_service(v);
+	sched_service(v);
 	return EXIT_RESUME;
 }
 
@@ -77,13 +81,13 @@ static enum exit_action interrupt_window(struct vcpu *v, const struct arch_exit 
 static enum exit_action apic_write(struct vcpu *v, const struct arch_exit *e)
 {
 	platform_apic_write(v, e->apic.offset);
-	return vcpu_resume(v);
+	return sched_resume(v);
 }
 
 static enum exit_action virtualized_eoi(struct vcpu *v, const struct arch_exit *e)
 {
 	platform_virtual_eoi(v, e->eoi.vector);
-	return vcpu_resume(v);
+	return sched_resume(v);
 }
 
 /* INIT: the vCPU waits for a SIPI (SDM Vol. 3A §9.4). */
@@ -121,7 +125,7 @@ static enum exit_action preemption_timer(struct vcpu *v,
 	(void)e;
 	if (rdtsc() >= v->slice_end)
 		return EXIT_YIELD;
-	vcpu_service(v);
+	sched_service(v);
 	return EXIT_RESUME;
 }
 

@@ -4,7 +4,9 @@
 #ifndef UHV_VMM_EXIT_HANDLERS_H
 #define UHV_VMM_EXIT_HANDLERS_H
 
-#include "vmm/vmm.h"
+#include "vmm/exit.h"
+#include "vmm/vm.h"
+#include "vmm/vcpu_regs.h"
 
 /* cpu_exits.c: CPUID, VMCALL, control registers */
 enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e);
@@ -23,14 +25,7 @@ enum exit_action exit_io(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e);
 enum exit_action exit_apic_access(struct vcpu *v, const struct arch_exit *e);
 
-/* Host interrupt controller housekeeping (arch/x86/apic.c). */
-void arch_lapic_eoi(void);
-
 #define X86_EXC_UD 6
 #define X86_EXC_GP 13
-
-/* Reads/writes the GPR with x86 number n (4 = RSP, kept in the VMCS). */
-u64 vcpu_gpr(struct vcpu *v, unsigned n);
-void vcpu_set_gpr(struct vcpu *v, unsigned n, u64 val);
 
 #endif

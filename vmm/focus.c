@@ -16,6 +16,8 @@
 #include "vmm/vm_console.h"
 #include "drivers/console.h"
 #include "drivers/serial.h"
+#include "vmm/focus.h"
+#include "vmm/stats.h"
 
 #define KEY_ESCAPE 0x01          /* Ctrl-A */
 #define MAX_BYTES_PER_POLL 16    /* one FIFO's worth: never starve the VMs */
@@ -93,7 +95,7 @@ static void command(struct uhv *h, int c)
 	else if (c >= '1' && c <= '8')
 		set_focus(h, c - '1');
 	else if (c == 's')
-		vmm_stats(h, true);
+		stats_print(h, true);
 	else if (c == KEY_ESCAPE)
 		focus_deliver(h, KEY_ESCAPE);
 	else

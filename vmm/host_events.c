@@ -14,6 +14,7 @@
 #include "arch/x86/power.h"
 #include "drivers/console.h"
 #include "lib/fmt.h"
+#include "vmm/exit.h"
 
 #define X86_EXC_MC          18
 #define NMI_SELFTEST_ROOT   4     /* self-IPIs in VMX root, before the VMs */

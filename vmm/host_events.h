@@ -7,6 +7,7 @@
 #define UHV_VMM_HOST_EVENTS_H
 
 #include "vmm/vmm.h"
+#include "vmm/exit.h"
 
 /* EXCEPTION_NMI (0): a host NMI during the guest, or a machine check. */
 enum exit_action exit_exception_nmi(struct vcpu *v, const struct arch_exit *e);

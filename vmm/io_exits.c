@@ -8,6 +8,9 @@
  */
 #include "vmm/emulate.h"
 #include "vmm/exit_handlers.h"
+#include "vmm/sched.h"
+#include "vmm/exit.h"
+#include "vmm/vcpu_regs.h"
 
 static u64 size_mask(unsigned size)
 {
@@ -54,7 +57,7 @@ enum exit_action exit_io(struct vcpu *v, const struct arch_exit *e)
 		return EXIT_YIELD;
 	arch_vcpu_skip(&v->arch, e);
 	v->irq_dirty = true;            /* a device may have moved a pin or timer */
-	return vcpu_resume(v);
+	return sched_resume(v);
 }
 
 /* Reads up to EMU_MAX_INSN instruction bytes at the guest's RIP. */
@@ -118,7 +121,7 @@ static enum exit_action emulate_mmio(struct vcpu *v, const struct arch_exit *e,
 	done.instr_len = in.len;
 	arch_vcpu_skip(&v->arch, &done);
 	v->irq_dirty = true;            /* APIC and IOAPIC writes land here */
-	return vcpu_resume(v);
+	return sched_resume(v);
 }
 
 enum exit_action exit_ept_violation(struct vcpu *v, const struct arch_exit *e)

@@ -17,6 +17,12 @@
 #include "drivers/serial.h"
 #include "drivers/blkdev.h"
 #include "lib/string.h"
+#include "vmm/sched.h"
+#include "vmm/vm_nics.h"
+#include "vmm/focus.h"
+#include "vmm/stats.h"
+#include "vmm/capture_port.h"
+#include "vmm/main.h"
 
 u64 core_entry_tsc;
 static struct uhv uhv;
@@ -42,7 +48,7 @@ static bool uses_host_disks(const struct uhv_config *c)
 	return false;
 }
 
-static const struct bridge_ops bridge_ops = { capture_frame };
+static const struct bridge_ops bridge_ops = { capture_port_frame };
 
 static u8 *identity(u64 phys)
 {
@@ -195,7 +201,7 @@ static void uhv_main(const void *arg)
 	uhv.stats_tsc = rdtsc();
 	uhv.next_stats = uhv.stats_tsc + uhv.stats_every;
 	init_slots(&uhv, bi);
-	if (bi->config.control && !control_init(&uhv))
+	if (bi->config.control && !ctl_chan_init(&uhv))
 		printk("uhv: control: no UART at COM2; no control channel\n");
 	else if (bi->config.control)
 		printk("uhv: control channel on COM2 (docs/protocol.md); %llu "
@@ -203,16 +209,16 @@ static void uhv_main(const void *arg)
 		       (unsigned long long)(bi->reserve_size >> 20), bi->nr_files);
 	for (int i = 0; i < uhv.nr_vms; i++)
 		vm_build(&uhv, i);
-	capture_init(&uhv, &bi->config);
+	capture_port_init(&uhv, &bi->config);
 	focus_init(&uhv);
 	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
 	       "Ctrl-A n / 1-8 (focus), Ctrl-A s (stats); focus: %s\n",
 	       uhv.nr_vms, (unsigned long long)uhv.timeslice, focus_name(&uhv));
-	vmm_run(&uhv);
-	vmm_summary(&uhv);
+	sched_run(&uhv);
+	stats_summary(&uhv);
 	nmi_summary();
-	capture_flush();
-	control_flush();
+	capture_port_flush();
+	ctl_chan_flush();
 	power_off(uhv.shutdown ? "shut down by the control channel" :
 		  "all VMs stopped");
 }

@@ -8,6 +8,8 @@
 #include "arch/x86/msr.h"
 #include "drivers/console.h"
 #include "vmm/cpuid_policy.h"
+#include "vmm/sched.h"
+#include "vmm/exit.h"
 
 #define MSR_LOG_LIMIT 8          /* log the first few refusals per VM */
 #define EFER_WRITABLE (EFER_SCE | EFER_LME | EFER_NXE)
@@ -251,5 +253,5 @@ enum exit_action exit_wrmsr(struct vcpu *v, const struct arch_exit *e)
 		return refuse(v, "write of", msr, val);
 	}
 	arch_vcpu_skip(&v->arch, e);
-	return vcpu_resume(v);
+	return sched_resume(v);
 }

@@ -14,6 +14,12 @@
 #include "vmm/net/capture.h"
 #include "vmm/host_events.h"
 #include "drivers/console.h"
+#include "vmm/sched.h"
+#include "vmm/exit.h"
+#include "vmm/focus.h"
+#include "vmm/stats.h"
+#include "vmm/ctl/ctl_vms.h"
+#include "vmm/capture_port.h"
 
 /*
  * uhv's polled ports that need service while guests run (the control
@@ -22,7 +28,7 @@
  */
 static u64 poll_ports(struct uhv *h, u64 now)
 {
-	u64 next = MIN(control_poll(now), capture_poll(now));
+	u64 next = MIN(ctl_chan_poll(now), capture_port_poll(now));
 
 	h->next_poll = next;
 	return next;
@@ -78,7 +84,7 @@ static struct vcpu *pick_next(struct uhv *h, int *cur)
  * due timers, inject, and re-arm the preemption timer for the earlier of
  * the slice's end and the VM's next timer event.
  */
-void vcpu_service(struct vcpu *v)
+void sched_service(struct vcpu *v)
 {
 	u64 now, deadline;
 
@@ -126,7 +132,7 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	len = wake > now ? MIN(h->timeslice, wake - now) : 0;
 	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
-	vcpu_service(v);
+	sched_service(v);
 	nmi_selftest_slice();
 	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
@@ -147,7 +153,7 @@ static void stop_sleepers(struct uhv *h)
 
 		if (!vm->built || vm->result != VM_RUNNING || vm->paused)
 			continue;
-		if (control_enabled() && v->state == VCPU_HALTED && v->halt_if)
+		if (ctl_chan_enabled() && v->state == VCPU_HALTED && v->halt_if)
 			continue;
 		vm_stop(vm, VM_HALTED, v->state == VCPU_HALTED && v->halt_if ?
 			"halted with no timer or device that could wake it" :
@@ -173,7 +179,7 @@ static bool idle(struct uhv *h)
 	}
 	if (wake == ~0ULL) {
 		stop_sleepers(h);
-		if (!control_enabled())
+		if (!ctl_chan_enabled())
 			return false;
 	}
 	/* the timer, a key for the focused VM, or a control request */
@@ -182,7 +188,7 @@ static bool idle(struct uhv *h)
 	       !h->shutdown)
 		if (rdtsc() >= h->next_poll) {
 			poll_ports(h, rdtsc());
-			vmm_tick(h, rdtsc());
+			ctl_vms_tick(h, rdtsc());
 		}
 	return true;
 }
@@ -199,7 +205,7 @@ static void switch_barrier(const struct vcpu *prev, const struct vcpu *next)
 		arch_ibpb();
 }
 
-void vmm_run(struct uhv *h)
+void sched_run(struct uhv *h)
 {
 	struct vcpu *v;
 	int cur = 0;
@@ -212,10 +218,10 @@ void vmm_run(struct uhv *h)
 			h->next_bridge_tick = rdtsc() + h->tsc_hz;
 		}
 		if (h->stats_every && rdtsc() >= h->next_stats) {
-			vmm_stats(h, false);
+			stats_print(h, false);
 			h->next_stats = rdtsc() + h->stats_every;
 		}
-		vmm_tick(h, rdtsc());
+		ctl_vms_tick(h, rdtsc());
 		v = pick_next(h, &cur);
 		if (!v) {
 			if (idle(h))

@@ -7,6 +7,11 @@
 #include "vmm/net/capture.h"
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
+#include "vmm/exit.h"
+#include "vmm/vm_nics.h"
+#include "vmm/vm_agent.h"
+#include "vmm/stats.h"
+#include "vmm/capture_port.h"
 
 /* One VM's exits per second by reason since its last stats line. */
 static void vm_stats(struct vm *vm, u64 dt, u64 tsc_hz, u64 t_ms)
@@ -30,7 +35,7 @@ static void vm_stats(struct vm *vm, u64 dt, u64 tsc_hz, u64 t_ms)
 	printk("\n");
 }
 
-void vmm_stats(struct uhv *h, bool all)
+void stats_print(struct uhv *h, bool all)
 {
 	u64 now = rdtsc(), dt = now - h->stats_tsc;
 	u64 t_ms = h->tsc_hz ? (now - h->boot_tsc) / (h->tsc_hz / 1000) : 0;
@@ -49,7 +54,7 @@ void vmm_stats(struct uhv *h, bool all)
 static void capture_summary(void)
 {
 	const char *net;
-	const struct capture_ring *r = capture_stats(&net);
+	const struct capture_ring *r = capture_port_stats(&net);
 
 	if (r)
 		printk("uhv: capture %s: %llu frames (%llu bytes) in the pcap stream on COM3, "
@@ -74,7 +79,7 @@ static void bus_summary(const struct bus *b)
 	printk("%s\n", *sep == ':' ? ": none" : "");
 }
 
-void vmm_summary(const struct uhv *h)
+void stats_summary(const struct uhv *h)
 {
 	int n = 0;
 

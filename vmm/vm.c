@@ -16,6 +16,12 @@
 #include "drivers/console.h"
 #include "lib/fmt.h"
 #include "arch/x86/cpu.h"
+#include "vmm/sched.h"
+#include "vmm/exit.h"
+#include "vmm/vm_nics.h"
+#include "vmm/vm_agent.h"
+#include "vmm/vm_disks.h"
+#include "vmm/main.h"
 
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
@@ -43,8 +49,8 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 		vm->vcpus[i].state = VCPU_STOPPED;
 	printk("uhv: vm %s stopped: %s\n", vm->name, vm->why);
 	if (r == VM_TRIPLE_FAULT)
-		control_guest_panicked(vm, vm->why);
-	control_vm_stopped(vm);
+		ctl_chan_guest_panicked(vm, vm->why);
+	ctl_chan_vm_stopped(vm);
 }
 
 /* Guest console output: "[NAME] text" on uhv's console (vm_console.c). */
@@ -303,7 +309,7 @@ void vm_build(struct uhv *h, int id)
 	vm->current = &vm->vcpus[0];
 	vm->built = true;
 	if (!build(h, vm, slot))
-		control_vm_started(vm);
+		ctl_chan_vm_started(vm);
 	sched_rebuild(h);
 	h->sched_changed = true;
 }

@@ -37,7 +37,6 @@
 #define VM_BAD_IMAGE_FMT "bad image '%s': %s"
 #define VM_WHY_MAX       256
 
-extern u64 core_entry_tsc;        /* TSC at uhv's entry (main.c) */
 
 enum vcpu_state { VCPU_RUNNABLE, VCPU_HALTED, VCPU_WAIT_SIPI, VCPU_STOPPED };
 
@@ -150,5 +149,12 @@ struct vm {
 void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *vm_result_name(enum vm_result r);
+
+struct uhv;
+/* Builds VM id from its slot and makes it runnable; a VM that cannot
+   start is left stopped with its reason. */
+void vm_build(struct uhv *h, int id);
+/* Frees what vm_build made: vCPUs, EPT, bridge ports. */
+void vm_teardown(struct uhv *h, struct vm *vm);
 
 #endif

@@ -7,7 +7,7 @@
  * JSON writer escapes every byte.
  *
  *   guest /dev/hvc0 --transmitq--> virtio_console --receive--> agent_input
- *        --message--> control_agent_message(vm, id, data)
+ *        --message--> ctl_chan_agent_message(vm, id, data)
  *   control "agent" --> vm_agent_request --> agent_request
  *        --send--> virtio_console_write --receiveq--> guest
  */
@@ -16,6 +16,8 @@
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "lib/fmt.h"
+#include "vmm/vm_virtio.h"
+#include "vmm/vm_agent.h"
 
 /* After the disks' and NICs' slots (vm_disks.c, vm_nics.c). */
 #define AGENT_SLOT (1 + CFG_MAX_DISKS + CFG_MAX_NICS)
@@ -41,12 +43,12 @@ static int agent_send(void *ctx, const char *data, size_t len)
 
 static void agent_message(void *ctx, u64 id, const char *data, size_t len)
 {
-	control_agent_message(agent_vm(ctx), id, data, len);
+	ctl_chan_agent_message(agent_vm(ctx), id, data, len);
 }
 
 static void agent_lost(void *ctx)
 {
-	control_agent_lost(agent_vm(ctx));
+	ctl_chan_agent_lost(agent_vm(ctx));
 }
 
 static void agent_log(void *ctx, const char *msg)

@@ -11,6 +11,8 @@
 #include "lib/fmt.h"
 #include "lib/string.h"
 #include "arch/x86/cpu.h"
+#include "vmm/vm_virtio.h"
+#include "vmm/vm_disks.h"
 
 #define DISK_FIRST_SLOT  1
 #define SECTOR_SIZE      512

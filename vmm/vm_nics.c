@@ -9,6 +9,8 @@
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "lib/fmt.h"
+#include "vmm/vm_virtio.h"
+#include "vmm/vm_nics.h"
 
 #define NIC_FIRST_SLOT (1 + CFG_MAX_DISKS)   /* after the disks' slots */
 #define UHV_OUI0 0x02                         /* locally administered */

@@ -10,6 +10,8 @@
 #include "vmm/vmm.h"
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
+#include "vmm/exit.h"
+#include "vmm/vm_virtio.h"
 
 #define DEV_LOG_LIMIT       16
 #define MSI_ADDR_DEST_SHIFT 12      /* MSI address (SDM Vol. 3A §11.11.1) */

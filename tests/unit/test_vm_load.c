@@ -5,7 +5,7 @@
  * focus goes to a VM that runs, not to one that failed to load.
  *
  * vmm/focus.c runs here against a struct uhv built by hand; its three
- * outside calls (printk, serial_getc, vmm_stats) are stubbed below.
+ * outside calls (printk, serial_getc, stats_print) are stubbed below.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -18,6 +18,8 @@
 #include "drivers/console.h"
 #include "drivers/serial.h"
 #include "lib/fmt.h"
+#include "vmm/focus.h"
+#include "vmm/stats.h"
 
 /* ---- the stop reason of a VM whose image does not load ---- */
 
@@ -187,7 +189,7 @@ int serial_getc(void)
 	return keys && *keys ? (u8)*keys++ : -1;
 }
 
-void vmm_stats(struct uhv *h, bool all)
+void stats_print(struct uhv *h, bool all)
 {
 	(void)h;
 	(void)all;

@@ -9,6 +9,7 @@
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "drivers/serial.h"
+#include "vmm/ctl/ctl_vms.h"
 
 #define RX_PER_POLL 64         /* bytes taken per poll: bounds a poll's cost */
 
@@ -16,7 +17,7 @@ static struct control {
 	bool on;
 	struct serial_port port;
 	struct ctl ctl;
-	u8 buf[CONTROL_TX_RING];
+	u8 buf[CTL_CHAN_TX_RING];
 	struct bytering ring;   /* replies and events over buf */
 	u64 busy_until;         /* TSC: poll fast until then */
 	u64 fast, slow;         /* poll periods in TSC ticks */
@@ -31,16 +32,16 @@ static struct control {
 	char event[CTL_REPLY_MAX];     /* an event (may come during a request) */
 } chan;
 
-bool control_enabled(void)
+bool ctl_chan_enabled(void)
 {
 	return chan.on;
 }
 
-/* Traffic: poll every CONTROL_FAST_POLL_US for CONTROL_BUSY_US more. */
+/* Traffic: poll every CTL_CHAN_FAST_POLL_US for CTL_CHAN_BUSY_US more. */
 static void stay_busy(u64 now)
 {
-	chan.busy_until = now + chan.fast * (CONTROL_BUSY_US /
-					     CONTROL_FAST_POLL_US);
+	chan.busy_until = now + chan.fast * (CTL_CHAN_BUSY_US /
+					     CTL_CHAN_FAST_POLL_US);
 }
 
 /*
@@ -65,15 +66,15 @@ static void queue_line(const char *s, int len, bool wait)
 	serial_port_send(&chan.port, &chan.ring);
 }
 
-bool control_init(struct uhv *h)
+bool ctl_chan_init(struct uhv *h)
 {
 	if (!serial_port_init(&chan.port, SERIAL_COM2))
 		return false;
-	bytering_init(&chan.ring, chan.buf, CONTROL_TX_RING);
-	chan.fast = MAX(h->tsc_hz / 1000000 * CONTROL_FAST_POLL_US, 1ULL);
-	chan.slow = MAX(h->tsc_hz / 1000000 * CONTROL_SLOW_POLL_US, 1ULL);
-	chan.partial_timeout = h->tsc_hz * CONTROL_PARTIAL_TIMEOUT_S;
-	ctl_init(&chan.ctl, &vm_manager_ops, h, UHV_VERSION_STRING);
+	bytering_init(&chan.ring, chan.buf, CTL_CHAN_TX_RING);
+	chan.fast = MAX(h->tsc_hz / 1000000 * CTL_CHAN_FAST_POLL_US, 1ULL);
+	chan.slow = MAX(h->tsc_hz / 1000000 * CTL_CHAN_SLOW_POLL_US, 1ULL);
+	chan.partial_timeout = h->tsc_hz * CTL_CHAN_PARTIAL_TIMEOUT_S;
+	ctl_init(&chan.ctl, &ctl_vms_ops, h, UHV_VERSION_STRING);
 	chan.on = true;
 	queue_line(chan.line, ctl_greeting(&chan.ctl, chan.line,
 					    sizeof(chan.line)), true);
@@ -90,9 +91,9 @@ static void drop_stale_partial(u64 now)
 	if (!chan.ctl.line_len || now - chan.last_rx < chan.partial_timeout)
 		return;
 	chan.ctl.line_len = 0;
-	if (chan.partials_dropped++ < CONTROL_LOG_LIMIT)
+	if (chan.partials_dropped++ < CTL_CHAN_LOG_LIMIT)
 		printk("uhv: control: a request line stopped mid-way; dropped "
-		       "after %d s of silence\n", CONTROL_PARTIAL_TIMEOUT_S);
+		       "after %d s of silence\n", CTL_CHAN_PARTIAL_TIMEOUT_S);
 }
 
 /*
@@ -113,7 +114,7 @@ static void count_answer(u64 t0, int len)
 	chan.answer_longest = MAX(chan.answer_longest, d);
 }
 
-u64 control_poll(u64 now)
+u64 ctl_chan_poll(u64 now)
 {
 	u64 t0;
 	int c;
@@ -134,7 +135,7 @@ u64 control_poll(u64 now)
 		      chan.fast : chan.slow);
 }
 
-void control_flush(void)
+void ctl_chan_flush(void)
 {
 	if (!chan.on)
 		return;
@@ -150,14 +151,14 @@ void control_flush(void)
 	serial_port_drain(&chan.port);
 }
 
-void control_vm_started(const struct vm *vm)
+void ctl_chan_vm_started(const struct vm *vm)
 {
 	if (chan.on)
 		queue_line(chan.event, ctl_event_vm_started(chan.event,
 				sizeof(chan.event), vm->name), false);
 }
 
-void control_vm_stopped(const struct vm *vm)
+void ctl_chan_vm_stopped(const struct vm *vm)
 {
 	if (chan.on)
 		queue_line(chan.event, ctl_event_vm_stopped(chan.event,
@@ -166,21 +167,21 @@ void control_vm_stopped(const struct vm *vm)
 				vm->why), false);
 }
 
-void control_guest_panicked(const struct vm *vm, const char *why)
+void ctl_chan_guest_panicked(const struct vm *vm, const char *why)
 {
 	if (chan.on)
 		queue_line(chan.event, ctl_event_guest_panicked(chan.event,
 				sizeof(chan.event), vm->name, why), false);
 }
 
-void control_agent_lost(const struct vm *vm)
+void ctl_chan_agent_lost(const struct vm *vm)
 {
 	if (chan.on)
 		queue_line(chan.event, ctl_event_agent_lost(chan.event,
 				sizeof(chan.event), vm->name), false);
 }
 
-void control_agent_message(const struct vm *vm, u64 id, const char *data,
+void ctl_chan_agent_message(const struct vm *vm, u64 id, const char *data,
 			   size_t len)
 {
 	if (chan.on)

@@ -22,6 +22,9 @@
 #include "drivers/console.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "vmm/exit.h"
+#include "vmm/vm_agent.h"
+#include "vmm/ctl/ctl_vms.h"
 
 static int find_vm(const struct uhv *h, const char *name)
 {
@@ -243,7 +246,7 @@ static enum ctl_code m_resume(void *ctx, const char *name, char *msg)
 
 /*
  * Graceful first: the guest agent's shutdown if one is connected, else
- * the ACPI power button; vmm_tick stops the VM outright at the deadline.
+ * the ACPI power button; ctl_vms_tick stops the VM outright at the deadline.
  * A paused VM is resumed, or it could not react.
  */
 static enum ctl_code m_stop(void *ctx, const char *name, u32 timeout_s,
@@ -306,7 +309,7 @@ static enum ctl_code m_agent(void *ctx, const char *name, u64 id,
 }
 
 /* Every VM stops now; the run loop ends, uhv prints its summary and
-   powers off after the reply has been sent (control_flush). */
+   powers off after the reply has been sent (ctl_chan_flush). */
 static enum ctl_code m_shutdown(void *ctx, char *msg)
 {
 	struct uhv *h = ctx;
@@ -383,7 +386,7 @@ static bool manager_stats(void *ctx, const char *name, struct ctl_vm_stats *st)
 }
 
 /* Deadlines of stops in progress, and the agents' heartbeats. */
-void vmm_tick(struct uhv *h, u64 now)
+void ctl_vms_tick(struct uhv *h, u64 now)
 {
 	for (int i = 0; i < h->nr_vms; i++) {
 		struct vm *vm = &h->vms[i];
@@ -397,7 +400,7 @@ void vmm_tick(struct uhv *h, u64 now)
 	}
 }
 
-const struct ctl_ops vm_manager_ops = {
+const struct ctl_ops ctl_vms_ops = {
 	.list = m_list, .info = m_info, .create = m_create, .start = m_start,
 	.pause = m_pause, .resume = m_resume, .stop = m_stop,
 	.destroy = m_destroy, .stats = manager_stats, .agent = m_agent,

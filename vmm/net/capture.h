@@ -80,27 +80,4 @@ u32 capture_ring_peek(const struct capture_ring *r, const u8 **p);
 /* Marks n bytes (at most what capture_ring_peek said) as sent. */
 void capture_ring_consume(struct capture_ring *r, u32 n);
 
-/* ---- uhv's side (capture_port.c) ---- */
-
-#define CAPTURE_FAST_POLL_US  1000   /* 16 bytes a ms: > 115200 baud */
-#define CAPTURE_SLOW_POLL_US  10000  /* idle: a frame waits at most this */
-
-struct uhv;
-struct uhv_config;
-
-/* Starts capturing the network the config names on COM3 (after the VMs'
-   networks exist): writes the file header and says so on the console.
-   Nothing if the config names none; a message if there is no UART. */
-void capture_init(struct uhv *h, const struct uhv_config *c);
-/* The bridge's capture hook (struct bridge_ops); ctx is unused. */
-void capture_frame(void *ctx, int network, const u8 *frame, u32 len,
-		   u64 now);
-/* Moves ring bytes into COM3's FIFO without waiting; the TSC value by
-   which it wants to be called again (~0 if capture is off). */
-u64 capture_poll(u64 now);
-/* Sends everything queued, waiting for the UART (before power off). */
-void capture_flush(void);
-/* The counters for the summary; NULL if capture is off. */
-const struct capture_ring *capture_stats(const char **network);
-
 #endif

@@ -1,0 +1,22 @@
+/*
+ * Exit dispatch (exit.c): the arch layer hands each VM exit over as a
+ * decoded struct arch_exit; a const table indexed by reason picks its
+ * handler and counts it.
+ */
+#ifndef UHV_VMM_EXIT_H
+#define UHV_VMM_EXIT_H
+
+#include "arch/x86/vcpu.h"
+
+/* What an exit handler tells the run loop. */
+enum exit_action {
+	EXIT_RESUME,             /* re-enter the same vCPU */
+	EXIT_YIELD,              /* its slice is over, or it halted or stopped */
+};
+
+/* Handles one exit of the struct vcpu ctx: an arch_exit_fn. */
+int exit_dispatch(void *vcpu, const struct arch_exit *e);
+/* The reason's name as the SDM spells it, for stats and the summary. */
+const char *exit_reason_name(u32 reason);
+
+#endif
