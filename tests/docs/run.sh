@@ -18,6 +18,14 @@
 #             init knows uhv.shell
 # Also: the version in docs/protocol.md's examples is the greeting's
 # (UHV_VERSION_STRING), and each file keeps its marked blocks.
+# docs/walkthrough.md: every reference resolves. A reference has one form,
+# a markdown link relative to docs/: "[PATH](../PATH)" names a file that
+# must exist, "[PATH: NAME](../PATH)" a function NAME that PATH must define
+# (a C definition, an asm label, a shell function); every option of its
+# tools/uhv-run lines is one that tools/uhv-run --help lists
+# (tests/docs/refcheck.sh, shared with its self-test here, which plants a
+# bad function name, a bad path and a bad option in a copy and wants all
+# three reported).
 #
 # Output: "PASS docs/FILE/BLOCK" or "FAIL docs/...: why", then (last)
 # "N passed, M failed, K skipped"; exit status 1 if M > 0.
@@ -216,6 +224,56 @@ if [ -z "$v" ]; then bad protocol.md/version "no UHV_VERSION_STRING in vmm/"
 elif [ -z "$shown" ]; then bad protocol.md/version "no \"uhv\":\"...\" in docs/protocol.md"
 elif [ "$shown" = "$v " ]; then ok protocol.md/version
 else bad protocol.md/version "docs/protocol.md shows \"uhv\": $shown; uhv says $v"; fi
+
+# ---- docs/walkthrough.md: its references resolve (tests/docs/refcheck.sh;
+# a reference is a markdown link "[PATH](../PATH)" to a file, or
+# "[PATH: NAME](../PATH)" to a function NAME defined in PATH), and each
+# tools/uhv-run line uses only options of tools/uhv-run --help. Then the
+# checker's self-test: a copy with a function renamed, a link to a missing
+# file and an unknown option planted must be reported, all three.
+WT=$DOCS/docs/walkthrough.md
+if [ ! -f "$WT" ]; then
+    for c in files functions uhv-run-options refcheck-selftest; do
+        bad "docs/walkthrough.md/$c" "no docs/walkthrough.md"
+    done
+else
+    "$HERE/refcheck.sh" --root "$ROOT" "$WT" > "$T/refs.out" 2>&1
+    refs_line=$(grep '^refs: ' "$T/refs.out" | tail -n 1)
+    refs_count() { sed -nE "s/.* ([0-9]+) $1.*/\\1/p" <<< "$refs_line"; }
+    walk_check() {   # walk_check NAME PROBLEM-REGEX COUNT-WORD
+        local why
+        why=$(grep -E "^($2) " "$T/refs.out" | head -n 3 | tr '\n' ';')
+        if [ -z "$refs_line" ]; then bad "docs/walkthrough.md/$1" "refcheck.sh failed: $(head -n 2 "$T/refs.out" | tr '\n' ' ')"
+        elif [ -n "$why" ]; then bad "docs/walkthrough.md/$1" "${why%;}"
+        elif [ "$(refs_count "$3")" = 0 ]; then bad "docs/walkthrough.md/$1" "no $3 referenced (${refs_line#refs: })"
+        else ok "docs/walkthrough.md/$1"; fi
+    }
+    walk_check files bad-file files
+    walk_check functions bad-function functions
+    walk_check uhv-run-options 'bad-option|bad-env' options
+
+    # the self-test, on a scratch copy
+    cp "$WT" "$T/walkthrough.md"
+    fn_link=$(grep -oE '\[[^]]+: [A-Za-z_][A-Za-z0-9_]*\]\(\.\./[^)]+\)' "$WT" | head -n 1)
+    if [ -z "$fn_link" ]; then
+        bad docs/walkthrough.md/refcheck-selftest "no function link to plant a bad name in"
+    else
+        fn_path=${fn_link#[}; fn_path=${fn_path%%: *}
+        fn_name=${fn_link#*: }; fn_name=${fn_name%%]*}
+        planted=${fn_name}_planted_nowhere
+        FN_LINK=$fn_link PLANTED="[$fn_path: $planted](../$fn_path)" \
+            perl -0777 -i -pe 's/\Q$ENV{FN_LINK}\E/$ENV{PLANTED}/' "$T/walkthrough.md"
+        printf '\n[vmm/planted_nowhere.c](../vmm/planted_nowhere.c)\n\n`tools/uhv-run --planted-nowhere`\n' >> "$T/walkthrough.md"
+        "$HERE/refcheck.sh" --root "$ROOT" "$T/walkthrough.md" > "$T/refs-planted.out" 2>&1
+        rc=$? why=
+        [ "$rc" = 1 ] || why="refcheck.sh exit status $rc, not 1;"
+        grep -q "^bad-function $fn_path: $planted:" "$T/refs-planted.out" || why+=" the bad function $fn_path: $planted not reported;"
+        grep -q "^bad-file vmm/planted_nowhere.c:" "$T/refs-planted.out" || why+=" the bad path vmm/planted_nowhere.c not reported;"
+        grep -q "^bad-option --planted-nowhere:" "$T/refs-planted.out" || why+=" the bad option --planted-nowhere not reported;"
+        if [ -n "$why" ]; then bad docs/walkthrough.md/refcheck-selftest "${why%;}"
+        else ok docs/walkthrough.md/refcheck-selftest; fi
+    fi
+fi
 
 echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]
