@@ -55,7 +55,7 @@ static void set_focus(struct uhv *h, int i)
 		       "%s\n", h->vms[i].name, focus_name(h));
 		return;
 	}
-	h->focus = i;
+	h->focus.vm = i;
 	printk("\nuhv: console focus: %s\n", h->vms[i].name);
 	vm_console_focus(&h->vms[i].uart, h->vms[i].name);  /* its prompt */
 }
@@ -63,7 +63,7 @@ static void set_focus(struct uhv *h, int i)
 /* Ctrl-A n: the next running VM after the focused one. */
 static void focus_next(struct uhv *h)
 {
-	int i = h->nr_vms ? next_running(h, (h->focus + 1) % h->nr_vms) : -1;
+	int i = h->nr_vms ? next_running(h, (h->focus.vm + 1) % h->nr_vms) : -1;
 
 	if (i < 0)
 		printk("\nuhv: console focus: no VM is running\n");
@@ -75,16 +75,16 @@ void focus_init(struct uhv *h)
 {
 	int i = next_running(h, 0);
 
-	h->focus = i < 0 ? 0 : i;
+	h->focus.vm = i < 0 ? 0 : i;
 	vm_console_focus(i < 0 ? NULL : &h->vms[i].uart, NULL);
 }
 
 const char *focus_name(const struct uhv *h)
 {
-	if (h->focus < 0 || h->focus >= h->nr_vms ||
-	    !running(&h->vms[h->focus]))
+	if (h->focus.vm < 0 || h->focus.vm >= h->nr_vms ||
+	    !running(&h->vms[h->focus.vm]))
 		return "none";
-	return h->vms[h->focus].name;
+	return h->vms[h->focus.vm].name;
 }
 
 /* Acts on the byte after Ctrl-A. */
@@ -105,7 +105,7 @@ static void command(struct uhv *h, int c)
 
 void focus_deliver(struct uhv *h, u8 byte)
 {
-	struct vm *vm = &h->vms[h->focus];
+	struct vm *vm = &h->vms[h->focus.vm];
 
 	if (!running(vm))
 		return;
@@ -119,11 +119,11 @@ bool focus_poll(struct uhv *h)
 
 	for (int n = 0; n < MAX_BYTES_PER_POLL && (c = serial_getc()) >= 0; n++) {
 		any = true;
-		if (h->escape) {
-			h->escape = false;
+		if (h->focus.escape) {
+			h->focus.escape = false;
 			command(h, c);
 		} else if (c == KEY_ESCAPE) {
-			h->escape = true;
+			h->focus.escape = true;
 		} else {
 			focus_deliver(h, (u8)c);
 		}

@@ -6,6 +6,12 @@
 
 struct uhv;
 
+/* Who gets console input, in struct uhv. */
+struct focus {
+	int vm;                  /* the VM that gets console input */
+	bool escape;             /* Ctrl-A seen: the next key is for uhv */
+};
+
 /* Polls uhv's console and feeds the focused VM; true if any byte
    arrived. */
 bool focus_poll(struct uhv *h);

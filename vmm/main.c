@@ -103,9 +103,9 @@ static void apicv_init(struct uhv *h, const struct uhv_config *c)
 	const char *why = c->apicv_off ? "off in uhv.cfg" :
 			  !arch_apicv_supported() ? "the CPU lacks it" : NULL;
 
-	if (!why && (h->apic_access_phys = palloc_page(&h->pages)))
-		h->apicv = true;
-	printk("uhv: APIC virtualization: %s\n", why ? why : h->apicv ? "on" :
+	if (!why && (h->apicv.access_phys = palloc_page(&h->pages)))
+		h->apicv.on = true;
+	printk("uhv: APIC virtualization: %s\n", why ? why : h->apicv.on ? "on" :
 	       "no memory for its page");
 }
 
@@ -187,19 +187,19 @@ static void uhv_main(const void *arg)
 	if (bi->config.selftest == SELFTEST_NMI)
 		nmi_selftest_start();
 	if (uses_host_disks(&bi->config))
-		uhv.nr_host_disks = blkdev_probe(uhv.host_disks, BLKDEV_MAX, alloc_page);
+		uhv.disks.nr = blkdev_probe(uhv.disks.dev, BLKDEV_MAX, alloc_page);
 	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
 	if (host_if_init(&uhv, &bi->config))
 		printk("uhv: could not put uhv's address on network %s\n",
 		       bi->config.host_net);
-	uhv.timeslice = bi->config.timeslice;
+	uhv.sched.timeslice = bi->config.timeslice;
 	apicv_init(&uhv, &bi->config);
 	uhv.tsc_hz = bi->tsc_hz;
 	uhv.boot_epoch = bi->boot_epoch;
 	uhv.boot_tsc = bi->boot_tsc;
-	uhv.stats_every = bi->config.stats_seconds * bi->tsc_hz;
-	uhv.stats_tsc = rdtsc();
-	uhv.next_stats = uhv.stats_tsc + uhv.stats_every;
+	uhv.stats.every = bi->config.stats_seconds * bi->tsc_hz;
+	uhv.stats.last = rdtsc();
+	uhv.stats.next = uhv.stats.last + uhv.stats.every;
 	init_slots(&uhv, bi);
 	if (bi->config.control && !ctl_chan_init(&uhv))
 		printk("uhv: control: no UART at COM2; no control channel\n");
@@ -213,12 +213,12 @@ static void uhv_main(const void *arg)
 	focus_init(&uhv);
 	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
 	       "Ctrl-A n / 1-8 (focus), Ctrl-A s (stats); focus: %s\n",
-	       uhv.nr_vms, (unsigned long long)uhv.timeslice, focus_name(&uhv));
+	       uhv.nr_vms, (unsigned long long)uhv.sched.timeslice, focus_name(&uhv));
 	sched_run(&uhv);
 	stats_summary(&uhv);
 	nmi_summary();
 	capture_port_flush();
 	ctl_chan_flush();
-	power_off(uhv.shutdown ? "shut down by the control channel" :
+	power_off(uhv.sched.shutdown ? "shut down by the control channel" :
 		  "all VMs stopped");
 }

@@ -30,7 +30,7 @@ static u64 poll_ports(struct uhv *h, u64 now)
 {
 	u64 next = MIN(ctl_chan_poll(now), capture_port_poll(now));
 
-	h->next_poll = next;
+	h->sched.next_poll = next;
 	return next;
 }
 
@@ -45,14 +45,14 @@ static void try_wake(struct vcpu *v)
 
 void sched_rebuild(struct uhv *h)
 {
-	h->nr_vcpus = 0;
+	h->sched.nr_vcpus = 0;
 	for (int i = 0; i < h->nr_vms; i++) {
 		struct vm *vm = &h->vms[i];
 
 		if (!vm->built)
 			continue;
 		for (int c = 0; c < vm->nr_vcpus; c++)
-			h->vcpus[h->nr_vcpus++] = &vm->vcpus[c];
+			h->sched.vcpus[h->sched.nr_vcpus++] = &vm->vcpus[c];
 	}
 }
 
@@ -65,15 +65,15 @@ static bool schedulable(const struct vcpu *v)
 /* The next runnable vCPU after index *cur, round robin; NULL if none. */
 static struct vcpu *pick_next(struct uhv *h, int *cur)
 {
-	for (int i = 1; i <= h->nr_vcpus; i++) {
-		int k = (*cur + i) % h->nr_vcpus;
+	for (int i = 1; i <= h->sched.nr_vcpus; i++) {
+		int k = (*cur + i) % h->sched.nr_vcpus;
 
-		if (!schedulable(h->vcpus[k]))
+		if (!schedulable(h->sched.vcpus[k]))
 			continue;
-		try_wake(h->vcpus[k]);
-		if (h->vcpus[k]->state == VCPU_RUNNABLE) {
+		try_wake(h->sched.vcpus[k]);
+		if (h->sched.vcpus[k]->state == VCPU_RUNNABLE) {
 			*cur = k;
-			return h->vcpus[k];
+			return h->sched.vcpus[k];
 		}
 	}
 	return NULL;
@@ -107,8 +107,8 @@ static u64 next_wake(const struct uhv *h, const struct vcpu *v)
 {
 	u64 wake = ~0ULL;
 
-	for (int i = 0; i < h->nr_vcpus; i++) {
-		const struct vcpu *o = h->vcpus[i];
+	for (int i = 0; i < h->sched.nr_vcpus; i++) {
+		const struct vcpu *o = h->sched.vcpus[i];
 
 		if (o != v && o->state == VCPU_HALTED && o->halt_if &&
 		    schedulable(o))
@@ -128,8 +128,8 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	}
 	v->vm->current = v;
 	now = rdtsc();
-	wake = MIN(next_wake(h, v), h->next_poll);
-	len = wake > now ? MIN(h->timeslice, wake - now) : 0;
+	wake = MIN(next_wake(h, v), h->sched.next_poll);
+	len = wake > now ? MIN(h->sched.timeslice, wake - now) : 0;
 	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
 	sched_service(v);
@@ -171,8 +171,8 @@ static bool idle(struct uhv *h)
 {
 	u64 wake = ~0ULL;
 
-	for (int i = 0; i < h->nr_vcpus; i++) {
-		struct vcpu *v = h->vcpus[i];
+	for (int i = 0; i < h->sched.nr_vcpus; i++) {
+		struct vcpu *v = h->sched.vcpus[i];
 
 		if (v->state == VCPU_HALTED && v->halt_if && schedulable(v))
 			wake = MIN(wake, platform_next_deadline(v));
@@ -183,10 +183,10 @@ static bool idle(struct uhv *h)
 			return false;
 	}
 	/* the timer, a key for the focused VM, or a control request */
-	h->sched_changed = false;
-	while (rdtsc() < wake && !focus_poll(h) && !h->sched_changed &&
-	       !h->shutdown)
-		if (rdtsc() >= h->next_poll) {
+	h->sched.changed = false;
+	while (rdtsc() < wake && !focus_poll(h) && !h->sched.changed &&
+	       !h->sched.shutdown)
+		if (rdtsc() >= h->sched.next_poll) {
 			poll_ports(h, rdtsc());
 			ctl_vms_tick(h, rdtsc());
 		}
@@ -210,16 +210,16 @@ void sched_run(struct uhv *h)
 	struct vcpu *v;
 	int cur = 0;
 
-	while (!h->shutdown) {
+	while (!h->sched.shutdown) {
 		focus_poll(h);
 		poll_ports(h, rdtsc());
-		if (rdtsc() >= h->next_bridge_tick) {  /* MAC table ageing, 1/s */
+		if (rdtsc() >= h->sched.next_bridge_tick) {  /* MAC table ageing, 1/s */
 			bridge_tick(&h->bridge, rdtsc());
-			h->next_bridge_tick = rdtsc() + h->tsc_hz;
+			h->sched.next_bridge_tick = rdtsc() + h->tsc_hz;
 		}
-		if (h->stats_every && rdtsc() >= h->next_stats) {
+		if (h->stats.every && rdtsc() >= h->stats.next) {
 			stats_print(h, false);
-			h->next_stats = rdtsc() + h->stats_every;
+			h->stats.next = rdtsc() + h->stats.every;
 		}
 		ctl_vms_tick(h, rdtsc());
 		v = pick_next(h, &cur);

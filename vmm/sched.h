@@ -12,6 +12,17 @@
 
 struct uhv;
 
+/* The run loop's state, in struct uhv. */
+struct sched {
+	struct vcpu *vcpus[CFG_MAX_VMS * VM_MAX_VCPUS];   /* all, round robin */
+	int nr_vcpus;
+	bool changed;            /* a VM was started or resumed: leave idle */
+	bool shutdown;           /* the control channel asked uhv to stop */
+	u64 timeslice;           /* TSC ticks per slice */
+	u64 next_poll;           /* TSC: when the polled ports want service */
+	u64 next_bridge_tick;    /* TSC: when the bridge ages its MAC table */
+};
+
 /* Runs every VM until all have stopped (or, with the control channel
    open, until it asks uhv to shut down). */
 void sched_run(struct uhv *h);

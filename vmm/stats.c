@@ -37,7 +37,7 @@ static void vm_stats(struct vm *vm, u64 dt, u64 tsc_hz, u64 t_ms)
 
 void stats_print(struct uhv *h, bool all)
 {
-	u64 now = rdtsc(), dt = now - h->stats_tsc;
+	u64 now = rdtsc(), dt = now - h->stats.last;
 	u64 t_ms = h->tsc_hz ? (now - h->boot_tsc) / (h->tsc_hz / 1000) : 0;
 
 	if (!dt || !h->tsc_hz)
@@ -46,7 +46,7 @@ void stats_print(struct uhv *h, bool all)
 		if (h->vms[i].built &&
 		    (all || h->vms[i].result == VM_RUNNING))
 			vm_stats(&h->vms[i], dt, h->tsc_hz, t_ms);
-	h->stats_tsc = now;
+	h->stats.last = now;
 }
 
 /* The capture's counters: what went into the pcap stream and what the

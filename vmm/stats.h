@@ -6,6 +6,13 @@
 
 struct uhv;
 
+/* When stats lines are due, in struct uhv. */
+struct stats_clock {
+	u64 every;               /* TSC ticks between stats lines, 0: off */
+	u64 next;                /* TSC: the next line */
+	u64 last;                /* TSC: when the last stats were taken */
+};
+
 /* Prints each VM's exits per second by reason since the last call. */
 void stats_print(struct uhv *h, bool all);
 /* Prints each VM's status and exits by reason, then "uhv: result" lines. */

@@ -166,8 +166,8 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 		vm_stop(vm, VM_ERROR, "VMCS set-up failed (VMCLEAR/VMPTRLD)");
 		return -1;
 	}
-	if (h->apicv)
-		arch_vcpu_enable_apicv(&v->arch, apic, h->apic_access_phys);
+	if (h->apicv.on)
+		arch_vcpu_enable_apicv(&v->arch, apic, h->apicv.access_phys);
 	/* speculation hygiene as the CPU needs it, unless trusted */
 	v->arch.spec = vm->cfg->trusted ? 0 : arch_spec_needed();
 	platform_init_vcpu(v, (u32 *)(uintptr_t)apic);
@@ -181,8 +181,8 @@ static int create_vcpus(struct uhv *h, struct vm *vm, u64 ram_phys)
 {
 	if (pt_init(&vm->ept, &h->page_ops) ||
 	    ept_map_ram(&vm->ept, 0, ram_phys, vm->mem.size) ||
-	    (h->apicv && ept_map_ram(&vm->ept, LAPIC_MMIO_BASE,
-				     h->apic_access_phys, LAPIC_MMIO_SIZE))) {
+	    (h->apicv.on && ept_map_ram(&vm->ept, LAPIC_MMIO_BASE,
+				     h->apicv.access_phys, LAPIC_MMIO_SIZE))) {
 		vm_stop(vm, VM_ERROR, "out of memory for its EPT");
 		return -1;
 	}
@@ -311,7 +311,7 @@ void vm_build(struct uhv *h, int id)
 	if (!build(h, vm, slot))
 		ctl_chan_vm_started(vm);
 	sched_rebuild(h);
-	h->sched_changed = true;
+	h->sched.changed = true;
 }
 
 /*

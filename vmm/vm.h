@@ -150,6 +150,17 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 const char *vm_result_name(enum vm_result r);
 
+/*
+ * APIC virtualization, in struct uhv: on unless the CPU lacks it or the
+ * config says apicv = off. Every VM's EPT maps the access page at the
+ * xAPIC address; the CPU turns accesses there into virtual-APIC page
+ * accesses, so it is never read (SDM Vol. 3C §30.4).
+ */
+struct vm_apicv {
+	bool on;
+	u64 access_phys;
+};
+
 struct uhv;
 /* Builds VM id from its slot and makes it runnable; a VM that cannot
    start is left stopped with its reason. */

@@ -25,9 +25,9 @@ static struct blkdev *host_disk(struct uhv *h, const char *image)
 {
 	if (strncmp(image, HOST_PREFIX, HOST_PREFIX_LEN))
 		return NULL;
-	for (int i = 0; i < h->nr_host_disks; i++)
-		if (!strcmp(h->host_disks[i].name, image + HOST_PREFIX_LEN))
-			return &h->host_disks[i];
+	for (int i = 0; i < h->disks.nr; i++)
+		if (!strcmp(h->disks.dev[i].name, image + HOST_PREFIX_LEN))
+			return &h->disks.dev[i];
 	return NULL;
 }
 
@@ -43,7 +43,7 @@ static int attach_backend(struct uhv *h, struct vm_disk *d,
 
 			/* say which there are: the name is easily mistyped,
 			   and README's example names one (ata0.1) */
-			blkdev_names(h->host_disks, h->nr_host_disks, names,
+			blkdev_names(h->disks.dev, h->disks.nr, names,
 				     sizeof(names));
 			vm_stop(d->vm, VM_ERROR, "disk '%s': no such disk on this "
 				"machine (its disks: %s)", d->cfg->image, names);

@@ -1,6 +1,8 @@
 /*
- * The hypervisor as a whole: its page allocator, its VMs, the scheduler
- * that shares the CPU between them, and the exit dispatcher.
+ * The hypervisor as a whole (struct uhv, one instance, in main.c) and
+ * what a VM slot keeps across restarts. Each member of struct uhv is the
+ * state of one part, declared and documented in that part's header; this
+ * header declares no functions.
  */
 #ifndef UHV_VMM_VMM_H
 #define UHV_VMM_VMM_H
@@ -12,6 +14,10 @@
 #include "vmm/net/netif.h"
 #include "vmm/ctl/ctl.h"
 #include "vmm/bootinfo.h"
+#include "vmm/sched.h"
+#include "vmm/focus.h"
+#include "vmm/stats.h"
+#include "vmm/vm_disks.h"
 #include "drivers/blkdev.h"
 
 /*
@@ -37,30 +43,16 @@ struct uhv {
 	const struct boot_info *bi;   /* the loader's files, for create */
 	struct rampool ram;      /* guest RAM for VMs created at run time */
 	struct vcpu *loaded;     /* the vCPU whose VMCS is current, or NULL */
-	bool sched_changed;      /* a VM was started or resumed: leave idle */
-	bool shutdown;           /* the control channel asked uhv to stop */
-	struct vcpu *vcpus[CFG_MAX_VMS * VM_MAX_VCPUS];   /* all, for the scheduler */
-	int nr_vcpus;
 	u16 last_vpid;           /* VPIDs handed out (0 is the host's) */
-	struct blkdev host_disks[BLKDEV_MAX];   /* uhv's own disks, if used */
+	struct sched sched;      /* the run loop's state (sched.h) */
+	struct host_disks disks; /* uhv's own disks, if used (vm_disks.h) */
 	struct bridge bridge;    /* the VMs' networks (host-only) */
-	u64 next_bridge_tick;
 	struct netif host_if;    /* uhv's own address, if the config gives one */
-	int nr_host_disks;
-	u64 timeslice;           /* TSC ticks per slice */
+	struct focus focus;      /* who gets console input (focus.h) */
+	struct stats_clock stats;   /* when stats lines are due (stats.h) */
+	struct vm_apicv apicv;   /* APIC virtualization (vm.h) */
 	u64 tsc_hz;              /* measured by the loader */
-	int focus;               /* the VM that gets console input */
-	bool escape;             /* Ctrl-A seen: the next key is for uhv */
-	u64 stats_every;         /* TSC ticks between stats lines, 0: off */
-	u64 next_stats;
-	u64 stats_tsc;           /* when the last stats were taken */
 	u64 boot_epoch, boot_tsc;  /* wall clock (s since 1970) at boot_tsc */
-	u64 next_poll;           /* TSC: when the polled ports want service */
-	/* APIC virtualization: on unless the CPU lacks it or apicv = off;
-	   every VM's EPT maps this page at the xAPIC address (the CPU turns
-	   accesses there into virtual-APIC page accesses; it is never read) */
-	bool apicv;
-	u64 apic_access_phys;
 };
 
 #define UHV_VERSION_STRING "0.2"

@@ -243,7 +243,7 @@ START_TEST(focus_skips_a_vm_that_failed_to_load)
 	struct uhv *h = make_uhv(3, "1");
 
 	focus_init(h);
-	ck_assert_int_eq(h->focus, 1);
+	ck_assert_int_eq(h->focus.vm, 1);
 	ck_assert_str_eq(focus_name(h), "p2");
 	type(h, "x");
 	ck_assert_uint_eq(h->vms[1].uart.rx_count, 1);
@@ -259,15 +259,15 @@ START_TEST(focus_next_skips_stopped_vms)
 	struct uhv *h = make_uhv(4, "13");
 
 	focus_init(h);
-	ck_assert_int_eq(h->focus, 1);
+	ck_assert_int_eq(h->focus.vm, 1);
 	type(h, "\x01n");
-	ck_assert_int_eq(h->focus, 3);
+	ck_assert_int_eq(h->focus.vm, 3);
 	type(h, "\x01n");
-	ck_assert_int_eq(h->focus, 1);
+	ck_assert_int_eq(h->focus.vm, 1);
 	ck_assert_ptr_nonnull(strstr(printed, "console focus: p4\n"));
 	printed[0] = 0;
 	type(h, "\x01" "1");
-	ck_assert_int_eq(h->focus, 1);
+	ck_assert_int_eq(h->focus.vm, 1);
 	ck_assert_ptr_nonnull(strstr(printed, "VM p1 is stopped; focus stays on p2"));
 	type(h, "\x01s");
 	ck_assert_int_eq(stats_calls, 1);

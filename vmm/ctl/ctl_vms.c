@@ -240,7 +240,7 @@ static enum ctl_code m_resume(void *ctx, const char *name, char *msg)
 
 	(void)msg;
 	h->vms[find_vm(h, name)].paused = false;
-	h->sched_changed = true;
+	h->sched.changed = true;
 	return CTL_OK;
 }
 
@@ -264,7 +264,7 @@ static enum ctl_code m_stop(void *ctx, const char *name, u32 timeout_s,
 	vm->paused = false;
 	vm->stopping = true;
 	vm->stop_deadline = rdtsc() + timeout_s * h->tsc_hz;
-	h->sched_changed = true;
+	h->sched.changed = true;
 	if (vm_agent_connected(vm) &&
 	    vm_agent_request(vm, 0, "shutdown", 8, ignored) == CTL_OK) {
 		printk("uhv: vm %s: asked its agent to shut down (%us)\n",
@@ -295,8 +295,8 @@ static enum ctl_code m_destroy(void *ctx, const char *name, char *msg)
 	h->vms[i] = (struct vm){ .id = i, .name = "" };
 	while (h->nr_vms && !h->slots[h->nr_vms - 1].used)
 		h->nr_vms--;
-	if (h->focus >= h->nr_vms)
-		h->focus = 0;
+	if (h->focus.vm >= h->nr_vms)
+		h->focus.vm = 0;
 	return CTL_OK;
 }
 
@@ -319,7 +319,7 @@ static enum ctl_code m_shutdown(void *ctx, char *msg)
 		if (h->vms[i].built && h->vms[i].result == VM_RUNNING)
 			vm_stop(&h->vms[i], VM_KILLED, "uhv shut down by the "
 				"control channel");
-	h->shutdown = true;
+	h->sched.shutdown = true;
 	return CTL_OK;
 }
 
