@@ -9,6 +9,11 @@
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 
+/* The config's RAM limit keeps guest RAM out of the PCI memory window
+   that the ACPI tables give the guest's PCI host bridge. */
+_Static_assert(ACPI_PCI_MMIO_BASE >= CFG_MEM_MAX,
+	       "no guest RAM in the PCI memory window");
+
 #define GUEST_ERROR_LOG_LIMIT 8
 
 static u64 tsc_now(void *ctx)

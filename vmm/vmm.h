@@ -12,13 +12,11 @@
 #include "vmm/vm.h"
 #include "vmm/net/bridge.h"
 #include "vmm/net/netif.h"
-#include "vmm/ctl/ctl.h"
 #include "vmm/bootinfo.h"
 #include "vmm/sched.h"
 #include "vmm/focus.h"
 #include "vmm/stats.h"
 #include "vmm/vm_disks.h"
-#include "drivers/blkdev.h"
 
 /*
  * A VM slot: what a VM is (its configuration, its files in memory, its

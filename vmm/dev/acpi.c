@@ -6,7 +6,6 @@
  */
 #include "vmm/dev/acpi.h"
 #include "vmm/dev/acpi_pm.h"
-#include "vmm/config.h"
 #include "vmm/dev/pci.h"
 
 #define PACKED __attribute__((packed))
@@ -396,8 +395,6 @@ static const struct pci0_aml dsdt_pci0 = {
 	},                                     /* }) }                       */
 };
 
-_Static_assert(ACPI_PCI_MMIO_BASE >= CFG_MEM_MAX,
-	       "no guest RAM in the PCI memory window");
 _Static_assert(ACPI_PCI_MMIO_END <= POINTER32_LIMIT &&
 	       ACPI_PCI_MMIO_BASE < ACPI_PCI_MMIO_END,
 	       "a DWordMemory window: below 4 GiB");
