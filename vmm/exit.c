@@ -5,7 +5,7 @@
  * Jailhouse's vmx.c do). Handlers for devices and MSRs live in their own
  * files; this file holds the dispatcher and the small handlers.
  */
-#include "vmm/vmm.h"
+#include "vmm/vm.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/cpuid_policy.h"
 #include "vmm/host_events.h"

@@ -6,7 +6,7 @@
  * local APIC in VMX root and while guests run. Neither kind of event is
  * ever given to a guest: host NMIs are uhv's, and guests see no MCA.
  */
-#include "vmm/vmm.h"
+#include "vmm/vm.h"
 #include "vmm/exit_handlers.h"
 #include "vmm/host_events.h"
 #include "arch/x86/mce.h"

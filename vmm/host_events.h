@@ -6,7 +6,7 @@
 #ifndef UHV_VMM_HOST_EVENTS_H
 #define UHV_VMM_HOST_EVENTS_H
 
-#include "vmm/vmm.h"
+#include "vmm/vm.h"
 #include "vmm/exit.h"
 
 /* EXCEPTION_NMI (0): a host NMI during the guest, or a machine check. */

@@ -7,7 +7,7 @@
  * SDM Vol. 3A §11.11), INTx drives an I/O APIC pin.
  */
 #include "vmm/dev/acpi.h"
-#include "vmm/vmm.h"
+#include "vmm/vm.h"
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "vmm/exit.h"
