@@ -78,8 +78,6 @@
 #define HPET_NUM_TIM_MASK  0x1fU
 #define SILENCE_LINE_MAX   160
 
-void arch_lapic_eoi(void);
-
 static u64 ioapic_base;      /* the first I/O APIC found, 0 if none */
 
 /* IA32_APIC_BASE.EXTD: x2APIC mode, registers as MSRs (§11.12.1). */
