@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # make test: the harness's own tests, the run tool's verdicts (a fake
-# QEMU), the examples in README.md and docs/, the unit tests, uhvctl's tests
-# (against a fake uhv), then the system tests. Each suite prints its own
+# QEMU), the layering rules (docs/layering.md), the examples in README.md
+# and docs/, the unit tests, uhvctl's tests (against a fake uhv), then the
+# system tests. Each suite prints its own
 # "N passed, M failed" or "N passed, M failed, K skipped" as its last count
 # line; this adds them up and prints the total as the very last line,
 # "N passed, M failed, K skipped". A suite that prints no count, or whose
@@ -54,6 +55,7 @@ if [ "${1:-}" = --suite ]; then
 else
     run_suite "harness tests" tests/harness/run.sh
     run_suite "run tool tests" tests/harness/uhv-run.sh
+    run_suite "layering tests" tests/layering/run.sh
     run_suite "documentation tests" tests/docs/run.sh
     run_suite "unit tests" make --no-print-directory test-unit-only
     run_suite "uhvctl tests" make --no-print-directory test-uhvctl
