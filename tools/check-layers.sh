@@ -29,7 +29,8 @@
 #              encoding, an enumerator `VMCS_... = 0x...` or an
 #              `enum vmcs_field` (VMREAD/VMWRITE's argument), found by
 #              grep each run, not listed here (today arch/x86/vmx.h and
-#              arch/x86/vmx_ops.h). Why: arch/x86/ owns the VMCS; the VMM
+#              arch/x86/vmx_ops.h), and every arch header that includes
+#              one of those, directly or not. Why: arch/x86/ owns the VMCS; the VMM
 #              reads and writes guest state by name (arch_vcpu_get/set).
 #  5 (tools)   A C file in tools/ or agent/ includes only lib/, its own
 #              folder and the protocol headers in PROTOCOL_HEADERS below.
@@ -91,6 +92,20 @@ nfiles=$(wc -l < "$T/files")
 find arch -type f -name '*.h' 2>/dev/null | sort |
     xargs -r grep -lE '^[[:space:]]*#[[:space:]]*define[[:space:]]+(VMCS|GUEST|HOST)_[A-Z0-9_]+[[:space:]]+\(?0x[0-9a-fA-F]{4}\b|\bVMCS_[A-Z0-9_]+[[:space:]]*=[[:space:]]*0x|\benum[[:space:]]+vmcs_field\b' \
     > "$T/vmcs" || true
+# ... and those that include one of them, directly or through others:
+# the VMM must not reach an encoding through an innocent-looking header.
+while :; do
+    added=0
+    for h in $(find arch -type f -name '*.h' 2>/dev/null | sort); do
+        grep -qxF "$h" "$T/vmcs" && continue
+        for inc in $(sed -n 's/^[[:space:]]*#[[:space:]]*include[[:space:]]*"\([^"]*\)".*/\1/p' "$h"); do
+            if grep -qxF "$inc" "$T/vmcs"; then
+                echo "$h" >> "$T/vmcs"; added=1; break
+            fi
+        done
+    done
+    [ "$added" = 0 ] && break
+done
 [ "$VERBOSE" = 1 ] && echo "layering: rule 4's headers (VMCS encodings): $(tr '\n' ' ' < "$T/vmcs")"
 
 # ---- the include lines: rules 1-5

@@ -15,7 +15,11 @@
 #define UHV_ARCH_VCPU_H
 
 #include "lib/types.h"
-#include "arch/x86/vmx.h"
+#include "arch/x86/vmx_exit.h"
+
+/* The EOI-exit bitmaps of the VMCS: 4 of 64 vectors each (SDM Vol. 3C
+   §25.6.8). */
+#define NR_EOI_EXIT_BITMAPS 4
 
 /* Guest general-purpose registers (RSP lives in the VMCS). The order is
    the x86 register number, so an instruction's register field indexes it;

@@ -181,6 +181,8 @@ plant rule4-vmx-ops 4 vmm/ctl/ctl.c 1 '#include "arch/x86/vmx_ops.h"'
 plant rule4-header 4 vmm/vm.h 1 '#include "../arch/x86/vmx.h"'
 new_file arch/x86/plant_vmcs.h '#define VMCS_GUEST_PLANT 0x6840'
 plant rule4-computed-list 4 vmm/sched.c 1 '#include "arch/x86/plant_vmcs.h"'
+new_file arch/x86/plant_wrap.h '#include "arch/x86/vmx.h"'
+plant rule4-through-header 4 vmm/sched.c 1 '#include "arch/x86/plant_wrap.h"'
 plant rule4-allowed 4 vmm/sched.c 0 '#include "arch/x86/cpu.h"' '#include "arch/x86/vcpu.h"' '#include "drivers/console.h"'
 
 # ---- rule 5: tools/ and agent/
