@@ -16,7 +16,8 @@ OBJCOPY  := objcopy
 WARN     := -Wall -Wextra -Werror
 CORE_CFLAGS := -std=c11 $(WARN) -O2 -g -ffreestanding -fno-pic -fno-pie \
 	-mcmodel=kernel -mno-red-zone -mgeneral-regs-only -fno-stack-protector \
-	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -I.
+	-fno-asynchronous-unwind-tables -fno-tree-loop-distribute-patterns -I. \
+	-ffunction-sections -fdata-sections
 EFI_INC  := /usr/include/efi
 EFI_LIB  := /usr/lib
 EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
@@ -39,8 +40,7 @@ VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 VMM_C    += $(addprefix vmm/virtio/, virtio_blk.c virtio_pci.c \
 	    virtio_pci_cfg.c virtqueue.c virtio_net.c virtio_net_ctrl.c \
 	    blk_mem.c virtio_console.c)
-VMM_C    += $(addprefix vmm/net/, bridge.c bridge_dump.c inet_csum.c netif.c \
-	    capture.c)
+VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c netif.c capture.c)
 VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 	    ctl_vms.c agent.c)
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C) \
@@ -79,9 +79,12 @@ $(BUILD)/core/%.o: %.asm
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 $< -o $@
 
+# A section per function and object (CORE_CFLAGS), and --gc-sections: what
+# nothing in the core reaches (helpers of the pure parts that only the unit
+# tests and fuzzers call) is left out of uhv. linker.ld KEEPs the entry.
 $(BUILD)/uhv-core.elf: $(CORE_OBJ) linker.ld
 	$(LD) -nostdlib -static -z max-page-size=4096 -z noexecstack -T linker.ld \
-		$(CORE_OBJ) -o $@
+		--gc-sections $(CORE_OBJ) -o $@
 
 $(BUILD)/loader/%.o: %.c
 	@mkdir -p $(dir $@)

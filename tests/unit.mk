@@ -29,7 +29,7 @@ UNIT_SUT     := vmm/config.c lib/fmt.c lib/date.c arch/x86/pgtable.c arch/x86/ep
 	vmm/emulate.c vmm/dev/lapic.c vmm/dev/ioapic.c vmm/dev/pit.c vmm/dev/pic.c vmm/dev/rtc.c \
 	vmm/dev/pci.c vmm/dev/acpi.c vmm/dev/acpi_pm.c vmm/linux.c vmm/virtio/virtqueue.c \
 	vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c vmm/virtio/virtio_blk.c vmm/virtio/blk_mem.c \
-	vmm/virtio/virtio_net.c vmm/virtio/virtio_net_ctrl.c vmm/net/inet_csum.c vmm/net/bridge_dump.c \
+	vmm/virtio/virtio_net.c vmm/virtio/virtio_net_ctrl.c vmm/net/inet_csum.c \
 	vmm/net/bridge.c lib/json.c lib/json_write.c vmm/ctl/ctl.c vmm/ctl/ctl_create.c \
 	vmm/ctl/ctl_line.c arch/x86/vmx_caps.c vmm/net/netif.c \
 	vmm/virtio/virtio_console.c vmm/ctl/agent.c vmm/rampool.c \
@@ -41,7 +41,7 @@ UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_lapic.c test_lapic_timer.c test_linux.c test_multiboot.c \
 	test_palloc.c test_rampool.c test_bytering.c test_pgtable.c test_pit.c test_platform_misc.c \
 	test_string.c test_translate.c test_virtqueue.c test_virtio_pci.c \
-	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c test_bridge.c test_json.c test_ctl.c \
+	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c bridge_dump.c test_bridge.c test_json.c test_ctl.c \
 	test_vmx_caps.c test_cpuid.c test_tsc_rate.c test_mtrr.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
 UNIT_TESTS   += tests/unit/test_vm_load.c tests/unit/test_vm_console.c
 UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c

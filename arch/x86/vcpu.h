@@ -43,8 +43,8 @@ enum arch_reg {
    SWAPGS's base, RDTSCP's TSC_AUX and the speculation controls. uhv
    never uses them itself, so the hardware holds the running vCPU's
    values; arch_vcpu_load puts them back on a switch. TSC_AUX and
-   SPEC_CTRL are switched only where the CPU has them
-   (arch_vcpu_msr_present). */
+   SPEC_CTRL are switched only where the CPU has them (vmx.c's
+   amsr_present). */
 enum arch_msr {
 	AMSR_STAR, AMSR_LSTAR, AMSR_CSTAR, AMSR_FMASK, AMSR_KERNEL_GS_BASE,
 	AMSR_TSC_AUX, AMSR_SPEC_CTRL,
@@ -199,8 +199,6 @@ bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);
 /* Whether guests run with "enable RDTSCP" (RDTSCP and RDPID work and
    read the vCPU's TSC_AUX). Probed by arch_vmx_enable. */
 bool arch_rdtscp_enabled(void);
-/* Whether the CPU has MSR m, so the vCPU's copy is switched. */
-bool arch_vcpu_msr_present(enum arch_msr m);
 /* IBPB: flushes indirect branch predictions (IA32_PRED_CMD), where the
    CPU has it; a guest's write of PRED_CMD comes here, and the VMM's
    switch from one VM to another where SPEC_SWITCH_IBPB says so. */

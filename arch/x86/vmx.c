@@ -575,11 +575,6 @@ bool arch_rdtscp_enabled(void)
 	return rdtscp_enabled;
 }
 
-bool arch_vcpu_msr_present(enum arch_msr m)
-{
-	return amsr_present[m];
-}
-
 void arch_ibpb(void)
 {
 	if (has_ibpb)

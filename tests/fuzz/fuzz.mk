@@ -73,7 +73,7 @@ $(FUZZ_JSON_BIN): $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) $(wildcard vmm/*.h vmm/*/*.h
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_JSON_SRC) $(FUZZ_STRING_O) -o $@
 
 # The bridge (vmm/net/bridge.c): make fuzz-bridge.
-FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/net/bridge.c vmm/net/bridge_dump.c \
+FUZZ_BRIDGE_SRC := tests/fuzz/fuzz_bridge.c vmm/net/bridge.c tests/unit/bridge_dump.c \
 	vmm/net/inet_csum.c lib/fmt.c
 FUZZ_BRIDGE_BIN := $(FUZZ_DIR)/fuzz_bridge
 
@@ -84,7 +84,8 @@ fuzz-bridge: $(FUZZ_BRIDGE_BIN)
 	$(FUZZ_BRIDGE_BIN) -runs=$(FUZZ_RUNS) -max_len=1024 \
 		-artifact_prefix=$(FUZZ_DIR)/bridge- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-bridge
 
-$(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
+$(FUZZ_BRIDGE_BIN): $(FUZZ_BRIDGE_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h) \
+		tests/unit/bridge_dump.h
 	@mkdir -p $(dir $@)
 	@command -v $(FUZZ_CC) >/dev/null || \
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }

@@ -23,6 +23,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "vmm/net/bridge.h"
+#include "tests/unit/bridge_dump.h"
 
 #define NR_SLOTS   (BRIDGE_MAX_NETS * BRIDGE_MAX_PORTS)
 #define POOL       12               /* station addresses in play */

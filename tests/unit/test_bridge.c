@@ -8,6 +8,7 @@
 #include <string.h>
 #include "unit.h"
 #include "vmm/net/bridge.h"
+#include "tests/unit/bridge_dump.h"
 
 #define NR_NICS 6
 #define HZ      1                   /* now counts seconds */

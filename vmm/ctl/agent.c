@@ -16,13 +16,6 @@
 #define STR_(x) #x
 #define STR(x) STR_(x)            /* a number macro as a string literal */
 
-static const char *const drop_names[AGENT_DROP_MAX] = {
-	[AGENT_DROP_TOO_LONG] = "too_long",
-	[AGENT_DROP_RATE] = "rate",
-	[AGENT_DROP_MALFORMED] = "malformed",
-	[AGENT_DROP_UNKNOWN_ID] = "unknown_id",
-};
-
 /* What each drop's log line says, with the count so far. */
 static const char *const drop_why[AGENT_DROP_MAX] = {
 	[AGENT_DROP_TOO_LONG] = "a line longer than " STR(AGENT_LINE_MAX) " bytes",
@@ -31,11 +24,6 @@ static const char *const drop_why[AGENT_DROP_MAX] = {
 	[AGENT_DROP_MALFORMED] = "a line that is neither 'hb' nor '<id> <answer>'",
 	[AGENT_DROP_UNKNOWN_ID] = "an answer to no outstanding request",
 };
-
-const char *agent_drop_name(enum agent_drop why)
-{
-	return (unsigned)why < AGENT_DROP_MAX ? drop_names[why] : "unknown";
-}
 
 static void say(struct agent *a, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

@@ -47,7 +47,7 @@
 /* a request line: id, space, data, newline */
 #define AGENT_REQUEST_MAX         (AGENT_ID_DIGITS_MAX + 1 + CTL_AGENT_MAX + 1)
 
-/* Why a line from the guest was dropped (agent_drop_name). */
+/* Why a line from the guest was dropped. */
 enum agent_drop {
 	AGENT_DROP_TOO_LONG,       /* over AGENT_LINE_MAX bytes */
 	AGENT_DROP_RATE,           /* beyond the token bucket */
@@ -125,8 +125,5 @@ void agent_tick(struct agent *a, u64 now);
 void agent_hold(struct agent *a, u64 now);
 
 bool agent_connected(const struct agent *a);
-
-/* "too_long", "rate", "malformed", "unknown_id" */
-const char *agent_drop_name(enum agent_drop why);
 
 #endif

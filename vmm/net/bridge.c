@@ -543,3 +543,18 @@ const struct bridge_net_stats *bridge_net_stats(const struct bridge *b, int net)
 
 	return n ? &n->stats : NULL;
 }
+
+static const char *const drop_names[BRIDGE_DROP_MAX] = {
+	[BRIDGE_DROP_RUNT] = "runt",
+	[BRIDGE_DROP_OVERSIZE] = "oversize",
+	[BRIDGE_DROP_BAD_SOURCE] = "bad_source",
+	[BRIDGE_DROP_SPOOFED] = "spoofed",
+	[BRIDGE_DROP_FLOOD_LIMITED] = "flood_limited",
+	[BRIDGE_DROP_RX_NO_BUFFER] = "rx_no_buffer",
+	[BRIDGE_DROP_BAD_CSUM] = "bad_csum",
+};
+
+const char *bridge_drop_name(enum bridge_drop d)
+{
+	return (unsigned)d < BRIDGE_DROP_MAX ? drop_names[d] : "?";
+}

@@ -120,7 +120,7 @@ struct bridge_ops {
 };
 
 struct bridge_port_config {
-	const char *name;           /* for bridge_dump (rules as for nets) */
+	const char *name;           /* for dumps (rules as for nets) */
 	const u8 *mac;              /* the NIC's own address; NULL: none */
 	const struct bridge_port_ops *ops;      /* required, with deliver */
 	void *ctx;
@@ -168,10 +168,6 @@ struct bridge {
 	struct bridge_net nets[BRIDGE_MAX_NETS];
 	u8 done[BRIDGE_FRAME_MAX];  /* the frame in hand, checksum finished */
 };
-
-/* A printf-like sink for bridge_dump; each call is one whole line. */
-typedef void bridge_print_fn(void *ctx, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
 
 /* Port ids name a network and a slot in it. */
 #define BRIDGE_PORT_ID(net, slot) ((net) * BRIDGE_MAX_PORTS + (slot))
@@ -224,11 +220,7 @@ const struct bridge_port_stats *bridge_port_stats(const struct bridge *b,
 const struct bridge_net_stats *bridge_net_stats(const struct bridge *b,
 						int net);
 
-/* A drop cause's name in bridge_dump ("spoofed"); "?" if unknown. */
+/* A drop cause's name ("spoofed"); "?" if unknown. */
 const char *bridge_drop_name(enum bridge_drop d);
-
-/* Prints every network's counters, ports and MAC table, a line a call. */
-void bridge_dump(const struct bridge *b, bridge_print_fn *print, void *ctx,
-		 u64 now);
 
 #endif

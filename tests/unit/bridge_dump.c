@@ -1,30 +1,16 @@
 /*
- * bridge_dump (bridge.h): every network's counters, its ports' counters
- * and the stations each port has, one line a call of the print sink.
- * Split from bridge.c, which holds the data path.
+ * bridge_dump (bridge_dump.h): every network's counters, its ports'
+ * counters and the stations each port has, one line a call of the print
+ * sink. Only the unit tests and the bridge's fuzzer use it, so it lives
+ * here and is not linked into uhv; vm_nics.c prints its own summary.
  */
-#include "vmm/net/bridge.h"
+#include "tests/unit/bridge_dump.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
 
 #define OCTET_BITS      8
 #define OCTET_MASK      0xffULL
 #define DUMP_LINE       160
-
-static const char *const drop_names[BRIDGE_DROP_MAX] = {
-	[BRIDGE_DROP_RUNT] = "runt",
-	[BRIDGE_DROP_OVERSIZE] = "oversize",
-	[BRIDGE_DROP_BAD_SOURCE] = "bad_source",
-	[BRIDGE_DROP_SPOOFED] = "spoofed",
-	[BRIDGE_DROP_FLOOD_LIMITED] = "flood_limited",
-	[BRIDGE_DROP_RX_NO_BUFFER] = "rx_no_buffer",
-	[BRIDGE_DROP_BAD_CSUM] = "bad_csum",
-};
-
-const char *bridge_drop_name(enum bridge_drop d)
-{
-	return (unsigned)d < BRIDGE_DROP_MAX ? drop_names[d] : "?";
-}
 
 /* Octet i of a MAC, 0 first (as written: 52:54:00:...). */
 static unsigned mac_octet(u64 mac, int i)
@@ -46,7 +32,7 @@ static void format_drops(char *buf, size_t size, const u64 *drops)
 	for (int d = 0; d < BRIDGE_DROP_MAX && len < size; d++)
 		if (drops[d]) {
 			len += (size_t)fmt_sn(buf + len, size - len,
-					      "%s%s %llu", sep, drop_names[d],
+					      "%s%s %llu", sep, bridge_drop_name(d),
 					      ull(drops[d]));
 			sep = ", ";
 		}
