@@ -193,6 +193,12 @@ static bool idle(struct uhv *h)
 	return true;
 }
 
+/* The vCPU whose arch state a is (struct vcpu's member arch). */
+static struct vcpu *vcpu_of(struct arch_vcpu *a)
+{
+	return (struct vcpu *)((char *)a - offsetof(struct vcpu, arch));
+}
+
 /*
  * IBPB when the CPU passes from one VM to another (not between vCPUs of
  * one VM) and either of them asks for it: neither can then steer the
@@ -207,6 +213,7 @@ static void switch_barrier(const struct vcpu *prev, const struct vcpu *next)
 
 void sched_run(struct uhv *h)
 {
+	struct arch_vcpu *prev;
 	struct vcpu *v;
 	int cur = 0;
 
@@ -228,16 +235,16 @@ void sched_run(struct uhv *h)
 				continue;
 			break;
 		}
-		if (v != h->loaded) {
-			if (h->loaded)
-				arch_vcpu_put(&h->loaded->arch);
-			switch_barrier(h->loaded, v);
+		prev = arch_vcpu_loaded();   /* arch/x86/ keeps the record */
+		if (prev != &v->arch) {
+			if (prev)
+				arch_vcpu_put(prev);
+			switch_barrier(prev ? vcpu_of(prev) : NULL, v);
 			arch_vcpu_load(&v->arch);
-			h->loaded = v;
 		}
 		run_slice(h, v);
 	}
-	if (h->loaded)
-		arch_vcpu_put(&h->loaded->arch);
-	h->loaded = NULL;
+	prev = arch_vcpu_loaded();
+	if (prev)
+		arch_vcpu_put(prev);
 }

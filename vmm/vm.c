@@ -290,10 +290,8 @@ void vm_build(struct uhv *h, int id)
 
 	/* building loads the new VMCSs (VMPTRLD): the vCPU the run loop
 	   last loaded must be put first, or it would resume on another's */
-	if (h->loaded) {
-		arch_vcpu_put(&h->loaded->arch);
-		h->loaded = NULL;
-	}
+	if (arch_vcpu_loaded())
+		arch_vcpu_put(arch_vcpu_loaded());
 	memset(vm, 0, sizeof(*vm));
 	if (!slot->ram_clean)
 		memset((void *)(uintptr_t)slot->ram_phys, 0, slot->cfg.memory);
@@ -324,13 +322,11 @@ void vm_teardown(struct uhv *h, struct vm *vm)
 {
 	if (!vm->built)
 		return;
-	if (h->loaded && h->loaded->vm == vm) {
-		arch_vcpu_put(&h->loaded->arch);
-		h->loaded = NULL;
-	}
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
 
+		if (arch_vcpu_loaded() == &v->arch)
+			arch_vcpu_put(&v->arch);
 		if (!v->arch.vmcs_phys)
 			continue;
 		arch_vcpu_destroy(&v->arch);

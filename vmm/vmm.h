@@ -40,7 +40,6 @@ struct uhv {
 	int nr_vms;              /* slots up to the last used one */
 	const struct boot_info *bi;   /* the loader's files, for create */
 	struct rampool ram;      /* guest RAM for VMs created at run time */
-	struct vcpu *loaded;     /* the vCPU whose VMCS is current, or NULL */
 	u16 last_vpid;           /* VPIDs handed out (0 is the host's) */
 	struct sched sched;      /* the run loop's state (sched.h) */
 	struct host_disks disks; /* uhv's own disks, if used (vm_disks.h) */

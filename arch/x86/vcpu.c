@@ -6,6 +6,7 @@
 #include "arch/x86/vcpu.h"
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx_ops.h"
+#include "arch/x86/vcpu_current.h"
 
 int vmx_run(u64 *regs, int launched, int (*on_exit)(void *), void *ctx);
 
@@ -31,13 +32,13 @@ static const enum vmcs_field areg_field[NR_AREGS] = {
 
 u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r)
 {
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	return vmread(areg_field[r]);
 }
 
 void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val)
 {
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	vmwrite(areg_field[r], val);
 }
 
@@ -45,9 +46,10 @@ void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val)
    VMCS keeps them in its access-rights format (SDM Vol. 3C §25.4.1). */
 unsigned arch_vcpu_code_bits(struct arch_vcpu *v)
 {
-	u64 ar = vmread(VMCS_GUEST_CS_AR);
+	u64 ar;
 
-	(void)v;   /* the current VMCS is v's (vcpu.h) */
+	VCPU_CHECK_VMCS(v);
+	ar = vmread(VMCS_GUEST_CS_AR);
 	if (ar & SEG_AR_L)
 		return 64;
 	return (ar & SEG_AR_DB) ? 32 : 16;
@@ -152,6 +154,8 @@ static int on_vm_exit(void *p)
 
 int arch_vcpu_run(struct arch_vcpu *v, arch_exit_fn on_exit, void *ctx)
 {
+	/* the exits' handlers then get v, its VMCS current, from here */
+	VCPU_CHECK_LOADED(v);
 	v->on_exit = on_exit;
 	v->ctx = ctx;
 	if (vmx_run(v->regs, v->launched, on_vm_exit, v)) {
@@ -165,7 +169,7 @@ void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
 {
 	u64 intr;
 
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->instr_len);
 	/* Emulating an instruction ends STI/MOV-SS blocking (§26.3.1.5). */
 	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
@@ -180,7 +184,7 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 	u32 info = vector | (INTR_TYPE_HW_EXCEPTION << INTR_INFO_TYPE_SHIFT) |
 		   INTR_INFO_VALID | (has_code ? INTR_INFO_DELIVER_CODE : 0);
 
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	if (has_code)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
@@ -188,7 +192,7 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 
 bool arch_vcpu_can_inject(struct arch_vcpu *v)
 {
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	/* IF set, no STI/MOV-SS shadow, no event already queued (§26.3.1.5) */
 	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
 	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
@@ -198,18 +202,19 @@ bool arch_vcpu_can_inject(struct arch_vcpu *v)
 
 void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector)
 {
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_ENTRY_INTR_INFO, vector | INTR_INFO_VALID |
 		(INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT));
 }
 
 void arch_vcpu_irq_window(struct arch_vcpu *v, bool on)
 {
-	u64 ctl = vmread(VMCS_PROC_BASED_CONTROLS);
-	u64 want = on ? ctl | PROC_INTERRUPT_WINDOW_EXITING
-		      : ctl & ~(u64)PROC_INTERRUPT_WINDOW_EXITING;
+	u64 ctl, want;
 
-	(void)v;
+	VCPU_CHECK_VMCS(v);
+	ctl = vmread(VMCS_PROC_BASED_CONTROLS);
+	want = on ? ctl | PROC_INTERRUPT_WINDOW_EXITING
+		  : ctl & ~(u64)PROC_INTERRUPT_WINDOW_EXITING;
 	if (want != ctl)
 		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
 }

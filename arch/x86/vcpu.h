@@ -10,6 +10,26 @@
  * run loop (end of a time slice, a halt, a stopped VM). arch/x86/ knows
  * no vmm/ symbol: the handler is passed in, as KVM's in-kernel exit
  * handlers sit behind KVM_RUN.
+ *
+ * The current VMCS. VMREAD, VMWRITE, VMLAUNCH and VMRESUME name no VMCS:
+ * they act on the CPU's current one, the VMCS the last VMPTRLD named,
+ * until a VMCLEAR of it (SDM Vol. 3C §24.1, "current VMCS"; §25.11).
+ * So a vCPU's guest state is within reach only while its VMCS is
+ * current, and its MSRs, FPU, CR2 and debug registers only while they
+ * are on the CPU. The rule, for every function below that takes a vCPU:
+ *
+ *   arch_vcpu_load(v) ... arch_vcpu_put(v)     v is loaded: everything
+ *   arch_vcpu_init(v) or arch_vcpu_select(v)   v's VMCS is current, to be
+ *                                              set up: the VMCS accessors
+ *                                              (get, set, reset_*, ...)
+ *                                              but not run or the MSRs
+ *
+ * until put, the next init/select/load, or arch_vcpu_destroy. Only one
+ * vCPU is loaded at a time: it is put before another is loaded or
+ * selected, and before it is destroyed. arch/x86/ records which vCPU is
+ * current (vcpu_current.h) and every function checks that the vCPU it is
+ * given is that one; a mismatch is a uhv bug, and stops uhv with a panic
+ * naming the function. arch_vcpu_loaded() is the record the VMM asks.
  */
 #ifndef UHV_ARCH_VCPU_H
 #define UHV_ARCH_VCPU_H
@@ -138,11 +158,15 @@ void arch_vcpu_reset_long64(struct arch_vcpu *v, const struct arch_long64 *s);
 /* Real mode at vector << 12 (the state a SIPI starts a CPU in). */
 void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector);
 
-/* Makes v's VMCS the current one (VMPTRLD), to set it up. */
+/* Makes v's VMCS the current one (VMPTRLD), to set it up; no vCPU may
+   be loaded. */
 void arch_vcpu_select(struct arch_vcpu *v);
-/* Makes v current on this CPU (VMPTRLD, FPU and XCR0); put undoes it. */
+/* Makes v current on this CPU (VMPTRLD, MSRs, FPU and XCR0), with no
+   vCPU loaded; put saves what load restored and leaves none current. */
 void arch_vcpu_load(struct arch_vcpu *v);
 void arch_vcpu_put(struct arch_vcpu *v);
+/* The loaded vCPU (load, not yet put), or NULL. */
+struct arch_vcpu *arch_vcpu_loaded(void);
 
 /* Runs the guest, calling on_exit(ctx, exit) for each VM exit, until a
    handler returns nonzero (then 0), or until VM entry fails (then -1,

@@ -10,9 +10,12 @@
 #include "arch/x86/msr.h"
 #include "arch/x86/vmx_caps.h"
 #include "arch/x86/vmx_ops.h"
+#include "arch/x86/vcpu_current.h"
+#include "arch/x86/power.h"
 #include "arch/x86/spec.h"
 #include "arch/x86/nmi.h"
 #include "drivers/console.h"
+#include "lib/fmt.h"
 #include "lib/string.h"
 
 static struct vmx_caps caps;
@@ -206,7 +209,7 @@ enum { SEG_ES, SEG_CS, SEG_SS, SEG_DS, SEG_FS, SEG_GS, SEG_LDTR, SEG_TR };
 /* State shared by every reset: descriptor tables, TR, LDTR, MSRs. */
 static void reset_common(struct arch_vcpu *v, u64 cr0)
 {
-	(void)v;
+	(void)v;   /* its callers checked that v's VMCS is current */
 	set_segment(SEG_LDTR, 0, 0, 0, SEG_AR_UNUSABLE);
 	/* TR must look like a busy TSS even if the guest never uses one. */
 	set_segment(SEG_TR, 0, 0, 0xffff, SEG_AR_TYPE_TSS_BUSY | SEG_AR_P);
@@ -244,6 +247,7 @@ void arch_vcpu_reset_protected32(struct arch_vcpu *v, u32 eip)
 	const u32 data = SEG_AR_TYPE_DATA_RW_ACC | SEG_AR_S | SEG_AR_P |
 			 SEG_AR_DB | SEG_AR_G;
 
+	VCPU_CHECK_VMCS(v);
 	/* Multiboot: flat 4 GiB segments, CR0.PE, paging off (spec §3.2). */
 	set_segment(SEG_CS, 0x10, 0, 0xffffffff, code);
 	for (int s = SEG_ES; s <= SEG_GS; s++)
@@ -263,6 +267,7 @@ void arch_vcpu_reset_long64(struct arch_vcpu *v, const struct arch_long64 *s)
 
 	/* The 64-bit Linux boot protocol's entry state (boot.rst): long
 	   mode, paging on an identity map, flat segments, interrupts off. */
+	VCPU_CHECK_VMCS(v);
 	set_segment(SEG_CS, s->cs_sel, 0, 0xffffffff, code);
 	for (int i = SEG_ES; i <= SEG_GS; i++)
 		if (i != SEG_CS)
@@ -284,6 +289,7 @@ void arch_vcpu_reset_sipi(struct arch_vcpu *v, u8 vector)
 	const u32 code = SEG_AR_TYPE_CODE_RX_ACC | SEG_AR_S | SEG_AR_P;
 	const u32 data = SEG_AR_TYPE_DATA_RW_ACC | SEG_AR_S | SEG_AR_P;
 
+	VCPU_CHECK_VMCS(v);
 	/* Real mode, CS = vector << 8, IP = 0 (SDM Vol. 3A §9.4.4). */
 	set_segment(SEG_CS, (u16)(vector << 8), (u64)vector << 12, 0xffff, code);
 	for (int s = SEG_ES; s <= SEG_GS; s++)
@@ -310,8 +316,11 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
 	*(u16 *)(uintptr_t)(fpu_phys + FXSAVE_FCW) = FCW_RESET;
 	*(u32 *)(uintptr_t)(fpu_phys + FXSAVE_MXCSR) = MXCSR_RESET;
 	*(u32 *)(uintptr_t)vmcs_phys = (u32)(caps.basic & VMX_BASIC_REVISION_MASK);
-	if (!vmclear(vmcs_phys) || !vmptrld(vmcs_phys))
+	vcpu_current_select(v, __func__);
+	if (!vmclear(vmcs_phys) || !vmptrld(vmcs_phys)) {
+		vcpu_current_clear(v, __func__);
 		return -1;
+	}
 	setup_exec_controls(eptp, vpid);
 	setup_exit_entry_controls();
 	setup_host_state();
@@ -339,6 +348,7 @@ bool arch_apicv_supported(void)
 bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
 			    u64 access_phys)
 {
+	VCPU_CHECK_VMCS(v);
 	if (!arch_apicv_supported())
 		return false;
 	vmwrite(VMCS_PROC_BASED_CONTROLS, vmx_ctl("processor-based", caps.proc,
@@ -362,6 +372,7 @@ bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
 void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
 			  const u32 eoi_exit[8])
 {
+	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_GUEST_INTR_STATUS, (u64)svi << INTR_STATUS_SVI_SHIFT | rvi);
 	for (int i = 0; i < NR_EOI_EXIT_BITMAPS; i++) {
 		u64 b = eoi_exit[2 * i] | (u64)eoi_exit[2 * i + 1] << 32;
@@ -379,6 +390,7 @@ void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
  */
 void arch_vcpu_destroy(struct arch_vcpu *v)
 {
+	vcpu_current_clear(v, __func__);
 	vmclear(v->vmcs_phys);
 }
 
@@ -423,7 +435,7 @@ static void update_long_mode(u64 new_cr0)
 
 bool arch_vcpu_write_cr(struct arch_vcpu *v, int cr, u64 val)
 {
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	if (cr == 0) {
 		/* PG without PE, or NW without CD, is #GP (SDM Vol. 3A §2.5) */
 		if (((val & CR0_PG) && !(val & CR0_PE)) ||
@@ -451,7 +463,7 @@ void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks)
 	/* IA32_VMX_MISC[4:0]: the timer counts TSC >> this (Bochs: 0). */
 	u64 t = ticks >> (caps.misc & VMX_MISC_PREEMPT_RATE_MASK);
 
-	(void)v;
+	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_PREEMPTION_TIMER_VALUE, MIN(MAX(t, 1), 0xffffffffULL));
 }
 
@@ -479,6 +491,7 @@ bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val)
 	struct cpuid_regs r;
 	u64 supported;
 
+	VCPU_CHECK_LOADED(v);   /* XCR0 on the CPU is v's */
 	if (!(read_cr4() & CR4_OSXSAVE))
 		return false;
 	cpuid(0xd, 0, &r);
@@ -585,18 +598,44 @@ u64 arch_vcpu_msr_get(struct arch_vcpu *v, enum arch_msr m)
 {
 	/* v is loaded: the hardware has its value (SWAPGS changes
 	   KERNEL_GS_BASE without an exit, so the copy may be stale) */
-	(void)v;
+	VCPU_CHECK_LOADED(v);
 	return rdmsr(amsr_index[m]);
 }
 
 void arch_vcpu_msr_set(struct arch_vcpu *v, enum arch_msr m, u64 val)
 {
+	VCPU_CHECK_LOADED(v);
 	v->msrs[m] = val;
 	wrmsr(amsr_index[m], val);
 }
 
+/* vcpu_current.h's report of a broken current-VMCS rule: a vCPU is
+   named by its VMCS's address, or "none". */
+static const char *vmcs_name(char *buf, size_t n, const struct arch_vcpu *v)
+{
+	if (!v)
+		return "none";
+	fmt_sn(buf, n, "0x%llx", (unsigned long long)v->vmcs_phys);
+	return buf;
+}
+
+void vcpu_current_panic(const char *fn, const struct arch_vcpu *v,
+			const char *rule)
+{
+	char given[24], cur[24], loaded[24];
+
+	printk("\nuhv: PANIC: %s, vCPU of VMCS %s: %s (current VMCS %s, "
+	       "loaded vCPU's %s); a uhv bug\n", fn,
+	       vmcs_name(given, sizeof(given), v), rule,
+	       vmcs_name(cur, sizeof(cur), vcpu_current.vmcs),
+	       vmcs_name(loaded, sizeof(loaded), vcpu_current.loaded));
+	power_off("uhv stopped: a vCPU was used against the current-VMCS rule "
+		  "(arch/x86/vcpu.h)");
+}
+
 void arch_vcpu_select(struct arch_vcpu *v)
 {
+	vcpu_current_select(v, __func__);
 	vmptrld(v->vmcs_phys);
 }
 
@@ -604,6 +643,7 @@ void arch_vcpu_load(struct arch_vcpu *v)
 {
 	void *area = (void *)(uintptr_t)v->fpu_phys;
 
+	vcpu_current_load(v);
 	vmptrld(v->vmcs_phys);
 	for (int m = 0; m < NR_AMSRS; m++)
 		if (amsr_present[m])
@@ -632,6 +672,7 @@ void arch_vcpu_put(struct arch_vcpu *v)
 {
 	void *area = (void *)(uintptr_t)v->fpu_phys;
 
+	vcpu_current_put(v);
 	/* SWAPGS exchanged it behind uhv's back: keep the live value */
 	v->msrs[AMSR_KERNEL_GS_BASE] = rdmsr(MSR_IA32_KERNEL_GS_BASE);
 	v->cr2 = read_cr2();
