@@ -40,7 +40,7 @@ UNIT_SUT     += arch/x86/vcpu_current.c
 UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_config.c test_decode.c test_devices.c test_fmt.c test_ioapic.c \
 	test_lapic.c test_lapic_timer.c test_linux.c test_multiboot.c \
-	test_palloc.c test_rampool.c test_bytering.c test_pgtable.c test_pit.c test_platform_misc.c \
+	test_palloc.c test_rampool.c test_bytering.c test_bytes.c test_pgtable.c test_pit.c test_platform_misc.c \
 	test_string.c test_translate.c test_virtqueue.c test_virtio_pci.c \
 	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c bridge_dump.c test_bridge.c test_json.c test_ctl.c \
 	test_vmx_caps.c test_cpuid.c test_tsc_rate.c test_mtrr.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)

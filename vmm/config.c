@@ -110,21 +110,6 @@ static const char *size_text(u64 bytes, char *buf)
 	return buf;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n >= CFG_NAME_MAX)
-		return false;
-	for (; *s; s++) {
-		char c = *s;
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '-' || c == '_'))
-			return false;
-	}
-	return true;
-}
-
 static int key_image(struct parser *p, const char *v)
 {
 	if (!*v || strlen(v) >= CFG_PATH_MAX)
@@ -262,7 +247,7 @@ static int key_net(struct parser *p, const char *v)
 		return fail(p, "net: '%s' needs a network name of 1-15 characters", v);
 	memcpy(n->network, v, len);
 	n->network[len] = 0;
-	if (!valid_name(n->network))
+	if (!name_valid(n->network))
 		return fail(p, "net: network name '%s' must be A-Z a-z 0-9 - _",
 			    n->network);
 	if (v[len]) {
@@ -471,7 +456,7 @@ static int key_host(struct parser *p, const char *v)
 		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
 	memcpy(p->cfg->host_net, v, len);
 	p->cfg->host_net[len] = 0;
-	if (!valid_name(p->cfg->host_net) || !parse_ipv4(v + len + 1, p->cfg->host_ip))
+	if (!name_valid(p->cfg->host_net) || !parse_ipv4(v + len + 1, p->cfg->host_ip))
 		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
 	return 0;
 }
@@ -489,7 +474,7 @@ static int key_capture(struct parser *p, const char *v)
 			    "characters", v);
 	memcpy(p->cfg->capture_net, v, len);
 	p->cfg->capture_net[len] = 0;
-	if (!valid_name(p->cfg->capture_net))
+	if (!name_valid(p->cfg->capture_net))
 		return fail(p, "capture: network name '%s' must be A-Z a-z 0-9 - _",
 			    p->cfg->capture_net);
 	if (v[len]) {
@@ -564,7 +549,7 @@ static int parse_section(struct parser *p, char *s)
 	if (strncmp(s + 1, "vm", 2) || !is_space(s[3]))
 		return fail(p, "unknown section '%s]' (expected [vm NAME])", s);
 	name = trim(s + 3);
-	if (!valid_name(name))
+	if (!name_valid(name))
 		return fail(p, "VM name '%s' must be 1-15 characters of "
 			    "A-Z a-z 0-9 - _", name);
 	for (int i = 0; i < p->cfg->nr_vms; i++)

@@ -36,9 +36,10 @@
 #define UHV_VMM_CONFIG_H
 
 #include "lib/types.h"
+#include "lib/name.h"
 
 #define CFG_MAX_VMS 8
-#define CFG_NAME_MAX 16      /* including the NUL */
+#define CFG_NAME_MAX UHV_NAME_MAX   /* including the NUL (lib/name.h) */
 #define CFG_PATH_MAX 64
 #define CFG_CMDLINE_MAX 256
 #define CFG_MAX_CPUS 4          /* vCPUs per VM (VM_MAX_VCPUS) */

@@ -10,6 +10,7 @@
 #include "arch/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/vcpu_regs.h"
+#include "lib/version.h"
 
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
@@ -24,7 +25,6 @@
 #define VMCALL_VERSION      0             /* RAX in: function; out: result */
 #define VMCALL_PUTCHAR      1
 #define VMCALL_UNKNOWN      (~0ULL)
-#define UHV_VERSION         1
 
 /* The host's CPUID, for cpuid_policy. */
 static void host_cpuid(void *ctx, u32 leaf, u32 sub, struct cpuid_leaf *out)
@@ -149,7 +149,8 @@ enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
 
 /*
  * VMCALL, uhv's hypercall: RAX = function. 0 returns uhv's version,
- * 1 prints the byte in RBX on the VM's console. Others return ~0.
+ * (major << 16) | minor (lib/version.h), 1 prints the byte in RBX on the
+ * VM's console. Others return ~0.
  */
 enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e)
 {
@@ -157,7 +158,7 @@ enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e)
 
 	switch (g[GPR_RAX]) {
 	case VMCALL_VERSION:
-		g[GPR_RAX] = UHV_VERSION;
+		g[GPR_RAX] = UHV_VERSION_NUMBER;
 		break;
 	case VMCALL_PUTCHAR:
 		uart_write(&v->vm->uart, 0, 1, g[GPR_RBX]);

@@ -17,6 +17,7 @@
  *   +----+-----+----+          +-----+-----+-----+
  */
 #include "vmm/emulate.h"
+#include "lib/bytes.h"
 
 #define PREFIX_OPSIZE 0x66
 #define PREFIX_ADDRSIZE 0x67
@@ -61,15 +62,6 @@ static unsigned modrm_len(const u8 *p, unsigned n, bool addr16)
 	if (mod == 0 && rm == RM_DISP32)
 		len += 4;
 	return len + (mod == 1 ? 1 : mod == 2 ? 4 : 0);
-}
-
-static u64 read_le(const u8 *p, unsigned size)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (u64)p[i] << (8 * i);
-	return v;
 }
 
 /*
@@ -149,7 +141,7 @@ int emu_decode(const u8 *b, unsigned n, enum emu_mode mode, struct emu_insn *o)
 		if (i + isz > n)
 			return -1;
 		o->has_imm = true;
-		o->imm = read_le(b + i, isz);
+		o->imm = le_get(b + i, isz);
 		if (o->size == 8 && (o->imm & BIT(31)))   /* sign-extended imm32 */
 			o->imm |= 0xffffffff00000000ULL;
 		i += isz;

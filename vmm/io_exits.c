@@ -11,11 +11,7 @@
 #include "vmm/sched.h"
 #include "vmm/exit.h"
 #include "vmm/vcpu_regs.h"
-
-static u64 size_mask(unsigned size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-}
+#include "lib/bytes.h"
 
 /* Writes val to a register as an instruction of this width would:
    8/16-bit writes merge, 32-bit writes zero the upper half. */

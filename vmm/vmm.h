@@ -52,6 +52,4 @@ struct uhv {
 	u64 boot_epoch, boot_tsc;  /* wall clock (s since 1970) at boot_tsc */
 };
 
-#define UHV_VERSION_STRING "0.2"
-
 #endif

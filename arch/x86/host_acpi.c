@@ -5,6 +5,7 @@
  */
 #include "arch/x86/host_acpi.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define RSDP_SIG         "RSD PTR "
 #define RSDP_SIG_LEN     8
@@ -51,16 +52,8 @@
 #define FADT_X_LEN       220
 #define PM_TMR_BYTES     4
 
-/* Little-endian fields at any alignment (tables are byte-packed). */
-static u32 rd32(const u8 *p)
-{
-	return p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
-static u64 rd64(const u8 *p)
-{
-	return rd32(p) | (u64)rd32(p + 4) << 32;
-}
+/* Fields are little-endian, at any alignment (tables are byte-packed):
+   le32_get and le64_get. */
 
 /* ACPI checksums: all bytes of the structure sum to 0 (§5.2.5.3). */
 static bool sum_ok(const u8 *p, u32 len)
@@ -80,7 +73,7 @@ static const u8 *map_sdt(u64 phys, acpi_map_fn map)
 
 	if (!h)
 		return NULL;
-	len = rd32(h + SDT_LENGTH);
+	len = le32_get(h + SDT_LENGTH);
 	if (len < SDT_HEADER_LEN || len > SDT_MAX_LEN)
 		return NULL;
 	h = map(phys, len);
@@ -94,13 +87,13 @@ static const u8 *root_table(u64 rsdp, acpi_map_fn map, u32 *entry_size)
 
 	if (!r || memcmp(r, RSDP_SIG, RSDP_SIG_LEN) || !sum_ok(r, RSDP_V1_LEN))
 		return NULL;
-	if (r[RSDP_REVISION] >= 2 && rd32(r + RSDP_LENGTH) >= RSDP_V2_MIN_LEN &&
-	    sum_ok(r, RSDP_V2_MIN_LEN) && rd64(r + RSDP_XSDT)) {
+	if (r[RSDP_REVISION] >= 2 && le32_get(r + RSDP_LENGTH) >= RSDP_V2_MIN_LEN &&
+	    sum_ok(r, RSDP_V2_MIN_LEN) && le64_get(r + RSDP_XSDT)) {
 		*entry_size = sizeof(u64);
-		return map_sdt(rd64(r + RSDP_XSDT), map);
+		return map_sdt(le64_get(r + RSDP_XSDT), map);
 	}
 	*entry_size = sizeof(u32);
-	return map_sdt(rd32(r + RSDP_RSDT), map);
+	return map_sdt(le32_get(r + RSDP_RSDT), map);
 }
 
 /* Walks the root table's entries (§5.2.7, §5.2.8) for signature sig. */
@@ -108,10 +101,10 @@ const void *host_acpi_find(u64 rsdp, const char *sig, acpi_map_fn map)
 {
 	u32 esz = 0;
 	const u8 *root = root_table(rsdp, map, &esz);
-	u32 len = root ? rd32(root + SDT_LENGTH) : 0;
+	u32 len = root ? le32_get(root + SDT_LENGTH) : 0;
 
 	for (u32 off = SDT_HEADER_LEN; off + esz <= len; off += esz) {
-		u64 phys = esz == sizeof(u64) ? rd64(root + off) : rd32(root + off);
+		u64 phys = esz == sizeof(u64) ? le64_get(root + off) : le32_get(root + off);
 		const u8 *t = map_sdt(phys, map);
 
 		if (t && !memcmp(t, sig, 4))
@@ -124,7 +117,7 @@ const void *host_acpi_find(u64 rsdp, const char *sig, acpi_map_fn map)
 int host_madt_ioapics(const void *madt, u64 *addr, int max)
 {
 	const u8 *m = madt;
-	u32 len = rd32(m + SDT_LENGTH);
+	u32 len = le32_get(m + SDT_LENGTH);
 	int n = 0;
 
 	for (u32 off = MADT_ENTRIES; off + 2 <= len && n < max;) {
@@ -133,7 +126,7 @@ int host_madt_ioapics(const void *madt, u64 *addr, int max)
 		if (elen < 2 || off + elen > len)
 			break;
 		if (type == MADT_IOAPIC && elen >= MADT_IOAPIC_LEN)
-			addr[n++] = rd32(m + off + MADT_IOAPIC_ADDR);
+			addr[n++] = le32_get(m + off + MADT_IOAPIC_ADDR);
 		off += elen;
 	}
 	return n;
@@ -144,10 +137,10 @@ u64 host_hpet_base(const void *hpet)
 {
 	const u8 *h = hpet;
 
-	if (rd32(h + SDT_LENGTH) < HPET_MIN_LEN ||
+	if (le32_get(h + SDT_LENGTH) < HPET_MIN_LEN ||
 	    h[HPET_GAS + GAS_SPACE_ID] != GAS_SYSTEM_MEMORY)
 		return 0;
-	return rd64(h + HPET_GAS + GAS_ADDRESS);
+	return le64_get(h + HPET_GAS + GAS_ADDRESS);
 }
 
 /* SPCR baud codes: 3 9600, 4 19200, 6 57600, 7 115200; 0 means "as the
@@ -165,11 +158,11 @@ bool host_spcr_console(const void *spcr, u16 *port, u32 *baud)
 	const u8 *s = spcr;
 	u64 addr;
 
-	if (rd32(s + SDT_LENGTH) < SPCR_MIN_LEN ||
+	if (le32_get(s + SDT_LENGTH) < SPCR_MIN_LEN ||
 	    (s[SPCR_INTERFACE] != SPCR_16550 && s[SPCR_INTERFACE] != SPCR_16550_GAS) ||
 	    s[SPCR_GAS + GAS_SPACE_ID] != GAS_SYSTEM_IO)
 		return false;
-	addr = rd64(s + SPCR_GAS + GAS_ADDRESS);
+	addr = le64_get(s + SPCR_GAS + GAS_ADDRESS);
 	*baud = spcr_baud(s[SPCR_BAUD]);
 	if (!addr || addr >= IO_PORT_LIMIT || !*baud)
 		return false;
@@ -180,19 +173,19 @@ bool host_spcr_console(const void *spcr, u16 *port, u32 *baud)
 bool host_fadt_pm_timer(const void *fadt, u16 *port, bool *bits32)
 {
 	const u8 *f = fadt;
-	u32 len = rd32(f + SDT_LENGTH);
+	u32 len = le32_get(f + SDT_LENGTH);
 	u64 addr = 0;
 
 	if (len < FADT_V1_LEN)
 		return false;
 	if (len >= FADT_X_LEN && f[FADT_X_PM_TMR + GAS_SPACE_ID] == GAS_SYSTEM_IO)
-		addr = rd64(f + FADT_X_PM_TMR + GAS_ADDRESS);
+		addr = le64_get(f + FADT_X_PM_TMR + GAS_ADDRESS);
 	if (!addr && f[FADT_PM_TMR_LEN] == PM_TMR_BYTES)
-		addr = rd32(f + FADT_PM_TMR_BLK);
+		addr = le32_get(f + FADT_PM_TMR_BLK);
 	if (!addr || addr >= IO_PORT_LIMIT)
 		return false;
 	*port = (u16)addr;
-	*bits32 = rd32(f + FADT_FLAGS) & FADT_TMR_VAL_EXT;
+	*bits32 = le32_get(f + FADT_FLAGS) & FADT_TMR_VAL_EXT;
 	return true;
 }
 

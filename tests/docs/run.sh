@@ -17,7 +17,8 @@
 #             uhv.cfg parses and has the initrd and uhv.shell, and the test
 #             init knows uhv.shell
 # Also: the version in docs/protocol.md's examples is the greeting's
-# (UHV_VERSION_STRING), and each file keeps its marked blocks.
+# (UHV_VERSION_MAJOR.UHV_VERSION_MINOR of lib/version.h), and each file
+# keeps its marked blocks.
 # docs/walkthrough.md: every reference resolves. A reference has one form,
 # a markdown link relative to docs/: "[PATH](../PATH)" names a file that
 # must exist, "[PATH: NAME](../PATH)" a function NAME that PATH must define
@@ -218,9 +219,11 @@ for f in README.md docs/uhvctl.md docs/interfaces.md; do
 done
 
 # ---- the protocol's version in docs/protocol.md is the greeting's
-v=$(grep -rhoE '#define UHV_VERSION_STRING +"[^"]+"' "$ROOT/vmm" "$ROOT/lib" 2>/dev/null | head -n 1 | grep -oE '"[^"]+"' | tr -d '"')
+v=$(awk '$1 == "#define" && $2 == "UHV_VERSION_MAJOR" { a = $3 }
+         $1 == "#define" && $2 == "UHV_VERSION_MINOR" { b = $3 }
+         END { if (a != "" && b != "") print a "." b }' "$ROOT/lib/version.h" 2>/dev/null)
 shown=$(grep -oE '"uhv":"[^"]*"' "$DOCS/docs/protocol.md" | sort -u | sed 's/"uhv":"\(.*\)"/\1/' | tr '\n' ' ')
-if [ -z "$v" ]; then bad protocol.md/version "no UHV_VERSION_STRING in vmm/"
+if [ -z "$v" ]; then bad protocol.md/version "no UHV_VERSION_MAJOR/MINOR in lib/version.h"
 elif [ -z "$shown" ]; then bad protocol.md/version "no \"uhv\":\"...\" in docs/protocol.md"
 elif [ "$shown" = "$v " ]; then ok protocol.md/version
 else bad protocol.md/version "docs/protocol.md shows \"uhv\": $shown; uhv says $v"; fi

@@ -24,7 +24,7 @@ void unit_skip(const char *test, const char *why)
 int main(void)
 {
 	Suite *(*const suites[])(void) = {
-		config_suite, pgtable_suite, palloc_suite, rampool_suite, bytering_suite, bus_suite,
+		config_suite, pgtable_suite, palloc_suite, rampool_suite, bytering_suite, bytes_suite, bus_suite,
 		devices_suite, multiboot_suite, decode_suite, translate_suite,
 		fmt_suite, string_suite, lapic_suite, lapic_timer_suite,
 		ioapic_suite, pit_suite, platform_misc_suite, acpi_suite,

@@ -9,6 +9,7 @@ Suite *pgtable_suite(void);
 Suite *palloc_suite(void);
 Suite *rampool_suite(void);
 Suite *bytering_suite(void);
+Suite *bytes_suite(void);
 Suite *bus_suite(void);
 Suite *devices_suite(void);
 Suite *multiboot_suite(void);

@@ -10,6 +10,7 @@
 #include "drivers/console.h"
 #include "drivers/serial.h"
 #include "vmm/ctl/ctl_vms.h"
+#include "lib/version.h"
 
 #define RX_PER_POLL 64         /* bytes taken per poll: bounds a poll's cost */
 

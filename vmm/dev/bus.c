@@ -1,9 +1,5 @@
 #include "vmm/dev/bus.h"
-
-static u64 ones(unsigned size)
-{
-	return size >= 8 ? ~0ULL : (1ULL << (size * 8)) - 1;
-}
+#include "lib/bytes.h"
 
 int bus_register(struct bus *b, const struct bus_device *d)
 {
@@ -35,10 +31,10 @@ u64 bus_read(struct bus *b, u64 addr, unsigned size)
 
 	if (!d || !d->read) {
 		b->unclaimed_reads++;
-		return ones(size);
+		return size_mask(size);
 	}
 	d->accesses++;
-	return d->read(d->dev, addr - d->base, size) & ones(size);
+	return d->read(d->dev, addr - d->base, size) & size_mask(size);
 }
 
 void bus_write(struct bus *b, u64 addr, unsigned size, u64 val)
@@ -50,5 +46,5 @@ void bus_write(struct bus *b, u64 addr, unsigned size, u64 val)
 		return;
 	}
 	d->accesses++;
-	d->write(d->dev, addr - d->base, size, val & ones(size));
+	d->write(d->dev, addr - d->base, size, val & size_mask(size));
 }

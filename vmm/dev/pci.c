@@ -11,6 +11,7 @@
  */
 #include "vmm/dev/pci.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define ADDR_ENABLE    (1U << 31)
 #define ADDR_BUS_SHIFT 16
@@ -23,20 +24,14 @@
 #define CLASS_BRIDGE   0x06
 #define SUBCLASS_HOST  0x00
 
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
 void pci_init(struct pci_bus *b)
 {
 	struct pci_dev *h = &b->host_bridge;
 
 	memset(b, 0, sizeof(*b));
 	h->name = "host bridge";
-	put16(h->cfg + PCI_VENDOR_ID, HOST_VENDOR);
-	put16(h->cfg + PCI_DEVICE_ID, HOST_DEVICE);
+	le_put(h->cfg + PCI_VENDOR_ID, HOST_VENDOR, sizeof(u16));
+	le_put(h->cfg + PCI_DEVICE_ID, HOST_DEVICE, sizeof(u16));
 	h->cfg[PCI_CLASS_BASE] = CLASS_BRIDGE;
 	h->cfg[PCI_CLASS_SUB] = SUBCLASS_HOST;
 	b->devs[0] = h;
@@ -59,15 +54,12 @@ u32 pci_cfg_read(struct pci_bus *b, unsigned slot, unsigned fn, unsigned off,
 		 unsigned size)
 {
 	struct pci_dev *d = find(b, slot, fn);
-	u32 v = 0;
 
 	if (!d || off + size > PCI_CFG_SIZE)
-		return 0xffffffffU >> (32 - 8 * size);
+		return (u32)size_mask(size);
 	if (d->cfg_read)
 		d->cfg_read(d, off, size);
-	for (unsigned i = 0; i < size; i++)
-		v |= (u32)d->cfg[off + i] << (8 * i);
-	return v;
+	return (u32)le_get(d->cfg + off, size);
 }
 
 void pci_cfg_write(struct pci_bus *b, unsigned slot, unsigned fn, unsigned off,

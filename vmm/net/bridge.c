@@ -216,18 +216,6 @@ int bridge_set_ageing(struct bridge *b, u64 seconds)
 	return 0;
 }
 
-/* Names as for VMs: 1-15 of A-Z a-z 0-9 - _, safe to print anywhere. */
-static bool name_ok(const char *s)
-{
-	size_t n = strlen(s);
-
-	for (const char *c = s; *c; c++)
-		if (!((*c >= 'a' && *c <= 'z') || (*c >= 'A' && *c <= 'Z') ||
-		      (*c >= '0' && *c <= '9') || *c == '-' || *c == '_'))
-			return false;
-	return n > 0 && n < BRIDGE_NAME_MAX;
-}
-
 int bridge_net_find(const struct bridge *b, const char *name)
 {
 	for (int i = 0; i < BRIDGE_MAX_NETS; i++)
@@ -238,7 +226,7 @@ int bridge_net_find(const struct bridge *b, const char *name)
 
 int bridge_net_add(struct bridge *b, const char *name)
 {
-	if (!name || !name_ok(name) || bridge_net_find(b, name) >= 0)
+	if (!name || !name_valid(name) || bridge_net_find(b, name) >= 0)
 		return -1;
 	for (int i = 0; i < BRIDGE_MAX_NETS; i++) {
 		struct bridge_net *n = &b->nets[i];
@@ -261,7 +249,7 @@ static bool port_config_ok(const struct bridge_net *n,
 	const struct bridge_fdb_entry *e;
 
 	if (!cfg || !cfg->ops || (!cfg->ops->deliver && !cfg->ops->receive) ||
-	    (cfg->name && !name_ok(cfg->name)))
+	    (cfg->name && !name_valid(cfg->name)))
 		return false;
 	if (cfg->flood_rate &&
 	    (!cfg->flood_burst || cfg->flood_burst > BRIDGE_MAX_BURST))

@@ -22,12 +22,13 @@
 #define UHV_VMM_BRIDGE_H
 
 #include "lib/types.h"
+#include "lib/name.h"
 
 #define BRIDGE_MAX_NETS   8
 #define BRIDGE_MAX_PORTS  16     /* per network */
 #define BRIDGE_FDB_SIZE   256    /* MAC table entries per network */
 #define BRIDGE_FDB_BUCKETS 256   /* hash chains per network, a power of 2 */
-#define BRIDGE_NAME_MAX   16     /* network and port names, with the NUL */
+#define BRIDGE_NAME_MAX   UHV_NAME_MAX   /* network and port names, with the NUL */
 
 /* Frame sizes without FCS (IEEE 802.3-2018 §3.1.1, §3.5, §4.4.2). */
 #define ETH_ALEN          6      /* octets in a MAC address */

@@ -6,25 +6,15 @@
  */
 #include "vmm/net/capture.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define RING_MASK (CAPTURE_RING_BYTES - 1)
 
 _Static_assert((CAPTURE_RING_BYTES & RING_MASK) == 0,
 	       "CAPTURE_RING_BYTES must be a power of 2");
 
-/* Little-endian fields: the magic then tells readers the byte order
-   (draft-ietf-opsawg-pcap §4), whatever the reader's own. */
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)v;
-	p[1] = (u8)(v >> 8);
-}
-
-static void put32(u8 *p, u32 v)
-{
-	put16(p, (u16)v);
-	put16(p + 2, (u16)(v >> 16));
-}
+/* pcap's fields are written little-endian (le_put): the magic then tells
+   readers the byte order (draft-ietf-opsawg-pcap §4), whatever their own. */
 
 u32 capture_ring_used(const struct capture_ring *r)
 {
@@ -62,12 +52,12 @@ int capture_ring_init(struct capture_ring *r, u32 snaplen,
 	r->snaplen = snaplen;
 	r->clock = *clock;
 	r->frames = r->bytes = r->dropped = 0;
-	put32(h, PCAP_MAGIC_USEC);
-	put16(h + 4, PCAP_VERSION_MAJOR);
-	put16(h + 6, PCAP_VERSION_MINOR);
+	le_put(h, PCAP_MAGIC_USEC, sizeof(u32));
+	le_put(h + 4, PCAP_VERSION_MAJOR, sizeof(u16));
+	le_put(h + 6, PCAP_VERSION_MINOR, sizeof(u16));
 	/* 8, 12: thiszone and sigfigs, both 0 (§4: "SHOULD be 0") */
-	put32(h + 16, snaplen);
-	put32(h + 20, PCAP_LINKTYPE_ETHERNET);
+	le_put(h + 16, snaplen, sizeof(u32));
+	le_put(h + 20, PCAP_LINKTYPE_ETHERNET, sizeof(u32));
 	bytering_put(&r->q, h, sizeof(h));          /* the ring is empty */
 	return 0;
 }
@@ -84,10 +74,10 @@ bool capture_ring_add(struct capture_ring *r, const u8 *frame, u32 len,
 		return false;
 	}
 	capture_timestamp(&r->clock, now, &sec, &usec);
-	put32(h, sec);
-	put32(h + 4, usec);
-	put32(h + 8, incl);
-	put32(h + 12, len);
+	le_put(h, sec, sizeof(u32));
+	le_put(h + 4, usec, sizeof(u32));
+	le_put(h + 8, incl, sizeof(u32));
+	le_put(h + 12, len, sizeof(u32));
 	bytering_put(&r->q, h, sizeof(h));          /* room checked above */
 	bytering_put(&r->q, frame, incl);
 	r->frames++;

@@ -9,7 +9,9 @@
  *     0 reply, code, checksum, identifier, sequence, data
  */
 #include "vmm/net/netif.h"
+#include "vmm/net/inet_csum.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define ETHERTYPE_ARP  0x0806
 #define ETHERTYPE_IPV4 0x0800
@@ -31,31 +33,6 @@ static const u8 arp_fixed[6] = { 0, 1, 8, 0, ETH_ALEN, IPV4_ALEN };
 #define ICMP_ECHO_REQUEST 8
 #define ICMP_ECHO_REPLY   0
 #define ICMP_CSUM_OFF  2
-
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
-/* The Internet checksum (RFC 1071) of len bytes. */
-static u16 inet_csum(const u8 *p, u32 len)
-{
-	u32 sum = 0;
-
-	for (u32 i = 0; i + 1 < len; i += 2)
-		sum += get16(p + i);
-	if (len & 1)
-		sum += (u32)p[len - 1] << 8;
-	while (sum >> 16)
-		sum = (sum & 0xffff) + (sum >> 16);
-	return (u16)~sum;
-}
 
 int netif_attach(struct netif *n, struct bridge *b, int net,
 		 const u8 *mac, const u8 *ip)
@@ -84,7 +61,7 @@ static u8 *answer(struct netif *n, const u8 *to, u16 type, u32 len)
 	n->queue_len[n->queued++] = len;
 	memcpy(f, to, ETH_ALEN);
 	memcpy(f + ETH_ALEN, n->mac, ETH_ALEN);
-	put16(f + 2 * ETH_ALEN, type);
+	be16_put(f + 2 * ETH_ALEN, type);
 	return f;
 }
 
@@ -93,7 +70,7 @@ static bool arp(struct netif *n, const u8 *a)
 	u8 *r;
 
 	if (memcmp(a, arp_fixed, sizeof(arp_fixed)) ||
-	    get16(a + ARP_OP_OFF) != ARP_OP_REQUEST ||
+	    be16_get(a + ARP_OP_OFF) != ARP_OP_REQUEST ||
 	    memcmp(a + ARP_TPA_OFF, n->ip, IPV4_ALEN))
 		return false;
 	r = answer(n, a + ARP_SHA_OFF, ETHERTYPE_ARP, ETH_HLEN + ARP_LEN);
@@ -101,7 +78,7 @@ static bool arp(struct netif *n, const u8 *a)
 		return true;
 	r += ETH_HLEN;
 	memcpy(r, arp_fixed, sizeof(arp_fixed));
-	put16(r + ARP_OP_OFF, ARP_OP_REPLY);
+	be16_put(r + ARP_OP_OFF, ARP_OP_REPLY);
 	memcpy(r + ARP_SHA_OFF, n->mac, ETH_ALEN);
 	memcpy(r + ARP_SPA_OFF, n->ip, IPV4_ALEN);
 	memcpy(r + ARP_THA_OFF, a + ARP_SHA_OFF, ETH_ALEN);
@@ -119,7 +96,7 @@ static bool icmp_echo(struct netif *n, const u8 *frame, u32 len)
 
 	if (len < ETH_HLEN + IP_MIN_HLEN || (ip[0] >> 4) != 4 || hlen < IP_MIN_HLEN)
 		return false;
-	total = get16(ip + 2);
+	total = be16_get(ip + 2);
 	if (total < hlen + 8 || ETH_HLEN + total > len ||
 	    ip[IP_PROTO_OFF] != IP_PROTO_ICMP || ip[hlen] != ICMP_ECHO_REQUEST ||
 	    memcmp(ip + IP_DST_OFF, n->ip, IPV4_ALEN))
@@ -131,12 +108,12 @@ static bool icmp_echo(struct netif *n, const u8 *frame, u32 len)
 	memcpy(rip, ip, total);
 	memcpy(rip + IP_SRC_OFF, n->ip, IPV4_ALEN);
 	memcpy(rip + IP_DST_OFF, ip + IP_SRC_OFF, IPV4_ALEN);
-	put16(rip + IP_CSUM_OFF, 0);
-	put16(rip + IP_CSUM_OFF, inet_csum(rip, hlen));
+	be16_put(rip + IP_CSUM_OFF, 0);
+	be16_put(rip + IP_CSUM_OFF, inet_fold(inet_sum(rip, hlen, 0)));
 	icmp = rip + hlen;
 	icmp[0] = ICMP_ECHO_REPLY;
-	put16(icmp + ICMP_CSUM_OFF, 0);
-	put16(icmp + ICMP_CSUM_OFF, inet_csum(icmp, total - hlen));
+	be16_put(icmp + ICMP_CSUM_OFF, 0);
+	be16_put(icmp + ICMP_CSUM_OFF, inet_fold(inet_sum(icmp, total - hlen, 0)));
 	n->echo_replies++;
 	return true;
 }
@@ -144,7 +121,7 @@ static bool icmp_echo(struct netif *n, const u8 *frame, u32 len)
 bool netif_receive(void *ctx, const u8 *frame, u32 len)
 {
 	struct netif *n = ctx;
-	u16 type = len >= ETH_HLEN ? get16(frame + 2 * ETH_ALEN) : 0;
+	u16 type = len >= ETH_HLEN ? be16_get(frame + 2 * ETH_ALEN) : 0;
 	bool handled = false;
 
 	if (type == ETHERTYPE_ARP && len >= ETH_HLEN + ARP_LEN)

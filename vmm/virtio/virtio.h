@@ -264,17 +264,7 @@ void virtio_pci_bar_write(struct virtio_pci *vp, u64 off, unsigned size,
    transport has checked off + size against the device's config size). */
 static inline u64 virtio_config_bytes(const u8 *config, u32 off, unsigned size)
 {
-	u64 v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (u64)config[off + i] << (8 * i);
-	return v;
-}
-
-/* All ones in the low `size` bytes. */
-static inline u64 virtio_size_mask(unsigned size)
-{
-	return size >= sizeof(u64) ? ~0ULL : BIT(8 * size) - 1;
+	return le_get(config + off, size);
 }
 
 /* True if [off, off + size) lies within [start, start + len). */

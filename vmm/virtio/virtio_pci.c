@@ -391,13 +391,13 @@ static u64 common_read(struct virtio_pci *vp, u64 off, unsigned size)
 		vp->bad_accesses++;
 		return 0;
 	}
-	return (common_get(vp, field) >> shift) & virtio_size_mask(size);
+	return (common_get(vp, field) >> shift) & size_mask(size);
 }
 
 static void common_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 {
 	unsigned field, width, shift;
-	u64 mask = virtio_size_mask(size);
+	u64 mask = size_mask(size);
 
 	if (!common_field(off, size, &field, &width, &shift)) {
 		vp->bad_accesses++;
@@ -406,7 +406,7 @@ static void common_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 	if (size < width)              /* one half of a 64-bit field */
 		val = (common_get(vp, field) & ~(mask << shift)) |
 		      (val & mask) << shift;
-	common_set(vp, field, val & virtio_size_mask(width));
+	common_set(vp, field, val & size_mask(width));
 }
 
 /* ---- the BAR ---- */
@@ -462,7 +462,7 @@ void virtio_pci_bar_write(struct virtio_pci *vp, u64 off, unsigned size,
 	else if (virtio_inside(off, size, VIRTIO_PCI_DEVICE_OFF, vp->dev->config_size) &&
 		 vp->dev->config_write)
 		vp->dev->config_write(vp->dev_ctx, (u32)(off - VIRTIO_PCI_DEVICE_OFF),
-				      size, val & virtio_size_mask(size));
+				      size, val & size_mask(size));
 	else if (!virtio_pci_msix_write(vp, off, size, val))
 		vp->bad_accesses++;    /* ISR, PBA, holes: read-only or nothing */
 }
@@ -479,7 +479,7 @@ u64 virtio_pci_mmio_read(void *dev, u64 off, unsigned size)
 
 	if (!virtio_pci_bar(vp, &base) || !valid_size(size) ||
 	    !virtio_inside(off, size, 0, VIRTIO_PCI_BAR_SIZE))
-		return virtio_size_mask(size);
+		return size_mask(size);
 	return virtio_pci_bar_read(vp, off, size);
 }
 
@@ -490,7 +490,7 @@ void virtio_pci_mmio_write(void *dev, u64 off, unsigned size, u64 val)
 
 	if (virtio_pci_bar(vp, &base) && valid_size(size) &&
 	    virtio_inside(off, size, 0, VIRTIO_PCI_BAR_SIZE))
-		virtio_pci_bar_write(vp, off, size, val & virtio_size_mask(size));
+		virtio_pci_bar_write(vp, off, size, val & size_mask(size));
 }
 
 static bool ops_usable(const struct virtio_device_ops *d)

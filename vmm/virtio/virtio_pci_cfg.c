@@ -115,15 +115,6 @@ static void table_write(struct virtio_pci *vp, u64 off, unsigned size, u64 val)
 	msix_unmasked(vp);
 }
 
-static u64 bytes_at(const u8 *p, unsigned size)
-{
-	u64 v = 0;
-
-	for (unsigned i = 0; i < size; i++)
-		v |= (u64)p[i] << (8 * i);
-	return v;
-}
-
 bool virtio_pci_msix_read(struct virtio_pci *vp, u64 off, unsigned size,
 			  u64 *val)
 {
@@ -131,13 +122,13 @@ bool virtio_pci_msix_read(struct virtio_pci *vp, u64 off, unsigned size,
 	u8 pba[sizeof(u64)];
 
 	if (virtio_inside(off, size, VIRTIO_PCI_MSIX_TABLE_OFF, table_len)) {
-		*val = bytes_at(vp->msix_table + (off - VIRTIO_PCI_MSIX_TABLE_OFF),
+		*val = le_get(vp->msix_table + (off - VIRTIO_PCI_MSIX_TABLE_OFF),
 				size);
 		return true;
 	}
 	if (virtio_inside(off, size, VIRTIO_PCI_MSIX_PBA_OFF, sizeof(pba))) {
 		le_put(pba, vp->msix_pending, sizeof(pba));
-		*val = bytes_at(pba + (off - VIRTIO_PCI_MSIX_PBA_OFF), size);
+		*val = le_get(pba + (off - VIRTIO_PCI_MSIX_PBA_OFF), size);
 		return true;
 	}
 	return false;
@@ -198,7 +189,7 @@ static void pcicfg_access(struct virtio_pci *vp, bool write)
 		return;
 	if (write)
 		virtio_pci_bar_write(vp, off, len,
-				     le32_get(data) & virtio_size_mask(len));
+				     le32_get(data) & size_mask(len));
 	else
 		le_put(data, virtio_pci_bar_read(vp, off, len), len);
 }

@@ -21,6 +21,7 @@
 
 #include "vmm/gmem.h"
 #include "lib/types.h"
+#include "lib/bytes.h"            /* le16_get ... le_put (virtio 1.2 §1.4) */
 
 /* The largest queue uhv offers (§2.7 allows 32768): it bounds a chain,
    and with it the scatter list, which must hold any legal chain. */
@@ -107,30 +108,6 @@ struct virtq {
 				        interrupt (§2.7.7.2, EVENT_IDX) */
 	char why[VIRTQ_WHY_MAX];     /* what the last failure was */
 };
-
-/* ---- little-endian fields (virtio 1.2 §1.4) ---- */
-
-static inline u16 le16_get(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
-static inline u32 le32_get(const u8 *p)
-{
-	return (u32)le16_get(p) | (u32)le16_get(p + 2) << 16;
-}
-
-static inline u64 le64_get(const u8 *p)
-{
-	return (u64)le32_get(p) | (u64)le32_get(p + 4) << 32;
-}
-
-/* Stores the low `bytes` bytes of v at p, least significant first. */
-static inline void le_put(u8 *p, u64 v, unsigned bytes)
-{
-	for (unsigned i = 0; i < bytes; i++)
-		p[i] = (u8)(v >> (8 * i));
-}
 
 /* ---- set-up ---- */
 
