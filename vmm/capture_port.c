@@ -19,7 +19,8 @@ static struct capture_port {
 	struct serial_port port;
 	u64 fast, slow;              /* poll periods in TSC ticks */
 	struct capture_ring ring;
-} cap = { .net = -1 };
+} cap;   /* zero (off) until capture_port_init; in .bss, not in the
+	   image: the ring is 256 KiB */
 
 /*
  * Finds (or makes, for VMs that come later) the network, opens COM3 and
