@@ -38,7 +38,12 @@
 
 /* RFLAGS. */
 #define RFLAGS_FIXED (1ULL << 1)  /* bit 1 always reads as 1 */
+#define RFLAGS_TF    (1ULL << 8)  /* trap: single-step (SDM Vol. 3A §2.3) */
 #define RFLAGS_IF    (1ULL << 9)
+#define RFLAGS_RF    (1ULL << 16) /* resume: no instruction breakpoint */
+
+/* IA32_DEBUGCTL.BTF: TF single-steps on branches (SDM Vol. 3B §18.4.1). */
+#define DEBUGCTL_BTF (1ULL << 1)
 
 /* CPUID.1:ECX feature bits uhv tests or hides (SDM Vol. 2A, CPUID). */
 /* CPUID.1:EAX: family, model and stepping, without reserved bits. */

@@ -8,6 +8,10 @@
 #include "arch/x86/vmx_ops.h"
 #include "arch/x86/vcpu_current.h"
 
+/* vmx_entry.asm: 0 once on_exit returned nonzero; else VMRESUME (1) or
+   VMLAUNCH (2) failed. */
+#define VMX_RUN_RESUME_FAILED 1
+#define VMX_RUN_LAUNCH_FAILED 2
 int vmx_run(u64 *regs, int launched, int (*on_exit)(void *), void *ctx);
 
 static const enum vmcs_field areg_field[NR_AREGS] = {
@@ -111,6 +115,11 @@ static void decode_exit(struct arch_exit *e)
 		e->qual = vmread(VMCS_EXIT_QUALIFICATION);
 		e->sipi.vector = (u8)e->qual;
 		break;
+	case EXIT_REASON_ENTRY_FAIL_GUEST:  /* these three, and only these, */
+	case EXIT_REASON_ENTRY_FAIL_MSR:    /* come with bit 31 (§28.2.1); */
+	case EXIT_REASON_ENTRY_FAIL_MCE:    /* arch_vcpu_run clears it */
+		e->entry_failed = true;
+		break;
 	default:
 		break;
 	}
@@ -142,40 +151,119 @@ static int on_vm_exit(void *p)
 	struct arch_exit *e = &v->exit;
 	u32 raw = (u32)vmread(VMCS_EXIT_REASON);
 
-	v->launched = true;
 	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
 		reinject_vectoring();
 	e->reason = raw & EXIT_REASON_BASIC_MASK;
-	e->entry_failed = raw & EXIT_REASON_ENTRY_FAILURE;
 	e->instr_len = (u32)vmread(VMCS_EXIT_INSTRUCTION_LEN);
 	decode_exit(e);
 	return v->on_exit(v->ctx, e);
 }
 
+/*
+ * The launch state and entry_failed are kept here rather than on every
+ * exit (two instructions of make bench's CPUID round trip): once vmx_run
+ * returns, the VMCS is launched unless its VMLAUNCH failed (§25.11.3).
+ */
 int arch_vcpu_run(struct arch_vcpu *v, arch_exit_fn on_exit, void *ctx)
 {
+	int r;
+
 	/* the exits' handlers then get v, its VMCS current, from here */
 	VCPU_CHECK_LOADED(v);
 	v->on_exit = on_exit;
 	v->ctx = ctx;
-	if (vmx_run(v->regs, v->launched, on_vm_exit, v)) {
+	v->exit.entry_failed = false;
+	r = vmx_run(v->regs, v->launched, on_vm_exit, v);
+	if (r != VMX_RUN_LAUNCH_FAILED)
+		v->launched = true;
+	if (r) {
 		v->vm_instr_error = (u32)vmread(VMCS_VM_INSTRUCTION_ERROR);
 		return -1;
 	}
 	return 0;
 }
 
+/* STI and MOV-SS blocking (§25.4.2, Table 25-3): each lasts until the
+   instruction after STI or MOV SS ends, or an event is delivered. */
+#define BLOCKING_STI_MOV_SS (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)
+
+/*
+ * The end of an instruction uhv carried out for the guest (SDM Vol. 3C
+ * and 3B; off the common path, which has none of it):
+ *  - STI/MOV-SS blocking ends with it (§25.4.2).
+ *  - RF clears once an instruction completes (Vol. 3B §18.3.1.1); the
+ *    exit of an EPT violation or APIC access saved it as 1 (§28.3.3).
+ *  - TF: the CPU's single-step trap after the instruction (Vol. 3B
+ *    §18.3.1.4) never happened, the CPU having run none of it. BS in the
+ *    pending debug exceptions has VM entry deliver it: a #DB with DR6.BS
+ *    set and the saved RIP after the instruction (§27.7.3). Not with
+ *    IA32_DEBUGCTL.BTF, where TF steps on branches only. Bits already
+ *    pending (a MOV SS's deferred traps) stay, as the CPU delivers them
+ *    together in one #DB after the next instruction.
+ */
+static __attribute__((noinline, cold)) void skip_debug_state(void)
+{
+	u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	u64 rflags = vmread(VMCS_GUEST_RFLAGS);
+
+	if (intr & BLOCKING_STI_MOV_SS)
+		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
+			intr & ~(u64)BLOCKING_STI_MOV_SS);
+	if (rflags & RFLAGS_RF)
+		vmwrite(VMCS_GUEST_RFLAGS, rflags & ~RFLAGS_RF);
+	if ((rflags & RFLAGS_TF) &&
+	    !(vmread(VMCS_GUEST_IA32_DEBUGCTL) & DEBUGCTL_BTF))
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+			PENDING_DBG_BS);
+}
+
+/* The common path: RIP, then one test of the blocking, TF and RF (the
+   slow path reads them again; the fast one keeps no copies). Blocking
+   bits are below bit 8, TF and RF above, so one OR holds all three. */
 void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
 {
-	u64 intr;
+	u64 state;
 
 	VCPU_CHECK_VMCS(v);
 	vmwrite(VMCS_GUEST_RIP, vmread(VMCS_GUEST_RIP) + e->instr_len);
-	/* Emulating an instruction ends STI/MOV-SS blocking (§26.3.1.5). */
-	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
-	if (intr & (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS))
+	state = vmread(VMCS_GUEST_INTERRUPTIBILITY) |
+		(vmread(VMCS_GUEST_RFLAGS) & (RFLAGS_TF | RFLAGS_RF));
+	if (state & (BLOCKING_STI_MOV_SS | RFLAGS_TF | RFLAGS_RF))
+		skip_debug_state();
+}
+
+/*
+ * The fault-class exceptions (SDM Vol. 3A §6.15, Table 6-1): #DE, #BR,
+ * #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. (#DB is a
+ * fault only for instruction breakpoints, which uhv never injects.)
+ */
+#define EXC_FAULT_CLASS ((1U << 0) | (1U << 5) | (1U << 6) | (1U << 7) | \
+			 (1U << 10) | (1U << 11) | (1U << 12) | (1U << 13) | \
+			 (1U << 14) | (1U << 16) | (1U << 17) | (1U << 19) | \
+			 (1U << 20) | (1U << 21))
+#define EXC_VECTORS 32
+
+/*
+ * What delivering an exception does that injecting it leaves to uhv.
+ * The CPU pushes RF = 1 for every fault-class exception (Vol. 3B
+ * §18.3.1.1), so that IRET back to the faulting instruction does not
+ * stop again on its instruction breakpoint; event injection pushes RF as
+ * the guest-state area holds it, "not modified based on the type of
+ * event" (Vol. 3C §27.6.1.1): uhv sets it there. Delivery also ends
+ * STI/MOV-SS blocking; left set with RFLAGS.TF = 1 and no BS pending,
+ * VM entry would fail its checks (§27.3.1.5).
+ */
+static void exception_state(u8 vector)
+{
+	u64 intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+
+	if (intr & BLOCKING_STI_MOV_SS)
 		vmwrite(VMCS_GUEST_INTERRUPTIBILITY,
-			intr & ~(u64)(INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS));
+			intr & ~(u64)BLOCKING_STI_MOV_SS);
+	if (vector < EXC_VECTORS && (EXC_FAULT_CLASS >> vector & 1))
+		vmwrite(VMCS_GUEST_RFLAGS,
+			vmread(VMCS_GUEST_RFLAGS) | RFLAGS_RF);
 }
 
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
@@ -185,6 +273,7 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 		   INTR_INFO_VALID | (has_code ? INTR_INFO_DELIVER_CODE : 0);
 
 	VCPU_CHECK_VMCS(v);
+	exception_state(vector);
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	if (has_code)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
@@ -193,11 +282,15 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 bool arch_vcpu_can_inject(struct arch_vcpu *v)
 {
 	VCPU_CHECK_VMCS(v);
-	/* IF set, no STI/MOV-SS shadow, no event already queued (§26.3.1.5) */
+	/* IF set, no STI/MOV-SS shadow, no event already queued (§26.3.1.5),
+	   and no #DB pending: an injected interrupt would lose it (§27.7.3),
+	   where the CPU delivers it first (a trap on the previous
+	   instruction, Vol. 3A §6.9); the interrupt window follows it */
 	return (vmread(VMCS_GUEST_RFLAGS) & RFLAGS_IF) &&
-	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
-		 (INTERRUPTIBILITY_STI | INTERRUPTIBILITY_MOV_SS)) &&
-	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID);
+	       !(vmread(VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_STI_MOV_SS) &&
+	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	       !(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) &
+		 (PENDING_DBG_BS | PENDING_DBG_ENABLED_BP));
 }
 
 void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector)

@@ -177,9 +177,12 @@ u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r);
 void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val);
 /* The guest's code size, 16, 32 or 64 bits, as its CS descriptor sets it. */
 unsigned arch_vcpu_code_bits(struct arch_vcpu *v);
-/* Moves RIP past the exiting instruction. */
+/* Moves RIP past the exiting instruction and ends it as the CPU would
+   have: STI/MOV-SS blocking and RFLAGS.RF cleared, and with RFLAGS.TF
+   its single-step #DB (DR6.BS) delivered after the next VM entry. */
 void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
-/* Delivers a hardware exception on the next entry. */
+/* Delivers a hardware exception on the next entry, with the RF its
+   class pushes (1 for a fault) and STI/MOV-SS blocking ended. */
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,
 				bool has_code, u32 code);
 /* True when an external interrupt can be delivered on the next entry:

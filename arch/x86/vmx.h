@@ -321,6 +321,21 @@ enum vmcs_field {
 #define INTERRUPTIBILITY_STI    (1U << 0)
 #define INTERRUPTIBILITY_MOV_SS (1U << 1)
 
+/*
+ * Pending debug exceptions (§25.4.2, Table 25-4): the debug traps the
+ * guest owes but has not taken; VM entry delivers them as a #DB after it
+ * completes unless MOV-SS blocking holds them (§27.7.3).
+ *
+ *  63  17  16  15  14  13  12  11:4  3:0
+ *  +-----+---+---+---+---+---+-----+-------+
+ *  |  0  |RTM| 0 |BS | 0 |EBP|  0  | B3-B0 |
+ *  +-----+---+---+---+---+---+-----+-------+
+ *  EBP: an enabled data or I/O breakpoint matched; BS: single step.
+ */
+#define PENDING_DBG_B0          (1ULL << 0)  /* B1-B3 follow */
+#define PENDING_DBG_ENABLED_BP  (1ULL << 12)
+#define PENDING_DBG_BS          (1ULL << 14)
+
 /* VM-instruction error numbers worth naming in messages (§31.4). */
 #define VMXERR_ENTRY_INVALID_CONTROL    7
 #define VMXERR_ENTRY_INVALID_HOST_STATE 8

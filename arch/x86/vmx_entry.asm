@@ -8,8 +8,9 @@
 ;   the guest registers are stored back into regs[] and on_exit(ctx) runs
 ;   on this stack. If it returns 0 the guest is resumed at once, without
 ;   unwinding back to C: this loop is what keeps an exit round trip short.
-;   Otherwise vmx_run returns 0. It returns 1 if VMLAUNCH/VMRESUME fails
-;   (VMfail: the guest did not run).
+;   Otherwise vmx_run returns 0. It returns 1 if VMRESUME fails, 2 if
+;   VMLAUNCH does (VMfail: the guest did not run; the VMCS stays clear
+;   after a failed VMLAUNCH, SDM Vol. 3C §25.11.3).
 ;
 ;   Host stack while the guest runs (16-byte aligned, = VMCS host RSP):
 ;     [rsp]      ctx
@@ -126,7 +127,8 @@ vmx_run:
 	LOAD_GUEST
 	jnz .resume
 	vmlaunch
-	jmp vmx_failed
+	mov eax, 2                  ; VMLAUNCH failed: still not launched
+	jmp vmx_return
 .resume:
 	vmresume
 vmx_failed:                         ; VMfail: back on the host stack
