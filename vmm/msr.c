@@ -179,14 +179,6 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 	}
 }
 
-/* IA32_APIC_BASE: fixed address, always enabled; EXTD picks x2APIC. */
-static u64 apic_base(struct vcpu *v)
-{
-	return APIC_DEFAULT_BASE | APIC_BASE_ENABLE |
-	       (v->id == 0 ? APIC_BASE_BSP : 0) |
-	       (v->lapic.x2apic ? APIC_BASE_X2APIC : 0);
-}
-
 /*
  * The local APIC's MSRs: IA32_APIC_BASE, the x2APIC range and
  * IA32_TSC_DEADLINE. Returns false if msr is not one of them.
@@ -197,12 +189,11 @@ static bool apic_msr(struct vcpu *v, u32 msr, bool write, u64 *val, bool *ok)
 
 	*ok = true;
 	if (msr == MSR_IA32_APIC_BASE) {
+		/* the state machine of SDM Vol. 3A §11.12.5 (lapic.h) */
 		if (!write)
-			*val = apic_base(v);
-		else if ((*val & ~APIC_BASE_X2APIC) != (apic_base(v) & ~APIC_BASE_X2APIC))
-			*ok = false;     /* moving or disabling the APIC: refused */
-		else
-			lapic_set_x2apic(l, *val & APIC_BASE_X2APIC);
+			*val = lapic_base_read(l);
+		else if ((*ok = lapic_base_write(l, *val)))
+			platform_apic_mode_changed(v);
 	} else if (msr == MSR_IA32_TSC_DEADLINE) {
 		if (write)
 			lapic_tsc_deadline_write(l, *val);

@@ -46,6 +46,13 @@ static void lapic_eoi_level(void *ctx, u8 vector)
 	ioapic_eoi(&v->vm->plat.ioapic, vector);
 }
 
+/* A globally disabled APIC is not on the bus (SDM Vol. 3A §11.4.3): no
+   interrupt message, IPI or INIT reaches its vCPU. */
+static bool apic_listens(const struct vcpu *v)
+{
+	return lapic_mode(&v->lapic) != LAPIC_DISABLED;
+}
+
 /*
  * Is dest addressed to v's APIC (SDM Vol. 3A §11.6.2)? Physical: its
  * APIC id (0xff broadcasts). Logical, flat model: a bit of LDR[31:24];
@@ -55,9 +62,11 @@ static bool apic_matches(const struct vcpu *v, u32 dest, bool logical)
 {
 	u32 ldr = lapic_read((struct lapic *)&v->lapic, LAPIC_LDR);
 
+	if (!apic_listens(v))
+		return false;
 	if (!logical)
 		return dest == (u32)v->id || dest == 0xff || dest == 0xffffffffU;
-	if (v->lapic.x2apic) {
+	if (lapic_mode(&v->lapic) == LAPIC_X2APIC) {
 		ldr = ((u32)v->id >> 4 << 16) | (1U << (v->id & 0xf));
 		return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
 	}
@@ -100,7 +109,8 @@ static void lapic_ipi(void *ctx, u32 icr_lo, u32 dest)
 
 	for (int i = 0; i < vm->nr_vcpus; i++) {
 		struct vcpu *t = &vm->vcpus[i];
-		bool match = sh != ICR_SHORT_NONE || apic_matches(t, dest, logical);
+		bool match = sh != ICR_SHORT_NONE ? apic_listens(t) :
+			     apic_matches(t, dest, logical);
 
 		/* the sender's own APIC took a shorthand or physical self-IPI */
 		if (!match || (t == src && (sh != ICR_SHORT_NONE || !logical)))
@@ -298,12 +308,27 @@ void platform_apic_write(struct vcpu *v, u32 offset)
 	v->irq_dirty = true;
 }
 
+/*
+ * IA32_APIC_BASE moved v's APIC to another state (lapic.h). APIC
+ * virtualization pauses while the APIC is disabled, so that its page
+ * exits and reads as nothing, and resumes when it comes back; the VMCS
+ * learns what the reset left in the page at the next injection. In
+ * x2APIC mode it stays on: uhv does not use "virtualize x2APIC mode", so
+ * the MSRs exit anyway, and the CPU still delivers interrupts. (The xAPIC
+ * page then reads as the registers through the CPU, not as nothing.)
+ */
+void platform_apic_mode_changed(struct vcpu *v)
+{
+	arch_vcpu_apicv_pause(&v->arch, lapic_mode(&v->lapic) == LAPIC_DISABLED);
+	v->irq_dirty = true;
+}
+
 void platform_inject(struct vcpu *v)
 {
 	struct arch_vcpu *a = &v->arch;
 	int vec = lapic_pending(&v->lapic);
 
-	if (a->apicv) {
+	if (a->apicv && !a->apicv_paused) {
 		apicv_sync(v);
 		return;
 	}

@@ -58,6 +58,9 @@ void platform_inject(struct vcpu *v);
    write the CPU put in the register page (arch_exit.apic.offset). */
 void platform_virtual_eoi(struct vcpu *v, u8 vector);
 void platform_apic_write(struct vcpu *v, u32 offset);
+/* With v loaded, after a WRMSR of IA32_APIC_BASE changed its APIC's
+   state: APIC virtualization follows it. */
+void platform_apic_mode_changed(struct vcpu *v);
 /* An interrupt message for the vCPU(s) dest names (an I/O APIC entry or
    an MSI): APIC id, or logical mask when logical is set. */
 void platform_deliver(struct vm *vm, u8 vector, bool level, u32 dest,

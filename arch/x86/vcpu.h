@@ -128,6 +128,7 @@ struct arch_vcpu {
 	u64 msrs[NR_AMSRS];    /* enum arch_msr */
 	bool launched;
 	bool apicv;            /* arch_vcpu_enable_apicv was called */
+	bool apicv_paused;     /* arch_vcpu_apicv_pause: only the TPR virtualized */
 	u64 eoi_exit[NR_EOI_EXIT_BITMAPS];   /* as last written */
 	u16 vpid;
 	u32 vm_instr_error;    /* after a failed VMLAUNCH/VMRESUME */
@@ -220,6 +221,15 @@ bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
  */
 void arch_vcpu_apicv_sync(struct arch_vcpu *v, u8 rvi, u8 svi,
 			  const u32 eoi_exit[8]);
+/*
+ * Pauses APIC virtualization (pause) or resumes it: while paused only
+ * the TPR (xAPIC offset 0x80 and CR8) stays virtualized, every other
+ * access to the xAPIC page exits as APIC_ACCESS, and the CPU delivers
+ * nothing from the virtual-APIC page, so the VMM injects as without APIC
+ * virtualization. For a guest whose local APIC is disabled. Does nothing
+ * without arch_vcpu_enable_apicv.
+ */
+void arch_vcpu_apicv_pause(struct arch_vcpu *v, bool pause);
 /* Applies XSETBV of XCR0 (the VMM has checked val against what its
    CPUID shows). false: the CPU would refuse it; the guest gets #GP. */
 bool arch_vcpu_xsetbv(struct arch_vcpu *v, u32 xcr, u64 val);

@@ -338,6 +338,8 @@ int arch_vcpu_init(struct arch_vcpu *v, u64 vmcs_phys, u64 fpu_phys,
  */
 #define APICV_PROC2 (PROC2_VIRTUALIZE_APIC_ACCESSES | PROC2_APIC_REGISTER_VIRT | \
 		     PROC2_VIRTUAL_INTR_DELIVERY)
+/* What arch_vcpu_apicv_pause turns off. */
+#define APICV_PAUSED_PROC2 (PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY)
 
 bool arch_apicv_supported(void)
 {
@@ -365,6 +367,28 @@ bool arch_vcpu_enable_apicv(struct arch_vcpu *v, u64 vapic_phys,
 	}
 	v->apicv = true;
 	return true;
+}
+
+/*
+ * While the guest's local APIC is globally disabled its xAPIC page must
+ * not answer, and nothing may be delivered from the virtual-APIC page.
+ * Without APIC-register virtualization and virtual-interrupt delivery,
+ * the TPR shadow kept, the CPU virtualizes only TPR accesses (offset 080H
+ * and CR8, so CR8 never reaches the real TPR); every other access to the
+ * page is an APIC-access VM exit (SDM Vol. 3C §30.4.2, §30.4.3), which
+ * the VMM answers, and the VMM injects interrupts itself.
+ */
+void arch_vcpu_apicv_pause(struct arch_vcpu *v, bool pause)
+{
+	u32 proc2;
+
+	VCPU_CHECK_VMCS(v);
+	if (!v->apicv || v->apicv_paused == pause)
+		return;
+	proc2 = (u32)vmread(VMCS_PROC_BASED_CONTROLS2);
+	proc2 = pause ? proc2 & ~APICV_PAUSED_PROC2 : proc2 | APICV_PAUSED_PROC2;
+	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2, proc2));
+	v->apicv_paused = pause;
 }
 
 /* The EOI-exit bitmaps are written only when they change: at most when

@@ -2,7 +2,9 @@
  * vmm/dev/lapic.c on a fake clock: priorities (TPR, PPR, ISR, IRR; Intel SDM
  * Vol. 3A §11.8.3.1), acceptance and EOI (§11.8.4, §11.8.5), IPIs
  * (§11.6.1), the x2APIC MSR interface and its #GP cases (§11.12.1.2,
- * Table 11-6) and errors (§11.5.3); the timer is in test_lapic_timer.c.
+ * Table 11-6, reserved bits §11.12.1.3), errors (§11.5.3) and
+ * IA32_APIC_BASE's states (§11.4.3, §11.12.5); the timer is in
+ * test_lapic_timer.c.
  * What leaves the APIC through ops is recorded.
  */
 #include <stdio.h>
@@ -14,6 +16,11 @@
 #define ESR_SEND_ILLEGAL (1U << 5)
 #define ESR_RECV_ILLEGAL (1U << 6)
 #define MSR(off)    (X2APIC_MSR_BASE + ((off) >> 4))
+/* IA32_APIC_BASE values for each state (SDM Vol. 3A §11.12.5.1). */
+#define BASE_DISABLED LAPIC_MMIO_BASE
+#define BASE_XAPIC  (LAPIC_MMIO_BASE | LAPIC_BASE_EN)
+#define BASE_X2APIC (BASE_XAPIC | LAPIC_BASE_EXTD)
+#define BASE_INVALID (LAPIC_MMIO_BASE | LAPIC_BASE_EXTD)
 
 static struct lapic apic;
 static u32 page[LAPIC_PAGE_WORDS];       /* the register page */
@@ -256,8 +263,11 @@ START_TEST(mmio_access_rules)
 	ck_assert_int_eq(rec.errors, 1);
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0x20);
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_EOI), 0);  /* write-only */
-	lapic_set_x2apic(&apic, true);                       /* page goes away */
-	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_TPR, 4), 0);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));     /* page goes away */
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_TPR, 4), ~0ULL);
+	lapic_mmio_write(&apic, LAPIC_TPR, 4, 0x40);
+	ck_assert_int_eq(rec.errors, 2);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0x20);
 }
 END_TEST
 
@@ -351,7 +361,7 @@ START_TEST(x2apic_msrs)
 	lapic_init(&apic, 0x23, &ops, NULL, page);
 	ck_assert(!lapic_msr_read(&apic, MSR(LAPIC_TPR), &v));   /* xAPIC mode */
 	ck_assert(!lapic_msr_write(&apic, MSR(LAPIC_TPR), 0));
-	lapic_set_x2apic(&apic, true);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
 	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_ID), &v));
 	ck_assert_uint_eq(v, 0x23);                          /* 32-bit ID */
 	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_LDR), &v));
@@ -371,7 +381,8 @@ START_TEST(x2apic_msrs)
 	ck_assert(bit(LAPIC_ISR, 0x46));
 	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_EOI), 0));
 	ck_assert(!bit(LAPIC_ISR, 0x46));
-	lapic_set_x2apic(&apic, false);                      /* ID format back */
+	ck_assert(lapic_base_write(&apic, BASE_DISABLED));   /* the way back */
+	ck_assert(lapic_base_write(&apic, BASE_XAPIC));
 	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ID), 0x23U << 24);
 }
 END_TEST
@@ -385,7 +396,7 @@ START_TEST(x2apic_gp_cases)
 	static const u32 none[] = { LAPIC_DFR, LAPIC_ICR_HI };
 	u64 v;
 
-	lapic_set_x2apic(&apic, true);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
 	for (size_t i = 0; i < ARRAY_SIZE(ro); i++) {
 		ck_assert(!lapic_msr_write(&apic, MSR(ro[i]), 0));
 		ck_assert(lapic_msr_read(&apic, MSR(ro[i]), &v));
@@ -409,7 +420,7 @@ START_TEST(x2apic_gp_status_and_reserved)
 	size_t n = 0;
 	u64 v;
 
-	lapic_set_x2apic(&apic, true);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
 	for (size_t i = 0; i < ARRAY_SIZE(ro); i++)
 		if (lapic_msr_write(&apic, MSR(ro[i]), 0))
 			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
@@ -426,6 +437,209 @@ START_TEST(x2apic_gp_status_and_reserved)
 		n += (size_t)snprintf(missing + n, sizeof(missing) - n,
 				      " wrmsr:0x828=1");
 	ck_assert_msg(n == 0, "no #GP for:%s", missing);
+}
+END_TEST
+
+/* ---- IA32_APIC_BASE (SDM Vol. 3A §11.4.4, §11.12.5) ---- */
+
+/* After RESET: enabled, xAPIC mode, at 0xFEE00000; BSP only for ID 0. */
+START_TEST(apic_base_after_reset)
+{
+	ck_assert_uint_eq(lapic_base_read(&apic), BASE_XAPIC | LAPIC_BASE_BSP);
+	ck_assert_int_eq(lapic_mode(&apic), LAPIC_XAPIC);
+	lapic_init(&apic, 3, &ops, NULL, page);
+	ck_assert_uint_eq(lapic_base_read(&apic), BASE_XAPIC);
+}
+END_TEST
+
+/* The state to reach from `from` through IA32_APIC_BASE, by value. */
+static void enter(u64 from)
+{
+	lapic_init(&apic, 0, &ops, NULL, page);
+	if (from == BASE_X2APIC)
+		ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	else if (from == BASE_DISABLED)
+		ck_assert(lapic_base_write(&apic, BASE_DISABLED));
+}
+
+/* Every (state, written value) pair against §11.12.5.1's diagram: x2APIC
+   -> xAPIC, disabled -> x2APIC and anything -> EN = 0 with EXTD = 1 are
+   #GP and change nothing; the rest move (or stay). */
+START_TEST(apic_base_state_machine)
+{
+	static const u64 state[] = { BASE_DISABLED, BASE_XAPIC, BASE_X2APIC };
+	static const u64 to[] = { BASE_DISABLED, BASE_XAPIC, BASE_X2APIC, BASE_INVALID };
+	static const bool ok[3][4] = {
+		{ true, true, false, false },     /* from disabled */
+		{ true, true, true, false },      /* from xAPIC */
+		{ true, false, true, false },     /* from x2APIC */
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(state); i++)
+		for (size_t j = 0; j < ARRAY_SIZE(to); j++) {
+			enter(state[i]);
+			ck_assert_msg(lapic_base_write(&apic, to[j]) == ok[i][j],
+				      "0x%llx -> 0x%llx", (unsigned long long)state[i],
+				      (unsigned long long)to[j]);
+			ck_assert_uint_eq(lapic_base_read(&apic) & ~LAPIC_BASE_BSP,
+					  ok[i][j] ? to[j] : state[i]);
+		}
+}
+END_TEST
+
+/* Reserved bits (0-7, 9, MAXPHYADDR-63) and another address are #GP: uhv
+   does not relocate the APIC. BSP is read-only: a write's bit is ignored. */
+START_TEST(apic_base_reserved_bits_and_address)
+{
+	static const u64 bad[] = { BASE_XAPIC | 1, BASE_XAPIC | 0x80,
+				   BASE_XAPIC | (1ULL << 9), BASE_XAPIC | (1ULL << 52),
+				   BASE_XAPIC | (1ULL << 63),
+				   (BASE_XAPIC & ~LAPIC_MMIO_BASE) | 0xfed00000ULL,
+				   LAPIC_BASE_EN };
+
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++)
+		ck_assert_msg(!lapic_base_write(&apic, bad[i]), "0x%llx",
+			      (unsigned long long)bad[i]);
+	ck_assert(lapic_base_write(&apic, BASE_XAPIC));         /* BSP clear */
+	ck_assert_uint_eq(lapic_base_read(&apic), BASE_XAPIC | LAPIC_BASE_BSP);
+	ck_assert_int_eq(lapic_mode(&apic), LAPIC_XAPIC);
+}
+END_TEST
+
+/* Globally disabled (§11.4.3): no interrupt, no timer, no MSRs, the page
+   unclaimed; enabled again, the APIC is as after power-up (§11.4.7.1)
+   but for its ID. */
+START_TEST(disabled_apic_is_gone_and_comes_back_reset)
+{
+	u64 v;
+
+	lapic_write(&apic, LAPIC_TPR, 0x20);
+	lapic_write(&apic, LAPIC_LVT_TIMER, TIMER_VEC);
+	lapic_write(&apic, LAPIC_TIMER_ICR, 1000);
+	lapic_accept(&apic, 0x51, true);
+	ck_assert(lapic_base_write(&apic, BASE_DISABLED));
+	ck_assert_int_eq(lapic_mode(&apic), LAPIC_DISABLED);
+	ck_assert_uint_eq(lapic_next_deadline(&apic), LAPIC_NO_DEADLINE);
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_IRR), -1);
+	lapic_accept(&apic, 0x52, false);
+	now_tsc += 5000;
+	lapic_tick(&apic);
+	ck_assert_int_eq(lapic_pending(&apic), -1);
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_IRR), -1);
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_SVR, 4), ~0ULL);
+	ck_assert_uint_eq(lapic_mmio_read(&apic, LAPIC_VERSION, 4), ~0ULL);
+	lapic_mmio_write(&apic, LAPIC_SVR, 4, SVR_APIC_ENABLED | 0xff);
+	ck_assert_int_eq(rec.errors, 1);
+	ck_assert(!lapic_msr_read(&apic, MSR(LAPIC_ID), &v));
+	ck_assert(!lapic_msr_write(&apic, MSR(LAPIC_TPR), 0));
+
+	ck_assert(lapic_base_write(&apic, BASE_XAPIC));
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_SVR), 0xff);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_DFR), 0xffffffffU);
+	for (u32 off = LAPIC_LVT_TIMER; off <= LAPIC_LVT_ERROR; off += 16)
+		ck_assert_uint_eq(lapic_read(&apic, off), LVT_MASKED);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TIMER_ICR), 0);
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_TMR), -1);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_VERSION), 0x00050014U);
+}
+END_TEST
+
+/* The ID survives x2APIC -> disabled -> xAPIC (§11.12.5.1), in each
+   mode's format; the TPR a guest left in the page while disabled (the
+   CPU virtualizes it, APIC virtualization paused) does not. */
+START_TEST(id_survives_the_round_trip)
+{
+	u64 v;
+
+	lapic_init(&apic, 2, &ops, NULL, page);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_ID), &v));
+	ck_assert_uint_eq(v, 2);
+	ck_assert(lapic_base_write(&apic, BASE_DISABLED));
+	page[LAPIC_TPR / 4] = 0x70;
+	ck_assert(lapic_base_write(&apic, BASE_XAPIC));
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_ID), 2U << 24);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_TPR), 0);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	ck_assert(lapic_msr_read(&apic, MSR(LAPIC_ID), &v));
+	ck_assert_uint_eq(v, 2);
+}
+END_TEST
+
+/* x2APIC reserved bit checking (§11.12.1.3): a WRMSR setting a bit the
+   register does not define is #GP and changes nothing; its defined bits
+   (all of them at once) are taken. */
+START_TEST(x2apic_reserved_bits_gp)
+{
+	static const struct { u32 off; u64 good, bad; } r[] = {
+		{ LAPIC_TPR, 0xff, 0x100 },
+		{ LAPIC_SELF_IPI, 0x41, 0x140 },
+		{ LAPIC_SVR, 0x3ff, 0x1ff | (1U << 12) },      /* no EOI-bcast suppression */
+		{ LAPIC_LVT_TIMER, 0x700ff, 0x700ff | (1U << 19) },
+		{ LAPIC_LVT_TIMER, 0x40, 0x140 },              /* no delivery mode */
+		{ LAPIC_LVT_THERMAL, 0x107ff, 0x1e7ff },
+		{ LAPIC_LVT_PERF, 0x104ff, 0x20000 },
+		{ LAPIC_LVT_LINT0, 0x1f7ff, 0x3f7ff },
+		{ LAPIC_LVT_LINT1, 0x1a700, 0x800 },
+		{ LAPIC_LVT_ERROR, 0x10033, 0x10233 },
+		{ LAPIC_TIMER_ICR, 0xffffffffULL, 1ULL << 32 },
+		{ LAPIC_TIMER_DCR, 0xb, 0x4 },
+	};
+	char missing[512] = "";
+	size_t n = 0;
+
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	for (size_t i = 0; i < ARRAY_SIZE(r); i++) {
+		if (!lapic_msr_write(&apic, MSR(r[i].off), r[i].good))
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+					      " refused 0x%llx to 0x%x",
+					      (unsigned long long)r[i].good, MSR(r[i].off));
+		if (lapic_msr_write(&apic, MSR(r[i].off), r[i].bad))
+			n += (size_t)snprintf(missing + n, sizeof(missing) - n,
+					      " took 0x%llx to 0x%x",
+					      (unsigned long long)r[i].bad, MSR(r[i].off));
+	}
+	ck_assert_msg(n == 0, "x2APIC reserved bits:%s", missing);
+	ck_assert(bit(LAPIC_IRR, 0x41));
+	ck_assert(!bit(LAPIC_IRR, 0x40));    /* the bad self-IPI sent nothing */
+}
+END_TEST
+
+/* ICR in x2APIC mode: delivery status (12) is gone, and 13, 16-17, 20-31
+   are reserved (§11.6.1, §11.12.9); the 32-bit destination is not. */
+START_TEST(x2apic_icr_reserved_bits_gp)
+{
+	static const u32 rsvd[] = { 12, 13, 16, 17, 20, 31 };
+
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	for (size_t i = 0; i < ARRAY_SIZE(rsvd); i++)
+		ck_assert_msg(!lapic_msr_write(&apic, MSR(LAPIC_ICR_LO),
+					       (5ULL << 32) | 0x44 | (1U << rsvd[i])),
+			      "ICR bit %u", rsvd[i]);
+	ck_assert_int_eq(rec.ipis, 0);
+	ck_assert(lapic_msr_write(&apic, MSR(LAPIC_ICR_LO),
+				  (0xffffffffULL << 32) | 0xcc700 | 0x44));
+	ck_assert_int_eq(rec.ipis, 1);
+}
+END_TEST
+
+/* No CMCI (MCG_CAP[10] = 0): 0x82F does not exist in x2APIC mode, and
+   offset 0x2F0 of the page is reserved, even when APIC virtualization
+   already wrote it into the register page. */
+START_TEST(no_cmci_lvt)
+{
+	u64 v;
+
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_LVT_CMCI), 0);
+	lapic_write(&apic, LAPIC_LVT_CMCI, 0x40);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_LVT_CMCI), 0);
+	page[LAPIC_LVT_CMCI / 4] = 0x41;
+	lapic_apic_write(&apic, LAPIC_LVT_CMCI);
+	ck_assert_uint_eq(lapic_read(&apic, LAPIC_LVT_CMCI), 0);
+	ck_assert(lapic_base_write(&apic, BASE_X2APIC));
+	ck_assert(!lapic_msr_read(&apic, 0x82f, &v));
+	ck_assert(!lapic_msr_write(&apic, 0x82f, LVT_MASKED));
 }
 END_TEST
 
@@ -452,6 +666,14 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, x2apic_msrs);
 	tcase_add_test(t, x2apic_gp_cases);
 	tcase_add_test(t, x2apic_gp_status_and_reserved);
+	tcase_add_test(t, apic_base_after_reset);
+	tcase_add_test(t, apic_base_state_machine);
+	tcase_add_test(t, apic_base_reserved_bits_and_address);
+	tcase_add_test(t, disabled_apic_is_gone_and_comes_back_reset);
+	tcase_add_test(t, id_survives_the_round_trip);
+	tcase_add_test(t, x2apic_reserved_bits_gp);
+	tcase_add_test(t, x2apic_icr_reserved_bits_gp);
+	tcase_add_test(t, no_cmci_lvt);
 	suite_add_tcase(s, t);
 	return s;
 }

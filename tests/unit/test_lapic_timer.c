@@ -209,7 +209,8 @@ START_TEST(timer_through_msrs)
 {
 	u64 v;
 
-	lapic_set_x2apic(&apic, true);
+	ck_assert(lapic_base_write(&apic, LAPIC_MMIO_BASE | LAPIC_BASE_EN |
+				   LAPIC_BASE_EXTD));
 	ck_assert(lapic_msr_write(&apic, X2APIC_MSR_BASE + (LAPIC_LVT_TIMER >> 4),
 				  LVT(LVT_TIMER_ONESHOT)));
 	ck_assert(lapic_msr_write(&apic, X2APIC_MSR_BASE + (LAPIC_TIMER_ICR >> 4), 300));

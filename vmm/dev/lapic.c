@@ -15,6 +15,12 @@
 #define DCR_MASK           0xbU
 #define LDR_MASK           0xff000000U
 #define X2APIC_CLUSTER_SHIFT 16
+#define TPR_MASK           0xffU
+/* SVR: vector, software enable, focus processor checking (§11.9); bit 12,
+   EOI-broadcast suppression, is reserved: the version register's bit 24
+   says this APIC lacks it. */
+#define SVR_MASK           0x3ffU
+#define MMIO_UNCLAIMED     (~0ULL)       /* what the bus reads where no device is */
 
 #define REG_WORD(off) (((off) >> 4 & (LAPIC_NR_REGS - 1)) * 4)
 
@@ -64,20 +70,42 @@ void lapic_tmr(const struct lapic *l, u32 out[8])
 		out[i] = get(l, LAPIC_TMR + i * 16);
 }
 
-void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
-		void *ctx, u32 *page)
+/*
+ * The registers and the timer as after power-up or RESET (SDM Vol. 3A
+ * §11.4.7.1), in xAPIC format, with the APIC ID apic_id. The caller sets
+ * the mode.
+ */
+static void reset(struct lapic *l, u32 apic_id)
 {
-	*l = (struct lapic){ .regs = page, .ops = ops, .ctx = ctx,
-			     .deadline = LAPIC_NO_DEADLINE };
 	for (u32 i = 0; i < LAPIC_PAGE_WORDS; i++)
-		page[i] = 0;
+		l->regs[i] = 0;
 	*reg(l, LAPIC_ID) = apic_id << APIC_ID_SHIFT;
 	*reg(l, LAPIC_VERSION) = APIC_VERSION_VALUE;
 	*reg(l, LAPIC_DFR) = 0xffffffffU;
 	*reg(l, LAPIC_SVR) = 0xffU;          /* software-disabled at reset */
 	for (u32 off = LAPIC_LVT_TIMER; off <= LAPIC_LVT_ERROR; off += 16)
 		*reg(l, off) = LVT_MASKED;
-	*reg(l, LAPIC_LVT_CMCI) = LVT_MASKED;
+	l->timer_mode = LVT_TIMER_ONESHOT;
+	l->timer_start = 0;
+	l->deadline = LAPIC_NO_DEADLINE;
+	l->tsc_deadline = 0;
+	l->esr_pending = 0;
+}
+
+void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
+		void *ctx, u32 *page)
+{
+	*l = (struct lapic){ .regs = page, .ops = ops, .ctx = ctx,
+			     .mode = LAPIC_XAPIC, .bsp = apic_id == 0 };
+	reset(l, apic_id);
+}
+
+/* The APIC ID as a number, whatever the mode's register format. */
+static u32 apic_id(const struct lapic *l)
+{
+	u32 id = get(l, LAPIC_ID);
+
+	return l->mode == LAPIC_X2APIC ? id : id >> APIC_ID_SHIFT;
 }
 
 /* Processor priority (§11.8.3.1): the higher of TPR and the in-service class. */
@@ -107,6 +135,8 @@ void lapic_ack(struct lapic *l, u8 vector)
 
 void lapic_accept(struct lapic *l, u8 vector, bool level)
 {
+	if (l->mode == LAPIC_DISABLED)
+		return;                      /* not on the bus at all (§11.4.3) */
 	if (vector < FIRST_VALID_VECTOR) {
 		l->esr_pending |= ESR_RECV_ILLEGAL;
 		l->ops->error(l->ctx, "illegal vector received", vector);
@@ -224,8 +254,8 @@ static void send_ipi(struct lapic *l, u32 lo, u32 dest)
 {
 	u32 shorthand = lo >> ICR_SHORT_SHIFT & ICR_SHORT_MASK;
 	u32 mode = lo >> ICR_MODE_SHIFT & ICR_MODE_MASK;
-	u32 self = l->x2apic ? get(l, LAPIC_ID) : get(l, LAPIC_ID) >> APIC_ID_SHIFT;
-	u32 broadcast = l->x2apic ? 0xffffffffU : 0xffU;  /* §11.6.2.1 */
+	u32 self = apic_id(l);
+	u32 broadcast = l->mode == LAPIC_X2APIC ? 0xffffffffU : 0xffU;  /* §11.6.2.1 */
 	bool to_self = shorthand == ICR_SHORT_SELF ||
 		       shorthand == ICR_SHORT_ALL ||
 		       (shorthand == ICR_SHORT_NONE && !(lo & ICR_DEST_LOGICAL) &&
@@ -261,11 +291,10 @@ u32 lapic_read(struct lapic *l, u32 off)
 
 static void write_svr(struct lapic *l, u32 val)
 {
-	*reg(l, LAPIC_SVR) = val & 0x13ffU;   /* vector, enable, focus, EOI bcast */
+	*reg(l, LAPIC_SVR) = val & SVR_MASK;
 	if (!(val & SVR_APIC_ENABLED))        /* software disable masks all LVTs */
-		for (u32 off = LAPIC_LVT_CMCI; off <= LAPIC_LVT_ERROR; off += 16)
-			if (off == LAPIC_LVT_CMCI || off >= LAPIC_LVT_TIMER)
-				*reg(l, off) |= LVT_MASKED;
+		for (u32 off = LAPIC_LVT_TIMER; off <= LAPIC_LVT_ERROR; off += 16)
+			*reg(l, off) |= LVT_MASKED;
 }
 
 void lapic_write(struct lapic *l, u32 off, u32 val)
@@ -274,7 +303,7 @@ void lapic_write(struct lapic *l, u32 off, u32 val)
 
 	switch (off) {
 	case LAPIC_ID:  *reg(l, off) = val & LDR_MASK; break;
-	case LAPIC_TPR: *reg(l, off) = val & 0xff; break;
+	case LAPIC_TPR: *reg(l, off) = val & TPR_MASK; break;
 	case LAPIC_EOI: eoi(l); break;
 	case LAPIC_LDR: *reg(l, off) = val & LDR_MASK; break;
 	case LAPIC_DFR: *reg(l, off) = val | 0x0fffffffU; break;
@@ -291,7 +320,7 @@ void lapic_write(struct lapic *l, u32 off, u32 val)
 	case LAPIC_LVT_TIMER:
 		write_lvt_timer(l, sw_enabled ? val : val | LVT_MASKED);
 		break;
-	case LAPIC_LVT_CMCI: case LAPIC_LVT_THERMAL: case LAPIC_LVT_PERF:
+	case LAPIC_LVT_THERMAL: case LAPIC_LVT_PERF:
 	case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1: case LAPIC_LVT_ERROR:
 		*reg(l, off) = sw_enabled ? val : val | LVT_MASKED;
 		break;
@@ -307,13 +336,21 @@ void lapic_write(struct lapic *l, u32 off, u32 val)
 	}
 }
 
+/* Registers the CPU writes in the page before its APIC-write exit
+   (SDM Vol. 3C §30.4.3.1) though this APIC has none there: no CMCI. */
+static bool virtualized_but_reserved(u32 off)
+{
+	return off == LAPIC_LVT_CMCI;
+}
+
 void lapic_apic_write(struct lapic *l, u32 off)
 {
 	/* the CPU retires EOIs itself and never exits for TPR writes */
 	if (off == LAPIC_EOI || off == LAPIC_TPR)
 		return;
 	/* in TSC-deadline mode the initial count ignores writes: stays 0 */
-	if (off == LAPIC_TIMER_ICR && timer_mode(l) == LVT_TIMER_TSC_DEADLINE)
+	if ((off == LAPIC_TIMER_ICR && timer_mode(l) == LVT_TIMER_TSC_DEADLINE) ||
+	    virtualized_but_reserved(off))
 		*reg(l, off) = 0;
 	else
 		lapic_write(l, off, get(l, off));
@@ -330,12 +367,16 @@ void lapic_virtual_eoi(struct lapic *l, u8 vector)
 		l->ops->eoi_level(l->ctx, vector);
 }
 
+/* Outside xAPIC mode the page is not decoded (§11.4.3, §11.12.2): it
+   reads as nothing is there, and writes vanish. */
 u64 lapic_mmio_read(void *dev, u64 off, unsigned size)
 {
 	struct lapic *l = dev;
 
+	if (l->mode != LAPIC_XAPIC)
+		return MMIO_UNCLAIMED;
 	/* registers are 32-bit at 16-byte strides; other accesses see 0 */
-	if (size != 4 || (off & 0xf) || l->x2apic)
+	if (size != 4 || (off & 0xf))
 		return 0;
 	return lapic_read(l, (u32)off);
 }
@@ -344,7 +385,13 @@ void lapic_mmio_write(void *dev, u64 off, unsigned size, u64 val)
 {
 	struct lapic *l = dev;
 
-	if (size != 4 || (off & 0xf) || l->x2apic) {
+	if (l->mode != LAPIC_XAPIC) {
+		l->ops->error(l->ctx, l->mode == LAPIC_DISABLED ?
+			      "APIC MMIO write while the APIC is disabled" :
+			      "APIC MMIO write in x2APIC mode", (u32)off);
+		return;
+	}
+	if (size != 4 || (off & 0xf)) {
 		l->ops->error(l->ctx, "APIC MMIO write not 32-bit aligned", (u32)off);
 		return;
 	}
@@ -360,7 +407,10 @@ static u32 x2apic_ldr(u32 id)
 
 /*
  * Which x2APIC MSRs exist and how (SDM Vol. 3A Table 11-6): R readable,
- * W writable. Anything else, and the wrong direction, is #GP.
+ * W writable. Anything else, and the wrong direction, is #GP. LVT CMCI
+ * (0x82F) is there only on a CPU with CMCI (MCG_CAP[10]), which uhv's
+ * guests are not: their MCG_CAP reads 0, and the version register counts
+ * six LVT entries, not seven.
  */
 enum { X2_R = 1, X2_W = 2, X2_RW = 3 };
 
@@ -375,12 +425,57 @@ static int x2apic_access(u32 off)
 	case LAPIC_EOI: case LAPIC_SELF_IPI:
 		return X2_W;
 	case LAPIC_TPR: case LAPIC_SVR: case LAPIC_ESR: case LAPIC_ICR_LO:
-	case LAPIC_LVT_CMCI: case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
+	case LAPIC_LVT_TIMER: case LAPIC_LVT_THERMAL:
 	case LAPIC_LVT_PERF: case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1:
 	case LAPIC_LVT_ERROR: case LAPIC_TIMER_ICR: case LAPIC_TIMER_DCR:
 		return X2_RW;
 	default:
-		return 0;                          /* reserved, DFR, ICR_HI */
+		return 0;                          /* reserved, DFR, ICR_HI, CMCI */
+	}
+}
+
+/* LVT fields (§11.5.1): vector, delivery status (read-only) and mask in
+   every entry; delivery mode in those that have one; input polarity,
+   remote IRR (read-only) and trigger mode in LINT0/1; the timer mode. */
+#define LVT_BITS_COMMON   0x000110ffULL
+#define LVT_BITS_DELIVERY 0x00000700ULL
+#define LVT_BITS_LINT     0x0000e000ULL
+#define LVT_BITS_TIMER    0x00060000ULL
+/* ICR (§11.6.1): vector, delivery mode, destination mode, level, trigger
+   mode, shorthand; in x2APIC mode delivery status (12) is gone, and the
+   high half is the 32-bit destination (§11.12.9). */
+#define ICR_BITS_X2APIC   0xffffffff000ccfffULL
+#define X2APIC_BITS_VECTOR 0xffULL
+#define X2APIC_BITS_COUNT 0xffffffffULL
+
+/*
+ * The bits a writable x2APIC register defines: a WRMSR that sets any
+ * other bit is #GP (§11.12.1.3, reserved bit checking). EOI and ESR
+ * define none: only 0 may be written.
+ */
+static u64 x2apic_defined(u32 off)
+{
+	switch (off) {
+	case LAPIC_TPR: case LAPIC_SELF_IPI:
+		return X2APIC_BITS_VECTOR;
+	case LAPIC_SVR:
+		return SVR_MASK;
+	case LAPIC_ICR_LO:
+		return ICR_BITS_X2APIC;
+	case LAPIC_LVT_TIMER:
+		return LVT_BITS_COMMON | LVT_BITS_TIMER;
+	case LAPIC_LVT_THERMAL: case LAPIC_LVT_PERF:
+		return LVT_BITS_COMMON | LVT_BITS_DELIVERY;
+	case LAPIC_LVT_LINT0: case LAPIC_LVT_LINT1:
+		return LVT_BITS_COMMON | LVT_BITS_DELIVERY | LVT_BITS_LINT;
+	case LAPIC_LVT_ERROR:
+		return LVT_BITS_COMMON;
+	case LAPIC_TIMER_ICR:
+		return X2APIC_BITS_COUNT;
+	case LAPIC_TIMER_DCR:
+		return DCR_MASK;
+	default:
+		return 0;
 	}
 }
 
@@ -388,7 +483,7 @@ bool lapic_msr_read(struct lapic *l, u32 msr, u64 *val)
 {
 	u32 off = (msr - X2APIC_MSR_BASE) << 4;
 
-	if (!l->x2apic || !(x2apic_access(off) & X2_R))
+	if (l->mode != LAPIC_X2APIC || !(x2apic_access(off) & X2_R))
 		return false;
 	if (off == LAPIC_ICR_LO)
 		*val = ((u64)get(l, LAPIC_ICR_HI) << 32) | get(l, LAPIC_ICR_LO);
@@ -403,19 +498,16 @@ bool lapic_msr_write(struct lapic *l, u32 msr, u64 val)
 {
 	u32 off = (msr - X2APIC_MSR_BASE) << 4;
 
-	if (!l->x2apic || !(x2apic_access(off) & X2_W))
-		return false;          /* read-only or reserved: #GP */
-	if ((off == LAPIC_ESR && val) || (off != LAPIC_ICR_LO && (val >> 32)))
-		return false;          /* ESR takes only 0; high bits reserved */
+	if (l->mode != LAPIC_X2APIC || !(x2apic_access(off) & X2_W) ||
+	    (val & ~x2apic_defined(off)))
+		return false;          /* no such register, read-only, reserved bits */
 	if (off == LAPIC_SELF_IPI) {
 		lapic_accept(l, (u8)val, false);
 		return true;
 	}
-	if (off == LAPIC_EOI && val)
-		return false;
 	if (off == LAPIC_ICR_LO) {
 		*reg(l, LAPIC_ICR_HI) = (u32)(val >> 32);
-		*reg(l, LAPIC_ICR_LO) = (u32)val & ~(1U << 12);
+		*reg(l, LAPIC_ICR_LO) = (u32)val;
 		send_ipi(l, (u32)val, (u32)(val >> 32));
 		return true;
 	}
@@ -423,11 +515,45 @@ bool lapic_msr_write(struct lapic *l, u32 msr, u64 val)
 	return true;
 }
 
-/* Switching to x2APIC mode (IA32_APIC_BASE.EXTD) changes the ID format. */
-void lapic_set_x2apic(struct lapic *l, bool on)
-{
-	u32 id = l->x2apic ? get(l, LAPIC_ID) : get(l, LAPIC_ID) >> APIC_ID_SHIFT;
+/* ---- IA32_APIC_BASE (§11.4.4, §11.12.5) ---- */
 
-	l->x2apic = on;
-	*reg(l, LAPIC_ID) = on ? id : id << APIC_ID_SHIFT;
+enum lapic_mode lapic_mode(const struct lapic *l)
+{
+	return l->mode;
+}
+
+u64 lapic_base_read(const struct lapic *l)
+{
+	return LAPIC_MMIO_BASE | (l->bsp ? LAPIC_BASE_BSP : 0) |
+	       (l->mode != LAPIC_DISABLED ? LAPIC_BASE_EN : 0) |
+	       (l->mode == LAPIC_X2APIC ? LAPIC_BASE_EXTD : 0);
+}
+
+/* §11.12.5.1: x2APIC mode is left only for "disabled", and entered only
+   from xAPIC mode. */
+static bool valid_move(enum lapic_mode from, enum lapic_mode to)
+{
+	return !(from == LAPIC_X2APIC && to == LAPIC_XAPIC) &&
+	       !(from == LAPIC_DISABLED && to == LAPIC_X2APIC);
+}
+
+bool lapic_base_write(struct lapic *l, u64 val)
+{
+	u64 flags = LAPIC_BASE_BSP | LAPIC_BASE_EXTD | LAPIC_BASE_EN;
+	bool en = val & LAPIC_BASE_EN, extd = val & LAPIC_BASE_EXTD;
+	enum lapic_mode to = !en ? LAPIC_DISABLED : extd ? LAPIC_X2APIC : LAPIC_XAPIC;
+	u32 id = apic_id(l);
+
+	if ((val & ~flags) != LAPIC_MMIO_BASE)
+		return false;          /* a reserved bit, or another address */
+	if ((!en && extd) || !valid_move(l->mode, to))
+		return false;          /* the invalid state, an invalid move */
+	if (to == l->mode)
+		return true;
+	if (to == LAPIC_X2APIC)
+		*reg(l, LAPIC_ID) = id;    /* the 32-bit x2APIC ID (§11.12.5.1) */
+	else
+		reset(l, id);              /* disabled, or xAPIC coming from it */
+	l->mode = to;
+	return true;
 }

@@ -58,6 +58,22 @@
 #define MSR_IA32_TSC_DEADLINE 0x6e0U
 
 /*
+ * IA32_APIC_BASE (SDM Vol. 3A §11.4.4 Figure 11-5, with x2APIC
+ * §11.12.1): BSP flag, x2APIC enable (EXTD), global enable (EN), the base
+ * address in bits MAXPHYADDR-1:12; the rest is reserved.
+ */
+#define LAPIC_BASE_BSP   (1ULL << 8)
+#define LAPIC_BASE_EXTD  (1ULL << 10)
+#define LAPIC_BASE_EN    (1ULL << 11)
+
+/* The APIC's state as IA32_APIC_BASE sets it (§11.12.5.1). */
+enum lapic_mode {
+	LAPIC_DISABLED,              /* EN = 0: no APIC at all (§11.4.3) */
+	LAPIC_XAPIC,                 /* EN = 1, EXTD = 0: the MMIO page */
+	LAPIC_X2APIC,                /* EN = 1, EXTD = 1: the MSRs */
+};
+
+/*
  * Local vector table entry (§11.5.1):
  *
  *  31   19 18:17 16   15   14   13  12   11  10:8  7:0
@@ -122,28 +138,54 @@ struct lapic {
 	u64 tsc_deadline;            /* IA32_TSC_DEADLINE as the guest wrote it */
 	u64 timer_fired;             /* statistics */
 	u32 esr_pending;             /* errors since the last write to ESR */
-	bool x2apic;
+	enum lapic_mode mode;
+	bool bsp;                    /* IA32_APIC_BASE.BSP: APIC ID 0 */
 	const struct lapic_ops *ops;
 	void *ctx;
 };
 
-/* page: LAPIC_PAGE_WORDS zeroed words, 4 KiB aligned if the CPU is to use
-   it as the virtual-APIC page. */
+/* page: LAPIC_PAGE_WORDS words, 4 KiB aligned if the CPU is to use it as
+   the virtual-APIC page. The APIC starts as after RESET: xAPIC mode,
+   registers as §11.4.7.1 says; the one with ID 0 is the BSP. */
 void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
 		void *ctx, u32 *page);
 /* Register access by xAPIC offset (32-bit). */
 u32 lapic_read(struct lapic *l, u32 off);
 void lapic_write(struct lapic *l, u32 off, u32 val);
-/* x2APIC MSR access (0x800-0x8ff); false: the guest gets #GP. */
+/*
+ * x2APIC MSR access (0x800-0x8ff); false: the guest gets #GP, as the CPU
+ * answers outside x2APIC mode, for a register that does not exist (Table
+ * 11-6; uhv's APIC has no CMCI LVT, MCG_CAP[10] being 0), a read of a
+ * write-only or a write of a read-only one, and a write that sets a bit
+ * the register reserves (§11.12.1.3).
+ */
 bool lapic_msr_read(struct lapic *l, u32 msr, u64 *val);
 bool lapic_msr_write(struct lapic *l, u32 msr, u64 val);
-/* IA32_APIC_BASE.EXTD: x2APIC mode on or off. */
-void lapic_set_x2apic(struct lapic *l, bool on);
+
+/*
+ * IA32_APIC_BASE. uhv's APIC stays at LAPIC_MMIO_BASE: a write must name
+ * that address, with no reserved bit set; BSP is read-only (a write's
+ * value of it is ignored). EN and EXTD move between the states of
+ * §11.12.5.1: disabled <-> xAPIC -> x2APIC -> disabled.
+ * x2APIC -> xAPIC, disabled -> x2APIC and EN = 0 with EXTD = 1 are
+ * invalid. Each refused write returns false: the guest gets #GP.
+ *
+ * Leaving for "disabled" resets every register as at power-up except the
+ * APIC ID (§11.4.3: prior initialization may be lost), and so does coming
+ * back to xAPIC mode. While disabled the APIC accepts no interrupt, its
+ * timer is stopped, its MMIO page is unclaimed (reads all ones, writes
+ * vanish, as uhv's bus answers where no device is) and its MSRs #GP. In
+ * x2APIC mode the page behaves the same way (§11.12.2).
+ */
+u64 lapic_base_read(const struct lapic *l);
+bool lapic_base_write(struct lapic *l, u64 val);
+enum lapic_mode lapic_mode(const struct lapic *l);
 /* TSC-deadline MSR. */
 u64 lapic_tsc_deadline_read(struct lapic *l);
 void lapic_tsc_deadline_write(struct lapic *l, u64 val);
 
-/* An interrupt arrives (from the IOAPIC, an IPI or the timer). */
+/* An interrupt arrives (from the IOAPIC, an IPI or the timer); a
+   disabled APIC drops it. */
 void lapic_accept(struct lapic *l, u8 vector, bool level);
 /* Fires the timer if its time has come. */
 void lapic_tick(struct lapic *l);
