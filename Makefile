@@ -28,7 +28,7 @@ EFI_CFLAGS := -std=gnu11 $(WARN) -O2 -I$(EFI_INC) -I$(EFI_INC)/x86_64 \
 # vmm/ is the VMM proper; its sub-folders are the pure-C parts over guest
 # memory (docs/layering.md): dev/ the platform's device models, virtio/,
 # net/ the bridge and uhv's own address, ctl/ the management protocol.
-VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/exit.c \
+VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/emu_exec.c vmm/exit.c \
 	    vmm/focus.c vmm/io_exits.c vmm/linux.c vmm/main.c vmm/msr.c \
 	    vmm/multiboot.c vmm/palloc.c vmm/platform.c vmm/sched.c \
 	    vmm/stats.c vmm/vm.c vmm/vm_disks.c vmm/vm_virtio.c vmm/vm_nics.c \

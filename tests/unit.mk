@@ -45,6 +45,9 @@ UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_virtio_blk.c test_virtio_net.c test_virtio_net_ctrl.c test_virtio_net_defer.c virtio_driver.c bridge_dump.c test_bridge.c test_json.c test_ctl.c \
 	test_vmx_caps.c test_cpuid.c test_tsc_rate.c test_mtrr.c test_netif.c test_virtio_console.c test_agent.c test_capture.c cpuid_dumps.c)
 UNIT_TESTS   += tests/unit/test_vm_load.c tests/unit/test_vm_console.c
+# the instruction emulator's executor, tested against this CPU
+UNIT_SUT     += vmm/emu_exec.c
+UNIT_TESTS   += tests/unit/test_emulate_diff.c
 UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c
 UNIT_TESTS   += tests/unit/test_vcpu_current.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \

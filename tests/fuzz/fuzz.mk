@@ -137,3 +137,25 @@ $(FUZZ_CONSOLE_BIN): $(FUZZ_CONSOLE_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h te
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_CONSOLE_SRC) -o $@
+
+# The instruction emulator (vmm/emulate.c, vmm/emu_exec.c): make fuzz-emulate.
+FUZZ_EMU_SRC := tests/fuzz/fuzz_emulate.c vmm/emulate.c vmm/emu_exec.c
+FUZZ_EMU_BIN := $(FUZZ_DIR)/fuzz_emulate
+
+.PHONY: fuzz-emulate
+fuzz-build: $(FUZZ_EMU_BIN)
+fuzz: fuzz-emulate
+
+fuzz-emulate: $(FUZZ_EMU_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-emulate
+	$(FUZZ_EMU_BIN) -runs=$(FUZZ_RUNS) -max_len=512 \
+		-artifact_prefix=$(FUZZ_DIR)/emulate- $(FUZZ_ARGS) \
+		$(FUZZ_DIR)/corpus-emulate
+
+$(FUZZ_EMU_BIN): $(FUZZ_EMU_SRC) vmm/emulate.h vmm/gmem.h lib/bytes.h lib/types.h \
+		lib/string.h
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EMU_SRC) -o $@

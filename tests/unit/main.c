@@ -25,7 +25,7 @@ int main(void)
 {
 	Suite *(*const suites[])(void) = {
 		config_suite, pgtable_suite, palloc_suite, rampool_suite, bytering_suite, bytes_suite, bus_suite,
-		devices_suite, multiboot_suite, decode_suite, translate_suite,
+		devices_suite, multiboot_suite, decode_suite, emulate_diff_suite, translate_suite,
 		fmt_suite, string_suite, lapic_suite, lapic_timer_suite,
 		ioapic_suite, pit_suite, platform_misc_suite, acpi_suite,
 		linux_suite, virtqueue_suite, virtio_pci_suite, virtio_blk_suite,

@@ -14,6 +14,7 @@ Suite *bus_suite(void);
 Suite *devices_suite(void);
 Suite *multiboot_suite(void);
 Suite *decode_suite(void);
+Suite *emulate_diff_suite(void);
 Suite *translate_suite(void);
 Suite *fmt_suite(void);
 Suite *string_suite(void);
