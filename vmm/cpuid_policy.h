@@ -89,4 +89,32 @@ bool cpuid_has_msr(const struct cpuid_policy *p, u32 msr);
 /* The IA32_SPEC_CTRL bits the guest may set (0: none). */
 u64 cpuid_spec_ctrl_bits(const struct cpuid_policy *p);
 
+/*
+ * IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2) of the CPU the policy shows:
+ * each bit that enables or reports a feature agrees with its CPUID.
+ * Fast strings (bit 0) is on at reset and the one bit a guest may
+ * change: uhv keeps it per vCPU, and the CPU's fast strings stay on (a
+ * speed-up, with no effect a program can see but time). Performance
+ * monitoring available (7) reads 0, BTS and PEBS unavailable (11, 12)
+ * read 1: no PMU, no DS. Automatic thermal control (3), Enhanced
+ * SpeedStep (16), MONITOR FSM (18), xTPR message disable (23) and the
+ * reserved bits read 0: the features behind them are hidden. Limit
+ * CPUID maxval (22) and XD bit disable (34) read 0 and may not be set:
+ * uhv would have to shrink CPUID leaf 0 and take NX away.
+ */
+#define MISC_ENABLE_FAST_STRINGS     (1ULL << 0)
+#define MISC_ENABLE_BTS_UNAVAILABLE  (1ULL << 11)
+#define MISC_ENABLE_PEBS_UNAVAILABLE (1ULL << 12)
+#define CPUID_MISC_ENABLE_RESET (MISC_ENABLE_FAST_STRINGS | \
+	MISC_ENABLE_BTS_UNAVAILABLE | MISC_ENABLE_PEBS_UNAVAILABLE)
+#define CPUID_MISC_ENABLE_WRITABLE MISC_ENABLE_FAST_STRINGS
+
+/* Whether that CPU takes a WRMSR of val to IA32_MISC_ENABLE: only the
+   writable bits may differ from the reset value; false: #GP. */
+static inline bool cpuid_misc_enable_valid(u64 val)
+{
+	return (val & ~CPUID_MISC_ENABLE_WRITABLE) ==
+	       (CPUID_MISC_ENABLE_RESET & ~CPUID_MISC_ENABLE_WRITABLE);
+}
+
 #endif

@@ -23,6 +23,7 @@ enum msr_kind {
 	MSR_SWITCHED,            /* the vCPU's copy arg (enum arch_msr) */
 	MSR_TIME,                /* the TSC itself */
 	MSR_ARCH_CAPS,           /* the policy's ARCH_CAPABILITIES; read-only */
+	MSR_MISC_ENABLE,         /* the vCPU's IA32_MISC_ENABLE */
 	MSR_WRITE_ONLY,          /* reads get #GP (PRED_CMD) */
 };
 
@@ -100,6 +101,16 @@ static bool write_pred_cmd(struct vcpu *v, const struct msr_entry *m, u64 val)
 	return true;
 }
 
+/* IA32_MISC_ENABLE: only its writable bits may change (cpuid_policy.h). */
+static bool write_misc_enable(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	(void)m;
+	if (!cpuid_misc_enable_valid(val))
+		return false;
+	v->misc_enable = val;
+	return true;
+}
+
 /* Read-only MSRs: a write is #GP. */
 static bool write_refused(struct vcpu *v, const struct msr_entry *m, u64 val)
 {
@@ -117,7 +128,7 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_SYSENTER_CS, MSR_VMCS, AREG_SYSENTER_CS, store },
 	{ MSR_IA32_SYSENTER_ESP, MSR_VMCS, AREG_SYSENTER_ESP, store_canonical },
 	{ MSR_IA32_SYSENTER_EIP, MSR_VMCS, AREG_SYSENTER_EIP, store_canonical },
-	{ MSR_IA32_MISC_ENABLE, MSR_FIXED, MISC_ENABLE_FAST_STRINGS, NULL },
+	{ MSR_IA32_MISC_ENABLE, MSR_MISC_ENABLE, 0, write_misc_enable },
 	{ MSR_IA32_MTRRCAP, MSR_FIXED, 0, NULL },
 	{ MSR_IA32_MTRR_DEF_TYPE, MSR_FIXED, MTRR_DEF_TYPE_WB_ENABLED, NULL },
 	{ MSR_IA32_PLATFORM_ID, MSR_FIXED, 0, NULL },
@@ -175,6 +186,7 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 	case MSR_SWITCHED: return arch_vcpu_msr_get(&v->arch, (enum arch_msr)m->arg);
 	case MSR_TIME:     return rdtsc();
 	case MSR_ARCH_CAPS: return cpuid_guest_policy()->arch_capabilities;
+	case MSR_MISC_ENABLE: return v->misc_enable;
 	default:           return m->arg;
 	}
 }

@@ -11,6 +11,7 @@
 #include "vmm/multiboot.h"
 #include "vmm/ctl/ctl_chan.h"
 #include "vmm/vm_console.h"
+#include "vmm/cpuid_policy.h"
 #include "lib/string.h"
 #include "arch/x86/ept.h"
 #include "drivers/console.h"
@@ -156,6 +157,7 @@ static int create_vcpu(struct uhv *h, struct vm *vm, int id)
 	v->vm = vm;
 	v->id = id;
 	v->pending_sipi = -1;
+	v->misc_enable = CPUID_MISC_ENABLE_RESET;
 	v->apic_phys = apic;
 	if (!vmcs || !fpu || !apic) {
 		vm_stop(vm, VM_ERROR, "out of memory for the VMCS of vCPU %d", id);

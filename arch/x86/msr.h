@@ -93,7 +93,5 @@
 #define APIC_BASE_ADDR_MASK          0xffffff000ULL
 #define APIC_DEFAULT_BASE            0xfee00000ULL
 
-/* IA32_MISC_ENABLE: fast strings is the one bit guests commonly expect. */
-#define MISC_ENABLE_FAST_STRINGS     (1ULL << 0)
 
 #endif

@@ -308,6 +308,46 @@ START_TEST(arch_capabilities_filtered)
 }
 END_TEST
 
+/* IA32_MISC_ENABLE (SDM Vol. 4 Table 2-2) agrees with every guest's
+   CPUID: fast strings on; no EIST, MONITOR or xTPR behind bits 16, 18
+   and 23, no DS (BTS and PEBS unavailable, bits 11 and 12), no
+   architectural PMU (bit 7). Only bit 0 may change: setting anything
+   else, or clearing BTS/PEBS unavailable, is #GP. */
+#define L1C_EIST      BIT(7)
+#define L1C_XTPR      BIT(14)
+#define L1D_DS        BIT(21)
+#define MISC_PERFMON  BIT(7)
+#define MISC_EIST     BIT(16)
+#define MISC_MONITOR  BIT(18)
+#define MISC_LIMIT_CPUID BIT(22)
+#define MISC_XTPR_OFF BIT(23)
+#define MISC_XD_OFF   (1ULL << 34)
+START_TEST(misc_enable_agrees_with_cpuid)
+{
+	const u64 r = CPUID_MISC_ENABLE_RESET;
+	static const u64 refused[] = { MISC_PERFMON, MISC_EIST, MISC_MONITOR,
+				       MISC_LIMIT_CPUID, MISC_XTPR_OFF, MISC_XD_OFF,
+				       BIT(3), 1ULL << 63 };
+
+	for (size_t i = 0; i < nr_cpuid_dumps; i++) {
+		struct cpuid_policy p;
+
+		policy_for(&p, &cpuid_dumps[i], true, AREA, 0);
+		ck_assert(!(guest(&p, 1, 0).ecx & (L1C_EIST | L1C_MONITOR | L1C_XTPR)));
+		ck_assert(!(guest(&p, 1, 0).edx & L1D_DS));
+		ck_assert_uint_eq(guest(&p, 0xa, 0).eax & 0xff, 0);   /* PMU version */
+	}
+	ck_assert_uint_eq(r, MISC_ENABLE_FAST_STRINGS | BIT(11) | BIT(12));
+	ck_assert(cpuid_misc_enable_valid(r));
+	ck_assert(cpuid_misc_enable_valid(r & ~MISC_ENABLE_FAST_STRINGS));
+	ck_assert(!cpuid_misc_enable_valid(r & ~BIT(11)));
+	ck_assert(!cpuid_misc_enable_valid(0));
+	for (size_t i = 0; i < ARRAY_SIZE(refused); i++)
+		ck_assert_msg(!cpuid_misc_enable_valid(r | refused[i]), "0x%llx",
+			      (unsigned long long)refused[i]);
+}
+END_TEST
+
 /* XSETBV's rules (SDM Vol. 1 §13.3): of every value of bits 0-9 and
    the AMX pair, exactly four are valid on Sapphire Rapids' guest:
    x87; x87+SSE; x87+SSE+AVX; x87+SSE+AVX+all three AVX-512 parts. */
@@ -368,6 +408,7 @@ Suite *cpuid_suite(void)
 	tcase_add_test(t, alder_lake_waitpkg_rdpid);
 	tcase_add_test(t, speculation_msrs_follow_cpuid);
 	tcase_add_test(t, arch_capabilities_filtered);
+	tcase_add_test(t, misc_enable_agrees_with_cpuid);
 	tcase_add_test(t, xcr0_rules);
 	tcase_add_test(t, time_and_ranges);
 	suite_add_tcase(s, t);
