@@ -24,15 +24,29 @@ static void mmio_write32(u32 addr, u32 v)
 }
 
 /* See apic.h.  xAPIC -> x2APIC is a legal transition (SDM §11.12.5); the
- * way back would go through "disabled" on hardware, uhv allows it. */
+ * only way back is x2APIC -> disabled -> xAPIC. */
 bool apic_set_x2apic(bool on)
 {
     if (on && !(cpuid(CPUID_LEAF_FEATURES, 0).ecx & CPUID_ECX_X2APIC))
         return false;
     u64 base = rdmsr(MSR_IA32_APIC_BASE);
-    base = on ? base | APIC_BASE_EXTD : base & ~(u64)APIC_BASE_EXTD;
-    wrmsr(MSR_IA32_APIC_BASE, base);
+    if (on) {
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_EXTD);
+    } else if (base & APIC_BASE_EXTD) {
+        base &= ~(u64)(APIC_BASE_EXTD | APIC_BASE_ENABLE);
+        wrmsr(MSR_IA32_APIC_BASE, base);
+        wrmsr(MSR_IA32_APIC_BASE, base | APIC_BASE_ENABLE);
+    }
     x2 = on;
+    return true;
+}
+
+/* See apic.h. */
+bool apic_set_base(u64 value)
+{
+    if (!wrmsr_safe(MSR_IA32_APIC_BASE, value))
+        return false;
+    x2 = (value & APIC_BASE_EXTD) != 0;
     return true;
 }
 

@@ -10,6 +10,7 @@
 
 #define APIC_MMIO_BASE      0xFEE00000u
 #define MSR_IA32_APIC_BASE  0x1Bu
+#define APIC_BASE_BSP       (1u << 8)    /* this is the bootstrap CPU */
 #define APIC_BASE_EXTD      (1u << 10)   /* x2APIC mode */
 #define APIC_BASE_ENABLE    (1u << 11)   /* xAPIC global enable */
 #define MSR_TSC_DEADLINE    0x6E0u
@@ -61,8 +62,13 @@
 #define APIC_PRIO_CLASS(v)  ((v) & 0xF0u)
 
 /* Switch to x2APIC mode (true) or xAPIC mode (false) through
- * IA32_APIC_BASE.EXTD; false if CPUID does not offer x2APIC. */
+ * IA32_APIC_BASE.EXTD; false if CPUID does not offer x2APIC.  The way
+ * back to xAPIC mode passes through "disabled" (SDM Vol. 3A §11.12.5),
+ * which resets the APIC. */
 bool apic_set_x2apic(bool on);
+/* WRMSR of IA32_APIC_BASE with a #GP caught (needs intr_init): false if
+ * it faulted.  Afterwards apic_read/apic_write use the mode it set. */
+bool apic_set_base(u64 value);
 /* Whether accesses go through the x2APIC MSRs now. */
 bool apic_is_x2apic(void);
 u32 apic_read(u32 off);
