@@ -28,6 +28,7 @@ check hello       1   $TIMEOUT   "PASS hello"   "x=1"
 check cpuid       3   $TIMEOUT   "FAIL cpuid"   # QEMU has no uhv leaf
 check memory      1   $TIMEOUT   "PASS memory"
 check isolation   3   $TIMEOUT   "FAIL isolation"  # QEMU reads 0 there
+check emulate     3   $TIMEOUT   "FAIL emulate"    # likewise
 check canary      1   $TIMEOUT   "PASS canary"  "wait=100000000"
 check progress    1   $TIMEOUT   "PASS progress" "ticks=100000000"
 check halt        124 $HALT_WAIT "halting forever"
