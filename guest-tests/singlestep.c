@@ -11,7 +11,10 @@
  * covers both, §18.3.1.4; the exit comes with MOV-SS blocking) and a
  * write to the I/O APIC's select register (MMIO: uhv emulates it; the exit
  * saved RF = 1).  Then RDMSR of an MSR uhv refuses: #GP, RF = 1, TF = 1
- * pushed, no #DB.  One line per case, then PASS or the first FAIL. */
+ * pushed, no #DB.  With watch-mmio on the cmdline, last, a data
+ * breakpoint (DR0, writes, 4 bytes) on that MMIO register: the write uhv
+ * emulates gives one #DB, DR6.B0 set, EIP after it (§18.2.5).  One line
+ * per case, then PASS or the first FAIL. */
 #include "guest.h"
 
 #define NAME "singlestep"
@@ -20,6 +23,11 @@
 #define EFLAGS_RF       (1u << 16)
 #define DR6_BS          (1u << 14)
 #define DR6_INIT        0xffff0ff0u   /* what a #DB leaves alone */
+#define DR6_B_MASK      0xfu          /* B0-B3 */
+#define DR7_FIXED       0x400u
+#define DR7_L0          (1u << 0)
+#define DR7_RW0_WRITE   (1u << 16)
+#define DR7_LEN0_4      (3u << 18)
 /* Operands of the stepped instructions, spelled for the assembler. */
 #define MSR_APIC_BASE   0x1b
 #define MSR_REFUSED     0x12345678    /* no CPU has it; uhv refuses it */
@@ -42,6 +50,16 @@ static u32 read_dr6(void)
 static void write_dr6(u32 v)
 {
     __asm__ volatile("mov %0, %%db6" ::"r"(v));
+}
+
+static void write_dr0(u32 v)
+{
+    __asm__ volatile("mov %0, %%db0" ::"r"(v));
+}
+
+static void write_dr7(u32 v)
+{
+    __asm__ volatile("mov %0, %%db7" ::"r"(v));
 }
 
 /* The step's #DB: note it, and step no further. */
@@ -134,10 +152,30 @@ static void fault_case(void)
     gprintf("refused rdmsr: one #GP at it, RF and TF pushed set, no #DB\n");
 }
 
+/* A data breakpoint on the I/O APIC's select register, which uhv
+ * emulates: one #DB after the write, DR6.B0 set, BS clear. */
+static void watch_case(void)
+{
+    u32 at, n = intr_count[VEC_DB];
+
+    write_dr0(IOAPIC_REGSEL);
+    write_dr7(DR7_FIXED | DR7_L0 | DR7_RW0_WRITE | DR7_LEN0_4);
+    __asm__ volatile("movl $1f, %0\n\t"
+                     "movl $0, " STR(IOAPIC_REGSEL) "\n"
+                     "1:" : "=&r"(at) : : "memory");
+    write_dr7(DR7_FIXED);
+    if (intr_count[VEC_DB] - n != 1)
+        fail(NAME, "watched mmio: %u #DB, want 1", intr_count[VEC_DB] - n);
+    if ((db_dr6 & (DR6_B_MASK | DR6_BS)) != 1)
+        fail(NAME, "watched mmio: DR6 0x%x, want B0 alone", db_dr6);
+    if (db_eip != at)
+        fail(NAME, "watched mmio: #DB EIP 0x%x, want 0x%x", db_eip, at);
+    gprintf("watched mmio: one #DB, DR6.B0 set, EIP after it\n");
+}
+
 /* See the file comment. */
 void guest_main(u32 magic, const struct mb_info *mbi)
 {
-    (void)mbi;
     require_multiboot(NAME, magic);
     intr_init(NAME);
     intr_set_handler(VEC_DB, db_handler);
@@ -145,5 +183,7 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     write_dr6(DR6_INIT);
     step_cases();
     fault_case();
+    if (cmdline_has(mb_cmdline(mbi), "watch-mmio"))
+        watch_case();
     pass(NAME);
 }

@@ -36,7 +36,7 @@ UNIT_SUT     := vmm/config.c lib/fmt.c lib/date.c arch/x86/pgtable.c arch/x86/ep
 	vmm/net/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c arch/x86/mtrr.c
 UNIT_SUT     += vmm/focus.c drivers/blkdev_names.c vmm/vm_console.c drivers/console_line.c
 UNIT_SUT     += arch/x86/mce_decode.c arch/x86/host_acpi.c
-UNIT_SUT     += arch/x86/vcpu_current.c
+UNIT_SUT     += arch/x86/vcpu_current.c arch/x86/dbgreg.c
 UNIT_TESTS   := $(addprefix tests/unit/, main.c test_acpi.c test_bus.c \
 	test_config.c test_decode.c test_devices.c test_fmt.c test_ioapic.c \
 	test_lapic.c test_lapic_timer.c test_linux.c test_multiboot.c \
@@ -49,7 +49,7 @@ UNIT_TESTS   += tests/unit/test_vm_load.c tests/unit/test_vm_console.c
 UNIT_SUT     += vmm/emu_exec.c
 UNIT_TESTS   += tests/unit/test_emulate_diff.c
 UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c
-UNIT_TESTS   += tests/unit/test_vcpu_current.c
+UNIT_TESTS   += tests/unit/test_vcpu_current.c tests/unit/test_dbgreg.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

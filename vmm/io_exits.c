@@ -192,6 +192,8 @@ static bool lin_access(const struct emu_vcpu *ev, u64 lin, unsigned size,
 	if (!guest_gpa(ev, lin, &gpa) ||
 	    (first < size && !guest_gpa(ev, lin + first, &gpa2)))
 		return false;
+	/* the CPU never saw this access: its data breakpoints are uhv's */
+	arch_vcpu_data_breakpoint_hit(&ev->v->arch, lin, size, write);
 	if (first == size) {
 		phys_access(vm, gpa, size, val, write);
 		return true;

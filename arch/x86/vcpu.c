@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/vmx_ops.h"
 #include "arch/x86/vcpu_current.h"
+#include "arch/x86/dbgreg.h"
 
 /* vmx_entry.asm: 0 once on_exit returned nonzero; else VMRESUME (1) or
    VMLAUNCH (2) failed. */
@@ -280,6 +281,35 @@ void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector, bool has_code,
 	vmwrite(VMCS_ENTRY_INTR_INFO, info);
 	if (has_code)
 		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE, code);
+}
+
+/*
+ * A data breakpoint is a trap: the #DB follows the instruction, DR6.Bn
+ * set for each breakpoint matched (Vol. 3B §18.2.5). The CPU never saw
+ * this access, so uhv sets Bn and "enabled breakpoint" in the pending
+ * debug exceptions, which VM entry delivers (Vol. 3C §25.4.2, §27.7.3)
+ * once the instruction is skipped. DR0-DR3 are the guest's while it is
+ * loaded; DR7 is in the VMCS.
+ */
+void arch_vcpu_data_breakpoint_hit(struct arch_vcpu *v, u64 lin,
+				   unsigned len, bool write)
+{
+	u64 dr7, dr[DR_COUNT];
+	unsigned hit;
+
+	VCPU_CHECK_LOADED(v);
+	dr7 = vmread(VMCS_GUEST_DR7);
+	if (!(dr7 & DR7_ENABLE_MASK))
+		return;
+	dr[0] = read_dr0();
+	dr[1] = read_dr1();
+	dr[2] = read_dr2();
+	dr[3] = read_dr3();
+	hit = dr_data_match(dr7, dr, lin, len, write);
+	if (hit)
+		vmwrite(VMCS_GUEST_PENDING_DBG_EXCEPTIONS,
+			vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) |
+			hit * PENDING_DBG_B0 | PENDING_DBG_ENABLED_BP);
 }
 
 bool arch_vcpu_can_inject(struct arch_vcpu *v)

@@ -186,6 +186,13 @@ void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
    class pushes (1 for a fault) and STI/MOV-SS blocking ended. */
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,
 				bool has_code, u32 code);
+/* The guest accessed len bytes at linear address lin, write or read,
+   in an instruction uhv carried out for it (emulated MMIO): where that
+   matches an enabled data breakpoint of its DR7 and DR0-DR3, the CPU's
+   #DB follows the instruction (DR6.Bn set; SDM Vol. 3B §18.2.5), after
+   the next VM entry. v must be loaded. */
+void arch_vcpu_data_breakpoint_hit(struct arch_vcpu *v, u64 lin,
+				   unsigned len, bool write);
 /* True when an external interrupt can be delivered on the next entry:
    RFLAGS.IF set, no interrupt shadow, nothing else queued. */
 bool arch_vcpu_can_inject(struct arch_vcpu *v);

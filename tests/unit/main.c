@@ -33,7 +33,7 @@ int main(void)
 		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, tsc_rate_suite, mtrr_suite, netif_suite,
 		virtio_console_suite, agent_suite, capture_suite,
 		vm_load_suite, vm_console_suite,
-		mce_suite, host_acpi_suite, vcpu_current_suite,
+		mce_suite, host_acpi_suite, vcpu_current_suite, dbgreg_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed, skip;

@@ -47,6 +47,7 @@ Suite *vm_console_suite(void);
 Suite *mce_suite(void);
 Suite *host_acpi_suite(void);
 Suite *vcpu_current_suite(void);
+Suite *dbgreg_suite(void);
 
 /* A test that cannot run here (a file or a mapping it needs is missing)
    calls UNIT_SKIP: it prints "TEST: WHY, skipped" and returns, and main.c
