@@ -2,11 +2,14 @@
  * CPUID, VMCALL and control-register exits.
  *
  * CPUID shows the guest the allowlist of cpuid_policy.c (what uhv really
- * virtualizes, docs/cpuid.md), plus per vCPU its APIC id and the VM's
- * CPU count, and uhv's own leaves at 0x40000000 whose signature is "uhv".
+ * virtualizes, docs/cpuid.md), plus the bits that mirror the asking
+ * vCPU's own state (its APIC id, the VM's CPU count, CR4.OSXSAVE, whether
+ * its APIC is on), and uhv's own leaves at 0x40000000 whose signature is
+ * "uhv".
  */
 #include "vmm/exit_handlers.h"
 #include "vmm/cpuid_policy.h"
+#include "vmm/dev/lapic.h"
 #include "arch/x86/cpu.h"
 #include "vmm/exit.h"
 #include "vmm/vcpu_regs.h"
@@ -15,13 +18,8 @@
 #define CPUID_HV_BASE       0x40000000U
 #define CPUID_HV_TIMING     0x40000010U   /* TSC and APIC timer kHz */
 #define CPUID_HV_LAST       CPUID_HV_TIMING  /* highest hypervisor leaf */
-#define CPUID_1_EDX_HTT     (1U << 28)    /* EBX[23:16] counts CPUs */
-#define CPUID_1_EBX_COUNT_SHIFT 16
-#define CPUID_LEAF_TOPOLOGY 0xbU
-#define CPUID_LEAF_TOPOLOGY2 0x1fU
 #define CPUID_HV_RANGE_END  0x400000ffU
 #define UHV_SIGNATURE       0x00766875U   /* "uhv\0" little endian */
-#define CPUID_1_EBX_APIC_ID_SHIFT 24
 #define VMCALL_VERSION      0             /* RAX in: function; out: result */
 #define VMCALL_PUTCHAR      1
 #define VMCALL_UNKNOWN      (~0ULL)
@@ -62,18 +60,43 @@ static void hypervisor_leaf(struct vcpu *v, u64 *g, u32 leaf)
 		g[GPR_RAX] = g[GPR_RBX] = (u32)(v->vm->tsc_hz / 1000);
 }
 
+/* Whether v's local APIC is on: IA32_APIC_BASE.EN (bit 11), which
+   CPUID.1:EDX.APIC reports (SDM Vol. 3A §11.4.3). The LAPIC model's
+   state as lapic_mode() returns it, read from struct lapic (lapic.h)
+   without the call: a call here costs every leaf-1 CPUID exit 8
+   instructions (make bench, cpuid1_exit_cost). */
+static inline bool apic_enabled(const struct vcpu *v)
+{
+	return v->lapic.mode != LAPIC_DISABLED;
+}
+
 /*
- * What leaf 1 says about the vCPU asking: its APIC id and the VM's CPU
- * count in EBX (SDM Vol. 2A, CPUID leaf 1), OSXSAVE from its own CR4.
+ * Leaf 1 for the vCPU asking: the cached answer with its APIC id, the
+ * VM's CPU count, OSXSAVE and APIC patched in (cpuid_vcpu_leaf1).
+ * CR4.OSXSAVE is the guest's own bit, outside the CR4 guest/host mask
+ * (arch/x86/vmx.c), so a MOV to CR4 that sets or clears it does not exit
+ * and lands in the VMCS's guest CR4, while the read shadow keeps whatever
+ * the last CR4 exit wrote there (SDM Vol. 3C §25.6.6 and MOV to CR4 in
+ * §26.3): the shadow answered 0 to a guest that had set it.
  */
 static void per_vcpu_leaf1(struct vcpu *v, u64 *g)
 {
-	g[GPR_RBX] = (g[GPR_RBX] & 0xffffU) | ((u64)v->id << CPUID_1_EBX_APIC_ID_SHIFT) |
-		     ((u64)v->vm->nr_vcpus << CPUID_1_EBX_COUNT_SHIFT);
-	if (v->vm->nr_vcpus > 1)
-		g[GPR_RDX] |= CPUID_1_EDX_HTT;
-	if (arch_vcpu_get(&v->arch, AREG_CR4_SHADOW) & CR4_OSXSAVE)
-		g[GPR_RCX] |= CPUID_1_ECX_OSXSAVE;
+	/* the VMREAD first: nothing else need live across the call, so
+	   exit_cpuid's frame (every CPUID exit's prologue) stays small */
+	bool osxsave = arch_vcpu_get(&v->arch, AREG_CR4) & CR4_OSXSAVE;
+	struct cpuid_vcpu s = {
+		.apic_id = (u32)v->id,
+		.nr_cpus = (u32)v->vm->nr_vcpus,
+		.osxsave = osxsave,
+		.apic_on = apic_enabled(v),
+	};
+	struct cpuid_leaf r = { (u32)g[GPR_RAX], (u32)g[GPR_RBX],
+				(u32)g[GPR_RCX], (u32)g[GPR_RDX] };
+
+	cpuid_vcpu_leaf1(&s, &r);
+	g[GPR_RBX] = r.ebx;
+	g[GPR_RCX] = r.ecx;
+	g[GPR_RDX] = r.edx;
 }
 
 /* A leaf the cache does not hold: the policy's answer, and for the
@@ -85,8 +108,8 @@ static __attribute__((noinline)) void uncached_leaf(struct vcpu *v, u32 leaf, u3
 	struct cpuid_leaf r;
 
 	cpuid_policy_leaf(cpuid_guest_policy(), leaf, sub, v->vm->tsc_hz, &r);
-	if (leaf == CPUID_LEAF_TOPOLOGY || leaf == CPUID_LEAF_TOPOLOGY2)
-		r.edx = v->id;
+	if (cpuid_leaf_is_topology(leaf))
+		cpuid_vcpu_topology((u32)v->id, &r);
 	g[GPR_RAX] = r.eax;
 	g[GPR_RBX] = r.ebx;
 	g[GPR_RCX] = r.ecx;

@@ -4,8 +4,10 @@
  * feature and why it is shown or hidden).
  *
  * Pure C over a "read the host's CPUID" callback, so host unit tests feed
- * it dumps of real CPUs. The per-vCPU parts of leaf 1 (APIC id, CPU
- * count, OSXSAVE) and uhv's own leaves at 0x40000000 are cpu_exits.c's.
+ * it dumps of real CPUs. The policy is the same for every vCPU; the bits
+ * that mirror one vCPU's own state are patched into each answer by
+ * cpuid_vcpu_leaf1 and cpuid_vcpu_topology below (cpu_exits.c hands them
+ * that state). uhv's own leaves at 0x40000000 are cpu_exits.c's.
  */
 #ifndef UHV_VMM_CPUID_POLICY_H
 #define UHV_VMM_CPUID_POLICY_H
@@ -78,6 +80,60 @@ void cpuid_policy_init(struct cpuid_policy *p, cpuid_read_fn read, void *ctx,
  */
 void cpuid_policy_leaf(const struct cpuid_policy *p, u32 leaf, u32 sub,
 		       u64 tsc_hz, struct cpuid_leaf *out);
+
+/*
+ * The bits of CPUID that follow a vCPU's own state (SDM Vol. 2A, CPUID,
+ * leaf 01H and leaf 0BH/1FH): leaf 1 EBX[31:24] the initial APIC id and
+ * EBX[23:16] the logical processors of the package (valid with EDX.HTT),
+ * ECX bit 27 OSXSAVE = CR4.OSXSAVE, EDX bit 9 APIC = the APIC is on
+ * (IA32_APIC_BASE[11]: with it clear the CPU "is functionally equivalent
+ * to an IA-32 processor without an on-chip APIC" and the CPUID flag reads
+ * 0, SDM Vol. 3A §11.4.3); leaf 0BH and 1FH EDX the x2APIC id.
+ *
+ * Not here: leaf 7 ECX bit 4 OSPKE (= CR4.PKE). uhv hides PKU and owns
+ * CR4.PKE (a guest's write of it gets #GP, arch/x86/cpu.h CR4_HIDDEN), so
+ * CR4.PKE is 0 in every vCPU and the policy's 0 is exact.
+ */
+struct cpuid_vcpu {
+	u32 apic_id;            /* the vCPU's APIC id, xAPIC and x2APIC */
+	u32 nr_cpus;            /* the VM's vCPUs */
+	bool osxsave;           /* CR4.OSXSAVE as the guest set it */
+	bool apic_on;           /* IA32_APIC_BASE.EN */
+};
+
+#define CPUID_1_EBX_STATIC      0x0000ffffU   /* brand index, CLFLUSH size */
+#define CPUID_1_EBX_COUNT_SHIFT 16
+#define CPUID_1_EBX_APIC_ID_SHIFT 24
+#define CPUID_1_ECX_OSXSAVE_BIT (1U << 27)
+#define CPUID_1_EDX_APIC_BIT    (1U << 9)
+#define CPUID_1_EDX_HTT_BIT     (1U << 28)
+#define CPUID_LEAF_X2APIC_TOPO  0x0bU
+#define CPUID_LEAF_V2_TOPO      0x1fU
+
+/* Leaf 1 as the policy gives it (cpuid_policy_leaf: OSXSAVE clear,
+   APIC set), made the answer of the vCPU s describes. */
+static inline void cpuid_vcpu_leaf1(const struct cpuid_vcpu *s,
+				    struct cpuid_leaf *r)
+{
+	r->ebx = (r->ebx & CPUID_1_EBX_STATIC) |
+		 s->apic_id << CPUID_1_EBX_APIC_ID_SHIFT |
+		 s->nr_cpus << CPUID_1_EBX_COUNT_SHIFT;
+	r->ecx |= s->osxsave ? CPUID_1_ECX_OSXSAVE_BIT : 0;
+	r->edx |= s->nr_cpus > 1 ? CPUID_1_EDX_HTT_BIT : 0;
+	r->edx &= s->apic_on ? ~0U : ~CPUID_1_EDX_APIC_BIT;
+}
+
+/* Whether leaf's EDX is the asking vCPU's x2APIC id (leaves 0BH, 1FH). */
+static inline bool cpuid_leaf_is_topology(u32 leaf)
+{
+	return leaf == CPUID_LEAF_X2APIC_TOPO || leaf == CPUID_LEAF_V2_TOPO;
+}
+
+/* Leaf 0BH or 1FH, any subleaf, for the vCPU whose x2APIC id is id. */
+static inline void cpuid_vcpu_topology(u32 id, struct cpuid_leaf *r)
+{
+	r->edx = id;
+}
 
 /* Whether val is an XCR0 a CPU with the policy's CPUID would accept
    (SDM Vol. 1 §13.3, XSETBV in Vol. 2D); false: the guest gets #GP. */

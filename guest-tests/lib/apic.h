@@ -55,6 +55,9 @@
 
 /* ICR low half (§11.6.1). */
 #define APIC_ICR_FIXED      (0u << 8)
+#define APIC_ICR_INIT       (5u << 8)
+#define APIC_ICR_STARTUP    (6u << 8)    /* vector: the start page number */
+#define APIC_ICR_ASSERT     (1u << 14)   /* level: assert (INIT needs it) */
 #define APIC_ICR_SELF       (1u << 18)   /* destination shorthand: self */
 #define APIC_XAPIC_DEST_SHIFT 24         /* ICR high: xAPIC dest in 31:24 */
 

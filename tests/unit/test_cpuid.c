@@ -31,6 +31,8 @@
 #define L7B_RTM       BIT(11)
 #define L7B_AVX512F   BIT(16)
 #define L7C_PKU       BIT(3)
+#define L7C_OSPKE     BIT(4)
+#define L1D_HTT       BIT(28)
 #define L7C_WAITPKG   BIT(5)
 #define L7C_LA57      BIT(16)
 #define L7C_RDPID     BIT(22)
@@ -127,7 +129,7 @@ static void check_hidden(const struct cpuid_policy *p, const char *name)
 	ck_assert_msg(!(l1.edx & L1D_MCA), "%s: MCA without banks", name);
 	ck_assert_msg(!(l7.ebx & (L7B_TSC_ADJUST | L7B_INVPCID | L7B_RTM)),
 		      "%s: leaf 7 EBX 0x%x", name, l7.ebx);
-	ck_assert_msg(!(l7.ecx & (L7C_PKU | L7C_WAITPKG | L7C_LA57)),
+	ck_assert_msg(!(l7.ecx & (L7C_PKU | L7C_OSPKE | L7C_WAITPKG | L7C_LA57)),
 		      "%s: leaf 7 ECX 0x%x", name, l7.ecx);
 	ck_assert_msg(!(l7.edx & (L7D_AMX | L7D_HYBRID | L7D_L1D_FLUSH | L7D_CORE_CAP)),
 		      "%s: leaf 7 EDX 0x%x", name, l7.edx);
@@ -397,6 +399,93 @@ START_TEST(time_and_ranges)
 }
 END_TEST
 
+/* A host whose OS set CR4.OSXSAVE and CR4.PKE: its CPUID says so in
+   leaf 1 ECX[27] and leaf 7 ECX[4] (every dump has OSXSAVE; none has
+   OSPKE, so it is added here). */
+static void dump_read_os_bits(void *ctx, u32 leaf, u32 sub, struct cpuid_leaf *out)
+{
+	dump_read(ctx, leaf, sub, out);
+	if (leaf == 1)
+		out->ecx |= L1C_OSXSAVE;
+	if (leaf == 7 && sub == 0)
+		out->ecx |= L7C_OSPKE | L7C_PKU;
+}
+
+/* The host's OS bits never reach a guest: OSXSAVE is the vCPU's own
+   (cpuid_vcpu_leaf1 adds it), and OSPKE stays 0 because PKU is hidden
+   and CR4.PKE is uhv's (SDM Vol. 2A: OSPKE mirrors CR4.PKE). */
+START_TEST(host_os_bits_hidden)
+{
+	for (size_t i = 0; i < nr_cpuid_dumps; i++) {
+		struct cpuid_policy p;
+
+		cur = &cpuid_dumps[i];
+		cpuid_policy_init(&p, dump_read_os_bits, (void *)cur, true, AREA, 0);
+		ck_assert_msg(!(guest(&p, 1, 0).ecx & L1C_OSXSAVE), "%s", cur->name);
+		ck_assert_msg(!(guest(&p, 7, 0).ecx & (L7C_OSPKE | L7C_PKU)), "%s",
+			      cur->name);
+		ck_assert_msg(guest(&p, 1, 0).edx & L1D_APIC, "%s", cur->name);
+	}
+}
+END_TEST
+
+/* Leaf 1 for one vCPU (SDM Vol. 2A, CPUID leaf 01H): EBX[31:24] its
+   APIC id, EBX[23:16] the VM's CPU count with EDX.HTT when above one,
+   ECX.OSXSAVE its CR4.OSXSAVE both ways, EDX.APIC its IA32_APIC_BASE.EN;
+   nothing else changes. */
+START_TEST(vcpu_leaf1_follows_state)
+{
+	static const struct cpuid_vcpu states[] = {
+		{ 0, 1, false, true }, { 0, 1, true, true }, { 1, 2, false, true },
+		{ 3, 4, true, true }, { 2, 4, true, false }, { 0, 2, false, false },
+	};
+	struct cpuid_policy p;
+
+	policy_for(&p, find_dump("Ice Lake-SP"), true, AREA, 0);
+	const struct cpuid_leaf base = guest(&p, 1, 0);
+
+	for (size_t i = 0; i < sizeof(states) / sizeof(states[0]); i++) {
+		const struct cpuid_vcpu *s = &states[i];
+		struct cpuid_leaf r = base;
+
+		cpuid_vcpu_leaf1(s, &r);
+		ck_assert_uint_eq(r.eax, base.eax);
+		ck_assert_uint_eq(r.ebx >> 24, s->apic_id);
+		ck_assert_uint_eq((r.ebx >> 16) & 0xff, s->nr_cpus);
+		ck_assert_uint_eq(r.ebx & 0xffff, base.ebx & 0xffff);
+		ck_assert_uint_eq(!!(r.ecx & L1C_OSXSAVE), s->osxsave);
+		ck_assert_uint_eq(r.ecx & ~L1C_OSXSAVE, base.ecx);
+		ck_assert_uint_eq(!!(r.edx & L1D_HTT), s->nr_cpus > 1);
+		ck_assert_uint_eq(!!(r.edx & L1D_APIC), s->apic_on);
+		ck_assert_uint_eq(r.edx & ~(L1D_HTT | L1D_APIC),
+				  base.edx & ~(L1D_HTT | L1D_APIC));
+	}
+}
+END_TEST
+
+/* Leaves 0BH and 1FH give each vCPU its own x2APIC id in EDX, every
+   subleaf; no other leaf is patched so. */
+START_TEST(vcpu_topology_x2apic_id)
+{
+	struct cpuid_policy p;
+
+	policy_for(&p, find_dump("Alder Lake"), true, AREA, 0);
+	for (u32 leaf = 0; leaf <= 0x20; leaf++)
+		ck_assert_uint_eq(cpuid_leaf_is_topology(leaf),
+				  leaf == 0xb || leaf == 0x1f);
+	for (u32 sub = 0; sub < 3; sub++) {
+		for (u32 id = 0; id < 4; id++) {
+			struct cpuid_leaf base = guest(&p, 0xb, sub), r = base;
+
+			cpuid_vcpu_topology(id, &r);
+			ck_assert_uint_eq(r.edx, id);
+			ck_assert(r.eax == base.eax && r.ebx == base.ebx &&
+				  r.ecx == base.ecx);
+		}
+	}
+}
+END_TEST
+
 Suite *cpuid_suite(void)
 {
 	Suite *s = suite_create("cpuid");
@@ -411,6 +500,9 @@ Suite *cpuid_suite(void)
 	tcase_add_test(t, misc_enable_agrees_with_cpuid);
 	tcase_add_test(t, xcr0_rules);
 	tcase_add_test(t, time_and_ranges);
+	tcase_add_test(t, host_os_bits_hidden);
+	tcase_add_test(t, vcpu_leaf1_follows_state);
+	tcase_add_test(t, vcpu_topology_x2apic_id);
 	suite_add_tcase(s, t);
 	return s;
 }
