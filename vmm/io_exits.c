@@ -16,20 +16,12 @@
 #include "vmm/vcpu_regs.h"
 #include "lib/bytes.h"
 
-/* Writes val to a register as an instruction of this width would:
-   8/16-bit writes merge, 32-bit writes zero the upper half. */
-static void set_reg_sized(struct vcpu *v, unsigned reg, unsigned size,
-			  bool high_byte, u64 val)
+/* Writes val to a register as an IN of this width would (SDM Vol. 1
+   §3.4.1.1): 8/16-bit writes merge, 32-bit writes zero the upper half. */
+static void set_reg_sized(struct vcpu *v, unsigned reg, unsigned size, u64 val)
 {
-	u64 old;
+	u64 old = vcpu_gpr(v, reg);
 
-	if (high_byte) {
-		reg -= 4;   /* AH..BH are bits 15:8 of RAX..RBX */
-		old = vcpu_gpr(v, reg);
-		vcpu_set_gpr(v, reg, (old & ~0xff00ULL) | ((val & 0xff) << 8));
-		return;
-	}
-	old = vcpu_gpr(v, reg);
 	if (size < 4)
 		val = (old & ~size_mask(size)) | (val & size_mask(size));
 	else
@@ -47,7 +39,7 @@ enum exit_action exit_io(struct vcpu *v, const struct arch_exit *e)
 		return EXIT_YIELD;
 	}
 	if (e->io.in)
-		set_reg_sized(v, GPR_RAX, e->io.size, false,
+		set_reg_sized(v, GPR_RAX, e->io.size,
 			      bus_read(&vm->pio, e->io.port, e->io.size));
 	else
 		bus_write(&vm->pio, e->io.port, e->io.size,
