@@ -40,7 +40,6 @@ struct mb_mmap_entry {
 
 #define MB_MMAP_AVAILABLE 1
 #define MB_MMAP_RESERVED  2
-#define MB_LOADER_NAME_GPA (MB_MMAP_GPA + 0x100)
 
 static int bad(char *err, size_t n, const char *why, u64 a, u64 b)
 {
@@ -86,16 +85,76 @@ static int load_segment(const struct gmem *m, const u8 *img, u64 size,
 	if (!gmem_ok(m, pa, memsz))
 		return bad(err, n, "segment at 0x%llx (+%llu bytes) does not fit "
 			   "in the VM's RAM", pa, memsz);
-	if (pa < MB_AREA_END && pa + memsz > MB_INFO_GPA)
-		return bad(err, n, "segment at 0x%llx overlaps the Multiboot info "
-			   "area below 0x%llx", pa, MB_AREA_END);
 	memcpy(m->base + pa, img + ph->p_offset, filesz);
 	memset(m->base + pa + filesz, 0, memsz - filesz);
 	return 0;
 }
 
-/* Writes the info, command line and a three-entry memory map. */
-static void write_info(const struct gmem *m, const char *cmdline)
+/* Program header i, copied out (ELF does not promise aligned program
+   headers); true if it is a loadable segment with memory. */
+static bool load_phdr(const u8 *img, const struct elf32_ehdr *eh, int i,
+		      struct elf32_phdr *ph)
+{
+	memcpy(ph, img + eh->e_phoff + (u64)i * sizeof(*ph), sizeof(*ph));
+	return ph->p_type == PT_LOAD && ph->p_memsz != 0;
+}
+
+/* The end of the last-ending loadable segment that shares a byte with
+   [a, a + len), or 0 if none does (a = 0, len = ~0: the image's end).
+   The segments were checked to lie in RAM, so nothing wraps. */
+static u64 segments_end(const u8 *img, const struct elf32_ehdr *eh, u64 a,
+			u64 len)
+{
+	struct elf32_phdr ph;
+	u64 end = 0;
+
+	for (int i = 0; i < eh->e_phnum; i++) {
+		if (!load_phdr(img, eh, i, &ph))
+			continue;
+		u64 s = ph.p_paddr, e = s + ph.p_memsz;
+
+		if (s < a + len && a < e)
+			end = MAX(end, e);
+	}
+	return end;
+}
+
+/* The lowest page-aligned base from `from` up whose MB_AREA_SIZE bytes
+   lie below limit and in no segment, or 0. Each step moves past a
+   segment, at least a page up, so the loop ends. */
+static u64 first_gap(const u8 *img, const struct elf32_ehdr *eh, u64 from,
+		     u64 limit)
+{
+	for (u64 a = from; a + MB_AREA_SIZE <= limit;) {
+		u64 end = segments_end(img, eh, a, MB_AREA_SIZE);
+
+		if (!end)
+			return a;
+		a = ALIGN_UP(end, PAGE_SIZE);
+	}
+	return 0;
+}
+
+/* Where the information area goes: the first free place of the three
+   multiboot.h lists, or 0 if the image leaves none. */
+static u64 choose_area(const struct gmem *m, const u8 *img,
+		       const struct elf32_ehdr *eh)
+{
+	u64 low = first_gap(img, eh, MB_AREA_PREFERRED, MB_AREA_PREFERRED +
+			    MB_AREA_SIZE);
+	u64 top = segments_end(img, eh, 0, ~0ULL);
+
+	if (!low)
+		low = first_gap(img, eh, MB_LOW_AREA_MIN, MB_LOW_RAM_END);
+	if (low)
+		return low;
+	return first_gap(img, eh, MAX(ALIGN_UP(top, PAGE_SIZE), MB_HIGH_RAM),
+			 m->size);
+}
+
+/* Writes the info, command line and a three-entry memory map in the
+   area at base. */
+static void write_info(const struct gmem *m, u64 base, const char *cmdline)
 {
 	const char *name = "uhv";
 	struct mb_mmap_entry map[3] = {
@@ -107,20 +166,20 @@ static void write_info(const struct gmem *m, const char *cmdline)
 		.flags = MBI_MEMORY | MBI_CMDLINE | MBI_MMAP | MBI_LOADER,
 		.mem_lower = (u32)(MB_LOW_RAM_END / 1024),
 		.mem_upper = (u32)((m->size - MB_HIGH_RAM) / 1024),
-		.cmdline = (u32)MB_CMDLINE_GPA,
+		.cmdline = (u32)(base + MB_CMDLINE_OFF),
 		.mmap_length = sizeof(map),
-		.mmap_addr = (u32)MB_MMAP_GPA,
-		.boot_loader_name = (u32)MB_LOADER_NAME_GPA,
+		.mmap_addr = (u32)(base + MB_MMAP_OFF),
+		.boot_loader_name = (u32)(base + MB_LOADER_NAME_OFF),
 	};
 
-	gmem_write(m, MB_INFO_GPA, &info, sizeof(info));
-	u64 room = MB_MMAP_GPA - MB_CMDLINE_GPA;
+	gmem_write(m, base + MB_INFO_OFF, &info, sizeof(info));
+	u64 room = MB_MMAP_OFF - MB_CMDLINE_OFF;
 	u64 len = MIN(strlen(cmdline), room - 1);
 
-	gmem_write(m, MB_CMDLINE_GPA, cmdline, len);
-	gmem_write(m, MB_CMDLINE_GPA + len, "", 1);   /* always terminated */
-	gmem_write(m, MB_MMAP_GPA, map, sizeof(map));
-	gmem_write(m, MB_LOADER_NAME_GPA, name, strlen(name) + 1);
+	gmem_write(m, base + MB_CMDLINE_OFF, cmdline, len);
+	gmem_write(m, base + MB_CMDLINE_OFF + len, "", 1);   /* always terminated */
+	gmem_write(m, base + MB_MMAP_OFF, map, sizeof(map));
+	gmem_write(m, base + MB_LOADER_NAME_OFF, name, strlen(name) + 1);
 }
 
 int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
@@ -131,6 +190,7 @@ int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 	const struct mb_header *h = find_header(img, size);
 	struct elf32_phdr ph;
 	int loaded = 0;
+	u64 area;
 
 	if (!h)
 		return bad(err, n, "no Multiboot header in the first %llu bytes",
@@ -145,9 +205,7 @@ int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 	if (m->size < MB_HIGH_RAM * 2)
 		return bad(err, n, "VM RAM too small (%llu bytes)", m->size, 0);
 	for (int i = 0; i < eh->e_phnum; i++) {
-		/* copied out: ELF does not promise aligned program headers */
-		memcpy(&ph, img + eh->e_phoff + (u64)i * sizeof(ph), sizeof(ph));
-		if (ph.p_type != PT_LOAD || ph.p_memsz == 0)
+		if (!load_phdr(img, eh, i, &ph))
 			continue;
 		if (load_segment(m, img, size, &ph, err, n))
 			return -1;
@@ -157,8 +215,12 @@ int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 		return bad(err, n, "no loadable segment", 0, 0);
 	if (eh->e_entry >= m->size)
 		return bad(err, n, "entry point 0x%llx lies outside RAM", eh->e_entry, 0);
-	write_info(m, cmdline);
+	area = choose_area(m, img, eh);
+	if (!area)
+		return bad(err, n, "no room for the Multiboot info (%llu bytes) "
+			   "outside the image's segments", MB_AREA_SIZE, 0);
+	write_info(m, area, cmdline);
 	*out = (struct mb_entry){ eh->e_entry, MULTIBOOT_BOOTLOADER_MAGIC,
-				  (u32)MB_INFO_GPA };
+				  (u32)(area + MB_INFO_OFF) };
 	return 0;
 }

@@ -13,12 +13,30 @@
 #define MULTIBOOT_BOOTLOADER_MAGIC 0x2badb002U
 #define MULTIBOOT_SEARCH_BYTES     8192
 
-/* Where uhv puts the Multiboot info, command line and memory map: in
-   the conventional-memory hole below 640 KiB that kernels leave alone. */
-#define MB_INFO_GPA    0x8000ULL
-#define MB_CMDLINE_GPA 0x8800ULL
-#define MB_MMAP_GPA    0x9000ULL
-#define MB_AREA_END    0xa000ULL
+/*
+ * The Multiboot information area: the info structure (spec §3.3, its
+ * address in EBX), the command line, the memory map and the loader's
+ * name, at fixed offsets in MB_AREA_SIZE bytes. The spec leaves its place
+ * to the loader; uhv puts it where no segment of the image lies, the
+ * first of:
+ *   1. MB_AREA_PREFERRED, the conventional-memory hole uhv always used,
+ *      when the image leaves it free (most kernels load at 1 MiB);
+ *   2. the lowest page-aligned gap in low RAM, from MB_LOW_AREA_MIN (the
+ *      page above the real-mode IVT and BIOS data area, which a kernel
+ *      may still read) to MB_LOW_RAM_END;
+ *   3. the first page above the image's highest segment (and at least
+ *      MB_HIGH_RAM), if RAM holds it there.
+ * Never in MB_LOW_RAM_END..MB_HIGH_RAM, where the memory map reports the
+ * EBDA and the BIOS area as reserved and uhv puts the ACPI tables. An
+ * image that leaves none of these free is refused.
+ */
+#define MB_AREA_PREFERRED  0x8000ULL
+#define MB_AREA_SIZE       0x2000ULL
+#define MB_INFO_OFF        0x0ULL
+#define MB_CMDLINE_OFF     0x800ULL    /* up to 2 KiB with its NUL */
+#define MB_MMAP_OFF        0x1000ULL
+#define MB_LOADER_NAME_OFF 0x1100ULL
+#define MB_LOW_AREA_MIN    0x1000ULL
 #define MB_LOW_RAM_END 0x9fc00ULL   /* 639 KiB usable below the EBDA */
 #define MB_HIGH_RAM    0x100000ULL
 
@@ -29,8 +47,9 @@ struct mb_entry {
 };
 
 /*
- * Loads img (size bytes) into m and writes the info with cmdline.
- * Returns 0 and fills *out, or -1 with a reason in err (errlen bytes).
+ * Loads img (size bytes) into m and writes the info with cmdline where
+ * the comment above says. Returns 0 and fills *out, or -1 with a reason
+ * in err (errlen bytes).
  */
 int multiboot_load(const struct gmem *m, const u8 *img, u64 size,
 		   const char *cmdline, struct mb_entry *out, char *err,

@@ -207,9 +207,9 @@ static int load_multiboot(struct vm *vm, const struct boot_vm *b, char *err,
 	arch_vcpu_reset_protected32(&vm->vcpus[0].arch, entry.eip);
 	vm->vcpus[0].arch.regs[GPR_RAX] = entry.eax;
 	vm->vcpus[0].arch.regs[GPR_RBX] = entry.ebx;
-	printk("uhv: vm %s: Multiboot kernel, %lluM RAM, entry 0x%x, cmdline '%s'\n",
-	       vm->name, (unsigned long long)(vm->mem.size >> 20), entry.eip,
-	       vm->cfg->cmdline);
+	printk("uhv: vm %s: Multiboot kernel, %lluM RAM, entry 0x%x, info 0x%x, "
+	       "cmdline '%s'\n", vm->name, (unsigned long long)(vm->mem.size >> 20),
+	       entry.eip, entry.ebx, vm->cfg->cmdline);
 	return 0;
 }
 

@@ -85,6 +85,29 @@ static int load_n(size_t n, const char *cmdline)
 
 static int load(void) { return load_n(IMG_SIZE, ""); }
 
+/* The info area the last load chose, [entry.ebx, + MB_AREA_SIZE), lies
+   in RAM outside 639 KiB..1 MiB, and in no loadable segment of img (its
+   program headers as the loader read them, possibly unaligned). */
+static void check_area_free(void)
+{
+	u64 a = entry.ebx, end = a + MB_AREA_SIZE;
+
+	ck_assert_uint_le(end, mem.size);
+	ck_assert_msg(end <= MB_LOW_RAM_END || a >= MB_HIGH_RAM,
+		      "info area at 0x%llx in the reserved hole", (unsigned long long)a);
+	ck_assert_uint_ge(a, MB_LOW_AREA_MIN);
+	for (int i = 0; i < eh()->e_phnum; i++) {
+		struct elf32_phdr p;
+
+		memcpy(&p, img + eh()->e_phoff + 32 * (u64)i, sizeof(p));
+		if (p.p_type != PT_LOAD || !p.p_memsz)
+			continue;
+		ck_assert_msg(end <= p.p_paddr || a >= (u64)p.p_paddr + p.p_memsz,
+			      "info area at 0x%llx in segment %d at 0x%x+0x%x",
+			      (unsigned long long)a, i, p.p_paddr, p.p_memsz);
+	}
+}
+
 static u32 rd32(u64 gpa) { u32 v; memcpy(&v, ram + gpa, 4); return v; }
 static u64 rd64(u64 gpa) { u64 v; memcpy(&v, ram + gpa, 8); return v; }
 
@@ -102,6 +125,7 @@ START_TEST(good_image_loads)
 	ck_assert_uint_eq(entry.eip, 0x100010);
 	ck_assert_uint_eq(entry.eax, MULTIBOOT_BOOTLOADER_MAGIC);
 	ck_assert_uint_eq(entry.ebx, 0x8000);
+	check_area_free();
 	ck_assert_mem_eq(ram + 0x100000, img + 0x2000, 0x100);
 	for (u64 a = 0x100100; a < 0x102000; a++)
 		ck_assert_msg(ram[a] == 0, "bss byte 0x%llx not zero",
@@ -246,20 +270,69 @@ START_TEST(segment_rejections)
 }
 END_TEST
 
-START_TEST(info_area_overlap)
+/* The info area's fields, wherever it went: the structure at ebx, its
+   command line, memory map and loader name inside the area. */
+static void check_info_at(u64 at, const char *cmdline)
 {
-	static const struct { u32 pa; int ok; } c[] = {
-		{ 0x9000, -1 }, { 0x7f81, -1 }, { 0x9fc0, -1 }, { 0x8000, -1 },
-		{ 0x7f80, 0 }, { 0xa000, 0 }, { 0x1000, 0 },
+	ck_assert_uint_eq(entry.ebx, at);
+	check_area_free();
+	ck_assert_uint_eq(rd32(at) & 0x245, 0x245);
+	ck_assert_uint_eq(rd32(at + 16), at + MB_CMDLINE_OFF);
+	ck_assert_str_eq((char *)ram + rd32(at + 16), cmdline);
+	ck_assert_uint_eq(rd32(at + 48), at + MB_MMAP_OFF);
+	ck_assert_uint_eq(rd64(at + MB_MMAP_OFF + 24 + 4), 0x9fc00);
+	ck_assert_str_eq((char *)ram + rd32(at + 64), "uhv");
+	ck_assert_uint_lt(rd32(at + 64), at + MB_AREA_SIZE);
+}
+
+/* A segment where uhv used to put the info (0x8000..0xa000) loads, and
+   the info goes to the first place of multiboot.h's three that no
+   segment covers: the lowest free page-aligned gap above 4 KiB, else
+   above the image. The segment's bytes are the image's, not the info. */
+START_TEST(info_area_moves)
+{
+	static const struct { u32 pa, memsz; u64 at; } c[] = {
+		{ 0x8000, 0x80, 0x1000 },     /* QEMU-style kernel at 0x8000 */
+		{ 0x9fc0, 0x80, 0x1000 },     /* overlaps the old area's end */
+		{ 0x7f81, 0x80, 0x1000 },     /* and its start */
+		{ 0x7f80, 0x80, 0x8000 },     /* ends where it starts: free */
+		{ 0xa000, 0x80, 0x8000 },
+		{ 0x1000, 0x2000, 0x8000 },   /* the usual place stays first */
+		{ 0x1800, 0x7000, 0x9000 },   /* the first gap after it */
+		{ 0x0, 0x9fc00, 0x102000 },   /* all of low RAM: above the image */
 	};
 
-	for (size_t i = 0; i < sizeof(c) / sizeof(c[0]); i++) {
-		ph(2)->p_paddr = c[i].pa;
-		ck_assert_msg(load() == c[i].ok, "segment at 0x%x", c[i].pa);
-		if (c[i].ok)
-			ck_assert_ptr_nonnull(strstr(err, "overlaps the Multiboot "
-						     "info area below 0xa000"));
+	for (size_t i = 0; i < ARRAY_SIZE(c); i++) {
+		build();
+		ph(2)->p_paddr = ph(2)->p_vaddr = c[i].pa;
+		ph(2)->p_memsz = c[i].memsz;
+		memset(ram, 0xaa, RAM_SIZE);
+		ck_assert_msg(load_n(IMG_SIZE, "mb") == 0, "segment at 0x%x: %s",
+			      c[i].pa, err);
+		ck_assert_mem_eq(ram + c[i].pa, img + 0x2100, 0x80);
+		check_info_at(c[i].at, "mb");
 	}
+}
+END_TEST
+
+/* A gap smaller than the area does not take it; no gap anywhere, and
+   too little RAM above the image, is the only refusal. */
+START_TEST(info_area_no_room)
+{
+	ph(2)->p_paddr = 0x1000;                        /* 0x1000..0x8000 */
+	ph(2)->p_memsz = 0x7000;
+	*ph(3) = *ph(2);
+	ph(3)->p_paddr = 0x9000;                        /* 0x9000..low RAM end */
+	ph(3)->p_memsz = 0x9fc00 - 0x9000;
+	ph(3)->p_filesz = 0;
+	ck_assert_int_eq(load(), 0);                    /* 4 KiB at 0x8000: no */
+	check_info_at(0x102000, "");
+	ph(0)->p_memsz = RAM_SIZE - 0x100000 - 0x1000;  /* to 4 KiB below the end */
+	expect_reject("no room for the Multiboot info (8192 bytes) outside the "
+		      "image's segments");
+	ph(0)->p_memsz = RAM_SIZE - 0x100000 - 0x2000;  /* exactly 8 KiB left */
+	ck_assert_int_eq(load(), 0);
+	check_info_at(RAM_SIZE - 0x2000, "");
 }
 END_TEST
 
@@ -299,7 +372,7 @@ START_TEST(corrupted_headers)
 			err[0] = 0;
 			if (load() == 0) {
 				ck_assert_uint_lt(entry.eip, RAM_SIZE);
-				ck_assert_uint_eq(entry.ebx, 0x8000);
+				check_area_free();
 			} else {
 				ck_assert_msg(err[0], "no message, byte %d", off);
 			}
@@ -333,7 +406,8 @@ Suite *multiboot_suite(void)
 	tcase_add_test(tc, header_flags_and_checksum);
 	tcase_add_test(tc, elf_header_rejections);
 	tcase_add_test(tc, segment_rejections);
-	tcase_add_test(tc, info_area_overlap);
+	tcase_add_test(tc, info_area_moves);
+	tcase_add_test(tc, info_area_no_room);
 	tcase_add_test(tc, ram_too_small);
 	tcase_add_test(tc, truncated_images);
 	tcase_add_test(tc, corrupted_headers);
