@@ -50,6 +50,9 @@ UNIT_SUT     += vmm/emu_exec.c
 UNIT_TESTS   += tests/unit/test_emulate_diff.c
 UNIT_TESTS   += tests/unit/test_mce.c tests/unit/test_host_acpi.c
 UNIT_TESTS   += tests/unit/test_vcpu_current.c tests/unit/test_dbgreg.c
+# the exit trace's ring (vmm/trace/)
+UNIT_SUT     += vmm/trace/exit_trace.c
+UNIT_TESTS   += tests/unit/test_trace.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

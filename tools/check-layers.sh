@@ -4,9 +4,9 @@
 # folders). Every include is root-relative (-I.), so an include names the
 # file it pulls in, and a rule is a rule about include lines:
 #
-#  1 (pure)    A file in vmm/dev/, vmm/virtio/ or vmm/net/ includes only its
-#              own folder, the headers of the other two of these folders,
-#              lib/ and vmm/gmem.h: never arch/, drivers/, boot/, the VMM
+#  1 (pure)    A file in vmm/dev/, vmm/virtio/, vmm/net/ or vmm/trace/
+#              includes only its own folder, the headers of the others of
+#              these folders, lib/ and vmm/gmem.h: never arch/, drivers/, boot/, the VMM
 #              proper (a file directly in vmm/) or vmm/ctl/. Why: these
 #              parts are pure C over guest memory, built as they are into
 #              the host unit tests and the fuzzers; one include of the VMM
@@ -125,7 +125,7 @@ function norm(p,   n, a, i, k, st, out) {   # "" if it leaves the root
 }
 function dir(p) { return p ~ /\// ? substr(p, 1, match(p, /\/[^\/]*$/) - 1) : "" }
 function top(p) { return p ~ /\// ? substr(p, 1, index(p, "/") - 1) : "" }
-function pure(p) { return p ~ /^vmm\/(dev|virtio|net)\// }
+function pure(p) { return p ~ /^vmm\/(dev|virtio|net|trace)\// }
 function what(t) {          # a few words on what an include target is
     if (t ~ /^\//) return "a file outside the tree"
     if (pure(t)) return "a file of " dir(t) "/ that is not a header"
@@ -195,7 +195,7 @@ FNR == 1 { incomment = 0 }
 
     if (pure(f)) {
         if (!(top(t) == "lib" || t == "vmm/gmem.h" || dir(t) == d || (pure(t) && t ~ /\.h$/)))
-            bad("1 (pure)", "includes " t " (" what(t) "); vmm/dev, vmm/virtio and vmm/net include only their own folder, each other'"'"'s headers, lib/ and vmm/gmem.h")
+            bad("1 (pure)", "includes " t " (" what(t) "); vmm/dev, vmm/virtio, vmm/net and vmm/trace include only their own folder, each other'"'"'s headers, lib/ and vmm/gmem.h")
     } else if (f ~ /^vmm\//) {
         if (t in vmcs)
             bad("4 (vmcs)", "includes " t ", which names VMCS field encodings; the VMM reads guest state through arch/x86/vcpu.h")

@@ -114,13 +114,14 @@ plant() {
     fi
 }
 
-# ---- rule 1: the pure parts (vmm/dev, vmm/virtio, vmm/net)
+# ---- rule 1: the pure parts (vmm/dev, vmm/virtio, vmm/net, vmm/trace)
 plant rule1-arch 1 vmm/dev/lapic.c 1 '#include "arch/x86/cpu.h"'
 plant rule1-relative-dodge 1 vmm/net/bridge.c 1 '#include "../../arch/x86/cpu.h"'
 plant rule1-relative-root 1 vmm/dev/pit.c 1 '#include "vmm/dev/../config.h"'
 plant rule1-angle-dodge 1 vmm/dev/pic.c 1 '#include <drivers/serial.h>'
 plant rule1-vmm-proper 1 vmm/virtio/virtqueue.c 1 '#include "vmm/vm.h"'
 plant rule1-ctl 1 vmm/net/netif.c 1 '#include "vmm/ctl/ctl.h"'
+plant rule1-trace 1 vmm/trace/exit_trace.c 1 '#include "vmm/vm.h"'
 plant rule1-drivers 1 vmm/virtio/virtio_blk.c 1 '#include "drivers/blkdev.h"'
 plant rule1-boot 1 vmm/dev/rtc.c 1 '#include "boot/loader.c"'
 plant rule1-other-pure-c 1 vmm/virtio/virtio_net.c 1 '#include "vmm/net/bridge.c"'

@@ -31,7 +31,7 @@ int main(void)
 		linux_suite, virtqueue_suite, virtio_pci_suite, virtio_blk_suite,
 		virtio_net_suite, virtio_net_ctrl_suite, virtio_net_defer_suite,
 		bridge_suite, json_suite, ctl_suite, vmx_caps_suite, cpuid_suite, tsc_rate_suite, mtrr_suite, netif_suite,
-		virtio_console_suite, agent_suite, capture_suite,
+		virtio_console_suite, agent_suite, capture_suite, trace_suite,
 		vm_load_suite, vm_console_suite,
 		mce_suite, host_acpi_suite, vcpu_current_suite, dbgreg_suite,
 	};

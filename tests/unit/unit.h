@@ -34,6 +34,7 @@ Suite *virtio_net_defer_suite(void);
 Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
+Suite *trace_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *cpuid_suite(void);
 Suite *tsc_rate_suite(void);
