@@ -43,6 +43,8 @@ VMM_C    += $(addprefix vmm/virtio/, virtio_blk.c virtio_pci.c \
 VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c netif.c capture.c)
 VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 	    ctl_vms.c agent.c)
+# trace/, pure too: the exit trace's ring; vm_trace.c fills it from exits
+VMM_C    += vmm/trace/exit_trace.c vmm/vm_trace.c
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm

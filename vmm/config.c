@@ -402,6 +402,23 @@ static int key_trusted(struct parser *p, const char *v)
 	return 0;
 }
 
+/* trace = off | on | console: the VM's exit trace from its start, in a
+   ring (on), or in the ring and on the console (console) */
+static int key_trace(struct parser *p, const char *v)
+{
+	static const char *const modes[] = {
+		[CFG_TRACE_OFF] = "off", [CFG_TRACE_ON] = "on",
+		[CFG_TRACE_CONSOLE] = "console",
+	};
+
+	for (size_t i = 0; i < ARRAY_SIZE(modes); i++)
+		if (!strcmp(v, modes[i])) {
+			p->vm->trace = (enum cfg_trace)i;
+			return 0;
+		}
+	return fail(p, "trace: '%s' must be off, on or console", v);
+}
+
 /* images = DIR: every file in \uhv\DIR\ is loaded for `create` */
 static int key_images(struct parser *p, const char *v)
 {
@@ -525,6 +542,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "net", true, key_net },
 	{ "agent", true, key_agent },
 	{ "trusted", true, key_trusted },
+	{ "trace", true, key_trace },
 	{ "timeslice", false, key_timeslice },
 	{ "selftest", false, key_selftest },
 	{ "stats", false, key_stats },

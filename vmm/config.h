@@ -28,6 +28,8 @@
  *   net     = lan[,mac=02:...]    optional, up to 2: virtio-net NICs
  *   agent   = on               optional: a virtio-console port for a guest agent
  *   trusted = yes              optional: no speculation hygiene for this VM
+ *   trace   = on | console     optional: a ring of its recent VM exits (and
+ *                              each one printed on the console, paced)
  *
  * The parser is pure C: the UEFI loader runs it before boot services end,
  * and the host unit tests run it on hostile input.
@@ -70,6 +72,11 @@ struct net_config {
 	int line;
 };
 
+/* trace = off | on | console: a VM's exit trace (vmm/trace/exit_trace.h),
+   kept in a ring for the protocol's trace command, and with console also
+   printed on uhv's console (paced: vmm/vm_trace.c). */
+enum cfg_trace { CFG_TRACE_OFF, CFG_TRACE_ON, CFG_TRACE_CONSOLE };
+
 struct vm_config {
 	char name[CFG_NAME_MAX];
 	char image[CFG_PATH_MAX];
@@ -88,6 +95,7 @@ struct vm_config {
 	int memory_line;        /* line of its memory key, 0: the default */
 	bool has_image;
 	bool trusted;           /* trusted = yes: no speculation hygiene */
+	enum cfg_trace trace;   /* trace = on | console; default off */
 };
 
 enum cfg_selftest {

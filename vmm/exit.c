@@ -14,6 +14,7 @@
 #include "vmm/sched.h"
 #include "vmm/exit.h"
 #include "vmm/vm_virtio.h"
+#include "vmm/vm_trace.h"
 #include "arch/x86/apic.h"
 
 
@@ -263,4 +264,19 @@ int exit_dispatch(void *ctx, const struct arch_exit *e)
 	if (v->vm->nr_deferred)
 		return dispatch_deferred(v, e);
 	return dispatch(v, e);
+}
+
+/* The dispatcher of a VM that traces its exits: the record first (the
+   exit as the guest left it: RIP, ECX, EAX before the handler runs). */
+static int exit_dispatch_traced(void *ctx, const struct arch_exit *e)
+{
+	vm_trace_exit(ctx, e);
+	return exit_dispatch(ctx, e);
+}
+
+arch_exit_fn exit_handler(const struct vm *vm)
+{
+	if (vm->cfg->trace != CFG_TRACE_OFF)
+		return exit_dispatch_traced;
+	return exit_dispatch;
 }

@@ -16,6 +16,11 @@ enum exit_action {
 
 /* Handles one exit of the struct vcpu ctx: an arch_exit_fn. */
 int exit_dispatch(void *vcpu, const struct arch_exit *e);
+struct vm;
+/* The exit handler for a slice of vm's: exit_dispatch, or, while its
+   exit trace is on, one that records each exit first (vm_trace.c). Chosen
+   per slice, so an untraced VM's exits pay nothing for the trace. */
+arch_exit_fn exit_handler(const struct vm *vm);
 /* The reason's name as the SDM spells it, for stats and the summary. */
 const char *exit_reason_name(u32 reason);
 

@@ -134,7 +134,7 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	v->slices++;
 	sched_service(v);
 	nmi_selftest_slice();
-	if (arch_vcpu_run(&v->arch, exit_dispatch, v))
+	if (arch_vcpu_run(&v->arch, exit_handler(v->vm), v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
 			v->arch.vm_instr_error);
 	v->vm->cpu_ticks += rdtsc() - now;

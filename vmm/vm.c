@@ -23,6 +23,7 @@
 #include "vmm/vm_agent.h"
 #include "vmm/vm_disks.h"
 #include "vmm/main.h"
+#include "vmm/vm_trace.h"
 
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
@@ -308,6 +309,7 @@ void vm_build(struct uhv *h, int id)
 	vm->nr_vcpus = slot->cfg.cpus;
 	vm->current = &vm->vcpus[0];
 	vm->built = true;
+	vm_trace_start(vm);
 	if (!build(h, vm, slot))
 		ctl_chan_vm_started(vm);
 	sched_rebuild(h);

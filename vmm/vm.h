@@ -16,6 +16,7 @@
 #include "vmm/virtio/virtio_console.h"
 #include "vmm/ctl/agent.h"
 #include "vmm/net/netif.h"
+#include "vmm/trace/exit_trace.h"
 #include "vmm/blk_host.h"
 #include "vmm/dev/uart.h"
 #include "arch/x86/pgtable.h"
@@ -143,6 +144,8 @@ struct vm {
 	u64 exits[EXIT_REASON_MAX];
 	u64 exits_seen[EXIT_REASON_MAX];   /* at the last stats line */
 	u64 msr_refused;         /* RDMSR/WRMSR answered with #GP */
+	struct trace trace;      /* its recent exits, while cfg->trace is on
+				    (vm_trace.c); emptied at each start */
 	char why[VM_WHY_MAX];    /* the stop reason, for the summary */
 };
 

@@ -372,6 +372,26 @@ START_TEST(apicv_key)
 }
 END_TEST
 
+/* trace = off | on | console, per VM, off by default; the last one
+   counts; nothing else, nowhere else. */
+START_TEST(trace_key)
+{
+	ck_assert_int_eq(parse("[vm a]\nimage=a\ntrace = on\n[vm b]\nimage=b\n"
+			       "[vm c]\nimage=c\ntrace=console\n"
+			       "[vm d]\nimage=d\ntrace=console\ntrace = off\n"), 0);
+	ck_assert_int_eq(cfg.vms[0].trace, CFG_TRACE_ON);
+	ck_assert_int_eq(cfg.vms[1].trace, CFG_TRACE_OFF);
+	ck_assert_int_eq(cfg.vms[2].trace, CFG_TRACE_CONSOLE);
+	ck_assert_int_eq(cfg.vms[3].trace, CFG_TRACE_OFF);
+	expect_error("[vm a]\nimage=a\ntrace = yes\n", 3,
+		     "trace: 'yes' must be off, on or console");
+	expect_error("[vm a]\nimage=a\ntrace=\n", 3, "must be off, on or console");
+	expect_error("[vm a]\nimage=a\ntrace = On\n", 3, "trace: 'On'");
+	expect_error("trace = on\n[vm a]\nimage=a\n", 1, "key 'trace' belongs "
+		     "in a [vm NAME] section");
+}
+END_TEST
+
 /* Speculation hygiene: on for every VM unless mitigations = off (all)
    or trusted = yes (that VM); each key in its own place. */
 START_TEST(mitigation_keys)
@@ -578,6 +598,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, control_keys);
 	tcase_add_test(tc, apicv_key);
 	tcase_add_test(tc, mitigation_keys);
+	tcase_add_test(tc, trace_key);
 	tcase_add_test(tc, console_key);
 	tcase_add_test(tc, reserve_must_fit);
 	tcase_add_test(tc, parse_size);
