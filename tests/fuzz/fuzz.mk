@@ -43,7 +43,8 @@ $(FUZZ_BLK_BIN): $(FUZZ_BLK_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h tests/unit
 # config.c needs str_copy from lib/string.c, whose libc names are
 # renamed (as tests/unit.mk does) so they do not clash with libc's.
 FUZZ_JSON_SRC := tests/fuzz/fuzz_json.c lib/json.c lib/json_write.c \
-	vmm/ctl/ctl.c vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c
+	vmm/ctl/ctl.c vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c \
+	vmm/trace/exit_trace.c
 FUZZ_JSON_BIN := $(FUZZ_DIR)/fuzz_json
 FUZZ_STRING_O := $(FUZZ_DIR)/string_renamed.o
 FUZZ_RENAME   := -Dmemcpy=uhv_memcpy -Dmemset=uhv_memset \

@@ -1,6 +1,7 @@
 /*
  * libFuzzer harness for the management protocol: lib/json.c,
- * lib/json_write.c, vmm/ctl/ctl.c, vmm/ctl/ctl_create.c and vmm/ctl/ctl_line.c. The input is what a
+ * lib/json_write.c, vmm/ctl/ctl.c, vmm/ctl/ctl_create.c and vmm/ctl/ctl_line.c
+ * (with the exit trace's ring, vmm/trace/exit_trace.c). The input is what a
  * client sends on the port: its bytes go through ctl_feed one at a time,
  * to a fake VM manager that starts with a VM in each state. Each line is
  * also parsed on its own.
@@ -18,7 +19,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
  *         tests/fuzz/fuzz_json.c lib/json.c lib/json_write.c vmm/ctl/ctl.c \
  *         vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c \
- *         string_renamed.o -o fuzz_json
+ *         vmm/trace/exit_trace.c string_renamed.o -o fuzz_json
  * where string_renamed.o is lib/string.c built as tests/unit.mk builds it
  * (-fno-builtin -Dmemcpy=uhv_memcpy ...), for str_copy.
  */
@@ -225,9 +226,55 @@ static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
 	return act(vm, msg, BIT(CTL_VM_RUNNING), CTL_VM_RUNNING);
 }
 
+/* One exit trace for every VM: more records than the ring holds, of
+   every kind, with the largest values (the longest reply). */
+static struct trace_rec ring_recs[TRACE_RECORDS];
+static struct trace ring;
+
+static const char *reason_name(u32 reason)
+{
+	return reason % 2 ? "TPR_BELOW_THRESHOLD" : "CPUID";
+}
+
+static void fill_ring(void)
+{
+	trace_init(&ring, ring_recs);
+	for (u64 i = 0; i < TRACE_RECORDS + 40; i++) {
+		struct trace_rec *r = trace_add(&ring, i ? ~0ULL - i : 1);
+
+		*r = (struct trace_rec){ .rip = ~0ULL - i, .detail = ~0ULL,
+			.delta = r->delta, .reason = (u16)i,
+			.kind = (u8)(i % (TRACE_KINDS + 1)), .vcpu = 3,
+			.aux = ~0u };
+	}
+}
+
+static bool f_trace(void *ctx, const char *vm, struct ctl_trace *tr)
+{
+	struct fake_vm *v = find(vm);
+
+	(void)ctx;
+	if (!v)
+		return false;
+	tr->mode = v->cfg.trace;
+	tr->ring = v->state == CTL_VM_CREATED ? NULL : &ring;
+	tr->reason_name = reason_name;
+	return true;
+}
+
+static enum ctl_code f_trace_set(void *ctx, const char *vm, bool on,
+				 char *msg)
+{
+	(void)ctx;
+	(void)msg;
+	CHECK(find(vm));
+	find(vm)->cfg.trace = on ? CFG_TRACE_ON : CFG_TRACE_OFF;
+	return CTL_OK;
+}
+
 static const struct ctl_ops fake_ops = {
 	f_list, f_info, f_create, f_start, f_pause, f_resume, f_stop,
-	f_destroy, f_stats, f_agent, f_shutdown,
+	f_destroy, f_stats, f_agent, f_shutdown, f_trace, f_trace_set,
 };
 
 /* ---- the parser's promises ---- */
@@ -403,6 +450,8 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	size_t line = 0;
 
 	memset(vms, 0, sizeof(vms));
+	if (!ring.recs)
+		fill_ring();
 	add("a", CTL_VM_CREATED, false);
 	add("b", CTL_VM_RUNNING, true);
 	add("c", CTL_VM_PAUSED, false);

@@ -20,6 +20,10 @@
  * whose counters grow with it; its CPU time is half the time it ran.
  * shutdown stops every VM and ends the program. The agent answers {"pong":1} to any message, except that
  * the message "lose" makes it vanish (agent_lost).
+ * A running VM whose trace is on (create's "trace", or the trace command)
+ * exits every TRACE_EVERY_US into uhv's own exit trace ring
+ * (vmm/trace/exit_trace.c): odd records a CPUID (leaf 1) at rip 0x100010,
+ * even ones an OUT to 0x3f8 at rip 0x100020.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -46,6 +50,10 @@
 #define NET_RX_PER_MS    1000
 #define SECTOR           512
 #define FRAME            1000           /* bytes of a simulated frame */
+#define TRACE_EVERY_US   5000           /* a traced exit every 5 ms */
+#define TRACE_TSC_PER_US 3000           /* a 3 GHz TSC, for deltas */
+#define REASON_CPUID     10
+#define REASON_IO        30
 
 struct fvm {
 	bool used;
@@ -58,6 +66,9 @@ struct fvm {
 	u64 run_us;                     /* time it has been running */
 	u64 stop_at;                    /* stopping: power off then (µs) */
 	u64 slices;
+	struct trace trace;             /* emptied at each start */
+	struct trace_rec recs[TRACE_RECORDS];
+	u64 trace_us;                   /* running time not yet traced */
 };
 
 static struct fvm vms[CTL_MAX_VMS];
@@ -122,6 +133,26 @@ static void power_off(struct fvm *v, const char *result, const char *why)
 					    result, 0, why));
 }
 
+/* d µs of running: a traced exit every TRACE_EVERY_US of them. */
+static void trace_run(struct fvm *v, u64 d)
+{
+	if (v->cfg.trace == CFG_TRACE_OFF || !v->trace.recs)
+		return;
+	for (v->trace_us += d; v->trace_us >= TRACE_EVERY_US;
+	     v->trace_us -= TRACE_EVERY_US) {
+		u64 seq = trace_newest(&v->trace) + 1;
+		struct trace_rec *r = trace_add(&v->trace,
+						seq * TRACE_EVERY_US * TRACE_TSC_PER_US);
+		bool cpuid = seq % 2;
+
+		r->reason = cpuid ? REASON_CPUID : REASON_IO;
+		r->kind = cpuid ? TRACE_CPUID : TRACE_IO;
+		r->rip = cpuid ? 0x100010 : 0x100020;
+		r->detail = cpuid ? 1 : 0x3f8;
+		r->aux = cpuid ? 0 : 1;
+	}
+}
+
 /* Time passes: running VMs run; stopping ones power off when due. */
 static void tick(void)
 {
@@ -136,6 +167,7 @@ static void tick(void)
 		if (v->state == CTL_VM_RUNNING || v->state == CTL_VM_STOPPING) {
 			v->run_us += d;
 			v->slices += d / 1000;
+			trace_run(v, d);
 		}
 		if (v->state == CTL_VM_STOPPING && now >= v->stop_at)
 			power_off(v, "poweroff", "ACPI power off (S5)");
@@ -200,6 +232,8 @@ static enum ctl_code f_start(void *ctx, const char *vm, char *msg)
 	v->state = CTL_VM_RUNNING;
 	v->run_us = 0;
 	v->slices = 0;
+	trace_init(&v->trace, v->recs);
+	v->trace_us = 0;
 	v->agent = !strcmp(v->cfg.image, "agent.elf") ||
 		   !strcmp(v->cfg.name, "alpha");
 	send_line(out, ctl_event_vm_started(out, sizeof(out), vm));
@@ -333,11 +367,49 @@ static enum ctl_code f_agent(void *ctx, const char *vm, u64 id,
 	return CTL_OK;
 }
 
+static const char *reason_name(u32 r)
+{
+	return r == REASON_CPUID ? "CPUID" : r == REASON_IO ? "IO_INSTRUCTION" :
+		"UNKNOWN";
+}
+
+static bool f_trace(void *ctx, const char *vm, struct ctl_trace *tr)
+{
+	struct fvm *v = find(vm);
+
+	(void)ctx;
+	if (!v)
+		return false;
+	tick();
+	tr->mode = v->cfg.trace;
+	tr->ring = &v->trace;
+	tr->reason_name = reason_name;
+	return true;
+}
+
+/* As uhv: the VM's config key; on again, the next delta is 0. */
+static enum ctl_code f_trace_set(void *ctx, const char *vm, bool on,
+				 char *msg)
+{
+	struct fvm *v = find(vm);
+
+	(void)ctx;
+	(void)msg;
+	if (on && v->cfg.trace == CFG_TRACE_OFF) {
+		v->cfg.trace = CFG_TRACE_ON;
+		trace_restart_clock(&v->trace);
+		v->trace_us = 0;
+	} else if (!on) {
+		v->cfg.trace = CFG_TRACE_OFF;
+	}
+	return CTL_OK;
+}
+
 static const struct ctl_ops ops = {
 	.list = f_list, .info = f_info, .create = f_create, .start = f_start,
 	.pause = f_pause, .resume = f_resume, .stop = f_stop,
 	.destroy = f_destroy, .stats = f_stats, .agent = f_agent,
-	.shutdown = f_shutdown,
+	.shutdown = f_shutdown, .trace = f_trace, .trace_set = f_trace_set,
 };
 
 /* ---- the port ---- */

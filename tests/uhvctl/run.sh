@@ -73,6 +73,45 @@ expect "stats VM: disks table" 0 '^  +beta\.img +[1-9][0-9]* +[1-9][0-9]* '
 expect "stats VM: nics table" 0 '^  +02:00:00:00:00:02 +lan +[1-9]'
 [ "$(grep -c '"cmd":"stats"' "$T/ctl.log")" -ge 4 ] && ok "stats of all: list, then stats per VM" || bad "stats of all"
 
+# ---- the exit trace (the fake's traced VM exits every 5 ms: CPUID leaf 1
+# at 0x100010, then OUT 0x3f8 at 0x100020, 256 records held)
+run trace alpha;        expect "trace: off at first, said so" 0 "exit trace of VM 'alpha' is off \(uhvctl trace alpha --on\)" "$T/err"
+[ "$(wc -l < "$T/out")" = 1 ] && ok "trace: off, only the header" || bad "trace off: $(cat "$T/out")"
+run trace alpha --on --count 1; expect "trace --on" 0 '^ +SEQ CPU REASON +RIP +DETAIL +\+TSC$'
+grep -q '{"vm":"alpha","on":true,"count":1,' "$T/ctl.log" && ok "trace --on: sent" || bad "trace --on not sent"
+sleep 0.3
+run trace alpha --count 4; expect "trace: a CPUID record" 0 '^ +[0-9]+ +0 CPUID +0x100010 +leaf 0x1 sub 0x0 +\+15000000$'
+expect "trace: an I/O record" 0 '^ +[0-9]+ +0 IO_INSTRUCTION +0x100020 +out 0x3f8/1 +\+15000000$'
+[ "$(grep -c '^ *[0-9]' "$T/out")" = 4 ] && ok "trace --count 4: four records" || bad "trace --count 4"
+run trace alpha --after 0 --count 2; expect "trace --after 0: from seq 1, delta 0" 0 '^ +1 +0 CPUID +0x100010 +leaf 0x1 sub 0x0 +\+0$'
+run --json trace alpha --count 2; expect "trace --json: uhv's line" 0 '^\{"id":[0-9]+,"ok":true,"vm":"alpha","on":true,"console":false,"newest":[0-9]+,"missed":0,"records":\[\[[0-9]+,0,"'
+run trace alpha --count 40; expect "trace --count 40: pages" 0 '^ +[0-9]+ +0 '
+[ "$(grep -c '^ *[0-9]' "$T/out")" = 40 ] && ok "trace --count 40: forty records" || bad "trace --count 40: $(grep -c '^ *[0-9]' "$T/out")"
+run trace alpha --follow --count 60 --interval 0.1
+n0=$(awk '/^ *[0-9]/ { print $1; exit }' "$T/out")
+if [ "$RC" = 0 ] && [ "$(grep -c '^ *[0-9]' "$T/out")" = 60 ] &&
+   awk -v s="$n0" '/^ *[0-9]/ { if ($1 != s++) exit 1 }' "$T/out"; then
+    ok "trace --follow: 60 records, each seq once, in order, new ones included"
+else bad "trace --follow (status $RC)"; fi
+run --json trace alpha --count 1; last=$(grep -o '"newest":[0-9]*' "$T/out" | cut -d: -f2)
+sleep 1.5                       # 300 more: the ring's 256 overwrite some
+run trace alpha --after "$last" --count 3
+expect "trace --after: the overwritten ones said" 0 '^ +- \(([4-9][0-9]|[1-9][0-9][0-9]) records missed: uhv overwrote them before uhvctl asked\)$'
+run trace nope;         expect "trace: no such VM" 1 "no_such_vm: no VM named 'nope'" "$T/err"
+run trace alpha --after 99999999; expect "trace --after beyond the newest: invalid_value" 1 "invalid_value: 'after' 99999999 is beyond the newest record of VM 'alpha'" "$T/err"
+run trace alpha --off;  expect "trace --off" 0 '^ +SEQ '
+run --json trace alpha --count 1; expect "trace --off: off, records kept" 0 '"on":false,"console":false,"newest":[1-9][0-9]*,'
+run create tracer --image x.elf --trace console; expect "create --trace console" 0 "^VM 'tracer' created"
+grep -q '"trace":"console"' "$T/ctl.log" && ok "create --trace: sent" || bad "create --trace not sent"
+run start tracer; sleep 0.3
+"$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" trace tracer --follow --count 400 --interval 0.05 > "$T/follow" 2>&1 &
+FOL=$!
+sleep 0.4
+run stop tracer --timeout 0; run start tracer
+wait "$FOL"; RC=$?
+expect "trace --follow: the VM started again, its trace anew" 0 "^ +- \(VM 'tracer' started again: its trace begins anew\)$" "$T/follow"
+run destroy tracer; run stop tracer --timeout 0; run destroy tracer
+
 # ---- the lifecycle
 run create gamma --image agent.elf --memory 32M --cpus 2 --disk a.img,ro --disk b.img,serial=B --cmdline "console=ttyS0 x=1"
 expect "create" 0 "^VM 'gamma' created \(created\)$"
@@ -163,7 +202,8 @@ expect "unknown command: usage status 2" 2 "unknown command 'frobnicate'" "$T/er
 # 2) with no uhv listening, never as "cannot connect" (status 3)
 for args in "create" "create lonely" "create a --image x b" "info" "start" \
             "stop" "stop a --timeout x" "agent a" "stats a b" "list x" \
-            "events x" "events --wait bogus"; do
+            "events x" "events --wait bogus" "trace" "trace a b" "trace a --count 0" \
+            "trace a --count x" "trace a --on --off" "trace a --after -1" "trace a --interval 0"; do
     # shellcheck disable=SC2086
     "$UHVCTL" --connect "127.0.0.1:$NOPORT" $args > "$T/out" 2> "$T/err"; RC=$?
     if [ "$RC" = 2 ] && ! grep -q 'cannot connect' "$T/err"; then ok "no uhv: '$args' is a usage error"

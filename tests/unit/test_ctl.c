@@ -34,6 +34,7 @@ static struct fake {
 	int bad_state;                  /* info reports this state if set */
 	int list_extra;                 /* list claims this many more */
 	int nr_reasons;                 /* stats reports this many */
+	struct trace ring;              /* every VM's exit trace */
 } fk;
 
 static struct fake_vm *fake_find(const char *name)
@@ -195,9 +196,51 @@ static enum ctl_code f_shutdown(void *ctx, char *msg)
 	return CTL_OK;
 }
 
+/* Every VM shares one exit trace (fk.ring), except a created one: none. */
+static struct trace_rec ring_recs[TRACE_RECORDS];
+
+static const char *fake_reason(u32 r)
+{
+	return r == 10 ? "CPUID" : r == 30 ? "IO_INSTRUCTION" :
+		r == 43 ? "TPR_BELOW_THRESHOLD" : "HLT";
+}
+
+static bool f_trace(void *ctx, const char *vm, struct ctl_trace *tr)
+{
+	struct fake_vm *v = fake_find(vm);
+
+	(void)ctx;
+	if (!v)
+		return false;
+	tr->mode = v->cfg.trace;
+	tr->ring = v->state == CTL_VM_CREATED ? NULL : &fk.ring;
+	tr->reason_name = fake_reason;
+	return true;
+}
+
+static enum ctl_code f_trace_set(void *ctx, const char *vm, bool on,
+				 char *msg)
+{
+	struct fake_vm *v = fake_find(vm);
+
+	(void)ctx;
+	ck_assert_str_eq(msg, "");
+	fk.calls++;
+	if (fk.fail) {
+		snprintf(msg, CTL_MSG_MAX, "%s", "no");
+		fk.fail = CTL_OK;
+		return CTL_E_INTERNAL;
+	}
+	if (!on)
+		v->cfg.trace = CFG_TRACE_OFF;
+	else if (v->cfg.trace == CFG_TRACE_OFF)
+		v->cfg.trace = CFG_TRACE_ON;
+	return CTL_OK;
+}
+
 static const struct ctl_ops fake_ops = {
 	f_list, f_info, f_create, f_start, f_pause, f_resume, f_stop,
-	f_destroy, f_stats, f_agent, f_shutdown,
+	f_destroy, f_stats, f_agent, f_shutdown, f_trace, f_trace_set,
 };
 
 /* ---- helpers ---- */
@@ -940,6 +983,167 @@ START_TEST(reply_too_big)
 }
 END_TEST
 
+/* ---- trace ---- */
+
+/* n records in the fake's ring: CPUID at rip 0x1000 + seq, then an OUT. */
+static void trace_fill(u64 n)
+{
+	for (u64 i = 0; i < n; i++) {
+		u64 seq = trace_newest(&fk.ring) + 1;
+		struct trace_rec *r = trace_add(&fk.ring, 100 * seq);
+
+		r->rip = 0x1000 + seq;
+		r->reason = seq % 2 ? 10 : 30;
+		r->kind = seq % 2 ? TRACE_CPUID : TRACE_IO;
+		r->detail = seq % 2 ? 1 : 0x3f8;
+		r->aux = seq % 2 ? 0 : 1;
+	}
+}
+
+/* The number of records in the reply, and the first one's seq (0: none). */
+static int trace_records(const char *r, u64 *first)
+{
+	const char *p = strstr(r, "\"records\":[");
+	int n = 0;
+
+	ck_assert_ptr_nonnull(p);
+	*first = 0;
+	if (p[11] == '[')
+		*first = strtoull(p + 12, NULL, 10);
+	for (p += 11; (p = strchr(p, '[')); p++)
+		n++;
+	return n;
+}
+
+START_TEST(cmd_trace)
+{
+	u64 first;
+
+	add_vm("t", CTL_VM_RUNNING)->cfg.trace = CFG_TRACE_ON;
+	trace_init(&fk.ring, ring_recs);
+	trace_fill(2);
+	ck_assert_str_eq(req("{\"id\":1,\"cmd\":\"trace\",\"vm\":\"t\"}"),
+			 "{\"id\":1,\"ok\":true,\"vm\":\"t\",\"on\":true,"
+			 "\"console\":false,\"newest\":2,\"missed\":0,\"records\":["
+			 "[1,0,\"CPUID\",\"0x1001\",\"leaf 0x1 sub 0x0\",0],"
+			 "[2,0,\"IO_INSTRUCTION\",\"0x1002\",\"out 0x3f8/1\",100]]}");
+	/* without after: the newest count, at most CTL_TRACE_MAX */
+	trace_fill(100);
+	ck_assert_int_eq(trace_records(req("{\"id\":2,\"cmd\":\"trace\","
+					   "\"vm\":\"t\"}"), &first), CTL_TRACE_MAX);
+	ck_assert_uint_eq(first, 102 - CTL_TRACE_MAX + 1);
+	ck_assert_int_eq(trace_records(req("{\"id\":2,\"cmd\":\"trace\","
+					   "\"vm\":\"t\",\"count\":3}"), &first), 3);
+	ck_assert_uint_eq(first, 100);
+	ck_assert_ptr_nonnull(strstr(reply, "\"newest\":102,\"missed\":0,"));
+	/* after: the oldest ones after it, none after the newest */
+	trace_records(req("{\"id\":3,\"cmd\":\"trace\",\"vm\":\"t\","
+			  "\"after\":50,\"count\":2}"), &first);
+	ck_assert_uint_eq(first, 51);
+	ck_assert_ptr_nonnull(strstr(reply, "[52,"));
+	ck_assert_int_eq(trace_records(req("{\"id\":4,\"cmd\":\"trace\","
+					   "\"vm\":\"t\",\"after\":102}"), &first), 0);
+	/* overwritten before it asked: missed, then the oldest held */
+	trace_fill(TRACE_RECORDS);
+	trace_records(req("{\"id\":5,\"cmd\":\"trace\",\"vm\":\"t\","
+			  "\"after\":50}"), &first);
+	ck_assert_uint_eq(first, 102 + 1);
+	ck_assert_ptr_nonnull(strstr(reply, "\"missed\":52,"));
+}
+END_TEST
+
+START_TEST(trace_on_off)
+{
+	add_vm("t", CTL_VM_RUNNING);
+	add_vm("c", CTL_VM_CREATED)->cfg.trace = CFG_TRACE_CONSOLE;
+	trace_init(&fk.ring, ring_recs);
+	ck_assert_ptr_nonnull(strstr(req("{\"id\":1,\"cmd\":\"trace\","
+					 "\"vm\":\"t\"}"), "\"on\":false,"));
+	ck_assert_ptr_nonnull(strstr(req("{\"id\":2,\"cmd\":\"trace\","
+		"\"vm\":\"t\",\"on\":true}"), "\"on\":true,\"console\":false,"));
+	ck_assert_int_eq(fake_find("t")->cfg.trace, CFG_TRACE_ON);
+	req("{\"id\":3,\"cmd\":\"trace\",\"vm\":\"t\",\"on\":false}");
+	ck_assert_int_eq(fake_find("t")->cfg.trace, CFG_TRACE_OFF);
+	/* a VM not started has no records; on keeps its console */
+	ck_assert_str_eq(req("{\"id\":4,\"cmd\":\"trace\",\"vm\":\"c\","
+			     "\"on\":true}"), "{\"id\":4,\"ok\":true,\"vm\":\"c\","
+			 "\"on\":true,\"console\":true,\"newest\":0,\"missed\":0,"
+			 "\"records\":[]}");
+	fk.fail = CTL_E_INTERNAL;
+	expect_error("{\"id\":5,\"cmd\":\"trace\",\"vm\":\"t\",\"on\":true}",
+		     "internal_error", "\"no\"");
+	ck_assert_int_eq(fake_find("t")->cfg.trace, CFG_TRACE_OFF);
+	/* create takes the key as uhv.cfg does */
+	req("{\"id\":6,\"cmd\":\"create\",\"vm\":\"k\",\"image\":\"g\","
+	    "\"trace\":\"console\"}");
+	ck_assert_int_eq(fake_find("k")->cfg.trace, CFG_TRACE_CONSOLE);
+	req("{\"id\":6,\"cmd\":\"create\",\"vm\":\"k2\",\"image\":\"g\","
+	    "\"trace\":true}");
+	ck_assert_int_eq(fake_find("k2")->cfg.trace, CFG_TRACE_ON);
+	expect_error("{\"id\":7,\"cmd\":\"create\",\"vm\":\"k3\",\"image\":"
+		     "\"g\",\"trace\":\"yes\"}", "invalid_value",
+		     "trace: 'yes' must be off, on or console");
+}
+END_TEST
+
+START_TEST(trace_errors)
+{
+	struct ctl_ops none = fake_ops;
+
+	add_vm("t", CTL_VM_STOPPED);
+	trace_init(&fk.ring, ring_recs);
+	trace_fill(5);
+	expect_error("{\"id\":1,\"cmd\":\"trace\",\"vm\":\"nosuch\"}",
+		     "no_such_vm", "no VM named 'nosuch'");
+	expect_error("{\"id\":1,\"cmd\":\"trace\"}", "missing_field", "'vm'");
+	expect_error("{\"id\":2,\"cmd\":\"trace\",\"vm\":\"t\",\"after\":6}",
+		     "invalid_value", "'after' 6 is beyond the newest record "
+		     "of VM 't', 5");
+	expect_error("{\"id\":3,\"cmd\":\"trace\",\"vm\":\"t\",\"after\":-1}",
+		     "invalid_value", "'after' must be 0..9007199254740991");
+	expect_error("{\"id\":3,\"cmd\":\"trace\",\"vm\":\"t\",\"after\":\"1\"}",
+		     "wrong_type", "'after' must be an integer");
+	expect_error("{\"id\":4,\"cmd\":\"trace\",\"vm\":\"t\",\"count\":0}",
+		     "invalid_value", "'count' must be 1..15");
+	expect_error("{\"id\":4,\"cmd\":\"trace\",\"vm\":\"t\",\"count\":16}",
+		     "invalid_value", "'count' must be 1..15");
+	expect_error("{\"id\":5,\"cmd\":\"trace\",\"vm\":\"t\",\"on\":\"on\"}",
+		     "wrong_type", "'on' must be a boolean");
+	expect_error("{\"id\":6,\"cmd\":\"trace\",\"vm\":\"t\",\"seq\":1}",
+		     "unknown_field", "unknown field 'seq' for command 'trace'");
+	/* a bad value acts not: trace stays off */
+	expect_error("{\"id\":7,\"cmd\":\"trace\",\"vm\":\"t\",\"on\":true,"
+		     "\"count\":99}", "invalid_value", "'count'");
+	ck_assert_int_eq(fake_find("t")->cfg.trace, CFG_TRACE_OFF);
+	none.trace = NULL;
+	ctl_init(c, &none, &fk, "x");
+	expect_error("{\"id\":8,\"cmd\":\"trace\",\"vm\":\"t\"}",
+		     "internal_error", "trace is not available");
+}
+END_TEST
+
+/* The longest records (every field at its widest) still make a reply uhv
+   itself could read back: CTL_TRACE_MAX of them within JSON_LINE_MAX
+   bytes and JSON_MAX_TOKENS values (check_line parses it so). */
+START_TEST(trace_reply_fits)
+{
+	const char *r;
+	u64 first;
+
+	add_vm("abcdefghijklmno", CTL_VM_RUNNING);
+	trace_init(&fk.ring, ring_recs);
+	for (int i = 0; i < TRACE_RECORDS; i++)    /* the longest name: 43 */
+		ring_recs[i] = (struct trace_rec){ .rip = ~0ULL,
+			.detail = ~0ULL, .delta = ~0ULL, .kind = TRACE_EPT,
+			.aux = ~0u, .vcpu = 255, .reason = 43 };
+	fk.ring.made = ~0ULL >> 11;           /* 2^53 - 1: the largest seq */
+	r = req("{\"id\":9007199254740991,\"cmd\":\"trace\","
+		"\"vm\":\"abcdefghijklmno\"}");
+	ck_assert_int_eq(trace_records(r, &first), CTL_TRACE_MAX);
+	ck_assert_uint_lt(strlen(r), JSON_LINE_MAX);
+}
+END_TEST
+
 /* ---- events ---- */
 
 START_TEST(events)
@@ -1029,6 +1233,10 @@ Suite *ctl_suite(void)
 	tcase_add_test(tc, cmd_stats);
 	tcase_add_test(tc, cmd_shutdown);
 	tcase_add_test(tc, cmd_agent);
+	tcase_add_test(tc, cmd_trace);
+	tcase_add_test(tc, trace_on_off);
+	tcase_add_test(tc, trace_errors);
+	tcase_add_test(tc, trace_reply_fits);
 	suite_add_tcase(s, tc);
 	return s;
 }

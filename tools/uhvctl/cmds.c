@@ -202,7 +202,8 @@ static void parse_create(int argc, char **argv, struct request *r)
 		{ "image", 1, NULL, 'i' }, { "initrd", 1, NULL, 'r' },
 		{ "memory", 1, NULL, 'm' }, { "cpus", 1, NULL, 'c' },
 		{ "cmdline", 1, NULL, 'l' }, { "disk", 1, NULL, 'd' },
-		{ "net", 1, NULL, 'n' }, { "agent", 0, NULL, 'a' }, { 0 }
+		{ "net", 1, NULL, 'n' }, { "agent", 0, NULL, 'a' },
+		{ "trace", 1, NULL, 't' }, { 0 }
 	};
 	json_object *a = json_object_new_object();
 	char *disks[CREATE_LIST_MAX], *nets[CREATE_LIST_MAX];
@@ -215,6 +216,7 @@ static void parse_create(int argc, char **argv, struct request *r)
 		case 'i': k = "image"; break;
 		case 'r': k = "initrd"; break;
 		case 'l': k = "cmdline"; break;
+		case 't': k = "trace"; break;
 		case 'm': json_object_object_add(a, "memory", num_or_str(optarg)); break;
 		case 'c': json_object_object_add(a, "cpus", num_or_str(optarg)); break;
 		case 'd': if (nd < CREATE_LIST_MAX) disks[nd++] = optarg; break;

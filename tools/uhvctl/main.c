@@ -17,12 +17,14 @@ static const char usage_text[] =
 "commands:\n"
 "  version | list | info VM | stats [VM] | shutdown\n"
 "  create VM --image F [--initrd F] [--memory M] [--cpus N] [--cmdline TEXT]\n"
-"         [--disk SPEC]... [--net SPEC]... [--agent]\n"
+"         [--disk SPEC]... [--net SPEC]... [--agent] [--trace on|console]\n"
 "  start VM | pause VM | resume VM | destroy VM\n"
 "  stop VM [--timeout S] [--wait]   (--wait: until its vm_stopped event)\n"
 "  agent VM DATA                    (prints the agent's answer)\n"
 "  events [--wait EVENT] [--vm VM] [--timeout S]\n"
 "  top [--interval S] [--count N]\n"
+"  trace VM [--on | --off] [--count N] [--after SEQ] [--follow] [--interval S]\n"
+"                                   (its recent VM exits; --follow: until Ctrl-C)\n"
 "  record FILE [--interval S] [--count N | --duration S]\n"
 "  plot FILE [-o PNG] [--script GP]\n"
 "  relay --serial HOST:PORT|/dev/TTY --listen HOST:PORT [--log FILE]\n"
@@ -93,5 +95,7 @@ int main(int argc, char **argv)
 		return top_main(&o, argc, argv);
 	if (!strcmp(argv[0], "record"))
 		return record_main(&o, argc, argv);
+	if (!strcmp(argv[0], "trace"))
+		return trace_main(&o, argc, argv);
 	return cmd_main(&o, argc, argv);
 }

@@ -7,6 +7,7 @@
  *   uhvctl COMMAND ...    one request (or a few) through the relay, with
  *                         human-readable or --json output (cmds.c);
  *   uhvctl top|record     samples stats and shows or stores rates (top.c);
+ *   uhvctl trace          a VM's recent exits, or follows them (cmd_trace.c);
  *   uhvctl plot           draws a record with gnuplot (plot.c).
  *
  * Host C (gnu11) with json-c for parsing replies; the relay uses uhv's own
@@ -119,6 +120,7 @@ int relay_main(int argc, char **argv);
 int cmd_main(const struct opts *o, int argc, char **argv);
 int cmd_stats(const struct opts *o, struct client *c, const char *vm);
 int top_main(const struct opts *o, int argc, char **argv);
+int trace_main(const struct opts *o, int argc, char **argv);
 int record_main(const struct opts *o, int argc, char **argv);
 int plot_main(int argc, char **argv);
 

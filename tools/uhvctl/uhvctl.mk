@@ -10,7 +10,7 @@
 
 UHVCTL       := $(BUILD)/tools/uhvctl
 UHVCTL_SRC   := $(addprefix tools/uhvctl/, main.c net.c client.c relay.c \
-	cmds.c cmd_stats.c stats.c top.c plot.c idscan.c) lib/json.c
+	cmds.c cmd_stats.c cmd_trace.c stats.c top.c plot.c idscan.c) lib/json.c
 UHVCTL_OBJ   := $(UHVCTL_SRC:%.c=$(BUILD)/tools/obj/%.o)
 UHVCTL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -I. \
 	$(shell pkg-config --cflags json-c 2>/dev/null)
@@ -20,7 +20,8 @@ UHVCTL_LIBS   = $(shell pkg-config --libs json-c 2>/dev/null) -lm
 # tests/unit.mk, for str_copy) behind a simulated VM manager
 FAKE_UHV     := $(BUILD)/tests/fake_uhv
 FAKE_SRC     := tests/uhvctl/fake_uhv.c lib/json.c lib/json_write.c vmm/ctl/ctl.c \
-	vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c
+	vmm/ctl/ctl_create.c vmm/ctl/ctl_line.c vmm/config.c lib/fmt.c \
+	vmm/trace/exit_trace.c
 FAKE_OBJ     := $(FAKE_SRC:%.c=$(BUILD)/tools/fake/%.o) \
 	$(BUILD)/tools/fake/lib/string_renamed.o
 FAKE_CFLAGS  := -std=gnu11 -Wall -Wextra -Werror -O1 -g -I.

@@ -56,7 +56,8 @@ const char *ctl_state_name(enum ctl_vm_state state)
 /* Every field a request may have; each command takes some of them. */
 enum field {
 	F_ID, F_CMD, F_VM, F_IMAGE, F_INITRD, F_MEMORY, F_CMDLINE, F_CPUS,
-	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_AGENT, F_COUNT,
+	F_DISK, F_TIMEOUT, F_DATA, F_NET, F_AGENT, F_TRACE, F_ON, F_AFTER,
+	F_RECORDS, F_COUNT,
 };
 
 #define T_STR BIT(JSON_STRING)
@@ -81,6 +82,10 @@ static const struct {
 	[F_DATA] = { "data", T_STR },
 	[F_NET] = { "net", T_STR | T_STRS },
 	[F_AGENT] = { "agent", T_STR | T_BOOL },   /* "on" or true */
+	[F_TRACE] = { "trace", T_STR | T_BOOL },   /* create: "console" */
+	[F_ON] = { "on", T_BOOL },                 /* trace: on or off */
+	[F_AFTER] = { "after", T_INT },            /* trace: records after */
+	[F_RECORDS] = { "count", T_INT },          /* trace: how many */
 };
 
 struct command;
@@ -170,6 +175,8 @@ static const char *type_words(u32 types)
 		return "a string";
 	if (types == T_INT)
 		return "an integer";
+	if (types == T_BOOL)
+		return "a boolean";
 	if (types & T_BOOL)
 		return "a string or a boolean";
 	return types & T_INT ? "a string or an integer" :
@@ -324,7 +331,7 @@ static enum ctl_code cmd_create(struct ctl *c, struct request *r,
 {
 	static const enum field keys[] = { F_IMAGE, F_INITRD, F_MEMORY,
 					   F_CMDLINE, F_CPUS, F_DISK, F_NET,
-					   F_AGENT };
+					   F_AGENT, F_TRACE };
 	struct ctl_cfg_key set[ARRAY_SIZE(keys)];
 	const struct vm_config *vm;
 	enum ctl_code code;
@@ -440,6 +447,113 @@ static enum ctl_code cmd_shutdown(struct ctl *c, struct request *r,
 	return c->ops->shutdown(c->ctx, c->msg);
 }
 
+/* A reply of CTL_TRACE_MAX records, its other members (a VM name of
+   CFG_NAME_MAX, 20-digit numbers) and its id is a line uhv could read. */
+_Static_assert(CTL_TRACE_MAX * CTL_TRACE_REC_JSON + 256 <= JSON_LINE_MAX,
+	       "a trace reply fits a protocol line");
+_Static_assert(CTL_TRACE_HEAD_TOKENS + CTL_TRACE_MAX * CTL_TRACE_REC_TOKENS <=
+	       JSON_MAX_TOKENS, "a trace reply has few enough values");
+
+/* The trace command's "count" and "after", each within its range. */
+static enum ctl_code trace_args(struct ctl *c, const struct request *r,
+				u64 *count, u64 *after)
+{
+	*count = CTL_TRACE_MAX;
+	*after = 0;
+	if (r->tok[F_RECORDS] &&
+	    (json_get_u64(&c->toks[r->tok[F_RECORDS]], count) || !*count ||
+	     *count > CTL_TRACE_MAX))
+		return fail(c, CTL_E_VALUE, "'count' must be 1..%d",
+			    CTL_TRACE_MAX);
+	if (r->tok[F_AFTER] &&
+	    (json_get_u64(&c->toks[r->tok[F_AFTER]], after) ||
+	     *after > CTL_ID_MAX))
+		return fail(c, CTL_E_VALUE, "'after' must be 0..%llu",
+			    (unsigned long long)CTL_ID_MAX);
+	return CTL_OK;
+}
+
+/* One record: [seq, vcpu, reason, rip, detail, delta_tsc], an array
+   (CTL_TRACE_REC_TOKENS); the RIP a string "0x...", since a kernel's is
+   beyond the 2^53 that every JSON reader holds exactly (RFC 8259 §6). */
+static void put_trace_rec(struct json_writer *w, const struct ctl_trace *tr,
+			  u64 seq)
+{
+	const struct trace_rec *rec = trace_at(tr->ring, seq);
+	char text[TRACE_DETAIL_MAX];
+
+	json_w_array(w);
+	json_w_u64(w, seq);
+	json_w_u64(w, rec->vcpu);
+	json_w_str(w, tr->reason_name(rec->reason));
+	fmt_sn(text, sizeof(text), "0x%llx", (unsigned long long)rec->rip);
+	json_w_str(w, text);
+	trace_detail(rec, text, sizeof(text));
+	json_w_str(w, text);
+	json_w_u64(w, rec->delta);
+	json_w_array_end(w);
+}
+
+/* The reply: the trace's mode, its newest seq, how many records after
+   `after` are gone, and the next count of those held, oldest first. */
+static void put_trace(struct json_writer *w, const struct request *r,
+		      const struct ctl_trace *tr, u64 after, u64 count)
+{
+	u64 newest = trace_newest(tr->ring);
+
+	json_w_kstr(w, "vm", r->vm);
+	json_w_kbool(w, "on", tr->mode != CFG_TRACE_OFF);
+	json_w_kbool(w, "console", tr->mode == CFG_TRACE_CONSOLE);
+	json_w_ku64(w, "newest", newest);
+	json_w_ku64(w, "missed", trace_missed(tr->ring, after));
+	json_w_key(w, "records");
+	json_w_array(w);
+	for (u64 s = MAX(after + 1, trace_oldest(tr->ring)), n = 0;
+	     s <= newest && n < count; s++, n++)
+		put_trace_rec(w, tr, s);
+	json_w_array_end(w);
+}
+
+/*
+ * trace: turns the VM's exit trace on or off ("on"), then answers with
+ * its records after seq "after", or without "after" its newest "count"
+ * (docs/protocol.md). An "after" beyond the newest record is refused: the
+ * client's seq is from an earlier run of the VM (the ring starts again at
+ * 1 when the VM starts) or made up.
+ */
+static enum ctl_code cmd_trace(struct ctl *c, struct request *r,
+			       struct json_writer *w)
+{
+	struct ctl_trace tr = { 0 };
+	enum ctl_code code;
+	u64 count, after, newest;
+
+	if ((code = trace_args(c, r, &count, &after)))
+		return code;
+	if (!c->ops->trace || !c->ops->trace_set)
+		return fail(c, CTL_E_INTERNAL, "trace is not available");
+	if (!c->ops->trace(c->ctx, r->vm, &tr))
+		return fail(c, CTL_E_NO_VM, "no VM named '%s'", r->vm);
+	if (!tr.reason_name)
+		return fail(c, CTL_E_INTERNAL, "trace: no exit reason names");
+	newest = trace_newest(tr.ring);
+	if (r->tok[F_AFTER] && after > newest)
+		return fail(c, CTL_E_VALUE, "'after' %llu is beyond the newest "
+			    "record of VM '%s', %llu (did it start again?)",
+			    (unsigned long long)after, r->vm,
+			    (unsigned long long)newest);
+	if (r->tok[F_ON]) {
+		c->msg[0] = 0;
+		code = c->ops->trace_set(c->ctx, r->vm,
+				c->toks[r->tok[F_ON]].type == JSON_TRUE, c->msg);
+		if (code != CTL_OK || !c->ops->trace(c->ctx, r->vm, &tr))
+			return action_done(c, r, w, code ? code : CTL_E_INTERNAL);
+	}
+	put_trace(w, r, &tr, r->tok[F_AFTER] ? after : trace_tail(tr.ring, count),
+		  count);
+	return CTL_OK;
+}
+
 #define VM BIT(F_VM)
 #define S(state) BIT(CTL_VM_##state)
 #define ANY_STATE (BIT(CTL_VM_STATE_COUNT) - 1)
@@ -450,7 +564,8 @@ static const struct command commands[] = {
 	{ "info", VM, 0, ANY_STATE, "", cmd_info },
 	{ "create", VM | BIT(F_IMAGE),
 	  BIT(F_INITRD) | BIT(F_MEMORY) | BIT(F_CMDLINE) | BIT(F_CPUS) |
-	  BIT(F_DISK) | BIT(F_NET) | BIT(F_AGENT), 0, NULL, cmd_create },
+	  BIT(F_DISK) | BIT(F_NET) | BIT(F_AGENT) | BIT(F_TRACE), 0, NULL,
+	  cmd_create },
 	{ "start", VM, 0, S(CREATED) | S(STOPPED), "created or stopped",
 	  cmd_start },
 	{ "pause", VM, 0, S(RUNNING), "running", cmd_pause },
@@ -462,6 +577,8 @@ static const struct command commands[] = {
 	{ "stats", VM, 0, ANY_STATE, "", cmd_stats },
 	{ "agent", VM | BIT(F_DATA), 0, S(RUNNING), "running", cmd_agent },
 	{ "shutdown", 0, 0, 0, NULL, cmd_shutdown },
+	{ "trace", VM, BIT(F_ON) | BIT(F_AFTER) | BIT(F_RECORDS), ANY_STATE, "",
+	  cmd_trace },
 };
 
 /* ---- the reply ---- */

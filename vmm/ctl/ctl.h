@@ -19,6 +19,7 @@
 
 #include "vmm/config.h"
 #include "lib/json.h"
+#include "vmm/trace/exit_trace.h"
 
 #define CTL_PROTOCOL_VERSION 1
 #define CTL_REPLY_MAX 8192      /* buffer for a reply or event line */
@@ -29,6 +30,19 @@
 #define CTL_LIST_MAX 4          /* values of a repeated key (disk) */
 #define CTL_STOP_TIMEOUT_DEFAULT 30     /* seconds */
 #define CTL_STOP_TIMEOUT_MAX 3600
+/*
+ * Records in one trace reply. What uhv writes keeps to the limits of what
+ * it reads (docs/protocol.md; the relay reads replies with uhv's parser):
+ * at most JSON_MAX_TOKENS values and names, JSON_LINE_MAX bytes. A record
+ * is an array of 6 values, 7 tokens; the reply's other members take
+ * CTL_TRACE_HEAD_TOKENS; and a record's text is at most CTL_TRACE_REC_JSON
+ * bytes (20-digit seq and delta, the longest reason name, a 64-bit RIP,
+ * TRACE_DETAIL_MAX of detail). ctl.c checks that both fit.
+ */
+#define CTL_TRACE_MAX 15
+#define CTL_TRACE_REC_TOKENS 7
+#define CTL_TRACE_HEAD_TOKENS 17
+#define CTL_TRACE_REC_JSON 150
 /* RFC 8259 §6: integers beyond 2^53 - 1 lose precision in many readers
    (JavaScript's among them), so a request id must stay within it. */
 #define CTL_ID_MAX ((1ULL << 53) - 1)
@@ -108,6 +122,15 @@ struct ctl_vm_stats {
 	struct ctl_counter reasons[CTL_STATS_REASONS];  /* nonzero ones */
 };
 
+/* A VM's exit trace, for the trace command. */
+struct ctl_trace {
+	enum cfg_trace mode;    /* as its config says now (trace command or
+				   uhv.cfg): off, on, console */
+	const struct trace *ring;   /* its records, valid during the request;
+				       NULL (or empty) if it has none */
+	const char *(*reason_name)(u32 reason);   /* exit_reason_name() */
+};
+
 /*
  * The VM manager, implemented by uhv (and by the tests' fake). vm is a
  * NUL-terminated name. The actions return CTL_OK, or an error code and
@@ -149,6 +172,13 @@ struct ctl_ops {
 			       const char *data, size_t len, char *msg);
 	/* Stops every VM and powers uhv off once the reply has gone out. */
 	enum ctl_code (*shutdown)(void *ctx, char *msg);
+	/* Fills *tr with VM vm's exit trace; false if there is no such VM. */
+	bool (*trace)(void *ctx, const char *vm, struct ctl_trace *tr);
+	/* Turns VM vm's exit trace on (trace = on, or console if its config
+	   already says so) or off, as its [vm] section would: kept across
+	   restarts, and at once if it runs. */
+	enum ctl_code (*trace_set)(void *ctx, const char *vm, bool on,
+				   char *msg);
 };
 
 struct ctl {

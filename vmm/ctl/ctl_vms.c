@@ -25,6 +25,7 @@
 #include "vmm/exit.h"
 #include "vmm/vm_agent.h"
 #include "vmm/ctl/ctl_vms.h"
+#include "vmm/vm_trace.h"
 
 static int find_vm(const struct uhv *h, const char *name)
 {
@@ -385,6 +386,47 @@ static bool manager_stats(void *ctx, const char *name, struct ctl_vm_stats *st)
 	return true;
 }
 
+/* A VM's exit trace: its mode (its slot's config, for a VM not yet
+   started too) and its ring, which the VM's next start empties. */
+static bool m_trace(void *ctx, const char *name, struct ctl_trace *tr)
+{
+	struct uhv *h = ctx;
+	int i = find_vm(h, name);
+
+	if (i < 0)
+		return false;
+	tr->mode = h->slots[i].cfg.trace;
+	tr->ring = &h->vms[i].trace;
+	tr->reason_name = exit_reason_name;
+	return true;
+}
+
+/*
+ * Sets the trace key of the VM's slot, as uhv.cfg would (a running VM's
+ * config is its slot's): the run loop picks the handler for the next
+ * slice by it (exit_handler). Turned on, the next record's delta is 0.
+ */
+static enum ctl_code m_trace_set(void *ctx, const char *name, bool on,
+				 char *msg)
+{
+	struct uhv *h = ctx;
+	int i = find_vm(h, name);
+	struct vm_config *cfg = &h->slots[i].cfg;
+	bool was_on = cfg->trace != CFG_TRACE_OFF;
+
+	(void)msg;
+	if (!on)
+		cfg->trace = CFG_TRACE_OFF;
+	else if (!was_on)
+		cfg->trace = CFG_TRACE_ON;
+	if (on && !was_on)
+		vm_trace_resumed(&h->vms[i]);
+	if (on != was_on)
+		printk("uhv: vm %s: exit trace %s (control channel)\n", name,
+		       on ? "on" : "off");
+	return CTL_OK;
+}
+
 /* Deadlines of stops in progress, and the agents' heartbeats. */
 void ctl_vms_tick(struct uhv *h, u64 now)
 {
@@ -404,5 +446,5 @@ const struct ctl_ops ctl_vms_ops = {
 	.list = m_list, .info = m_info, .create = m_create, .start = m_start,
 	.pause = m_pause, .resume = m_resume, .stop = m_stop,
 	.destroy = m_destroy, .stats = manager_stats, .agent = m_agent,
-	.shutdown = m_shutdown,
+	.shutdown = m_shutdown, .trace = m_trace, .trace_set = m_trace_set,
 };
