@@ -34,4 +34,5 @@ check progress    1   $TIMEOUT   "PASS progress" "ticks=100000000"
 check halt        124 $HALT_WAIT "halting forever"
 check triplefault 0   $TIMEOUT   "about to triple fault"
 check bench       1   $TIMEOUT   "PASS bench"
+check exitloop    1   $TIMEOUT   "PASS exitloop" "rounds=3 period=1000000"
 exit $bad
