@@ -84,6 +84,25 @@ if [ $ok = 0 ]; then
     echo "bench.sh: no complete measurement (uhv-run status $status)" >&2
     failed+=("CPUID and entry (bench.sh)")
 fi
+# trace_cost: the CPUID round trip again with the VM's exit trace on
+# (`trace = on`, docs/protocol.md "trace"): what recording an exit costs.
+# Off, as above, a VM's exits run the same instructions as without it.
+trace_cost() {
+    local d on
+    d=$(mktemp -d "${TMPDIR:-/tmp}/uhv-bench-trace.XXXXXX")
+    mkdir -p "$d/files"
+    cp "$GUEST" "$d/files/bench.elf"
+    printf '[vm bench]\nimage = bench.elf\ntrace = on\n' > "$d/uhv.cfg"
+    "$ROOT/tools/uhv-run" -q --emulator bochs --timeout 300 --log "$d/log" \
+        --config "$d/uhv.cfg" --files "$d/files" "${PASS[@]+"${PASS[@]}"}" >/dev/null ||
+        { rm -rf "$d"; return 1; }
+    on=$(sed -nE 's/^\[bench\] BENCH cpuid_exit_cost ([0-9]+).*/\1/p' "$d/log")
+    rm -rf "$d"
+    [ -n "$on" ] && [ -n "$cost" ] || return 1
+    echo "  CPUID round trip with trace = on: $on instructions per exit, $((on - cost)) more than with it off ($cost)"
+}
+echo "# the exit trace (trace = on; off costs nothing)"
+bench trace_cost trace_cost
 # spec_cost: the CPUID round trip again with `mitigations = off`, on
 # Haswell and Tiger Lake: what the speculation hygiene of arch/x86/spec.c
 # costs per exit (RSB filling; VERW where the CPU needs it). IBPB and the
