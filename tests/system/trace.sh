@@ -13,7 +13,8 @@
 #   - resumed, uhvctl trace --follow reports new records, each once and in
 #     order, after the newest one seen while it was paused;
 #   - --off stops the recording (the newest seq holds for seconds), --on
-#     resumes it, its first record's delta 0;
+#     resumes it, its first record's delta 0 (the VM paused around it, so
+#     that record is still held when it is read);
 #   - a VM created at run time with --trace on keeps its last exits after
 #     it stops: the last is its debug exit, OUT 0xf4;
 #   - bad requests (an unknown VM, 'after' beyond the newest record, a
@@ -136,10 +137,11 @@ o1=$(newest ex); sleep 3; o2=$(newest ex)
 if [ -n "$o1" ] && [ "$o1" = "$o2" ] && u --json trace ex --count 1 2>/dev/null | grep -q '"on":false'; then
     ok off-stops
 else bad off-stops "newest $o1 -> $o2 after --off"; fi
-u trace ex --on > /dev/null
-sleep 0.5                       # a few records, far fewer than the ring holds
+# (on while paused, then a moment of running: its first records stay in
+# the ring however fast it exits, as it is paused again to read them)
+u pause ex >/dev/null; u trace ex --on >/dev/null; u resume ex >/dev/null; u pause ex >/dev/null
 first=$(u trace ex --after "$o2" --count 1 | grep -E '^ *[0-9]')
-sleep 3
+u resume ex >/dev/null; sleep 3
 o3=$(newest ex)
 if [ "${o3:-0}" -gt "${o2:-0}" ] && [[ $first =~ ^\ *$((o2 + 1))\ +0\ .*\ \+0$ ]]; then
     ok on-resumes
