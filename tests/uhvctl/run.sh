@@ -68,7 +68,7 @@ run stats alpha;        expect "stats VM: by reason" 0 '^  IO_INSTRUCTION +[1-9]
 run stats;              expect "stats of all: a row per VM" 0 '^ beta +running +[1-9][0-9]* '
 run --json stats;       expect "stats --json: one reply line per VM" 0 '^\{"id":[0-9]+,"ok":true,"vm":"beta","state":"running",'
 [ "$(wc -l < "$T/out")" = 2 ] && ok "stats --json: two lines" || bad "stats --json lines"
-run stats beta;         expect "stats VM: CPU time" 0 '^cpu time: +0\.[0-9]+ s$'
+run stats beta;         expect "stats VM: CPU time" 0 '^cpu time: +[0-9]+\.[0-9]{6} s$'
 expect "stats VM: disks table" 0 '^  +beta\.img +[1-9][0-9]* +[1-9][0-9]* '
 expect "stats VM: nics table" 0 '^  +02:00:00:00:00:02 +lan +[1-9]'
 [ "$(grep -c '"cmd":"stats"' "$T/ctl.log")" -ge 4 ] && ok "stats of all: list, then stats per VM" || bad "stats of all"
