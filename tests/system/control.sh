@@ -38,28 +38,8 @@ u()   { "$CTL" --connect "127.0.0.1:$PORT" --timeout 60 "$@"; }
 # field VM NAME: the integer NAME of VM's stats reply
 field() { u --json stats "$1" | grep -o "\"$2\":[0-9]*" | head -n 1 | cut -d: -f2; }
 
-# raw LINE: sends LINE (printf format) to the relay as a client of its own
-# and prints uhv's reply (the first line with an "id"), or nothing.
-raw() {
-    local reply=""
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return
-    # shellcheck disable=SC2059
-    printf "$1" >&3
-    while IFS= read -r -t 60 line <&3; do
-        case $line in *'"id"'*) reply=$line; break;; esac
-    done
-    exec 3<&-
-    printf '%s\n' "$reply"
-}
-
-expect_error() {   # expect_error NAME CODE LINE
-    local r
-    r=$(raw "$3")
-    case $r in
-        *"\"code\":\"$2\""*) ok "$1";;
-        *) bad "$1" "wanted error $2, got: ${r:-no reply}";;
-    esac
-}
+# raw LINE and expect_error NAME CODE LINE
+. "$(dirname "${BASH_SOURCE[0]}")/ctl-client.sh"
 
 rm -rf "$LOGS"; mkdir -p "$LOGS/files/images"
 [ -s "$ROOT/build/disks/disk0.img" ] || "$ROOT/tools/mk-test-disks.sh" >/dev/null

@@ -38,27 +38,8 @@ u()   { "$CTL" --connect "127.0.0.1:$PORT" --timeout 60 "$@"; }
 # newest VM: the newest record's seq in VM's trace
 newest() { u --json trace "$1" --count 1 2>/dev/null | grep -o '"newest":[0-9]*' | cut -d: -f2; }
 
-# raw LINE: uhv's reply to LINE (printf format), sent by a client of its own
-raw() {
-    local reply=""
-    exec 3<>"/dev/tcp/127.0.0.1/$PORT" || return
-    # shellcheck disable=SC2059
-    printf "$1" >&3
-    while IFS= read -r -t 60 line <&3; do
-        case $line in *'"id"'*) reply=$line; break;; esac
-    done
-    exec 3<&-
-    printf '%s\n' "$reply"
-}
-
-expect_error() {   # expect_error NAME CODE LINE
-    local r
-    r=$(raw "$3")
-    case $r in
-        *"\"code\":\"$2\""*) ok "$1";;
-        *) bad "$1" "wanted error $2, got: ${r:-no reply}";;
-    esac
-}
+# raw LINE and expect_error NAME CODE LINE
+. "$(dirname "${BASH_SOURCE[0]}")/ctl-client.sh"
 
 # addr INSN: the addresses (0x..., as uhv prints a RIP) of exitloop.elf's
 # instructions whose disassembly matches INSN (an ERE)
