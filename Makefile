@@ -169,8 +169,9 @@ test: deps
 	tools/mk-test-disks.sh
 	tests/run-all.sh
 
-# make test-long: the groups too long for make test (a 'long' directive):
-# the Linux guest on every other Bochs CPU model with VT-x and EPT. CI
+# make test-long: the groups too long for make test (a 'long' directive)
+# and the groups with a 'models' line (basic, isolation, interrupts, linux)
+# on every other Bochs CPU model with VT-x and EPT, as GROUP@MODEL. CI
 # runs it when time is left.
 test-long: deps
 	$(MAKE) --no-print-directory all

@@ -75,6 +75,29 @@ $GOOD_CONSOLE
 $PASS_VERDICT
 X
 
+# The good group, also on other CPU models with --long (a 'models' line):
+# run.sh lists and runs it as models@NAME, with NAME's Bochs model last
+# in uhv-run's arguments; a long group beside it, without models.
+group models <<'X'
+models all
+guest a.elf name=a
+pass a
+X
+plays models 0 <<X
+$GOOD_CONSOLE
+$PASS_VERDICT
+X
+group longone <<'X'
+long
+models icelake
+guest a.elf name=a
+pass a
+X
+plays longone 0 <<X
+$GOOD_CONSOLE
+$PASS_VERDICT
+X
+
 # Stopped by its timeout after a printed its result: the run never reached
 # uhv's summary, so the group fails whatever its lines say.
 group timeout <<'X'
@@ -272,6 +295,9 @@ sysrun() {
     [ "$VERBOSE" = 0 ] || sed "s/^/  $name| /" "$T/$name.out"
 }
 sysrun all
+sysrun long --long
+sysrun longlist --long --list
+sysrun badmodel --only models@pentium
 GOOD=good,returned,poweroff
 [ "$HAVE_TSHARK" = 0 ] || GOOD+=,goodcap
 sysrun good --only "$GOOD"
@@ -317,6 +343,26 @@ has   nochecks/fails          all "^FAIL $S/nochecks/run-ended: not run: nocheck
 n=$(grep -c "$S/nochecks" "$T/all.out")
 if [ "$n" = 1 ]; then ok nochecks/one-line; else bad nochecks/one-line "$n lines for the group, wanted 1"; fi
 [ ! -e "$T/logs/all/nochecks/run/args" ] && ok nochecks/not-run || bad nochecks/not-run "the stub ran"
+
+# models: 'all' is the seven models besides the default, each a group
+# of its own with its checks named GROUP@MODEL, its model passed on; the
+# plain group runs in the ordinary run (not in --long), a long group in
+# --long only, and a model run.sh does not know is a usage error.
+n=$(grep -c '^models@' "$T/longlist.out")
+[ "$n" = 7 ] && ok models/all-seven || bad models/all-seven "$n models@ groups listed, wanted 7"
+has   models/list-long        longlist "^longone@icelake$"
+has   models/list-plain-long  longlist "^longone$"
+lacks models/list-no-plain    longlist "^models$"
+lacks models/list-no-default  longlist "^models@haswell$"
+has   models/check-name       long "^PASS $S/models@sandybridge/a$"
+has   models/long-group       long "^PASS $S/longone@icelake/a$"
+has   models/plain-in-all     all "^PASS $S/models/a$"
+lacks models/not-in-all       all "^(PASS|FAIL) $S/models@"
+lacks models/long-not-in-all  all "^(PASS|FAIL) $S/longone"
+if tail -n 2 "$T/logs/long/models@tigerlake/run/args" 2>/dev/null | tr '\n' ' ' | grep -qx -- '--cpu-model tigerlake '; then
+    ok models/cpu-model
+else bad models/cpu-model "uhv-run's last arguments for models@tigerlake are not '--cpu-model tigerlake'"; fi
+has   models/unknown          badmodel "no such model: pentium"
 
 has   twice/first             all "^PASS $S/twice/lines#1$"
 has   twice/second            all "^FAIL $S/twice/lines#2: no console line matches"

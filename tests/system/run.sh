@@ -15,6 +15,20 @@
 #   long                  the group is part of make test-long, not make test:
 #                         run.sh runs it only with --long (which runs only
 #                         such groups) or when --only names it
+#   models NAME...|all    with --long, the group also runs once on each Bochs
+#                         CPU model NAME, as group GROUP@NAME (its checks are
+#                         system/GROUP@NAME/CHECK): the group's file with
+#                         cpu-model set to NAME's Bochs model (the table
+#                         below); 'all' is every model in it but the default.
+#                         Only the group's own file counts (not an included
+#                         one); --only GROUP@NAME runs any group on any model.
+#                         Models with VT-x and EPT (MODELS below), default first:
+#                           haswell corei7_haswell_4770 (uhv-run's default),
+#                           sandybridge corei7_sandy_bridge_2600k,
+#                           ivybridge corei7_ivy_bridge_3770k,
+#                           broadwell broadwell_ult, skylake-x corei7_skylake_x,
+#                           cannonlake corei3_cnl, icelake corei7_icelake_u,
+#                           tigerlake tigerlake
 #   include FILE          FILE's directives (a group file in this folder), as
 #                         if written here; a group that runs another on a
 #                         different machine says what differs, then includes it
@@ -123,19 +137,45 @@ case $EMU_OVERRIDE in ''|auto|bochs|qemu-kvm|qemu-tcg) ;; *) die_usage "unknown 
 [ -d "$GROUPS_DIR" ] || die_usage "no directory $GROUPS_DIR"
 GROUPS_DIR=$(cd "$GROUPS_DIR" && pwd)
 
+# The Bochs CPU models with VT-x and EPT (the 'models' directive), the
+# default (uhv-run's) first: short name -> Bochs model.
+MODEL_NAMES=(haswell sandybridge ivybridge broadwell skylake-x cannonlake icelake tigerlake)
+declare -A MODELS=([haswell]=corei7_haswell_4770 [sandybridge]=corei7_sandy_bridge_2600k
+    [ivybridge]=corei7_ivy_bridge_3770k [broadwell]=broadwell_ult [skylake-x]=corei7_skylake_x
+    [cannonlake]=corei3_cnl [icelake]=corei7_icelake_u [tigerlake]=tigerlake)
+
+# group_models FILE: the models its own 'models' lines name, one a line
+# ('all': every model but the default); an unknown name is a usage error.
+group_models() {
+    local m
+    for m in $(sed -n 's/^[[:space:]]*models[[:space:]]//p' "$1"); do
+        if [ "$m" = all ]; then printf '%s\n' "${MODEL_NAMES[@]:1}"
+        elif [ -n "${MODELS[$m]:-}" ]; then echo "$m"
+        else die_usage "$(basename "$1"): unknown model '$m' (have: all ${MODEL_NAMES[*]})"; fi
+    done
+}
+
 ALL=()
 for f in "$GROUPS_DIR"/*.test; do
     [ -e "$f" ] || continue
+    g=$(basename "$f" .test)
+    # with --long, a group's 'models' run it on other CPU models as GROUP@M
+    if [ "$LONG" = 1 ]; then
+        ms=$(group_models "$f") || exit 3
+        for m in $ms; do ALL+=("$g@$m"); done
+    fi
     # a 'long' group runs with --long only (make test-long), or by name
     if grep -qx 'long' "$f"; then [ "$LONG" = 1 ] || continue
     elif [ "$LONG" = 1 ]; then continue; fi
-    g=$(basename "$f" .test); ALL+=("$g")
+    ALL+=("$g")
 done
 if [ "$LIST" = 1 ]; then printf '%s\n' "${ALL[@]}"; exit 0; fi
 GROUPS_TO_RUN=()
 if [ ${#ONLY[@]} -gt 0 ]; then
     for g in "${ONLY[@]}"; do
-        [ -f "$GROUPS_DIR/$g.test" ] || die_usage "no such group: $g (have: ${ALL[*]})"
+        [ -f "$GROUPS_DIR/${g%@*}.test" ] || die_usage "no such group: $g (have: ${ALL[*]})"
+        [[ $g != *@* ]] || [ -n "${MODELS[${g#*@}]:-}" ] ||
+            die_usage "no such model: ${g#*@} (have: ${MODEL_NAMES[*]})"
         GROUPS_TO_RUN+=("$g")
     done
 else
@@ -246,7 +286,7 @@ expand_includes() {
 }
 
 run_group() {
-    local group=$1 file=$GROUPS_DIR/$1.test dir=$LOGS/$1
+    local group=$1 file=$GROUPS_DIR/${1%@*}.test dir=$LOGS/$1
     # Survive ^C and TERM (uhv-run gets them, stops its emulator and returns)
     # so that the checks are still reported.
     trap '' INT TERM
@@ -256,7 +296,7 @@ run_group() {
     local emulator=auto timeout=300 lineno=0 line kw rest capture= ends=summary has_stop=0
     add_check() {            # add_check CHECK CONDITION...: one counted check
         local c=$1 s=; shift
-        [ -n "$c" ] || { problems+=("$group.test:$lineno: $kw needs a check name"); return; }
+        [ -n "$c" ] || { problems+=("${group%@*}.test:$lineno: $kw needs a check name"); return; }
         local x; for x in "$@"; do s+=$x$'\n'; done
         names+=("$c"); conds+=("$s"); uses[$c]=$(( ${uses[$c]:-0} + 1 ))
     }
@@ -277,7 +317,7 @@ run_group() {
             ends)
                 case $rest in
                     summary|returned|poweroff) ends=$rest;;
-                    *) problems+=("$group.test:$lineno: ends wants summary, returned or poweroff");;
+                    *) problems+=("${group%@*}.test:$lineno: ends wants summary, returned or poweroff");;
                 esac;;
             capture)
                 capture=$dir/capture.pcap
@@ -321,17 +361,19 @@ run_group() {
             status)     add_check "${w[0]:-}" "status ${w[1]:-}";;
             tshark|tshark-count|tshark-sum)
                 local targs=${rest#"${w[0]:-}"}; targs=${targs#"${targs%%[![:space:]]*}"}
-                [ -n "$capture" ] || problems+=("$group.test:$lineno: $kw before any capture directive")
+                [ -n "$capture" ] || problems+=("${group%@*}.test:$lineno: $kw before any capture directive")
                 command -v tshark >/dev/null || problems+=("tshark not installed (run tools/deps.sh)")
                 add_check "${w[0]:-}" "$kw $targs";;
-            long)     ;;
-            missing-include) problems+=("$group.test: include of a missing file $rest");;
-            *) problems+=("$group.test:$lineno: unknown directive '$kw'");;
+            long|models) ;;
+            missing-include) problems+=("${group%@*}.test: include of a missing file $rest");;
+            *) problems+=("${group%@*}.test:$lineno: unknown directive '$kw'");;
         esac
     done < <(expand_includes "$file")
+    # GROUP@M: the model wins over the file's own cpu-model (uhv-run takes the last)
+    [[ $group != *@* ]] || args+=(--cpu-model "${MODELS[${group#*@}]}")
     [ -n "$EMU_OVERRIDE" ] && [ "$emulator" = auto ] && emulator=$EMU_OVERRIDE
     [ -f "$EFI" ] || problems+=("missing $EFI (build uhv first)")
-    [ ${#names[@]} -gt 0 ] || problems+=("$group.test has no checks")
+    [ ${#names[@]} -gt 0 ] || problems+=("${group%@*}.test has no checks")
 
     local out=$dir/output.log console=$dir/console.log status=2 verdict t0=$SECONDS
     if [ ${#problems[@]} -eq 0 ]; then
