@@ -82,6 +82,8 @@ group models <<'X'
 models all
 guest a.elf name=a
 pass a
+on-models sandybridge match only-sandy ^\[a\] hello$
+on-models haswell,icelake nomatch not-sandy ^\[a\] oops
 X
 plays models 0 <<X
 $GOOD_CONSOLE
@@ -96,6 +98,12 @@ X
 plays longone 0 <<X
 $GOOD_CONSOLE
 $PASS_VERDICT
+X
+# on-models with a model run.sh does not know: the group is not run.
+group onbad <<'X'
+guest a.elf name=a
+pass a
+on-models haswell,pentium match x ^\[a\] hello$
 X
 
 # Stopped by its timeout after a printed its result: the run never reached
@@ -363,6 +371,14 @@ if tail -n 2 "$T/logs/long/models@tigerlake/run/args" 2>/dev/null | tr '\n' ' ' 
     ok models/cpu-model
 else bad models/cpu-model "uhv-run's last arguments for models@tigerlake are not '--cpu-model tigerlake'"; fi
 has   models/unknown          badmodel "no such model: pentium"
+# on-models: the check only on the models named (the plain group is
+# haswell's), and an unknown name stops the group
+has   on-models/named         long "^PASS $S/models@sandybridge/only-sandy$"
+lacks on-models/not-named     long "^(PASS|FAIL) $S/models@(ivybridge|tigerlake)/only-sandy$"
+has   on-models/default       all "^PASS $S/models/not-sandy$"
+lacks on-models/default-only  all "^(PASS|FAIL) $S/models/only-sandy$"
+has   on-models/list          long "^PASS $S/models@icelake/not-sandy$"
+has   on-models/unknown       all "^FAIL $S/onbad/run-ended: not run: onbad.test:3: on-models: unknown model in 'haswell,pentium'"
 
 has   twice/first             all "^PASS $S/twice/lines#1$"
 has   twice/second            all "^FAIL $S/twice/lines#2: no console line matches"

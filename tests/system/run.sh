@@ -29,6 +29,11 @@
 #                           broadwell broadwell_ult, skylake-x corei7_skylake_x,
 #                           cannonlake corei3_cnl, icelake corei7_icelake_u,
 #                           tigerlake tigerlake
+#   on-models NAME[,NAME...] DIRECTIVE...
+#                         DIRECTIVE only when the group runs on one of these
+#                         models (a group without @NAME runs on haswell): a
+#                         check of a feature some CPUs lack, with the check
+#                         of what uhv does without it on the others
 #   include FILE          FILE's directives (a group file in this folder), as
 #                         if written here; a group that runs another on a
 #                         different machine says what differs, then includes it
@@ -285,6 +290,19 @@ expand_includes() {
     done < "$1"
 }
 
+# on_models GROUP LIST: whether GROUP (GROUP@MODEL, or the default model)
+# runs on one of LIST's comma-separated models: 0 yes, 1 no, 2 LIST names
+# a model run.sh does not know (a problem of the group, so a typo cannot
+# silently drop a check).
+on_models() {
+    local model=${MODEL_NAMES[0]} m
+    [[ $1 != *@* ]] || model=${1#*@}
+    IFS=, read -ra ml <<< "$2"
+    for m in "${ml[@]}"; do [ -n "${MODELS[$m]:-}" ] || return 2; done
+    for m in "${ml[@]}"; do [ "$m" != "$model" ] || return 0; done
+    return 1
+}
+
 run_group() {
     local group=$1 file=$GROUPS_DIR/${1%@*}.test dir=$LOGS/$1
     # Survive ^C and TERM (uhv-run gets them, stops its emulator and returns)
@@ -305,6 +323,14 @@ run_group() {
         line=${line#"${line%%[![:space:]]*}"}; line=${line%"${line##*[![:space:]]}"}
         [ -z "$line" ] || [ "${line:0:1}" = "#" ] && continue
         kw=${line%%[[:space:]]*}; rest=${line:${#kw}}; rest=${rest#"${rest%%[![:space:]]*}"}
+        if [ "$kw" = on-models ]; then
+            local onm=${rest%%[[:space:]]*} onrc=0
+            on_models "$group" "$onm" || onrc=$?
+            [ $onrc != 2 ] || problems+=("${group%@*}.test:$lineno: on-models: unknown model in '$onm' (have: ${MODEL_NAMES[*]})")
+            [ $onrc = 0 ] || continue
+            line=${rest#*[[:space:]]}; line=${line#"${line%%[![:space:]]*}"}
+            kw=${line%%[[:space:]]*}; rest=${line:${#kw}}; rest=${rest#"${rest%%[![:space:]]*}"}
+        fi
         local -a w; read -ra w <<< "$rest"
         case $kw in
             emulator) emulator=$rest;;
