@@ -33,7 +33,7 @@ VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/emu_exec.c vmm/
 	    vmm/multiboot.c vmm/palloc.c vmm/platform.c vmm/sched.c \
 	    vmm/stats.c vmm/vm.c vmm/vm_disks.c vmm/vm_virtio.c vmm/vm_nics.c \
 	    vmm/config.c vmm/rampool.c vmm/capture_port.c vmm/blk_host.c \
-	    vmm/vm_agent.c \
+	    vmm/vm_agent.c vmm/vm_mem.c \
 	    vmm/host_events.c vmm/vm_console.c
 VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 	    lapic.c pci.c pic.c pit.c rtc.c uart.c)
@@ -44,7 +44,9 @@ VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c netif.c capture.c)
 VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 	    ctl_vms.c agent.c)
 # trace/, pure too: the exit trace's ring; vm_trace.c fills it from exits
-VMM_C    += vmm/trace/exit_trace.c vmm/vm_trace.c
+VMM_C    += vmm/trace/exit_trace.c vmm/vm_trace.c vmm/vm_gdb.c
+# gdb/, pure too: the GDB remote protocol stub over struct gdb_target_ops
+VMM_C    += $(addprefix vmm/gdb/, gdb_stub.c gdb_mem.c gdb_regs.c)
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm

@@ -553,6 +553,42 @@ int json_str_copy(const char *text, const struct json_tok *t, char *dst,
 	return *e ? -1 : (int)len;
 }
 
+/*
+ * A raw lead byte of UTF-8 (the parser let only valid UTF-8 through): its
+ * continuation byte joins it, so that out holds the character whole.
+ */
+static size_t next_raw_char(const char *s, size_t *i, size_t end, u8 out[4])
+{
+	size_t n = next_char(s, i, end, out);
+
+	if (n == 1 && out[0] >= JSON_LATIN1_LEAD_MIN && *i < end) {
+		out[1] = (u8)s[(*i)++];
+		n = 2;
+	}
+	return n;
+}
+
+int json_str_bytes(const char *text, const struct json_tok *t, u8 *dst,
+		   size_t size, enum json_err *e)
+{
+	size_t i = t->start, len = 0;
+	u8 out[4];
+
+	*e = t->type == JSON_STRING ? JSON_OK : JSON_E_TYPE;
+	while (!*e && i < t->end) {
+		size_t n = next_raw_char(text, &i, t->end, out);
+
+		if (n > 2 || (n == 2 && out[0] > JSON_LATIN1_LEAD_MAX))
+			*e = JSON_E_RANGE;
+		else if (len >= size)
+			*e = JSON_E_SPACE;
+		else
+			dst[len++] = n == 1 ? out[0] :
+				(u8)((out[0] & 0x1f) << 6 | (out[1] & 0x3f));
+	}
+	return *e ? -1 : (int)len;
+}
+
 enum json_err json_get_u64(const struct json_tok *t, u64 *v)
 {
 	if (t->type != JSON_INTEGER)

@@ -132,6 +132,20 @@ bool json_str_eq(const char *text, const struct json_tok *t, const char *s);
  */
 int json_str_copy(const char *text, const struct json_tok *t, char *dst,
 		  size_t size, enum json_err *e);
+/*
+ * Bytes as a JSON string, for byte pipes (the management protocol's gdb
+ * data): byte b is the character U+00bb (ISO 8859-1), so any byte, NUL
+ * included, goes through and back unchanged. json_str_bytes copies
+ * string token t into dst[0..size) (no NUL added); the byte count, or
+ * -1 and *e: JSON_E_TYPE (not a string), JSON_E_SPACE (does not fit) or
+ * JSON_E_RANGE (a character beyond U+00FF).
+ */
+#define JSON_LATIN1_FIRST    0x80      /* the first byte sent as 2 of UTF-8 */
+#define JSON_LATIN1_LEAD_MIN 0xc0      /* UTF-8 lead bytes of U+0080..U+00FF */
+#define JSON_LATIN1_LEAD_MAX 0xc3
+#define JSON_ESCAPE_MAX      6         /* the longest escape: \u001f */
+int json_str_bytes(const char *text, const struct json_tok *t, u8 *dst,
+		   size_t size, enum json_err *e);
 /* An integer token's value: 0, or JSON_E_TYPE / JSON_E_RANGE. */
 enum json_err json_get_u64(const struct json_tok *t, u64 *v);
 enum json_err json_get_s64(const struct json_tok *t, s64 *v);
@@ -169,6 +183,11 @@ void json_w_u64(struct json_writer *w, u64 v);
 void json_w_s64(struct json_writer *w, s64 v);
 void json_w_bool(struct json_writer *w, bool v);
 void json_w_null(struct json_writer *w);
+/* Bytes, each as the character of its value (json_str_bytes). */
+void json_w_bytes(struct json_writer *w, const u8 *s, size_t n);
+/* What json_w_bytes writes for s[0..n), quotes aside: at most
+   n * JSON_ESCAPE_MAX bytes. */
+size_t json_bytes_len(const u8 *s, size_t n);
 /* key and value in one call, for the common members */
 void json_w_kstr(struct json_writer *w, const char *key, const char *s);
 void json_w_ku64(struct json_writer *w, const char *key, u64 v);

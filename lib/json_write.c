@@ -152,6 +152,45 @@ static void put_string(struct json_writer *w, const char *s, size_t n)
 	put(w, "\"", 1);
 }
 
+/* Byte c as ISO 8859-1 text: its escape, its UTF-8 (two bytes from
+   0x80), or 0 when it stands for itself. */
+static size_t latin1(u8 c, char esc[6])
+{
+	size_t k = escape(c, esc);
+
+	if (k || c < JSON_LATIN1_FIRST)
+		return k;
+	esc[0] = (char)(JSON_LATIN1_LEAD_MIN | c >> 6);
+	esc[1] = (char)(0x80 | (c & 0x3f));
+	return 2;
+}
+
+void json_w_bytes(struct json_writer *w, const u8 *s, size_t n)
+{
+	char esc[6];
+	size_t k;
+
+	separate(w);
+	put(w, "\"", 1);
+	for (size_t i = 0; i < n; i++) {
+		if ((k = latin1(s[i], esc)))
+			put(w, esc, k);
+		else
+			put(w, (const char *)s + i, 1);
+	}
+	put(w, "\"", 1);
+}
+
+size_t json_bytes_len(const u8 *s, size_t n)
+{
+	char esc[6];
+	size_t len = 0, k;
+
+	for (size_t i = 0; i < n; i++)
+		len += (k = latin1(s[i], esc)) ? k : 1;
+	return len;
+}
+
 void json_w_key(struct json_writer *w, const char *key)
 {
 	separate(w);

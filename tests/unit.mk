@@ -53,6 +53,9 @@ UNIT_TESTS   += tests/unit/test_vcpu_current.c tests/unit/test_dbgreg.c
 # the exit trace's ring (vmm/trace/)
 UNIT_SUT     += vmm/trace/exit_trace.c
 UNIT_TESTS   += tests/unit/test_trace.c
+# the GDB remote protocol stub (vmm/gdb/)
+UNIT_SUT     += vmm/gdb/gdb_stub.c vmm/gdb/gdb_mem.c vmm/gdb/gdb_regs.c
+UNIT_TESTS   += tests/unit/test_gdb_stub.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

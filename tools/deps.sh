@@ -11,13 +11,14 @@ export LC_ALL=C
 # libjson-c-dev: uhvctl's JSON; gnuplot-nox: uhvctl plot; file: its test.
 # tshark: reads the pcap captures of the system tests (uhv-run --capture).
 # valgrind: make bench counts the bridge's instructions with callgrind.
+# gdb: tests/system/gdb.sh debugs guests with it (docs/gdb.md).
 # bochs-x: bochs depends on "bochs-wx | bochs-gui"; naming the small X11
 # plugin (never used: uhv-run uses the built-in rfb display) keeps apt from
 # pulling in wxWidgets.
 PACKAGES="gnu-efi nasm check qemu-system-x86 ovmf bochs bochs-x bochsbios vgabios
 mtools dosfstools fdisk busybox-static cpio gcc make pkg-config
 libjson-c-dev gnuplot-nox file
-tshark valgrind"
+tshark valgrind gdb"
 
 missing=()
 for p in $PACKAGES; do

@@ -5,7 +5,8 @@
 # (agent/uhv-agent.c, built here with `make agent`).
 #
 # usage: tools/mk-linux-guest.sh [OUTDIR]     (default build/linux)
-# Makes OUTDIR/vmlinuz, the virtio modules it needs (OUTDIR/modules, from
+# Makes OUTDIR/vmlinuz, its System.map (the kernel's symbols, for
+# tests/system/gdb.sh), the virtio modules it needs (OUTDIR/modules, from
 # the same package), OUTDIR/initrd.gz and a blank 8 MiB disk OUTDIR/vda.img;
 # the kernel and modules are fetched once. Needs apt-get (network to Debian's mirror), cpio,
 # gzip and busybox-static (tools/deps.sh installs them).
@@ -23,7 +24,7 @@ XSTATE=$ROOT/build/agent/xstate-check
 make -s -C "$ROOT" agent >/dev/null
 have_modules=1
 for m in $MODULES; do [ -s "$OUT/modules/$m.ko" ] || have_modules=0; done
-if [ ! -s "$OUT/vmlinuz" ] || [ "$have_modules" = 0 ]; then
+if [ ! -s "$OUT/vmlinuz" ] || [ ! -s "$OUT/System.map" ] || [ "$have_modules" = 0 ]; then
     work=$(mktemp -d)
     trap 'rm -rf "$work"' EXIT
     # the metapackage names the current kernel package; download that one
@@ -33,6 +34,7 @@ if [ ! -s "$OUT/vmlinuz" ] || [ "$have_modules" = 0 ]; then
     (cd "$work" && apt-get download "$pkg" >/dev/null)
     dpkg-deb -x "$work"/*.deb "$work/x"
     cp "$work"/x/boot/vmlinuz-* "$OUT/vmlinuz"
+    cp "$work"/x/boot/System.map-* "$OUT/System.map"
     mkdir -p "$OUT/modules"
     for m in $MODULES; do
         find "$work/x/lib/modules" -name "$m.ko" -exec cp {} "$OUT/modules/" \;

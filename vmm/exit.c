@@ -15,6 +15,7 @@
 #include "vmm/exit.h"
 #include "vmm/vm_virtio.h"
 #include "vmm/vm_trace.h"
+#include "vmm/vm_gdb.h"
 #include "arch/x86/apic.h"
 
 
@@ -50,16 +51,20 @@ static enum exit_action triple_fault(struct vcpu *v, const struct arch_exit *e)
 }
 
 /*
- * HLT: with an interrupt already pending (and IF set) the CPU would not
- * stop at all; otherwise the vCPU sleeps until one is, and the scheduler
- * runs someone else (a halted guest never stalls the others).
+ * HLT: with an interrupt already pending (and IF set), or an NMI the
+ * guest is not blocking (inside its NMI handler it is), the CPU would
+ * not stop at all (SDM Vol. 2A, HLT: an NMI resumes it, whatever IF);
+ * otherwise the vCPU sleeps until one is, and the scheduler runs someone
+ * else (a halted guest never stalls the others).
  */
 static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 {
 	bool if_set = arch_vcpu_get(&v->arch, AREG_RFLAGS) & RFLAGS_IF;
 
 	arch_vcpu_skip(&v->arch, e);
-	if (if_set && platform_poll(v)) {
+	v->halt_nmi = !platform_nmi_blocked(v);
+	if ((if_set && platform_poll(v)) ||
+	    (v->halt_nmi && platform_nmi_pending(v))) {
 		sched_service(v);
 		return EXIT_RESUME;
 	}
@@ -72,6 +77,17 @@ static enum exit_action hlt(struct vcpu *v, const struct arch_exit *e)
 static enum exit_action interrupt_window(struct vcpu *v, const struct arch_exit *e)
 {
 	(void)e;
+	sched_service(v);
+	return EXIT_RESUME;
+}
+
+/* The guest can take an NMI again (its IRET ended the NMI blocking,
+   SDM Vol. 3C §26.7.6): stop asking, and deliver the one that waited;
+   sched_service asks again if it still cannot. */
+static enum exit_action nmi_window(struct vcpu *v, const struct arch_exit *e)
+{
+	(void)e;
+	arch_vcpu_nmi_window(&v->arch, false);
 	sched_service(v);
 	return EXIT_RESUME;
 }
@@ -164,7 +180,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(INIT_SIGNAL, init_signal),
 	EXIT(SIPI, sipi),
 	EXIT(IO_SMI, UNHANDLED), EXIT(OTHER_SMI, UNHANDLED),
-	EXIT(INTERRUPT_WINDOW, interrupt_window), EXIT(NMI_WINDOW, UNHANDLED),
+	EXIT(INTERRUPT_WINDOW, interrupt_window), EXIT(NMI_WINDOW, nmi_window),
 	EXIT(TASK_SWITCH, UNHANDLED),
 	EXIT(CPUID, exit_cpuid),
 	EXIT(GETSEC, refuse_ud),
@@ -184,7 +200,7 @@ static const struct exit_entry exit_table[EXIT_REASON_MAX] = {
 	EXIT(ENTRY_FAIL_GUEST, UNHANDLED), EXIT(ENTRY_FAIL_MSR, UNHANDLED),
 	[35] = { "RESERVED_35", UNHANDLED },
 	EXIT(MWAIT, refuse_ud),
-	EXIT(MONITOR_TRAP_FLAG, UNHANDLED),
+	EXIT(MONITOR_TRAP_FLAG, vm_gdb_step_exit),
 	[38] = { "RESERVED_38", UNHANDLED },
 	EXIT(MONITOR, refuse_ud),
 	EXIT(PAUSE, ignore_insn),

@@ -15,6 +15,7 @@
 #include "drivers/console.h"
 #include "lib/fmt.h"
 #include "vmm/exit.h"
+#include "vmm/vm_gdb.h"
 
 #define X86_EXC_MC          18
 #define NMI_SELFTEST_ROOT   4     /* self-IPIs in VMX root, before the VMs */
@@ -56,7 +57,7 @@ static enum exit_action machine_check(struct vcpu *v, const char *how)
 
 /*
  * Reason 0 (§28.2.2): a host NMI (NMI exiting) or an exception the
- * bitmap intercepts, of which there is one: #MC. The NMI is counted and
+ * bitmap intercepts: #MC, and #BP and #DB while gdb holds the VM. The NMI is counted and
  * its blocking ended by arch_nmi_exit; the guest resumes where it was.
  */
 enum exit_action exit_exception_nmi(struct vcpu *v, const struct arch_exit *e)
@@ -67,6 +68,8 @@ enum exit_action exit_exception_nmi(struct vcpu *v, const struct arch_exit *e)
 	}
 	if (e->intr.valid && e->intr.vector == X86_EXC_MC)
 		return machine_check(v, "machine check during the guest");
+	if (e->intr.valid && v->vm->gdb)      /* #BP, #DB: gdb's intercepts */
+		return vm_gdb_exception(v, e);
 	vm_stop(v->vm, VM_ERROR, "unexpected exception %u exit (a uhv bug)",
 		e->intr.vector);
 	return EXIT_YIELD;

@@ -81,10 +81,15 @@ static void ipi_deliver(struct vcpu *t, u32 mode, u8 vector, u32 icr_lo)
 		lapic_accept(&t->lapic, vector, false);
 		t->irq_dirty = true;
 		break;
+	case ICR_MODE_NMI:       /* pending until injected (platform_inject) */
+		lapic_nmi(&t->lapic);
+		t->irq_dirty = true;
+		break;
 	case ICR_MODE_INIT:      /* assert: the CPU waits for a SIPI (§9.4) */
 		if ((icr_lo & ICR_LEVEL_ASSERT) && t->state != VCPU_STOPPED) {
 			t->state = VCPU_WAIT_SIPI;
 			t->pending_sipi = -1;
+			lapic_take_nmi(&t->lapic);   /* INIT drops a pending NMI */
 		}
 		break;
 	case ICR_MODE_STARTUP:   /* ignored unless waiting for one */
@@ -270,6 +275,11 @@ void platform_init_vcpu(struct vcpu *v, u32 *apic_page)
 	lapic_init(&v->lapic, (u32)v->id, &lapic_ops, v, apic_page);
 }
 
+bool platform_nmi_pending(const struct vcpu *v)
+{
+	return lapic_nmi_pending(&v->lapic);
+}
+
 bool platform_poll(struct vcpu *v)
 {
 	lapic_tick(&v->lapic);
@@ -323,11 +333,74 @@ void platform_apic_mode_changed(struct vcpu *v)
 	v->irq_dirty = true;
 }
 
+/*
+ * Whether v is inside its NMI handler (virtual-NMI blocking). With virtual NMIs only an NMI injected by VM entry begins the
+ * blocking, and the guest's IRET ends it (SDM Vol. 3C §25.6.1, §27.6.1.2),
+ * so blocking that uhv did not begin is the CPU's error: Bochs 2.7 does
+ * not clear its internal NMI mask on a VM entry whose guest state has no
+ * blocking, and carries a guest's blocking into the next VMCS it enters
+ * (another VM's vCPU, which then reports blocking it never had and would
+ * wait for NMIs forever). uhv clears such blocking, counts it and says
+ * so once per VM. Costs nothing on real CPUs: the check runs only when an
+ * NMI is pending or the vCPU halts.
+ */
+bool platform_nmi_blocked(struct vcpu *v)
+{
+	struct platform *p = &v->vm->plat;
+
+	if (!arch_vcpu_nmi_blocked(&v->arch)) {
+		v->nmi_handler = false;   /* its IRET came */
+		return false;
+	}
+	if (v->nmi_handler)
+		return true;
+	arch_vcpu_nmi_unblock(&v->arch);
+	if (p->nmi_blocks_cleared++ == 0)
+		printk("uhv: vm %s: vCPU %d reported NMI blocking that no NMI "
+		       "began (the CPU carried it over from another VMCS): "
+		       "cleared (counted, not said again)\n", v->vm->name, v->id);
+	return false;
+}
+
+/*
+ * A pending NMI before any interrupt (SDM Vol. 3A §6.9: NMIs outrank
+ * maskable interrupts), with APIC virtualization or without: injected
+ * when the guest can take it, else the NMI window is asked for (the
+ * guest's IRET ends its NMI blocking, §25.6.1). Where the CPU lacks
+ * virtual NMIs it is dropped, counted, and said once per VM.
+ */
+static void inject_nmi(struct vcpu *v)
+{
+	struct arch_vcpu *a = &v->arch;
+	struct platform *p = &v->vm->plat;
+
+	if (!lapic_nmi_pending(&v->lapic))
+		return;
+	if (!arch_vcpu_nmis_supported()) {
+		lapic_take_nmi(&v->lapic);
+		if (p->nmis_dropped++ == 0)
+			printk("uhv: vm %s: an NMI dropped: the CPU lacks virtual "
+			       "NMIs (counted, not said again)\n", v->vm->name);
+		return;
+	}
+	if (platform_nmi_blocked(v) || !arch_vcpu_can_inject_nmi(a)) {
+		arch_vcpu_nmi_window(a, true);   /* exit when the guest can */
+		return;
+	}
+	lapic_take_nmi(&v->lapic);
+	arch_vcpu_inject_nmi(a);
+	v->nmi_handler = true;
+	arch_vcpu_nmi_window(a, false);
+	p->nmis_injected++;
+}
+
 void platform_inject(struct vcpu *v)
 {
 	struct arch_vcpu *a = &v->arch;
-	int vec = lapic_pending(&v->lapic);
+	int vec;
 
+	inject_nmi(v);
+	vec = lapic_pending(&v->lapic);
 	if (a->apicv && !a->apicv_paused) {
 		apicv_sync(v);
 		return;

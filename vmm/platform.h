@@ -40,6 +40,9 @@ struct platform {
 	struct pci_bus pci;
 	u64 rsdp;
 	u64 irqs_injected;
+	u64 nmis_injected;       /* NMIs given to its vCPUs (platform_inject) */
+	u64 nmis_dropped;        /* ... and dropped: the CPU lacks virtual NMIs */
+	u64 nmi_blocks_cleared;  /* NMI blocking no NMI began (platform.c) */
 };
 
 /* Creates the devices of vm and builds its ACPI tables; 0 or -1. */
@@ -51,8 +54,14 @@ void platform_power_button(struct vm *vm);
 /* Fires v's timers that are due; true if an interrupt is pending for v
    (touches no VMCS: works for a vCPU that is not loaded). */
 bool platform_poll(struct vcpu *v);
-/* With v loaded: injects the highest deliverable interrupt, or asks for
-   an interrupt-window exit if the guest cannot take it yet. */
+/* An NMI is pending for v (an NMI IPI); touches no VMCS. */
+bool platform_nmi_pending(const struct vcpu *v);
+/* With v loaded: v is inside its NMI handler (an NMI cannot wake it
+   from HLT, nor be injected, before its IRET). */
+bool platform_nmi_blocked(struct vcpu *v);
+/* With v loaded: injects a pending NMI, else the highest deliverable
+   interrupt, or asks for an NMI- or interrupt-window exit if the guest
+   cannot take it yet. */
 void platform_inject(struct vcpu *v);
 /* APIC virtualization's exits: an EOI of a level-triggered vector, a
    write the CPU put in the register page (arch_exit.apic.offset). */

@@ -20,6 +20,7 @@
 #include "vmm/stats.h"
 #include "vmm/ctl/ctl_vms.h"
 #include "vmm/capture_port.h"
+#include "vmm/vm_gdb.h"
 
 /*
  * uhv's polled ports that need service while guests run (the control
@@ -34,10 +35,13 @@ static u64 poll_ports(struct uhv *h, u64 now)
 	return next;
 }
 
-/* Wakes v if it is halted and an interrupt it would take is pending. */
+/* Wakes v if it is halted and an interrupt it would take is pending, or
+   an NMI (IF or not) outside its NMI handler. */
 static void try_wake(struct vcpu *v)
 {
-	if (v->state == VCPU_HALTED && v->halt_if && platform_poll(v)) {
+	if (v->state == VCPU_HALTED &&
+	    ((v->halt_if && platform_poll(v)) ||
+	     (v->halt_nmi && platform_nmi_pending(v)))) {
 		v->state = VCPU_RUNNABLE;
 		v->irq_dirty = true;
 	}
@@ -56,10 +60,11 @@ void sched_rebuild(struct uhv *h)
 	}
 }
 
-/* A vCPU that may get time: its VM is not paused (control channel). */
+/* A vCPU that may get time: its VM is not paused (control channel), and
+   not stopped by gdb unless this vCPU is to take a step. */
 static bool schedulable(const struct vcpu *v)
 {
-	return !v->vm->paused;
+	return !v->vm->paused && (!v->vm->dbg_stopped || v->dbg_stepping);
 }
 
 /* The next runnable vCPU after index *cur, round robin; NULL if none. */
@@ -82,7 +87,10 @@ static struct vcpu *pick_next(struct uhv *h, int *cur)
 /*
  * Interrupt work after an exit or before an entry, with v loaded: fire
  * due timers, inject, and re-arm the preemption timer for the earlier of
- * the slice's end and the VM's next timer event.
+ * the slice's end and the VM's next timer event. A vCPU taking a step
+ * for gdb gets no interrupt: the step is the instruction gdb shows, not
+ * the first of an interrupt handler; what is pending waits for the next
+ * entry after it.
  */
 void sched_service(struct vcpu *v)
 {
@@ -90,7 +98,8 @@ void sched_service(struct vcpu *v)
 
 	v->irq_dirty = false;
 	platform_poll(v);
-	platform_inject(v);
+	if (!v->dbg_stepping)
+		platform_inject(v);
 	now = rdtsc();
 	deadline = MIN(v->slice_end, platform_next_deadline(v));
 	arch_vcpu_set_timer(&v->arch, deadline > now ? deadline - now : 1);
@@ -132,12 +141,16 @@ static void run_slice(struct uhv *h, struct vcpu *v)
 	len = wake > now ? MIN(h->sched.timeslice, wake - now) : 0;
 	v->slice_end = now + MAX(len, MIN_SLICE);
 	v->slices++;
+	if (v->dbg_dirty)
+		vm_gdb_apply(v);
 	sched_service(v);
 	nmi_selftest_slice();
 	if (arch_vcpu_run(&v->arch, exit_handler(v->vm), v))
 		vm_stop(v->vm, VM_ERROR, "VM entry failed: VM-instruction error %u",
 			v->arch.vm_instr_error);
 	v->vm->cpu_ticks += rdtsc() - now;
+	if (v->vm->gdb)
+		vm_gdb_slice_end(v);
 }
 
 /*
@@ -151,7 +164,8 @@ static void stop_sleepers(struct uhv *h)
 		struct vm *vm = &h->vms[i];
 		struct vcpu *v = &vm->vcpus[0];
 
-		if (!vm->built || vm->result != VM_RUNNING || vm->paused)
+		if (!vm->built || vm->result != VM_RUNNING || vm->paused ||
+		    vm->dbg_stopped)
 			continue;
 		if (ctl_chan_enabled() && v->state == VCPU_HALTED && v->halt_if)
 			continue;

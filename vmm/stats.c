@@ -103,6 +103,14 @@ void stats_summary(const struct uhv *h)
 			if (vm->exits[r])
 				printk("uhv:   %-20s %llu\n", exit_reason_name(r),
 				       (unsigned long long)vm->exits[r]);
+		if (vm->plat.nmis_injected || vm->plat.nmis_dropped)
+			printk("uhv:   NMIs injected %llu, dropped %llu\n",
+			       (unsigned long long)vm->plat.nmis_injected,
+			       (unsigned long long)vm->plat.nmis_dropped);
+		if (vm->plat.nmi_blocks_cleared)
+			printk("uhv:   NMI blockings cleared %llu (the CPU's, "
+			       "not the guest's: platform.c)\n",
+			       (unsigned long long)vm->plat.nmi_blocks_cleared);
 		for (int d = 0; d < vm->cfg->nr_disks && vm->disks[d].vm; d++) {
 			const struct vm_disk *k = &vm->disks[d];
 

@@ -24,6 +24,8 @@
 #include "vmm/vm_disks.h"
 #include "vmm/main.h"
 #include "vmm/vm_trace.h"
+#include "vmm/vm_mem.h"
+#include "vmm/vm_gdb.h"
 
 static const char *const result_names[] = {
 	[VM_RUNNING] = "running", [VM_EXITED] = "exit",
@@ -53,6 +55,7 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	if (r == VM_TRIPLE_FAULT)
 		ctl_chan_guest_panicked(vm, vm->why);
 	ctl_chan_vm_stopped(vm);
+	vm_gdb_vm_stopped(vm);
 }
 
 /* Guest console output: "[NAME] text" on uhv's console (vm_console.c). */
@@ -310,8 +313,10 @@ void vm_build(struct uhv *h, int id)
 	vm->current = &vm->vcpus[0];
 	vm->built = true;
 	vm_trace_start(vm);
-	if (!build(h, vm, slot))
+	if (!build(h, vm, slot)) {
+		vm_mem_print(h, id);
 		ctl_chan_vm_started(vm);
+	}
 	sched_rebuild(h);
 	h->sched.changed = true;
 }
@@ -344,5 +349,6 @@ void vm_teardown(struct uhv *h, struct vm *vm)
 	pt_destroy(&vm->ept);
 	vm_remove_nics(h, vm);
 	vm->built = false;
+	vm_gdb_reset(vm);
 	sched_rebuild(h);
 }

@@ -62,8 +62,12 @@ struct vcpu {
 	enum vcpu_state state;
 	bool irq_dirty;          /* interrupt state may have changed */
 	bool halt_if;            /* RFLAGS.IF when it halted: can it wake? */
+	bool halt_nmi;           /* ... and not in its NMI handler: an NMI wakes it */
+	bool nmi_handler;        /* an NMI was injected, its IRET not yet seen */
 	u64 slice_end;           /* TSC when its time slice ends */
 	u64 slices;              /* time slices it was given */
+	bool dbg_stepping;       /* gdb: runs one instruction (vm_gdb.c) */
+	bool dbg_dirty;          /* gdb: apply its intercepts before entry */
 };
 
 /* A virtio device of a VM: its transport and the VM's side of it (vm_virtio.c). */
@@ -114,6 +118,8 @@ struct vm {
 	int id;
 	bool built;              /* vm_build ran: it is running or stopped */
 	bool paused;             /* control channel: no time slices */
+	bool dbg_stopped;        /* gdb stopped it: no slices but a step's */
+	struct vm_gdb *gdb;      /* its debugger session, or NULL */
 	bool stopping;           /* control channel: asked to power off ... */
 	u64 stop_deadline;       /* ... and stopped outright at this TSC */
 	u64 cpu_ticks;           /* TSC ticks its vCPUs ran (slices) */

@@ -26,6 +26,9 @@
 #define DR7_LEN_MASK      0x3U
 #define DR7_RW_WRITE      0x1U
 #define DR7_RW_READ_WRITE 0x3U
+/* DR6 (§18.2.3): Bn, breakpoint n matched (bit n); BS, a single-step
+   trap (TF). */
+#define DR6_BS            (1ULL << 14)
 
 /*
  * Bit n set for each DRn that is enabled in dr7 as a data breakpoint for

@@ -7,6 +7,7 @@ int pt_init(struct pt_root *r, const struct page_ops *ops)
 {
 	r->ops = ops;
 	r->pml4 = ops->alloc_page(ops->ctx, &r->pml4_phys);
+	r->tables = r->pml4 ? 1 : 0;
 	return r->pml4 ? 0 : -1;
 }
 
@@ -26,6 +27,7 @@ static u64 *next_table(struct pt_root *r, u64 *e, const struct pt_format *f)
 	t = r->ops->alloc_page(r->ops->ctx, &phys);
 	if (!t)
 		return NULL;
+	r->tables++;
 	*e = phys | f->table_flags;
 	return t;
 }
@@ -107,6 +109,7 @@ static void free_tables(struct pt_root *r, u64 *t, int l)
 			free_tables(r, r->ops->phys_to_virt(r->ops->ctx,
 							    e & PT_ADDR_MASK), l - 1);
 		r->ops->free_page(r->ops->ctx, e & PT_ADDR_MASK);
+		r->tables--;
 	}
 }
 
@@ -117,4 +120,5 @@ void pt_destroy(struct pt_root *r)
 	free_tables(r, r->pml4, 3);
 	r->ops->free_page(r->ops->ctx, r->pml4_phys);
 	r->pml4 = NULL;
+	r->tables--;
 }

@@ -50,6 +50,7 @@ struct pt_root {
 	u64 *pml4;
 	u64 pml4_phys;
 	const struct page_ops *ops;
+	u32 tables;              /* table pages it holds, the PML4 included */
 };
 
 /* Allocates an empty PML4. Returns 0 or -1 when out of memory. */

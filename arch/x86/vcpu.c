@@ -36,6 +36,12 @@ static const enum vmcs_field areg_field[NR_AREGS] = {
 	[AREG_SYSENTER_ESP] = VMCS_GUEST_SYSENTER_ESP,
 	[AREG_SYSENTER_EIP] = VMCS_GUEST_SYSENTER_EIP,
 	[AREG_INTERRUPTIBILITY] = VMCS_GUEST_INTERRUPTIBILITY,
+	[AREG_CS_SEL] = VMCS_GUEST_CS_SELECTOR,
+	[AREG_SS_SEL] = VMCS_GUEST_SS_SELECTOR,
+	[AREG_DS_SEL] = VMCS_GUEST_DS_SELECTOR,
+	[AREG_ES_SEL] = VMCS_GUEST_ES_SELECTOR,
+	[AREG_FS_SEL] = VMCS_GUEST_FS_SELECTOR,
+	[AREG_GS_SEL] = VMCS_GUEST_GS_SELECTOR,
 };
 
 u64 arch_vcpu_get(struct arch_vcpu *v, enum arch_reg r)
@@ -102,6 +108,8 @@ static void decode_exit(struct arch_exit *e)
 		e->intr.vector = (u8)(info & INTR_INFO_VECTOR_MASK);
 		e->intr.type = (u8)(info >> INTR_INFO_TYPE_SHIFT & 7);
 		e->intr.nmi = e->intr.valid && e->intr.type == INTR_TYPE_NMI;
+		if (e->intr.vector == EXC_VECTOR_DB && !e->intr.nmi)
+			e->qual = vmread(VMCS_EXIT_QUALIFICATION);
 		break;
 	}
 	case EXIT_REASON_APIC_ACCESS:
@@ -341,6 +349,116 @@ void arch_vcpu_irq_window(struct arch_vcpu *v, bool on)
 	ctl = vmread(VMCS_PROC_BASED_CONTROLS);
 	want = on ? ctl | PROC_INTERRUPT_WINDOW_EXITING
 		  : ctl & ~(u64)PROC_INTERRUPT_WINDOW_EXITING;
+	if (want != ctl)
+		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
+}
+
+/*
+ * An intercepted exception goes to the guest after all (SDM Vol. 3C
+ * §27.6, event injection): with the type the exit reported (§28.2.2), so
+ * an INT3 stays a software exception and needs its instruction length.
+ * A #DB that exits has not written DR6 (§28.2.1): its bits come from the
+ * exit qualification. B0-B3 are the breakpoints of this #DB only; the
+ * CPU leaves DR6's other bits as they were (Vol. 3B §18.2.3).
+ */
+void arch_vcpu_reflect_exception(struct arch_vcpu *v, const struct arch_exit *e)
+{
+	u32 info = e->intr.vector | INTR_INFO_VALID |
+		   (u32)e->intr.type << INTR_INFO_TYPE_SHIFT;
+
+	VCPU_CHECK_LOADED(v);
+	if (e->intr.vector == EXC_VECTOR_DB)
+		write_dr6((read_dr6() & ~DR6_B0_B3) | (e->qual & DBG_QUAL_DR6));
+	exception_state(e->intr.vector);
+	vmwrite(VMCS_ENTRY_INTR_INFO, info);
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, e->instr_len);
+}
+
+/* DR0-DR3 are on the CPU while v is loaded, else in v (vmx.c's load and
+   put); DR7 is in its VMCS (§25.4.1). */
+void arch_vcpu_get_dr(struct arch_vcpu *v, u64 dr[DR_COUNT], u64 *dr7)
+{
+	VCPU_CHECK_VMCS(v);
+	if (arch_vcpu_loaded() == v) {
+		dr[0] = read_dr0();
+		dr[1] = read_dr1();
+		dr[2] = read_dr2();
+		dr[3] = read_dr3();
+	} else {
+		for (int i = 0; i < DR_COUNT; i++)
+			dr[i] = v->dr[i];
+	}
+	*dr7 = vmread(VMCS_GUEST_DR7);
+}
+
+void arch_vcpu_set_dr(struct arch_vcpu *v, const u64 dr[DR_COUNT], u64 dr7)
+{
+	VCPU_CHECK_VMCS(v);
+	if (arch_vcpu_loaded() == v) {
+		write_dr0(dr[0]);
+		write_dr1(dr[1]);
+		write_dr2(dr[2]);
+		write_dr3(dr[3]);
+	} else {
+		for (int i = 0; i < DR_COUNT; i++)
+			v->dr[i] = dr[i];
+	}
+	vmwrite(VMCS_GUEST_DR7, dr7);
+}
+
+/* Virtual-NMI blocking (§25.4.2, Table 25-3: bit 3 with virtual NMIs):
+   set by the NMI's delivery, cleared by the guest's IRET (§25.6.1). */
+bool arch_vcpu_nmi_blocked(struct arch_vcpu *v)
+{
+	VCPU_CHECK_VMCS(v);
+	return vmread(VMCS_GUEST_INTERRUPTIBILITY) & INTERRUPTIBILITY_NMI;
+}
+
+void arch_vcpu_nmi_unblock(struct arch_vcpu *v)
+{
+	u64 intr;
+
+	VCPU_CHECK_VMCS(v);
+	intr = vmread(VMCS_GUEST_INTERRUPTIBILITY);
+	vmwrite(VMCS_GUEST_INTERRUPTIBILITY, intr & ~(u64)INTERRUPTIBILITY_NMI);
+}
+
+/*
+ * An NMI can be injected (§26.3.1.5): with virtual NMIs, not while
+ * virtual-NMI blocking holds, nor with MOV-SS blocking; STI blocking is
+ * allowed by the checks but some CPUs hold NMIs behind it (§25.4.2), so
+ * uhv waits it out too, as the NMI window does (§26.7.6). Nothing else
+ * queued, and no #DB pending (an injected event would lose it, §27.7.3).
+ */
+bool arch_vcpu_can_inject_nmi(struct arch_vcpu *v)
+{
+	VCPU_CHECK_VMCS(v);
+	return !(vmread(VMCS_GUEST_INTERRUPTIBILITY) &
+		 (BLOCKING_STI_MOV_SS | INTERRUPTIBILITY_NMI)) &&
+	       !(vmread(VMCS_ENTRY_INTR_INFO) & INTR_INFO_VALID) &&
+	       !(vmread(VMCS_GUEST_PENDING_DBG_EXCEPTIONS) &
+		 (PENDING_DBG_BS | PENDING_DBG_ENABLED_BP));
+}
+
+/* Interruption type NMI, vector 2 (§25.8.3, §27.6.1): delivered through
+   the guest's IDT entry 2, setting virtual-NMI blocking (§27.6.1.2). */
+void arch_vcpu_inject_nmi(struct arch_vcpu *v)
+{
+	VCPU_CHECK_VMCS(v);
+	vmwrite(VMCS_ENTRY_INTR_INFO, INTR_VECTOR_NMI | INTR_INFO_VALID |
+		(INTR_TYPE_NMI << INTR_INFO_TYPE_SHIFT));
+}
+
+/* NMI-window exiting, primary processor-based control bit 22 (§25.6.2);
+   the CPU allows it only with virtual NMIs (§26.2.1.1). */
+void arch_vcpu_nmi_window(struct arch_vcpu *v, bool on)
+{
+	u64 ctl, want;
+
+	VCPU_CHECK_VMCS(v);
+	ctl = vmread(VMCS_PROC_BASED_CONTROLS);
+	want = on ? ctl | PROC_NMI_WINDOW_EXITING
+		  : ctl & ~(u64)PROC_NMI_WINDOW_EXITING;
 	if (want != ctl)
 		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
 }

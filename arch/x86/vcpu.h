@@ -56,7 +56,8 @@ enum arch_reg {
 	AREG_EFER, AREG_PAT, AREG_CR0_SHADOW, AREG_CR4_SHADOW, AREG_CS_BASE,
 	AREG_ES_BASE, AREG_SS_BASE, AREG_DS_BASE, AREG_FS_BASE, AREG_GS_BASE,
 	AREG_SYSENTER_CS, AREG_SYSENTER_ESP, AREG_SYSENTER_EIP,
-	AREG_INTERRUPTIBILITY, NR_AREGS
+	AREG_INTERRUPTIBILITY, AREG_CS_SEL, AREG_SS_SEL, AREG_DS_SEL,
+	AREG_ES_SEL, AREG_FS_SEL, AREG_GS_SEL, NR_AREGS
 };
 
 /* MSRs the VMCS does not switch but guests need: the SYSCALL MSRs,
@@ -88,6 +89,8 @@ struct arch_exit {
 		/* EXTERNAL_INTERRUPT and EXCEPTION_NMI; nmi: the exit was
 		   caused by a host NMI (interruption type NMI, §28.2.2) */
 		struct { u8 vector; u8 type; bool valid, nmi; } intr;
+		/* qual, for a #DB (vector 1): the DR6 bits it would have set
+		   (B0-B3, BD, BS: SDM Vol. 3C §28.2.1, Table 28-1) */
 		struct { u8 vector; } sipi;
 		/* APIC_ACCESS and APIC_WRITE: the offset in the xAPIC page;
 		   data: APIC_ACCESS by a data read or write (not a fetch,
@@ -195,12 +198,47 @@ void arch_vcpu_data_breakpoint_hit(struct arch_vcpu *v, u64 lin,
 				   unsigned len, bool write);
 /* True when an external interrupt can be delivered on the next entry:
    RFLAGS.IF set, no interrupt shadow, nothing else queued. */
+/*
+ * A debugger's hold on a vCPU (vmm/vm_gdb.c): bp and db make #BP and #DB
+ * exit (EXCEPTION_NMI) instead of reaching the guest; step makes the CPU
+ * exit (MONITOR_TRAP_FLAG) after the next instruction. false, and
+ * nothing changed, if step is asked of a CPU without the monitor trap
+ * flag.
+ */
+bool arch_vcpu_debug_intercepts(struct arch_vcpu *v, bool bp, bool db,
+				bool step);
+/* The exception of EXCEPTION_NMI exit e goes to the guest after all, as
+   the CPU was delivering it (#DB: with its DR6 bits); v loaded. */
+void arch_vcpu_reflect_exception(struct arch_vcpu *v, const struct arch_exit *e);
+/* DR0-DR3 and DR7 of v (its VMCS current, loaded or not). */
+void arch_vcpu_get_dr(struct arch_vcpu *v, u64 dr[4], u64 *dr7);
+void arch_vcpu_set_dr(struct arch_vcpu *v, const u64 dr[4], u64 dr7);
 bool arch_vcpu_can_inject(struct arch_vcpu *v);
 /* Queues external interrupt vector for the next entry. */
 void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector);
 /* Asks for an exit (INTERRUPT_WINDOW) as soon as the guest can take an
    interrupt, or stops asking. */
 void arch_vcpu_irq_window(struct arch_vcpu *v, bool on);
+/*
+ * NMIs for the guest (SDM Vol. 3C §25.6.1 virtual NMIs, §27.6 event
+ * injection, §26.7.6 NMI-window exiting). Only where the CPU has virtual
+ * NMIs and NMI-window exiting (arch_vcpu_nmis_supported, probed by
+ * arch_vmx_enable): the CPU then tracks the guest's NMI blocking from the
+ * injection to the guest's IRET. can_inject_nmi: no NMI blocking, no
+ * STI/MOV-SS blocking, nothing else queued for the entry, no #DB
+ * pending. inject_nmi queues the NMI (vector 2) for the next entry;
+ * nmi_window asks for an exit (NMI_WINDOW) as soon as the guest can take
+ * one, or stops asking. nmi_blocked: the guest is inside its NMI
+ * handler (a pending NMI cannot wake it from HLT).
+ */
+bool arch_vcpu_nmis_supported(void);
+bool arch_vcpu_can_inject_nmi(struct arch_vcpu *v);
+void arch_vcpu_inject_nmi(struct arch_vcpu *v);
+void arch_vcpu_nmi_window(struct arch_vcpu *v, bool on);
+bool arch_vcpu_nmi_blocked(struct arch_vcpu *v);
+/* Ends virtual-NMI blocking that no injected NMI began (the VMM knows:
+   see platform.c's nmi_blocked). */
+void arch_vcpu_nmi_unblock(struct arch_vcpu *v);
 /* Guest instructions (TSC ticks) until the next preemption-timer exit. */
 void arch_vcpu_set_timer(struct arch_vcpu *v, u64 ticks);
 /* Emulates a guest write to CR0/CR4 (keeps VMX-fixed bits, updates the

@@ -29,6 +29,10 @@ static u32 pin_nmi;         /* NMI exiting, virtual NMIs: what the CPU has */
 /* Exceptions that exit (§25.6.3): only #MC, which uhv reports and never
    hands to a guest (guests see MCG_CAP = 0). */
 #define EXC_BITMAP_MC (1U << 18)
+/* and, while a debugger holds the vCPU (arch_vcpu_debug_intercepts),
+   #DB and #BP */
+#define EXC_BITMAP_DB (1U << 1)
+#define EXC_BITMAP_BP (1U << 3)
 
 /* XCR0 bits (SDM Vol. 1 §13.3): x87 must stay on, AVX needs SSE. */
 #define XCR0_X87 (1ULL << 0)
@@ -602,9 +606,40 @@ static void probe_nmi_controls(void)
 	if (!(pin_nmi & PIN_NMI_EXITING))
 		printk("uhv: vmx: the CPU lacks NMI exiting: host NMIs during a "
 		       "guest go to the guest\n");
-	else if (!(pin_nmi & PIN_VIRTUAL_NMIS))
-		printk("uhv: vmx: the CPU lacks virtual NMIs (uhv injects no NMIs, "
-		       "so guests lose nothing)\n");
+	else if (!arch_vcpu_nmis_supported())
+		printk("uhv: vmx: the CPU lacks virtual NMIs or NMI-window exiting: "
+		       "guests' NMIs are dropped, counted per VM\n");
+}
+
+/* Guests get NMIs only with virtual NMIs and NMI-window exiting (§25.6.1,
+   §25.6.2): the CPU tracks their blocking, and uhv learns when it ends. */
+bool arch_vcpu_nmis_supported(void)
+{
+	return (pin_nmi & PIN_VIRTUAL_NMIS) &&
+	       vmx_ctl_allows(caps.proc, PROC_NMI_WINDOW_EXITING);
+}
+
+/*
+ * A debugger's intercepts: the exception bitmap (§25.6.3) with #BP and
+ * #DB beside #MC, and the monitor trap flag (§26.5.2; primary control
+ * bit 27, Table 25-6), which not every CPU has: asked of the capability
+ * MSR each time, so a CPU without it refuses the step rather than fail
+ * the VM entry.
+ */
+bool arch_vcpu_debug_intercepts(struct arch_vcpu *v, bool bp, bool db,
+				bool step)
+{
+	u64 proc;
+
+	VCPU_CHECK_VMCS(v);
+	if (step && !vmx_ctl_allows(caps.proc, PROC_MONITOR_TRAP_FLAG))
+		return false;
+	vmwrite(VMCS_EXCEPTION_BITMAP, EXC_BITMAP_MC |
+		(bp ? EXC_BITMAP_BP : 0) | (db ? EXC_BITMAP_DB : 0));
+	proc = vmread(VMCS_PROC_BASED_CONTROLS) & ~(u64)PROC_MONITOR_TRAP_FLAG;
+	vmwrite(VMCS_PROC_BASED_CONTROLS,
+		proc | (step ? PROC_MONITOR_TRAP_FLAG : 0));
+	return true;
 }
 
 bool arch_rdtscp_enabled(void)

@@ -288,7 +288,9 @@ enum vmcs_field {
 #define INTR_INFO_TYPE_SHIFT    8
 #define INTR_TYPE_EXT_INTR      0U
 #define INTR_TYPE_NMI           2U
+#define INTR_VECTOR_NMI         2U     /* the NMI's vector (SDM Vol. 3A §6.3.1) */
 #define INTR_TYPE_HW_EXCEPTION  3U
+#define INTR_TYPE_SW_EXCEPTION  6U     /* INT3, INTO (§25.8.3) */
 #define INTR_INFO_DELIVER_CODE  (1U << 11)
 #define INTR_INFO_NMI_UNBLOCK   (1U << 12)  /* exit info only: NMI unblocking by IRET */
 #define INTR_INFO_VALID         (1U << 31)
@@ -320,6 +322,7 @@ enum vmcs_field {
 /* Guest interruptibility state (§25.4.2, Table 25-3). */
 #define INTERRUPTIBILITY_STI    (1U << 0)
 #define INTERRUPTIBILITY_MOV_SS (1U << 1)
+#define INTERRUPTIBILITY_NMI    (1U << 3)   /* with virtual NMIs: virtual-NMI blocking */
 
 /*
  * Pending debug exceptions (§25.4.2, Table 25-4): the debug traps the
@@ -333,6 +336,11 @@ enum vmcs_field {
  *  EBP: an enabled data or I/O breakpoint matched; BS: single step.
  */
 #define PENDING_DBG_B0          (1ULL << 0)  /* B1-B3 follow */
+/* The exit qualification of a #DB (§28.2.1, Table 28-1): DR6's B0-B3
+   (bits 3:0), BD (13) and BS (14), as the #DB would have set them. */
+#define DBG_QUAL_DR6            0x600fULL
+#define DR6_B0_B3               0xfULL
+#define EXC_VECTOR_DB           1U
 #define PENDING_DBG_ENABLED_BP  (1ULL << 12)
 #define PENDING_DBG_BS          (1ULL << 14)
 

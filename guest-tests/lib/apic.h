@@ -57,8 +57,11 @@
 #define APIC_ICR_FIXED      (0u << 8)
 #define APIC_ICR_INIT       (5u << 8)
 #define APIC_ICR_STARTUP    (6u << 8)    /* vector: the start page number */
+#define APIC_ICR_NMI        (4u << 8)    /* vector ignored */
 #define APIC_ICR_ASSERT     (1u << 14)   /* level: assert (INIT needs it) */
 #define APIC_ICR_SELF       (1u << 18)   /* destination shorthand: self */
+#define APIC_ICR_ALL        (2u << 18)   /* shorthand: all including self */
+#define APIC_ICR_OTHERS     (3u << 18)   /* shorthand: all excluding self */
 #define APIC_XAPIC_DEST_SHIFT 24         /* ICR high: xAPIC dest in 31:24 */
 
 /* Priorities (§11.8.3.1): a vector's class is its upper nibble. */

@@ -160,3 +160,24 @@ $(FUZZ_EMU_BIN): $(FUZZ_EMU_SRC) vmm/emulate.h vmm/gmem.h lib/bytes.h lib/types.
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_EMU_SRC) -o $@
+
+# The GDB remote protocol stub (vmm/gdb/): make fuzz-gdb.
+FUZZ_GDB_SRC := tests/fuzz/fuzz_gdb_stub.c vmm/gdb/gdb_stub.c vmm/gdb/gdb_mem.c \
+	vmm/gdb/gdb_regs.c lib/fmt.c
+FUZZ_GDB_BIN := $(FUZZ_DIR)/fuzz_gdb_stub
+
+.PHONY: fuzz-gdb
+fuzz-build: $(FUZZ_GDB_BIN)
+fuzz: fuzz-gdb
+
+fuzz-gdb: $(FUZZ_GDB_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-gdb
+	$(FUZZ_GDB_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 -dict=tests/fuzz/gdb.dict \
+		-artifact_prefix=$(FUZZ_DIR)/gdb- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-gdb
+
+$(FUZZ_GDB_BIN): $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) $(wildcard vmm/gdb/*.h lib/*.h) tests/unit/gdb_fake.h
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) -o $@

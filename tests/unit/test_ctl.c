@@ -35,6 +35,11 @@ static struct fake {
 	int list_extra;                 /* list claims this many more */
 	int nr_reasons;                 /* stats reports this many */
 	struct trace ring;              /* every VM's exit trace */
+	int gdb_calls;                  /* gdb hook calls */
+	u8 gdb_in[2 * CTL_GDB_IN_MAX];  /* what gdb sent, in all */
+	size_t gdb_in_len;
+	u8 gdb_q[3 * CTL_GDB_OUT_MAX];  /* what the stub has for gdb */
+	size_t gdb_q_len;
 } fk;
 
 static struct fake_vm *fake_find(const char *name)
@@ -238,9 +243,35 @@ static enum ctl_code f_trace_set(void *ctx, const char *vm, bool on,
 	return CTL_OK;
 }
 
+/* The gdb stub: keeps what gdb sent in fk.gdb_in, hands out fk.gdb_q. */
+static enum ctl_code f_gdb(void *ctx, const char *vm, const u8 *in,
+			   size_t len, u8 *out, size_t out_max,
+			   size_t *out_len, bool *more, char *msg)
+{
+	size_t n = MIN(out_max, fk.gdb_q_len);
+
+	(void)ctx;
+	ck_assert_ptr_nonnull(fake_find(vm));
+	fk.gdb_calls++;
+	if (fk.fail) {
+		snprintf(msg, CTL_MSG_MAX, "%s", "the stub broke");
+		fk.fail = CTL_OK;
+		return CTL_E_INTERNAL;
+	}
+	ck_assert_uint_le(fk.gdb_in_len + len, sizeof(fk.gdb_in));
+	memcpy(fk.gdb_in + fk.gdb_in_len, in, len);
+	fk.gdb_in_len += len;
+	memcpy(out, fk.gdb_q, n);
+	memmove(fk.gdb_q, fk.gdb_q + n, fk.gdb_q_len - n);
+	fk.gdb_q_len -= n;
+	*out_len = n;
+	*more = fk.gdb_q_len > 0;
+	return CTL_OK;
+}
+
 static const struct ctl_ops fake_ops = {
 	f_list, f_info, f_create, f_start, f_pause, f_resume, f_stop,
-	f_destroy, f_stats, f_agent, f_shutdown, f_trace, f_trace_set,
+	f_destroy, f_stats, f_agent, f_shutdown, f_trace, f_trace_set, f_gdb,
 };
 
 /* ---- helpers ---- */
@@ -1184,6 +1215,194 @@ START_TEST(events)
 }
 END_TEST
 
+/* ---- gdb ---- */
+
+/* Queues bytes for gdb in the fake stub. */
+static void gdb_queue(const void *b, size_t n)
+{
+	ck_assert_uint_le(fk.gdb_q_len + n, sizeof(fk.gdb_q));
+	memcpy(fk.gdb_q + fk.gdb_q_len, b, n);
+	fk.gdb_q_len += n;
+}
+
+/* The last reply's "data", as bytes; their number. */
+static size_t reply_data(u8 *buf, size_t size)
+{
+	struct json_error pe;
+	enum json_err e;
+	int i, n;
+
+	ck_assert_int_gt(json_parse(reply, strlen(reply), toks,
+				    JSON_MAX_TOKENS, &pe), 0);
+	i = json_member(reply, toks, 0, "data");
+	ck_assert_int_gt(i, 0);
+	n = json_str_bytes(reply, &toks[i], buf, size, &e);
+	ck_assert_int_ge(n, 0);
+	return (size_t)n;
+}
+
+START_TEST(gdb_relay)
+{
+	add_vm("a", CTL_VM_RUNNING);
+	gdb_queue("+$S05#b8", 8);
+	ck_assert_str_eq(req("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":"
+			     "\"$?#3f\"}"),
+			 "{\"id\":1,\"ok\":true,\"data\":\"+$S05#b8\"}");
+	ck_assert_uint_eq(fk.gdb_in_len, 5);
+	ck_assert(!memcmp(fk.gdb_in, "$?#3f", 5));
+	/* nothing to send, nothing queued: an empty reply; data may go */
+	ck_assert_str_eq(req("{\"id\":2,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":"
+			     "\"\"}"), "{\"id\":2,\"ok\":true,\"data\":\"\"}");
+	ck_assert_str_eq(req("{\"id\":3,\"cmd\":\"gdb\",\"vm\":\"a\"}"),
+			 "{\"id\":3,\"ok\":true,\"data\":\"\"}");
+	ck_assert_uint_eq(fk.gdb_in_len, 5);
+	ck_assert_int_eq(fk.gdb_calls, 3);
+}
+END_TEST
+
+START_TEST(gdb_states_and_fields)
+{
+	static const enum ctl_vm_state bad[] = { CTL_VM_CREATED,
+		CTL_VM_STOPPING, CTL_VM_STOPPED };
+	struct fake_vm *v = add_vm("a", CTL_VM_PAUSED);
+	const char *line = "{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\","
+			   "\"data\":\"+\"}";
+
+	ck_assert_str_eq(req(line), "{\"id\":1,\"ok\":true,\"data\":\"\"}");
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
+		v->state = bad[i];
+		expect_error(line, "bad_state", "gdb needs it running or paused");
+	}
+	ck_assert_int_eq(fk.gdb_calls, 1);
+	v->state = CTL_VM_RUNNING;
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"b\",\"data\":\"\"}",
+		     "no_such_vm", "no VM named 'b'");
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"data\":\"\"}",
+		     "missing_field", "missing field 'vm'");
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":3}",
+		     "wrong_type", "'data' must be a string");
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"more\":true}",
+		     "unknown_field", "'more'");
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":"
+		     "\"\\u0100\"}", "invalid_value", "U+0000..U+00FF");
+	expect_error("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":"
+		     "\"\xe2\x82\xac\"}", "invalid_value", "U+0000..U+00FF");
+	ck_assert_int_eq(fk.gdb_calls, 1);
+	/* the stub's own failure */
+	fk.fail = CTL_E_INTERNAL;
+	expect_error(line, "internal_error", "the stub broke");
+	/* a uhv without a stub */
+	ctl_init(c, &(struct ctl_ops){ .info = f_info }, &fk, "t");
+	expect_error(line, "internal_error", "gdb is not available");
+}
+END_TEST
+
+/* Ctrl-C (0x03), NUL and bytes from 0x80 go through both ways. */
+START_TEST(gdb_bytes_escaped)
+{
+	static const u8 out[] = { 0x03, 0x00, '"', '\\', 0x7f, 0x80, 0xff, '$' };
+	u8 got[16];
+
+	add_vm("a", CTL_VM_RUNNING);
+	gdb_queue(out, sizeof(out));
+	ck_assert_str_eq(req("{\"id\":1,\"cmd\":\"gdb\",\"vm\":\"a\",\"data\":"
+			     "\"\\u0003\\u0000\\u00e9\xc3\xbf}\"}"),
+			 "{\"id\":1,\"ok\":true,\"data\":\"\\u0003\\u0000\\\""
+			 "\\\\\x7f\xc2\x80\xc3\xbf$\"}");
+	ck_assert_uint_eq(fk.gdb_in_len, 5);
+	ck_assert(!memcmp(fk.gdb_in, "\x03\x00\xe9\xff}", 5));
+	ck_assert_uint_eq(reply_data(got, sizeof(got)), sizeof(out));
+	ck_assert(!memcmp(got, out, sizeof(out)));
+}
+END_TEST
+
+/* Requests carry at most CTL_GDB_IN_MAX bytes: uhvctl cuts gdb's. */
+START_TEST(gdb_input_limit)
+{
+	char line[CTL_GDB_IN_MAX * 2 + 100];
+	int n;
+
+	add_vm("a", CTL_VM_RUNNING);
+	n = snprintf(line, sizeof(line), "{\"id\":1,\"cmd\":\"gdb\",\"vm\":"
+		     "\"a\",\"data\":\"");
+	memset(line + n, 'x', CTL_GDB_IN_MAX);
+	snprintf(line + n + CTL_GDB_IN_MAX, sizeof(line) - (size_t)n -
+		 CTL_GDB_IN_MAX, "\"}");
+	ck_assert_str_eq(req(line), "{\"id\":1,\"ok\":true,\"data\":\"\"}");
+	ck_assert_uint_eq(fk.gdb_in_len, CTL_GDB_IN_MAX);
+	memset(line + n, 'x', CTL_GDB_IN_MAX + 1);
+	snprintf(line + n + CTL_GDB_IN_MAX + 1, sizeof(line) - (size_t)n -
+		 CTL_GDB_IN_MAX - 1, "\"}");
+	expect_error(line, "invalid_value", "'data' is longer than 512 bytes");
+	ck_assert_uint_eq(fk.gdb_in_len, CTL_GDB_IN_MAX);
+}
+END_TEST
+
+/* Takes everything the stub holds, a reply at a time while "more";
+   the number of replies. Each keeps to JSON_LINE_MAX. */
+static int gdb_drain(u8 *buf, size_t size, size_t *len)
+{
+	int replies = 0;
+
+	*len = 0;
+	do {
+		static const char line[] = "{\"id\":9,\"cmd\":\"gdb\",\"vm\":\"a\"}";
+		int n = ctl_handle(c, line, sizeof(line) - 1, reply,
+				   sizeof(reply));
+
+		check_line(reply, n);
+		ck_assert_msg(n <= JSON_LINE_MAX + 1 &&
+			      strstr(reply, "\"ok\":true"), "%.300s", reply);
+		reply[n - 1] = 0;
+		*len += reply_data(buf + *len, size - *len);
+		replies++;
+	} while (strstr(reply, ",\"more\":true}"));
+	return replies;
+}
+
+START_TEST(gdb_more)
+{
+	static u8 big[2 * CTL_GDB_OUT_MAX + 100], got[sizeof(big)];
+	size_t len;
+
+	add_vm("a", CTL_VM_RUNNING);
+	for (size_t i = 0; i < sizeof(big); i++)
+		big[i] = (u8)('0' + i % 10);
+	gdb_queue(big, sizeof(big));
+	ck_assert_int_eq(gdb_drain(got, sizeof(got), &len), 3);
+	ck_assert_uint_eq(len, sizeof(big));
+	ck_assert(!memcmp(got, big, len));
+	/* bytes that escape to 6 each: fewer per reply, none lost */
+	memset(big, 0x01, sizeof(big));
+	gdb_queue(big, CTL_GDB_OUT_MAX);
+	ck_assert_int_ge(gdb_drain(got, sizeof(got), &len), 3);
+	ck_assert_uint_eq(len, CTL_GDB_OUT_MAX);
+	ck_assert(!memcmp(got, big, len));
+	ck_assert_uint_eq(fk.gdb_q_len, 0);
+}
+END_TEST
+
+START_TEST(gdb_event)
+{
+	int n = ctl_event_gdb(reply, sizeof(reply), "web",
+			      (const u8 *)"$T05thread:01;#07\x03", 18);
+	static u8 big[CTL_GDB_OUT_MAX + 1];
+
+	check_line(reply, n);
+	ck_assert_str_eq(reply, "{\"event\":\"gdb\",\"vm\":\"web\",\"data\":"
+			 "\"$T05thread:01;#07\\u0003\"}\n");
+	memset(big, 'x', sizeof(big));
+	ck_assert_int_gt(ctl_event_gdb(reply, sizeof(reply), "web", big,
+				       CTL_GDB_OUT_MAX), 0);
+	ck_assert_int_eq(ctl_event_gdb(reply, sizeof(reply), "web", big,
+				       sizeof(big)), -1);
+	memset(big, 0x01, sizeof(big));  /* escaped, beyond a line */
+	ck_assert_int_eq(ctl_event_gdb(reply, sizeof(reply), "web", big,
+				       CTL_GDB_OUT_MAX), -1);
+	ck_assert_int_eq(ctl_event_gdb(reply, 10, "web", big, 1), -1);
+}
+END_TEST
+
 START_TEST(names)
 {
 	static const char *const codes[CTL_CODE_COUNT] = {
@@ -1237,6 +1456,12 @@ Suite *ctl_suite(void)
 	tcase_add_test(tc, trace_on_off);
 	tcase_add_test(tc, trace_errors);
 	tcase_add_test(tc, trace_reply_fits);
+	tcase_add_test(tc, gdb_relay);
+	tcase_add_test(tc, gdb_states_and_fields);
+	tcase_add_test(tc, gdb_bytes_escaped);
+	tcase_add_test(tc, gdb_input_limit);
+	tcase_add_test(tc, gdb_more);
+	tcase_add_test(tc, gdb_event);
 	suite_add_tcase(s, tc);
 	return s;
 }

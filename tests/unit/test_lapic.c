@@ -226,8 +226,41 @@ START_TEST(ipi_destinations)
 	ck_assert(!bit(LAPIC_IRR, 0x55));
 	ck_assert_int_eq(rec.ipis, 3);
 	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_SELF << ICR_SHORT_SHIFT |
-		    ICR_MODE_NMI << ICR_MODE_SHIFT);         /* not modelled */
+		    ICR_MODE_SMI << ICR_MODE_SHIFT);         /* not modelled */
 	ck_assert_int_eq(rec.errors, 1);
+}
+END_TEST
+
+/* NMI IPIs (§11.6.1): to self they set the one pending NMI (no vector,
+   no IRR bit, no error); several merge into one; others get the message. */
+START_TEST(nmi_ipi_self_and_others)
+{
+	ck_assert(!lapic_nmi_pending(&apic));
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_SELF << ICR_SHORT_SHIFT |
+		    ICR_MODE_NMI << ICR_MODE_SHIFT);
+	ck_assert(lapic_nmi_pending(&apic));
+	ck_assert_int_eq(lapic_highest(&apic, LAPIC_IRR), -1);
+	ck_assert_int_eq(rec.errors, 0);
+	ck_assert_int_eq(rec.ipis, 0);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_MODE_NMI << ICR_MODE_SHIFT); /* own ID 0 */
+	ck_assert(lapic_take_nmi(&apic));
+	ck_assert(!lapic_take_nmi(&apic));               /* the two were one */
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_OTHERS << ICR_SHORT_SHIFT |
+		    ICR_MODE_NMI << ICR_MODE_SHIFT);
+	ck_assert(!lapic_nmi_pending(&apic));
+	ck_assert_int_eq(rec.ipis, 1);
+	lapic_write(&apic, LAPIC_ICR_LO, ICR_SHORT_ALL << ICR_SHORT_SHIFT |
+		    ICR_MODE_NMI << ICR_MODE_SHIFT);
+	ck_assert(lapic_nmi_pending(&apic));
+	ck_assert_int_eq(rec.ipis, 2);
+	/* a software-disabled APIC takes NMIs; a globally disabled one not */
+	lapic_take_nmi(&apic);
+	lapic_write(&apic, LAPIC_SVR, 0xff);
+	lapic_nmi(&apic);
+	ck_assert(lapic_take_nmi(&apic));
+	ck_assert(lapic_base_write(&apic, LAPIC_MMIO_BASE | LAPIC_BASE_BSP));
+	lapic_nmi(&apic);
+	ck_assert(!lapic_nmi_pending(&apic));
 }
 END_TEST
 
@@ -656,6 +689,7 @@ Suite *lapic_suite(void)
 	tcase_add_test(t, eoi_of_level_vector_calls_eoi_level);
 	tcase_add_test(t, illegal_vector_sets_esr);
 	tcase_add_test(t, ipi_destinations);
+	tcase_add_test(t, nmi_ipi_self_and_others);
 	tcase_add_test(t, ipi_broadcast_id_reaches_self);
 	tcase_add_test(t, self_ipi_illegal_vector_sets_send_error);
 	tcase_add_test(t, mmio_access_rules);

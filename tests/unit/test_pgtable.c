@@ -80,10 +80,13 @@ START_TEST(destroy_frees_every_table)
 	ck_assert_int_eq(pt_map(&root, GiB(600), GiB(2), MiB(2), &fmt), 0);
 	tables = fm.used;
 	ck_assert_int_gt(tables, 5);
+	/* its count of table pages (uhv's memory line) is what it took */
+	ck_assert_int_eq(root.tables, tables);
 	freed = 0;
 	pt_destroy(&root);
 	ck_assert_int_eq(freed, tables);
 	ck_assert_int_eq(fm.used, 0);
+	ck_assert_int_eq(root.tables, 0);
 	ck_assert_ptr_null(root.pml4);
 }
 END_TEST
@@ -243,6 +246,8 @@ START_TEST(out_of_memory)
 	fm.budget++;
 	ck_assert_int_eq(pt_map(&root, 0, 0, PAGE_SIZE, &fmt), 0);
 	check_range(0, 0, PAGE_SIZE, PAGE_SIZE);
+	/* the failed allocations counted nothing */
+	ck_assert_int_eq(root.tables, fm.used);
 }
 END_TEST
 

@@ -35,6 +35,7 @@ Suite *bridge_suite(void);
 Suite *json_suite(void);
 Suite *ctl_suite(void);
 Suite *trace_suite(void);
+Suite *gdb_suite(void);
 Suite *vmx_caps_suite(void);
 Suite *cpuid_suite(void);
 Suite *tsc_rate_suite(void);

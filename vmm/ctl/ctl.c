@@ -554,6 +554,82 @@ static enum ctl_code cmd_trace(struct ctl *c, struct request *r,
 	return CTL_OK;
 }
 
+/* gdb's "data": the bytes from gdb, into c->value; their number. */
+static enum ctl_code gdb_input(struct ctl *c, const struct request *r,
+			       size_t *len)
+{
+	enum json_err e;
+	int n = 0;
+
+	if (r->tok[F_DATA])
+		n = json_str_bytes(r->js, &c->toks[r->tok[F_DATA]],
+				   (u8 *)c->value, CTL_GDB_IN_MAX, &e);
+	if (n < 0 && e == JSON_E_SPACE)
+		return fail(c, CTL_E_VALUE, "'data' is longer than %d bytes",
+			    CTL_GDB_IN_MAX);
+	if (n < 0)
+		return fail(c, CTL_E_VALUE, "'data' must hold bytes, "
+			    "characters U+0000..U+00FF");
+	*len = (size_t)n;
+	return CTL_OK;
+}
+
+/*
+ * Passes in[0..len) to the VM's gdb stub and takes its bytes for gdb into
+ * c->gdb_out, *got of them: up to CTL_GDB_OUT_MAX, and no more than their
+ * escapes leave room for in a line (asking for what fits even if every
+ * byte were escaped). *more: the stub holds more.
+ */
+static enum ctl_code gdb_collect(struct ctl *c, const struct request *r,
+				 size_t len, size_t *got, bool *more)
+{
+	size_t room = JSON_LINE_MAX - CTL_GDB_REPLY_HEAD, ask, n;
+	enum ctl_code code;
+
+	*got = 0;
+	do {
+		ask = MIN(CTL_GDB_OUT_MAX - *got, room / JSON_ESCAPE_MAX);
+		n = 0;
+		*more = false;
+		code = c->ops->gdb(c->ctx, r->vm, (const u8 *)c->value, len,
+				   c->gdb_out + *got, ask, &n, more, c->msg);
+		if (code != CTL_OK)
+			return *got ? CTL_OK : code;  /* sent: not lost */
+		n = MIN(n, ask);
+		room -= json_bytes_len(c->gdb_out + *got, n);
+		*got += n;
+		len = 0;
+	} while (*more && n == ask && *got < CTL_GDB_OUT_MAX &&
+		 room / JSON_ESCAPE_MAX >= CTL_GDB_ASK_MIN);
+	return CTL_OK;
+}
+
+/*
+ * gdb: a byte pipe between gdb (through uhvctl) and the VM's gdb stub
+ * (docs/protocol.md). The reply's "data" is what the stub has for gdb,
+ * "more" that it has more, to be asked for at once.
+ */
+static enum ctl_code cmd_gdb(struct ctl *c, struct request *r,
+			     struct json_writer *w)
+{
+	enum ctl_code code;
+	size_t len = 0, got;
+	bool more;
+
+	if ((code = gdb_input(c, r, &len)))
+		return code;
+	if (!c->ops->gdb)
+		return fail(c, CTL_E_INTERNAL, "gdb is not available");
+	c->msg[0] = 0;
+	if ((code = gdb_collect(c, r, len, &got, &more)))
+		return action_done(c, r, w, code);
+	json_w_key(w, "data");
+	json_w_bytes(w, c->gdb_out, got);
+	if (more)
+		json_w_kbool(w, "more", true);
+	return CTL_OK;
+}
+
 #define VM BIT(F_VM)
 #define S(state) BIT(CTL_VM_##state)
 #define ANY_STATE (BIT(CTL_VM_STATE_COUNT) - 1)
@@ -579,6 +655,8 @@ static const struct command commands[] = {
 	{ "shutdown", 0, 0, 0, NULL, cmd_shutdown },
 	{ "trace", VM, BIT(F_ON) | BIT(F_AFTER) | BIT(F_RECORDS), ANY_STATE, "",
 	  cmd_trace },
+	{ "gdb", VM, BIT(F_DATA), S(RUNNING) | S(PAUSED), "running or paused",
+	  cmd_gdb },
 };
 
 /* ---- the reply ---- */

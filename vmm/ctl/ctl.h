@@ -28,6 +28,18 @@
 #define CTL_STATS_REASONS 64    /* exit reasons in one stats reply */
 #define CTL_AGENT_MAX 512       /* bytes of one agent message */
 #define CTL_LIST_MAX 4          /* values of a repeated key (disk) */
+/*
+ * gdb's bytes (the gdb command): at most CTL_GDB_IN_MAX in a request, at
+ * most CTL_GDB_OUT_MAX back in a reply, and fewer when their escapes
+ * (json_bytes_len) would not leave CTL_GDB_REPLY_HEAD bytes of a
+ * JSON_LINE_MAX line for the reply's other members; "more" then says
+ * that the stub has bytes left. An ask for fewer than CTL_GDB_ASK_MIN
+ * bytes is left to the next request.
+ */
+#define CTL_GDB_IN_MAX CTL_AGENT_MAX
+#define CTL_GDB_OUT_MAX 2048
+#define CTL_GDB_REPLY_HEAD 64
+#define CTL_GDB_ASK_MIN 64
 #define CTL_STOP_TIMEOUT_DEFAULT 30     /* seconds */
 #define CTL_STOP_TIMEOUT_MAX 3600
 /*
@@ -179,6 +191,16 @@ struct ctl_ops {
 	   restarts, and at once if it runs. */
 	enum ctl_code (*trace_set)(void *ctx, const char *vm, bool on,
 				   char *msg);
+	/* Passes in[0..len) (bytes from gdb, as the GDB remote protocol
+	   has them: packets, acknowledgements, a lone 0x03 for Ctrl-C; len
+	   may be 0) to the gdb stub of VM vm (running or paused; the first
+	   bytes attach it and stop the VM), then moves up to out_max of the
+	   stub's bytes for gdb into out: *out_len of them, and *more set
+	   when it still holds some. One request may call it again with
+	   len 0 to take more. NULL: uhv has no gdb stub (internal_error). */
+	enum ctl_code (*gdb)(void *ctx, const char *vm, const u8 *in,
+			     size_t len, u8 *out, size_t out_max,
+			     size_t *out_len, bool *more, char *msg);
 };
 
 struct ctl {
@@ -195,6 +217,7 @@ struct ctl {
 	struct ctl_vm_brief list[CTL_MAX_VMS];
 	char value[CTL_AGENT_MAX + 1];  /* a field's value, unescaped */
 	char text[4096];                /* create: the request as uhv.cfg */
+	u8 gdb_out[CTL_GDB_OUT_MAX];    /* gdb: the stub's bytes for gdb */
 	struct uhv_config cfg;
 };
 
@@ -230,6 +253,11 @@ int ctl_event_agent_lost(char *out, size_t size, const char *vm);
 /* The answer of a guest agent to the agent request with this id. */
 int ctl_event_agent_message(char *out, size_t size, const char *vm, u64 id,
 			    const char *data, size_t len);
+/* Bytes of VM vm's gdb stub for gdb, sent without a request (a stop
+   while gdb waits): data[0..len), as the gdb reply's "data" has them.
+   A VM sends at most CTL_GDB_OUT_MAX at once (else -1: no room). */
+int ctl_event_gdb(char *out, size_t size, const char *vm, const u8 *data,
+		  size_t len);
 
 /*
  * For ctl.c's create (ctl_create.c): the VM named by string token name of

@@ -190,3 +190,11 @@ void ctl_chan_agent_message(const struct vm *vm, u64 id, const char *data,
 				sizeof(chan.event), vm->name, id, data, len),
 			   false);
 }
+
+void ctl_chan_gdb_output(const struct vm *vm, const u8 *data, size_t len)
+{
+	if (chan.on)
+		queue_line(chan.event, ctl_event_gdb(chan.event,
+				sizeof(chan.event), vm->name, data, len),
+			   false);
+}

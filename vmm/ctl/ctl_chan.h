@@ -43,5 +43,11 @@ void ctl_chan_guest_panicked(const struct vm *vm, const char *why);
 void ctl_chan_agent_lost(const struct vm *vm);
 void ctl_chan_agent_message(const struct vm *vm, u64 id, const char *data,
 			   size_t len);
+/* Bytes of vm's gdb stub for gdb while no gdb request is in flight (it
+   stopped at a breakpoint while gdb waited): a gdb event. At most
+   CTL_GDB_OUT_MAX bytes whose escapes fit a line (ctl_event_gdb); else
+   nothing is sent, so a VMM passes what it has up to that (a stop reply
+   is tens of bytes) and leaves the rest to gdb's next request. */
+void ctl_chan_gdb_output(const struct vm *vm, const u8 *data, size_t len);
 
 #endif

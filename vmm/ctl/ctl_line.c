@@ -112,6 +112,22 @@ int ctl_event_agent_message(char *out, size_t size, const char *vm, u64 id,
 	return end_event(&w);
 }
 
+int ctl_event_gdb(char *out, size_t size, const char *vm, const u8 *data,
+		  size_t len)
+{
+	struct json_writer w;
+	int n;
+
+	if (len > CTL_GDB_OUT_MAX)
+		return -1;
+	begin_event(&w, out, size, "gdb", vm);
+	json_w_key(&w, "data");
+	json_w_bytes(&w, data, len);
+	n = end_event(&w);
+	/* a line a client reads: JSON_LINE_MAX bytes and its newline */
+	return n > JSON_LINE_MAX + 1 ? -1 : n;
+}
+
 /* "disks":[{"name":..,"reads":..,...}] */
 static void put_disk_stats(struct json_writer *w, const struct ctl_vm_stats *st)
 {

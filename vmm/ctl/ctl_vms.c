@@ -26,6 +26,7 @@
 #include "vmm/vm_agent.h"
 #include "vmm/ctl/ctl_vms.h"
 #include "vmm/vm_trace.h"
+#include "vmm/vm_gdb.h"
 
 static int find_vm(const struct uhv *h, const char *name)
 {
@@ -427,6 +428,17 @@ static enum ctl_code m_trace_set(void *ctx, const char *name, bool on,
 	return CTL_OK;
 }
 
+/* gdb's bytes for the VM's stub, and the stub's answers (vm_gdb.c). */
+static enum ctl_code m_gdb(void *ctx, const char *name, const u8 *in,
+			   size_t len, u8 *out, size_t out_max,
+			   size_t *out_len, bool *more, char *msg)
+{
+	struct uhv *h = ctx;
+
+	return vm_gdb_request(h, &h->vms[find_vm(h, name)], in, len, out,
+			      out_max, out_len, more, msg);
+}
+
 /* Deadlines of stops in progress, and the agents' heartbeats. */
 void ctl_vms_tick(struct uhv *h, u64 now)
 {
@@ -447,4 +459,5 @@ const struct ctl_ops ctl_vms_ops = {
 	.pause = m_pause, .resume = m_resume, .stop = m_stop,
 	.destroy = m_destroy, .stats = manager_stats, .agent = m_agent,
 	.shutdown = m_shutdown, .trace = m_trace, .trace_set = m_trace_set,
+	.gdb = m_gdb,
 };

@@ -90,6 +90,7 @@ static void reset(struct lapic *l, u32 apic_id)
 	l->deadline = LAPIC_NO_DEADLINE;
 	l->tsc_deadline = 0;
 	l->esr_pending = 0;
+	l->nmi_pending = false;
 }
 
 void lapic_init(struct lapic *l, u32 apic_id, const struct lapic_ops *ops,
@@ -144,6 +145,25 @@ void lapic_accept(struct lapic *l, u8 vector, bool level)
 	}
 	vset(l, LAPIC_IRR, vector, true);
 	vset(l, LAPIC_TMR, vector, level);
+}
+
+void lapic_nmi(struct lapic *l)
+{
+	if (l->mode != LAPIC_DISABLED)
+		l->nmi_pending = true;
+}
+
+bool lapic_nmi_pending(const struct lapic *l)
+{
+	return l->nmi_pending;
+}
+
+bool lapic_take_nmi(struct lapic *l)
+{
+	bool was = l->nmi_pending;
+
+	l->nmi_pending = false;
+	return was;
 }
 
 /* EOI (§11.8.5): retire the highest in-service vector. */
@@ -268,7 +288,9 @@ static void send_ipi(struct lapic *l, u32 lo, u32 dest)
 	}
 	if (to_self && mode == ICR_MODE_FIXED)
 		lapic_accept(l, (u8)(lo & ICR_VECTOR_MASK), false);
-	else if (to_self && mode != ICR_MODE_FIXED)
+	else if (to_self && mode == ICR_MODE_NMI)
+		lapic_nmi(l);                    /* the vector is ignored */
+	else if (to_self)
 		l->ops->error(l->ctx, "unsupported self-IPI delivery mode", mode);
 	if (!to_self || shorthand == ICR_SHORT_ALL || dest == broadcast)
 		l->ops->ipi(l->ctx, lo, dest);

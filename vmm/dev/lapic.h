@@ -104,6 +104,7 @@ enum lapic_mode {
 #define ICR_MODE_SHIFT   8
 #define ICR_MODE_MASK    7U
 #define ICR_MODE_FIXED   0U
+#define ICR_MODE_SMI     2U
 #define ICR_MODE_NMI     4U
 #define ICR_MODE_INIT    5U
 #define ICR_MODE_STARTUP 6U
@@ -140,6 +141,7 @@ struct lapic {
 	u32 esr_pending;             /* errors since the last write to ESR */
 	enum lapic_mode mode;
 	bool bsp;                    /* IA32_APIC_BASE.BSP: APIC ID 0 */
+	bool nmi_pending;            /* an NMI arrived, not yet taken */
 	const struct lapic_ops *ops;
 	void *ctx;
 };
@@ -187,6 +189,17 @@ void lapic_tsc_deadline_write(struct lapic *l, u64 val);
 /* An interrupt arrives (from the IOAPIC, an IPI or the timer); a
    disabled APIC drops it. */
 void lapic_accept(struct lapic *l, u8 vector, bool level);
+/*
+ * NMIs (SDM Vol. 3A §11.6.1, delivery mode NMI; §6.7.1): an NMI message
+ * sets the pending NMI, and more arriving before the CPU takes it merge
+ * into that one, as the CPU latches a single NMI. It needs no vector and
+ * ignores TPR, PPR and the software enable (§11.4.7.2: a software-
+ * disabled APIC still takes NMIs); a globally disabled APIC is off the
+ * bus and drops it. take clears it and says whether there was one.
+ */
+void lapic_nmi(struct lapic *l);
+bool lapic_nmi_pending(const struct lapic *l);
+bool lapic_take_nmi(struct lapic *l);
 /* Fires the timer if its time has come. */
 void lapic_tick(struct lapic *l);
 /* The highest pending vector that PPR lets through, or -1. */
