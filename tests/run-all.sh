@@ -64,6 +64,7 @@ else
     run_suite "control channel tests" tests/system/control.sh
     run_suite "exit trace tests" tests/system/trace.sh
     run_suite "guest agent tests" tests/system/agent-control.sh
+    run_suite "gdb tests" tests/system/gdb.sh
 fi
 
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"

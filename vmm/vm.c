@@ -54,8 +54,8 @@ void vm_stop(struct vm *vm, enum vm_result r, const char *fmt, ...)
 	printk("uhv: vm %s stopped: %s\n", vm->name, vm->why);
 	if (r == VM_TRIPLE_FAULT)
 		ctl_chan_guest_panicked(vm, vm->why);
+	vm_gdb_vm_stopped(vm);   /* gdb's W packet before vm_stopped ends uhvctl's relay */
 	ctl_chan_vm_stopped(vm);
-	vm_gdb_vm_stopped(vm);
 }
 
 /* Guest console output: "[NAME] text" on uhv's console (vm_console.c). */

@@ -105,7 +105,7 @@ void vm_agent_tick(struct vm *vm, u64 now)
 {
 	if (!vm->agent.on)
 		return;
-	if (vm->paused)
+	if (vm->paused || vm->dbg_stopped)   /* it cannot beat: not lost */
 		agent_hold(&vm->agent.agent, now);
 	else
 		agent_tick(&vm->agent.agent, now);

@@ -341,16 +341,21 @@ void arch_vcpu_inject_irq(struct arch_vcpu *v, u8 vector)
 		(INTR_TYPE_EXT_INTR << INTR_INFO_TYPE_SHIFT));
 }
 
-void arch_vcpu_irq_window(struct arch_vcpu *v, bool on)
+/* Sets or clears bit in the current VMCS's primary processor-based
+   controls, writing only on a change (the window exits below). */
+static void proc_control(u64 bit, bool on)
 {
-	u64 ctl, want;
+	u64 ctl = vmread(VMCS_PROC_BASED_CONTROLS);
+	u64 want = on ? ctl | bit : ctl & ~bit;
 
-	VCPU_CHECK_VMCS(v);
-	ctl = vmread(VMCS_PROC_BASED_CONTROLS);
-	want = on ? ctl | PROC_INTERRUPT_WINDOW_EXITING
-		  : ctl & ~(u64)PROC_INTERRUPT_WINDOW_EXITING;
 	if (want != ctl)
 		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
+}
+
+void arch_vcpu_irq_window(struct arch_vcpu *v, bool on)
+{
+	VCPU_CHECK_VMCS(v);
+	proc_control(PROC_INTERRUPT_WINDOW_EXITING, on);
 }
 
 /*
@@ -453,12 +458,6 @@ void arch_vcpu_inject_nmi(struct arch_vcpu *v)
    the CPU allows it only with virtual NMIs (§26.2.1.1). */
 void arch_vcpu_nmi_window(struct arch_vcpu *v, bool on)
 {
-	u64 ctl, want;
-
 	VCPU_CHECK_VMCS(v);
-	ctl = vmread(VMCS_PROC_BASED_CONTROLS);
-	want = on ? ctl | PROC_NMI_WINDOW_EXITING
-		  : ctl & ~(u64)PROC_NMI_WINDOW_EXITING;
-	if (want != ctl)
-		vmwrite(VMCS_PROC_BASED_CONTROLS, want);
+	proc_control(PROC_NMI_WINDOW_EXITING, on);
 }

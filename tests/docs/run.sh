@@ -12,7 +12,8 @@
 #             place of the boot: its lines that make files run in a
 #             scratch folder, the ESP holds the `images =` folder and every
 #             `uhvctl create --image FILE`, uhv.cfg parses, and uhvctl
-#             accepts every command line (no usage error)
+#             accepts every command line (no usage error); a gdb line's
+#             file exists (gdb is not run)
 #   linux     the Linux guest recipe: its uhv-run line builds an ESP whose
 #             uhv.cfg parses and has the initrd and uhv.shell, and the test
 #             init knows uhv.shell
@@ -147,6 +148,7 @@ check_control() {   # check_control NAME BLOCK
             local IFS_=$IFS piece
             while IFS= read -r piece; do
                 piece=${piece#"${piece%%[![:space:]]*}"}
+                piece=${piece%&}        # run in the background: as it is
                 [ -n "$piece" ] || continue
                 local -a a=(); eval "a=($piece)"
                 (cd "$W" && timeout 3 "$UHVCTL" --connect 127.0.0.1:1 --timeout 1 "${a[@]:1}") > /dev/null 2> "$W/ctl.err"
@@ -159,6 +161,9 @@ check_control() {   # check_control NAME BLOCK
                 fi
             done < <(sed 's/&&/\n/g; s/;/\n/g' <<< "$l")
             IFS=$IFS_
+        elif [[ $l == gdb\ * ]]; then
+            # gdb itself is not run: its file (the last word) must exist
+            [ -f "$ROOT/${l##* }" ] || { why="'$l': no file ${l##* } (make all builds it)"; break; }
         elif [[ $l =~ ^(export|printf|mkdir|cp|echo) ]]; then
             (cd "$W" && eval "$l") > "$W/sh.out" 2>&1 || { why="'$l' fails: $(head -n 1 "$W/sh.out")"; break; }
         else
@@ -198,8 +203,8 @@ check_linux() {   # check_linux NAME BLOCK
 
 # ---- the files and the blocks each must keep
 declare -A WANT=([README.md]="console uhv.cfg control linux" [docs/uhvctl.md]="control"
-                 [docs/interfaces.md]="uhv.cfg")
-for f in README.md docs/uhvctl.md docs/interfaces.md; do
+                 [docs/interfaces.md]="uhv.cfg" [docs/gdb.md]="control")
+for f in README.md docs/uhvctl.md docs/interfaces.md docs/gdb.md; do
     have=()
     while IFS= read -r b; do
         kind=${b##*.}; [ "$kind" != cfg ] || kind=uhv.cfg

@@ -24,6 +24,14 @@
  * exits every TRACE_EVERY_US into uhv's own exit trace ring
  * (vmm/trace/exit_trace.c): odd records a CPUID (leaf 1) at rip 0x100010,
  * even ones an OUT to 0x3f8 at rip 0x100020.
+ * The gdb command reaches a tiny gdb stub (one for all VMs) that
+ * acknowledges each packet ('+') and answers "$OK#9a", except: "c"
+ * (continue) gets its stop reply GDB_STOP_US later, as a gdb event;
+ * "qLong" gets GDB_LONG digits, more than one reply holds ("more");
+ * "E<bytes>" gets the bytes back, whatever their values; Ctrl-C (0x03)
+ * gets "$S02#b5". A VM made from the image "nogdb.elf" has no stub
+ * (internal_error). FAKE_GDB_LOG=FILE: every byte gdb sent is appended
+ * to FILE.
  */
 #define _GNU_SOURCE
 #include <netinet/in.h>
@@ -54,6 +62,14 @@
 #define TRACE_TSC_PER_US 3000           /* a 3 GHz TSC, for deltas */
 #define REASON_CPUID     10
 #define REASON_IO        30
+#define GDB_OUT_MAX      8192           /* the stub's bytes for gdb */
+#define GDB_PKT_MAX      2048           /* a packet's payload */
+#define GDB_SUM_DIGITS   2              /* "#xx" after a payload */
+#define GDB_STOP_US      200000         /* a continue runs this long */
+#define GDB_LONG         3000           /* qLong's answer */
+#define GDB_INTERRUPT    0x03
+#define GDB_STOP         "T05thread:01;"        /* a breakpoint's reply */
+#define GDB_CTRL_C_STOP  "S02"
 
 struct fvm {
 	bool used;
@@ -153,6 +169,116 @@ static void trace_run(struct fvm *v, u64 d)
 	}
 }
 
+/* ---- the gdb stub ---- */
+
+static struct {
+	u8 out[GDB_OUT_MAX];            /* bytes for gdb, not yet taken */
+	size_t out_len;
+	char pkt[GDB_PKT_MAX];          /* the payload coming in */
+	size_t pkt_len;
+	bool in_pkt;
+	int sum_left;                   /* checksum digits still to come */
+	char vm[CFG_NAME_MAX];          /* the VM of the last request */
+	u64 stop_at;                    /* a continue's stop is due (0: none) */
+} stub;
+
+/* A packet with payload p[0..n) into dst (room for n + 5: "$", "#xx"
+   and a NUL); its length, the NUL left out. */
+static size_t gdb_packet(char *dst, const char *p, size_t n)
+{
+	u8 sum = 0;
+
+	for (size_t i = 0; i < n; i++)
+		sum = (u8)(sum + (u8)p[i]);
+	dst[0] = '$';
+	memcpy(dst + 1, p, n);
+	snprintf(dst + 1 + n, GDB_SUM_DIGITS + 2, "#%02x", sum);
+	return n + GDB_SUM_DIGITS + 2;
+}
+
+/* A packet for gdb, after what it has (dropped if there is no room). */
+static void gdb_put(const char *p, size_t n)
+{
+	static char pkt[GDB_OUT_MAX + GDB_SUM_DIGITS + 3];
+	size_t k = gdb_packet(pkt, p, n);
+
+	if (stub.out_len + k <= GDB_OUT_MAX) {
+		memcpy(stub.out + stub.out_len, pkt, k);
+		stub.out_len += k;
+	}
+}
+
+/* A whole packet came: its '+' and its answer. */
+static void gdb_answer(void)
+{
+	static char digits[GDB_LONG];
+	const char *p = stub.pkt;
+	size_t n = stub.pkt_len;
+
+	if (stub.out_len < GDB_OUT_MAX)
+		stub.out[stub.out_len++] = '+';
+	if (n == 1 && p[0] == 'c') {
+		stub.stop_at = now_us() + GDB_STOP_US;
+	} else if (n == 5 && !memcmp(p, "qLong", n)) {
+		for (size_t i = 0; i < GDB_LONG; i++)
+			digits[i] = (char)('0' + i % 10);
+		gdb_put(digits, GDB_LONG);
+	} else if (n && p[0] == 'E') {
+		gdb_put(p + 1, n - 1);
+	} else {
+		gdb_put("OK", 2);
+	}
+}
+
+/* One byte from gdb: packets are "$payload#xx" (the checksum is not
+   checked); acknowledgements between them are ignored. */
+static void gdb_byte(u8 c)
+{
+	if (stub.sum_left) {
+		if (--stub.sum_left == 0)
+			gdb_answer();
+	} else if (stub.in_pkt && c == '#') {
+		stub.in_pkt = false;
+		stub.sum_left = GDB_SUM_DIGITS;
+	} else if (stub.in_pkt) {
+		if (stub.pkt_len < GDB_PKT_MAX)
+			stub.pkt[stub.pkt_len++] = (char)c;
+	} else if (c == '$') {
+		stub.in_pkt = true;
+		stub.pkt_len = 0;
+	} else if (c == GDB_INTERRUPT) {
+		gdb_put(GDB_CTRL_C_STOP, strlen(GDB_CTRL_C_STOP));
+	}
+}
+
+/* FAKE_GDB_LOG: what gdb sent, appended. */
+static void gdb_log(const u8 *in, size_t len)
+{
+	const char *path = getenv("FAKE_GDB_LOG");
+	FILE *f = path && len ? fopen(path, "ab") : NULL;
+
+	if (f) {
+		fwrite(in, 1, len, f);
+		fclose(f);
+	}
+}
+
+/* A continue's stop, when due: the stop reply as a gdb event. */
+static void gdb_tick(u64 now)
+{
+	char pkt[sizeof(GDB_STOP) + GDB_SUM_DIGITS + 2], out[CTL_REPLY_MAX];
+	struct fvm *v = find(stub.vm);
+	size_t n;
+
+	if (!stub.stop_at || now < stub.stop_at)
+		return;
+	stub.stop_at = 0;
+	if (!v || v->state != CTL_VM_RUNNING)
+		return;
+	n = gdb_packet(pkt, GDB_STOP, strlen(GDB_STOP));
+	send_line(out, ctl_event_gdb(out, sizeof(out), stub.vm, (u8 *)pkt, n));
+}
+
 /* Time passes: running VMs run; stopping ones power off when due. */
 static void tick(void)
 {
@@ -172,6 +298,7 @@ static void tick(void)
 		if (v->state == CTL_VM_STOPPING && now >= v->stop_at)
 			power_off(v, "poweroff", "ACPI power off (S5)");
 	}
+	gdb_tick(now);
 }
 
 /* ---- the manager (struct ctl_ops) ---- */
@@ -405,11 +532,34 @@ static enum ctl_code f_trace_set(void *ctx, const char *vm, bool on,
 	return CTL_OK;
 }
 
+/* gdb's bytes to the stub, and its bytes for gdb, out_max at a time. */
+static enum ctl_code f_gdb(void *ctx, const char *vm, const u8 *in,
+			   size_t len, u8 *out, size_t out_max,
+			   size_t *out_len, bool *more, char *msg)
+{
+	(void)ctx;
+	if (!strcmp(find(vm)->cfg.image, "nogdb.elf")) {
+		snprintf(msg, CTL_MSG_MAX, "VM '%s' has no gdb stub", vm);
+		return CTL_E_INTERNAL;
+	}
+	gdb_log(in, len);
+	snprintf(stub.vm, sizeof(stub.vm), "%s", vm);
+	for (size_t i = 0; i < len; i++)
+		gdb_byte(in[i]);
+	*out_len = stub.out_len < out_max ? stub.out_len : out_max;
+	memcpy(out, stub.out, *out_len);
+	stub.out_len -= *out_len;
+	memmove(stub.out, stub.out + *out_len, stub.out_len);
+	*more = stub.out_len > 0;
+	return CTL_OK;
+}
+
 static const struct ctl_ops ops = {
 	.list = f_list, .info = f_info, .create = f_create, .start = f_start,
 	.pause = f_pause, .resume = f_resume, .stop = f_stop,
 	.destroy = f_destroy, .stats = f_stats, .agent = f_agent,
 	.shutdown = f_shutdown, .trace = f_trace, .trace_set = f_trace_set,
+	.gdb = f_gdb,
 };
 
 /* ---- the port ---- */

@@ -5,8 +5,9 @@
 # would, and every uhvctl command is driven through the relay: human and
 # --json output, error replies and exit statuses, unreachable uhv, a
 # silent uhv, events --wait, several clients at once with the same ids,
-# raw malformed lines, top, record and plot; argument errors are found
-# before connecting.
+# raw malformed lines, top, record and plot, gdb (a stand-in for gdb,
+# tests/uhvctl/gdb_client.py, against the fake's tiny stub); argument
+# errors are found before connecting.
 #
 # usage: tests/uhvctl/run.sh   (after make uhvctl build/tests/fake_uhv)
 # Last line: "N passed, M failed"; exit status 1 if any failed.
@@ -47,7 +48,7 @@ wait_port() { local i; for i in $(seq 100); do ! port_free "$1" && return 0; sle
 [ -x "$UHVCTL" ] && [ -x "$FAKE" ] || { echo "build uhvctl and fake_uhv first (make test-uhvctl)"; echo "0 passed, 1 failed"; exit 1; }
 
 SERIAL_PORT=$(pick_port)
-"$FAKE" "$SERIAL_PORT" & PIDS+=($!); FAKE_PID=$!
+FAKE_GDB_LOG=$T/gdb.log "$FAKE" "$SERIAL_PORT" & PIDS+=($!); FAKE_PID=$!
 wait_port "$SERIAL_PORT"
 RELAY_PORT=$(pick_port)
 "$UHVCTL" relay --serial "127.0.0.1:$SERIAL_PORT" --listen "127.0.0.1:$RELAY_PORT" --log "$T/ctl.log" &
@@ -158,6 +159,89 @@ run stop alpha --timeout x; expect "stop --timeout x: usage" 2 'usage' "$T/err"
 run destroy gamma;      expect "destroy" 0 "^VM 'gamma' destroyed$"
 run info gamma;         expect "destroyed: gone" 1 'no_such_vm' "$T/err"
 
+# ---- gdb VM --listen: a stand-in for gdb (tests/uhvctl/gdb_client.py)
+# against the fake's stub, through the relay; the fake appends what gdb
+# sent to $T/gdb.log
+GDBC=$ROOT/tests/uhvctl/gdb_client.py
+# gdb_start VM: uhvctl gdb in the background (20 s at most), once it
+# has said that it listens; GDB_PID, GDB_PORT
+gdb_start() {
+    GDB_PORT=$(pick_port)
+    timeout 20 "$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" gdb "$1" \
+        --listen "127.0.0.1:$GDB_PORT" > "$T/gdb.out" 2> "$T/gdb.err" &
+    GDB_PID=$!; PIDS+=($GDB_PID)
+    for i in $(seq 100); do
+        grep -q '^uhvctl: gdb for VM ' "$T/gdb.err" && return 0
+        sleep 0.05
+    done
+    return 1
+}
+# gdbc_expect STEP...: the stand-in's "ok STEP" lines
+gdbc_expect() {
+    local s
+    for s in "$@"; do
+        grep -qx "ok $s" "$T/gdbc" && ok "gdb: $s" || bad "gdb: $s ($(grep -m1 "$s" "$T/gdbc"))"
+    done
+}
+detaches() { grep -ao '\$D#44' "$T/gdb.log" 2>/dev/null | wc -l; }
+run create dbg --image x.elf; run start dbg
+gdb_start dbg && grep -qx "uhvctl: gdb for VM dbg on 127.0.0.1:$GDB_PORT (target remote 127.0.0.1:$GDB_PORT)" "$T/gdb.err" &&
+    ok "gdb: listens and says where" || bad "gdb: no listen line: $(cat "$T/gdb.err")"
+python3 "$GDBC" session "$GDB_PORT" > "$T/gdbc" 2>&1
+gdbc_expect handshake every-byte-value packet-over-512-bytes answer-with-more \
+    continue-then-stop-event ctrl-c
+wait "$GDB_PID"; RC=$?
+expect "gdb: closed without a detach: status 0, says so" 0 "^uhvctl: gdb: gdb closed the connection: VM 'dbg' detached, it runs on$" "$T/gdb.err"
+[ "$(tail -c 5 "$T/gdb.log")" = '$D#44' ] && [ "$(detaches)" = 1 ] &&
+    ok "gdb: closed without a detach: uhvctl sent one" || bad "gdb: no detach at the end of $T/gdb.log"
+# a reply with "more", and at once the next request, with no data
+awk 'more && !seen { seen = 1; good = /^-> \{"vm":"dbg","data":"","id":[0-9]+,"cmd":"gdb"\}$/ }
+     /^<- \{"id":[0-9]+,"ok":true,"data":"[^"]*","more":true\}$/ { more = 1 }
+     END { exit !good }' "$T/ctl.log" &&
+    ok "gdb: uhv said more, uhvctl asked again at once" || bad "gdb: no reply with more, or no request after it"
+grep -q '^<- {"event":"gdb","vm":"dbg","data":"\$T05thread:01;#' "$T/ctl.log" &&
+    ok "gdb: the stop came as an event" || bad "gdb: no gdb event"
+grep -q '^-> {"vm":"dbg","data":"","id":[0-9]*,"cmd":"gdb"}$' "$T/ctl.log" &&
+    ok "gdb: asks with no data while gdb is quiet" || bad "gdb: no empty request"
+n0=$(detaches)
+gdb_start dbg
+python3 "$GDBC" detach "$GDB_PORT" > "$T/gdbc" 2>&1
+gdbc_expect handshake detach
+wait "$GDB_PID"; RC=$?
+expect "gdb: gdb detached itself: status 0" 0 '^uhvctl: gdb: gdb detached$' "$T/gdb.err"
+[ "$(detaches)" = $((n0 + 1)) ] && ok "gdb: gdb detached itself: no second detach" || bad "gdb: detaches $n0 -> $(detaches)"
+# gdb_hold VM: a session that holds on, once it has had an answer; HOLD
+gdb_hold() {
+    gdb_start "$1"
+    python3 "$GDBC" hold "$GDB_PORT" > "$T/gdbc" 2>&1 &
+    HOLD=$!
+    for i in $(seq 100); do grep -q '^ok handshake' "$T/gdbc" && break; sleep 0.05; done
+}
+n0=$(detaches)
+gdb_hold dbg
+kill -TERM "$GDB_PID"
+wait "$GDB_PID"; RC=$?
+expect "gdb: SIGTERM: status 0, says so" 0 "^uhvctl: gdb: ended by a signal: VM 'dbg' detached, it runs on$" "$T/gdb.err"
+[ "$(detaches)" = $((n0 + 1)) ] && ok "gdb: SIGTERM: a detach sent" || bad "gdb: SIGTERM: detaches $n0 -> $(detaches)"
+wait "$HOLD"; gdbc_expect closed-by-uhvctl
+gdb_hold dbg
+run stop dbg --timeout 0
+wait "$GDB_PID"; RC=$?
+expect "gdb: the VM stopped: status 0, says so" 0 "^uhvctl: gdb: VM 'dbg' stopped \(halted, status 0: stopped by the management client\): the gdb session ends$" "$T/gdb.err"
+wait "$HOLD"; gdbc_expect closed-by-uhvctl
+run gdb dbg --listen "127.0.0.1:$(pick_port)"
+expect "gdb of a stopped VM: status 1" 1 "^uhvctl: gdb: VM 'dbg' is stopped; gdb needs it running or paused$" "$T/err"
+run destroy dbg
+run gdb nope --listen "127.0.0.1:$(pick_port)"
+expect "gdb of no VM: status 1, uhv's message" 1 "^uhvctl: gdb: no VM named 'nope'$" "$T/err"
+run create nogdb --image nogdb.elf; run start nogdb
+gdb_start nogdb
+python3 "$GDBC" send "$GDB_PORT" > "$T/gdbc" 2>&1
+gdbc_expect closed-by-uhvctl
+wait "$GDB_PID"; RC=$?
+expect "gdb: an error reply: status 1, uhv's message" 1 "^uhvctl: gdb: VM 'nogdb' has no gdb stub$" "$T/gdb.err"
+run stop nogdb --timeout 0; run destroy nogdb
+
 # ---- several clients at once, the same ids: each gets its own reply
 for i in 1 2 3 4 5 6; do
     "$UHVCTL" --connect "127.0.0.1:$RELAY_PORT" --json info beta > "$T/c$i" 2>&1 &
@@ -203,7 +287,9 @@ expect "unknown command: usage status 2" 2 "unknown command 'frobnicate'" "$T/er
 for args in "create" "create lonely" "create a --image x b" "info" "start" \
             "stop" "stop a --timeout x" "agent a" "stats a b" "list x" \
             "events x" "events --wait bogus" "trace" "trace a b" "trace a --count 0" \
-            "trace a --count x" "trace a --on --off" "trace a --after -1" "trace a --interval 0"; do
+            "trace a --count x" "trace a --on --off" "trace a --after -1" "trace a --interval 0" \
+            "gdb" "gdb a" "gdb a b --listen 127.0.0.1:1234" "gdb a --listen nonsense" \
+            "gdb a --listen 127.0.0.1:0" "gdb a --listen"; do
     # shellcheck disable=SC2086
     "$UHVCTL" --connect "127.0.0.1:$NOPORT" $args > "$T/out" 2> "$T/err"; RC=$?
     if [ "$RC" = 2 ] && ! grep -q 'cannot connect' "$T/err"; then ok "no uhv: '$args' is a usage error"

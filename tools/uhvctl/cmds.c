@@ -34,7 +34,7 @@ struct request {
    only these, so that a typo fails at once instead of at the timeout. */
 static const char *const event_names[] = {
 	"hello", "vm_started", "vm_stopped", "guest_panicked", "agent_lost",
-	"agent_message", NULL
+	"agent_message", "gdb", NULL
 };
 #define EVENT_LIST_MAX 128      /* event_names joined by ", " */
 

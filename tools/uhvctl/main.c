@@ -27,6 +27,8 @@ static const char usage_text[] =
 "                                   (its recent VM exits; --follow: until Ctrl-C)\n"
 "  record FILE [--interval S] [--count N | --duration S]\n"
 "  plot FILE [-o PNG] [--script GP]\n"
+"  gdb VM --listen HOST:PORT        (a gdb stub for the VM: target remote\n"
+"                                   HOST:PORT; one gdb session, then exits)\n"
 "  relay --serial HOST:PORT|/dev/TTY --listen HOST:PORT [--log FILE]\n"
 "exit status: 0 ok, 1 uhv answered an error, 2 usage, 3 uhv unreachable or\n"
 "the connection closed, 4 timeout, 5 not the protocol, 6 local failure\n";
@@ -97,5 +99,7 @@ int main(int argc, char **argv)
 		return record_main(&o, argc, argv);
 	if (!strcmp(argv[0], "trace"))
 		return trace_main(&o, argc, argv);
+	if (!strcmp(argv[0], "gdb"))
+		return gdb_main(&o, argc, argv);
 	return cmd_main(&o, argc, argv);
 }

@@ -8,6 +8,7 @@
  *                         human-readable or --json output (cmds.c);
  *   uhvctl top|record     samples stats and shows or stores rates (top.c);
  *   uhvctl trace          a VM's recent exits, or follows them (cmd_trace.c);
+ *   uhvctl gdb            carries a gdb session to a VM's stub (cmd_gdb.c);
  *   uhvctl plot           draws a record with gnuplot (plot.c).
  *
  * Host C (gnu11) with json-c for parsing replies; the relay uses uhv's own
@@ -121,6 +122,7 @@ int cmd_main(const struct opts *o, int argc, char **argv);
 int cmd_stats(const struct opts *o, struct client *c, const char *vm);
 int top_main(const struct opts *o, int argc, char **argv);
 int trace_main(const struct opts *o, int argc, char **argv);
+int gdb_main(const struct opts *o, int argc, char **argv);
 int record_main(const struct opts *o, int argc, char **argv);
 int plot_main(int argc, char **argv);
 

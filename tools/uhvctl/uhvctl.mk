@@ -10,7 +10,7 @@
 
 UHVCTL       := $(BUILD)/tools/uhvctl
 UHVCTL_SRC   := $(addprefix tools/uhvctl/, main.c net.c client.c relay.c \
-	cmds.c cmd_stats.c cmd_trace.c stats.c top.c plot.c idscan.c) lib/json.c
+	cmds.c cmd_stats.c cmd_trace.c cmd_gdb.c stats.c top.c plot.c idscan.c) lib/json.c
 UHVCTL_OBJ   := $(UHVCTL_SRC:%.c=$(BUILD)/tools/obj/%.o)
 UHVCTL_CFLAGS = -std=gnu11 -Wall -Wextra -Werror -O2 -g -I. \
 	$(shell pkg-config --cflags json-c 2>/dev/null)
