@@ -59,7 +59,7 @@ CORE_OBJ   := $(CORE_C:%.c=$(BUILD)/core/%.o) $(CORE_ASM:%.asm=$(BUILD)/core/%.o
 LOADER_OBJ := $(LOADER_C:%.c=$(BUILD)/loader/%.o) $(BUILD)/loader/core_blob.o
 
 .PHONY: all help guests unit-tests test test-unit test-unit-only \
-	test-system test-long run bench image deps clean
+	test-system test-long soak run bench image deps clean
 
 all: $(BUILD)/BOOTX64.EFI guests unit-tests uhvctl agent
 
@@ -173,13 +173,24 @@ test: deps
 
 # make test-long: the groups too long for make test (a 'long' directive)
 # and the groups with a 'models' line (basic, isolation, interrupts, linux)
-# on every other Bochs CPU model with VT-x and EPT, as GROUP@MODEL. CI
-# runs it when time is left.
+# on every other Bochs CPU model with VT-x and EPT, as GROUP@MODEL, then
+# the soak (make soak, SOAK_MINUTES); it fails if either failed. CI runs
+# it when time is left.
 test-long: deps
 	$(MAKE) --no-print-directory all
 	tools/mk-linux-guest.sh
 	tools/mk-test-disks.sh
-	tests/system/run.sh --long
+	tests/system/run.sh --long; s=$$?; tests/system/soak.sh || s=1; exit $$s
+
+# make soak: uhv under Bochs for SOAK_MINUTES (default 30) minutes of
+# wall time with everything at once (tests/system/soak.sh: two Linux
+# guests moving data over the bridge and writing their disks, busy and
+# halting Multiboot guests, agents, and a control script that pauses,
+# resumes, stops and re-creates VMs and reads stats every second)
+soak: deps
+	$(MAKE) --no-print-directory all
+	tools/mk-linux-guest.sh
+	tests/system/soak.sh
 
 test-unit: deps
 	$(MAKE) --no-print-directory test-unit-only
