@@ -131,6 +131,14 @@ static bool cached(u32 leaf)
 	return leaf < CPUID_CACHE_LEAVES && ((CACHED_LOW >> leaf) & 1);
 }
 
+/* The cached leaves answered by the copy alone: all but leaf 1. */
+#define COPIED_LOW (CACHED_LOW & ~(1U << 1))
+
+static bool copied(u32 leaf)
+{
+	return leaf < CPUID_CACHE_LEAVES && ((COPIED_LOW >> leaf) & 1);
+}
+
 void cpuid_cache_init(struct vcpu *v)
 {
 	const struct cpuid_policy *p = cpuid_guest_policy();
@@ -147,27 +155,45 @@ void cpuid_cache_init(struct vcpu *v)
 	}
 }
 
-enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
+/* A cached leaf's answer into the guest's registers. */
+static inline void cached_leaf(struct vcpu *v, u32 leaf, u64 *g)
+{
+	const u32 *c = v->vm->cpuid_cache[leaf];
+
+	g[GPR_RAX] = c[0];
+	g[GPR_RBX] = c[1];
+	g[GPR_RCX] = c[2];
+	g[GPR_RDX] = c[3];
+}
+
+/* The leaves that take more than a copy: leaf 1's per-vCPU bits, the
+   hypervisor's leaves and those the cache does not hold. */
+static __attribute__((noinline)) enum exit_action
+cpuid_computed(struct vcpu *v, const struct arch_exit *e, u32 leaf)
 {
 	u64 *g = v->arch.regs;
-	u32 leaf = (u32)g[GPR_RAX], sub = (u32)g[GPR_RCX];
 
 	if (cached(leaf)) {
-		const u32 *c = v->vm->cpuid_cache[leaf];
-
-		g[GPR_RAX] = c[0];
-		g[GPR_RBX] = c[1];
-		g[GPR_RCX] = c[2];
-		g[GPR_RDX] = c[3];
-		if (leaf == 1)
-			per_vcpu_leaf1(v, g);
+		cached_leaf(v, leaf, g);
+		per_vcpu_leaf1(v, g);
 	} else if (leaf - CPUID_HV_BASE <= CPUID_HV_RANGE_END - CPUID_HV_BASE) {
 		hypervisor_leaf(v, g, leaf);
 	} else {
-		uncached_leaf(v, leaf, sub, g);
+		uncached_leaf(v, leaf, (u32)g[GPR_RCX], g);
 	}
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
+}
+
+/* The common case, a cached leaf other than 1, is a copy and a jump to
+   arch_vcpu_skip: no frame, no call (make bench's CPUID round trip). */
+enum exit_action exit_cpuid(struct vcpu *v, const struct arch_exit *e)
+{
+	u32 leaf = (u32)v->arch.regs[GPR_RAX];
+
+	if (!copied(leaf))
+		return cpuid_computed(v, e, leaf);
+	cached_leaf(v, leaf, v->arch.regs);
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }
 
 /*
@@ -190,8 +216,7 @@ enum exit_action exit_vmcall(struct vcpu *v, const struct arch_exit *e)
 	default:
 		g[GPR_RAX] = VMCALL_UNKNOWN;
 	}
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }
 
 #define CR0_LMSW_BITS (CR0_PE | CR0_MP | CR0_EM | CR0_TS)
@@ -227,6 +252,5 @@ enum exit_action exit_cr_access(struct vcpu *v, const struct arch_exit *e)
 		arch_vcpu_inject_exception(&v->arch, X86_EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }

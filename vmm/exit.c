@@ -38,8 +38,7 @@ static enum exit_action refuse_ud(struct vcpu *v, const struct arch_exit *e)
 /* INVD and WBINVD: caches are the host's business; skip them. */
 static enum exit_action ignore_insn(struct vcpu *v, const struct arch_exit *e)
 {
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }
 
 static enum exit_action triple_fault(struct vcpu *v, const struct arch_exit *e)
@@ -166,8 +165,7 @@ static enum exit_action exit_xsetbv(struct vcpu *v, const struct arch_exit *e)
 		arch_vcpu_inject_exception(&v->arch, X86_EXC_GP, true, 0);
 		return EXIT_RESUME;
 	}
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }
 
 #define EXIT(reason, fn) [EXIT_REASON_##reason] = { #reason, fn }

@@ -13,6 +13,8 @@ enum exit_action {
 	EXIT_RESUME,             /* re-enter the same vCPU */
 	EXIT_YIELD,              /* its slice is over, or it halted or stopped */
 };
+/* A handler may end in `return arch_vcpu_skip(...)`, which returns 0. */
+_Static_assert(EXIT_RESUME == 0, "arch_vcpu_skip's 0 is EXIT_RESUME");
 
 /* Handles one exit of the struct vcpu ctx: an arch_exit_fn. */
 int exit_dispatch(void *vcpu, const struct arch_exit *e);

@@ -237,8 +237,7 @@ enum exit_action exit_rdmsr(struct vcpu *v, const struct arch_exit *e)
 	}
 	v->arch.regs[GPR_RAX] = (u32)val;
 	v->arch.regs[GPR_RDX] = val >> 32;
-	arch_vcpu_skip(&v->arch, e);
-	return EXIT_RESUME;
+	return arch_vcpu_skip(&v->arch, e);   /* EXIT_RESUME */
 }
 
 

@@ -6,10 +6,12 @@
  * every exit and entry of a vCPU whose spec flags ask (SPEC_* in
  * vcpu.h), the VMM at a switch between VMs (IBPB).
  *
- *   RSB filling after every exit: a guest can leave return addresses of
- *     its choosing in the return stack buffer, which uhv's first RETs
- *     would otherwise speculate to. Needed unless the CPU has enhanced
- *     IBRS and says its RSB is safe after exits (PBRSB_NO).
+ *   RSB filling after exits: a guest can leave return addresses of its
+ *     choosing in the return stack buffer, which a RET of uhv's past the
+ *     exit's call depth would otherwise speculate to. The fill comes
+ *     before the first such RET (vmx_entry.asm says where). Needed
+ *     unless the CPU has enhanced IBRS and says its RSB is safe after
+ *     exits (PBRSB_NO).
  *   VERW before entry: clears the store, fill and load buffers where the
  *     CPU is affected by MDS (MD_CLEAR without MDS_NO), so a guest
  *     cannot sample what uhv left there.

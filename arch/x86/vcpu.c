@@ -69,8 +69,46 @@ unsigned arch_vcpu_code_bits(struct arch_vcpu *v)
 	return (ar & SEG_AR_DB) ? 32 : 16;
 }
 
+/*
+ * An exit in the middle of delivering an event (IDT-vectoring information
+ * valid, SDM Vol. 3C §28.2.4) must not lose that event: deliver it again
+ * on the next entry (§29.2.4, "reflecting exceptions"), unless the VMM
+ * has already queued another.
+ */
+static void reinject_vectoring(void)
+{
+	u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
+
+	if (!(info & INTR_INFO_VALID))
+		return;
+	vmwrite(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCK);
+	if (info & INTR_INFO_DELIVER_CODE)
+		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
+			vmread(VMCS_IDT_VECTORING_ERROR_CODE));
+	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+}
+
+/* The exits that need no more than the reason and the instruction's
+   length: an instruction's own exit (§26.1.2-26.1.3) other than I/O and
+   CR accesses, which decode_exit decodes. Reasons below 64. */
+#define R(x) (1ULL << EXIT_REASON_##x)
+#define PLAIN_INSTRUCTION_EXITS						\
+	(R(CPUID) | R(GETSEC) | R(HLT) | R(INVD) | R(INVLPG) | R(RDPMC) |	\
+	 R(RDTSC) | R(RSM) | R(VMCALL) | R(VMCLEAR) | R(VMLAUNCH) |	\
+	 R(VMPTRLD) | R(VMPTRST) | R(VMREAD) | R(VMRESUME) | R(VMWRITE) |	\
+	 R(VMXOFF) | R(VMXON) | R(DR_ACCESS) | R(RDMSR) | R(WRMSR) |	\
+	 R(MWAIT) | R(MONITOR) | R(PAUSE) | R(GDTR_IDTR) | R(LDTR_TR) |	\
+	 R(INVEPT) | R(RDTSCP) | R(INVVPID) | R(WBINVD) | R(XSETBV) |	\
+	 R(RDRAND) | R(INVPCID) | R(VMFUNC) | R(ENCLS) | R(RDSEED) |	\
+	 R(XSAVES))
+
+static bool plain_instruction_exit(u32 reason)
+{
+	return reason < 64 && (PLAIN_INSTRUCTION_EXITS >> reason & 1);
+}
+
 /* Fills the reason-specific part of e from the exit qualification. */
-static void decode_exit(struct arch_exit *e)
+static void decode_qual(struct arch_exit *e)
 {
 	u64 q;
 
@@ -137,35 +175,29 @@ static void decode_exit(struct arch_exit *e)
 	}
 }
 
-/* Called by vmx_entry.asm on every exit: decode, then ask the VMM. */
 /*
- * An exit in the middle of delivering an event (IDT-vectoring information
- * valid, SDM Vol. 3C §28.2.4) must not lose that event: deliver it again
- * on the next entry (§29.2.4, "reflecting exceptions"), unless the VMM
- * has already queued another.
+ * Fills the reason-specific part of e. An instruction's own exit happens
+ * when the guest executes it, never while the CPU delivers an event, so
+ * its IDT-vectoring information is never valid (§28.2.4): those exits,
+ * CPUID first among them, skip the VMREAD that checks it (make bench).
  */
-static void reinject_vectoring(void)
+static void decode_exit(struct arch_exit *e)
 {
-	u32 info = (u32)vmread(VMCS_IDT_VECTORING_INFO);
-
-	if (!(info & INTR_INFO_VALID))
+	if (plain_instruction_exit(e->reason))
 		return;
-	vmwrite(VMCS_ENTRY_INTR_INFO, info & ~INTR_INFO_NMI_UNBLOCK);
-	if (info & INTR_INFO_DELIVER_CODE)
-		vmwrite(VMCS_ENTRY_EXCEPTION_ERROR_CODE,
-			vmread(VMCS_IDT_VECTORING_ERROR_CODE));
-	vmwrite(VMCS_ENTRY_INSTRUCTION_LEN, vmread(VMCS_EXIT_INSTRUCTION_LEN));
+	if (e->reason != EXIT_REASON_IO_INSTRUCTION &&
+	    e->reason != EXIT_REASON_CR_ACCESS)
+		reinject_vectoring();
+	decode_qual(e);
 }
 
+/* Called by vmx_entry.asm on every exit: decode, then ask the VMM. */
 static int on_vm_exit(void *p)
 {
 	struct arch_vcpu *v = p;
 	struct arch_exit *e = &v->exit;
-	u32 raw = (u32)vmread(VMCS_EXIT_REASON);
 
-	if (vmread(VMCS_IDT_VECTORING_INFO) & INTR_INFO_VALID)
-		reinject_vectoring();
-	e->reason = raw & EXIT_REASON_BASIC_MASK;
+	e->reason = (u32)vmread(VMCS_EXIT_REASON) & EXIT_REASON_BASIC_MASK;
 	e->instr_len = (u32)vmread(VMCS_EXIT_INSTRUCTION_LEN);
 	decode_exit(e);
 	return v->on_exit(v->ctx, e);
@@ -233,7 +265,7 @@ static __attribute__((noinline, cold)) void skip_debug_state(void)
 /* The common path: RIP, then one test of the blocking, TF and RF (the
    slow path reads them again; the fast one keeps no copies). Blocking
    bits are below bit 8, TF and RF above, so one OR holds all three. */
-void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
+int arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
 {
 	u64 state;
 
@@ -243,6 +275,7 @@ void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
 		(vmread(VMCS_GUEST_RFLAGS) & (RFLAGS_TF | RFLAGS_RF));
 	if (state & (BLOCKING_STI_MOV_SS | RFLAGS_TF | RFLAGS_RF))
 		skip_debug_state();
+	return 0;
 }
 
 /*

@@ -183,8 +183,11 @@ void arch_vcpu_set(struct arch_vcpu *v, enum arch_reg r, u64 val);
 unsigned arch_vcpu_code_bits(struct arch_vcpu *v);
 /* Moves RIP past the exiting instruction and ends it as the CPU would
    have: STI/MOV-SS blocking and RFLAGS.RF cleared, and with RFLAGS.TF
-   its single-step #DB (DR6.BS) delivered after the next VM entry. */
-void arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
+   its single-step #DB (DR6.BS) delivered after the next VM entry.
+   Returns 0, an arch_exit_fn's "resume the guest", so that a handler can
+   end in `return arch_vcpu_skip(...)`: a jump, not a call and a frame
+   (make bench's CPUID round trip). */
+int arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
 /* Delivers a hardware exception on the next entry, with the RF its
    class pushes (1 for a fault) and STI/MOV-SS blocking ended. */
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,

@@ -79,9 +79,18 @@ G_RDI equ 7
 %%none:
 %endmacro
 
-; After an exit, before uhv's first RET: overwrite the return stack buffer
-; with RSB_ENTRIES harmless entries (each call's return address is a
-; speculation trap), then drop them from the stack. Clobbers rcx, flags.
+; After an exit, before uhv's first unbalanced RET: overwrite the return
+; stack buffer with RSB_ENTRIES harmless entries (each call's return
+; address is a speculation trap), then drop them from the stack. Clobbers
+; rcx, flags.
+;
+; Why not at the exit itself: the guest's entries lie below the exit's
+; call depth, and a RET can only speculate to one of them once uhv
+; returns past that depth. The handler called below returns to this stub
+; (a RET matched by its CALL, as are all of the handler's own), so an
+; exit that resumes the guest from here never reaches them. vmx_run's own
+; RET to its C caller is the first that would: the fill goes before it
+; (.leave). That keeps the fill off make bench's CPUID round trip.
 %macro RSB_FILL 0
 	mov ecx, RSB_ENTRIES / 2
 %%loop:
@@ -154,10 +163,6 @@ vmx_exit_entry:                     ; the VMCS host RIP
 	mov R(15), r15
 	pop rax
 	mov R(G_RDI), rax
-	test byte [rdi + SPEC_OFF], SPEC_EXIT_RSB_FILL
-	jz .no_rsb_fill
-	RSB_FILL
-.no_rsb_fill:
 	mov rdi, [rsp]              ; ctx
 	call [rsp + 8]              ; on_exit(ctx)
 	test eax, eax
@@ -167,7 +172,12 @@ vmx_exit_entry:                     ; the VMCS host RIP
 	LOAD_GUEST
 	vmresume
 	jmp vmx_failed
-.leave:
+.leave:                             ; to vmx_run's caller: RSB first
+	mov rdi, [rsp + 16]
+	test byte [rdi + SPEC_OFF], SPEC_EXIT_RSB_FILL
+	jz .no_rsb_fill
+	RSB_FILL
+.no_rsb_fill:
 	xor eax, eax
 vmx_return:
 	add rsp, 24                 ; ctx, on_exit, regs
