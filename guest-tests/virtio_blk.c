@@ -2,13 +2,18 @@
  * via lib/virtio.h).  Finds the disks (0x1AF4:0x1042, revision >= 1) on bus
  * 0, initializes each and prints its GET_ID serial.  Disk 0 (read-write,
  * >= 1 MiB): the whole disk gets a per-sector pattern (sector number, seed)
- * in requests of up to 16 KiB, chains of 4 KiB segments in reverse memory
- * order, several in flight; an undefined type gets UNSUPP, reads and writes
+ * in requests of up to 16 KiB (request-kib), chains of 4 KiB segments
+ * (seg-kib) in reverse memory order, several in flight; an undefined type gets UNSUPP, reads and writes
  * beyond capacity get IOERR and change nothing; FLUSH; all is read back and
  * compared.  Disk 1 (if any, VIRTIO_BLK_F_RO): reads work, a write gets
  * IOERR and changes nothing.  Completions are polled, each wait limited.
  * Options: seed=N (default 1); verify-only (read and compare disk 0 only,
- * e.g. after a power cycle); no-event-idx; poll-ms=N (default 1000).
+ * e.g. after a power cycle); no-event-idx; poll-ms=N (default 1000);
+ * request-kib=N and seg-kib=N, the most a request and a segment hold
+ * (defaults 16 and 4; requests of up to 1 MiB, as Linux sends for
+ * sequential I/O: tools/bench-virtio.sh); light-pattern, each sector's
+ * words 0-2 only (its number and the seed: every sector still goes where
+ * it should), so that the guest's own work does not dwarf the I/O's.
  * Requests beyond capacity break §5.2.6.1 on purpose. */
 #include "guest.h"
 #include "virtio.h"
@@ -19,9 +24,11 @@
 #define SECTOR_SHIFT    9
 #define MIB_SECTORS_SHIFT 11            /* 2^11 sectors = 1 MiB */
 #define MIN_SECTORS     (MIB / SECTOR)  /* disk 0 has at least 1 MiB */
-#define SEG_BYTES       4096u           /* one data descriptor */
-#define SEGS_MAX        4u              /* per request: 16 KiB */
-#define CHUNK_BYTES     (SEG_BYTES * SEGS_MAX)
+#define KIB             1024u
+#define SEG_KIB_DEFAULT 4u              /* one data descriptor */
+#define REQ_KIB_DEFAULT 16u             /* per request */
+#define CHUNK_BYTES     (1024u * KIB)   /* the most a request holds */
+#define SEGS_MAX        (VIRTQ_SMALL_SIZE - CHAIN_EXTRA)
 #define SLOTS_MAX       4u              /* requests in flight */
 #define CHAIN_EXTRA     2u              /* header and status descriptors */
 #define POLL_MS_DEFAULT 1000u           /* TSC ms; 1 tick = 1 insn in Bochs */
@@ -72,6 +79,8 @@ static u8 data[SLOTS_MAX][CHUNK_BYTES] __attribute__((aligned(PAGE_SIZE)));
 static u8 saved[CHUNK_BYTES];
 static u64 wait_ticks;
 static u32 poll_ms, requests, segments;
+static u32 seg_opt = SEG_KIB_DEFAULT * KIB, req_opt = REQ_KIB_DEFAULT * KIB;
+static u32 pattern_words = WORDS;       /* light-pattern: words 0-2 */
 
 /* The smaller of a and b. */
 static u32 min32(u32 a, u32 b)
@@ -106,7 +115,7 @@ static void fill(const struct disk *d, u32 n, u32 seed)
 {
     for (u32 k = 0; k < slots[n].sectors; k++) {
         u32 *w = sector_mem(d, n, k);
-        for (u32 i = 0; i < WORDS; i++)
+        for (u32 i = 0; i < pattern_words; i++)
             w[i] = pattern(slots[n].sector + k, seed, i);
     }
 }
@@ -117,7 +126,7 @@ static void check(const struct disk *d, u32 n, u32 seed, const char *when)
     for (u32 k = 0; k < slots[n].sectors; k++) {
         const u32 *w = sector_mem(d, n, k);
         u64 s = slots[n].sector + k;
-        for (u32 i = 0; i < WORDS; i++)
+        for (u32 i = 0; i < pattern_words; i++)
             if (w[i] != pattern(s, seed, i))
                 fail(NAME, "%s: sector %llu word %u is 0x%08x, want 0x%08x "
                      "(the sector has sector tag %u, seed %u)", when, s, i,
@@ -141,7 +150,7 @@ static void plan(const struct disk *d, u32 n, u64 sector, u32 sectors)
 static void start(struct disk *d, u32 n, u32 type, u32 want)
 {
     struct slot *s = &slots[n];
-    struct virtq_buf b[SEGS_MAX + CHAIN_EXTRA];
+    struct virtq_buf b[VIRTQ_SMALL_SIZE];
     u32 nb = 0, bytes = s->sectors << SECTOR_SHIFT;
     bool dev_writes = type != VIRTIO_BLK_T_OUT;
     s->hdr = (struct virtio_blk_req_hdr){ .type = type, .sector = s->sector };
@@ -211,12 +220,19 @@ static void one(struct disk *d, u32 type, u64 sector, u32 sectors, u32 want)
     finish(d);
 }
 
+/* uhv's mark port (docs/interfaces.md): the bench times the phases. */
+#define UHV_MARK_PORT    0x520
+#define MARK_WRITE_START 10              /* and 11 at its end */
+#define MARK_READ_START  12              /* and 13 */
+
 /* Write (T_OUT) or read and check (T_IN) the pattern over all of d, with
- * up to d->slots requests in flight, all free slots kicked at once. */
-static void whole_disk(struct disk *d, u32 type, u32 seed)
+ * up to d->slots requests in flight, all free slots kicked at once; the
+ * marks mark_start and mark_start + 1 around the requests alone. */
+static void whole_disk(struct disk *d, u32 type, u32 seed, u8 mark_start)
 {
     u64 next = 0, done = 0;
     u32 chunk = (d->seg_bytes * d->segs) >> SECTOR_SHIFT, reqs = requests;
+    outb(UHV_MARK_PORT, mark_start);    /* uhv prints time and exits */
     while (done < d->capacity) {
         for (u32 n = 0; n < d->slots && next < d->capacity; n++) {
             if (slots[n].head >= 0)
@@ -234,6 +250,7 @@ static void whole_disk(struct disk *d, u32 type, u32 seed)
             check(d, n, seed, "read back");
         done += slots[n].sectors;
     }
+    outb(UHV_MARK_PORT, mark_start + 1);
     gprintf("disk0: %s %llu sectors (%llu MiB) in %u requests, seed %u\n",
             type == VIRTIO_BLK_T_OUT ? "wrote" : "read and compared",
             d->capacity, d->capacity >> MIB_SECTORS_SHIFT, requests - reqs,
@@ -267,9 +284,10 @@ static void setup(struct disk *d, u32 i, bool event_idx)
                           0);
     u32 seg_max = cfg_or(d, VIRTIO_BLK_F_SEG_MAX, VIRTIO_BLK_CFG_SEG_MAX, 0);
     u32 blk = cfg_or(d, VIRTIO_BLK_F_BLK_SIZE, VIRTIO_BLK_CFG_BLK_SIZE, 0);
-    d->seg_bytes = size_max ? min32(SEG_BYTES, size_max & ~(SECTOR - 1)) :
-                   SEG_BYTES;           /* 0 here: not offered, no limit */
-    d->segs = seg_max ? min32(SEGS_MAX, seg_max) : SEGS_MAX;
+    d->seg_bytes = size_max ? min32(seg_opt, size_max & ~(SECTOR - 1)) :
+                   seg_opt;             /* 0 here: not offered, no limit */
+    d->segs = min32(req_opt / seg_opt, SEGS_MAX);
+    d->segs = seg_max ? min32(d->segs, seg_max) : d->segs;
     if (!d->seg_bytes)
         fail(NAME, "disk%u: size_max %u is less than a sector", i, size_max);
     virtq_init(&d->vq, &d->dev, &qmem[i], 0, VIRTQ_SMALL_SIZE);
@@ -328,15 +346,16 @@ static void read_only(struct disk *d)
         fail(NAME, "disk1 does not offer VIRTIO_BLK_F_RO");
     u64 chunk = (d->seg_bytes * d->segs) >> SECTOR_SHIFT;
     u32 n = (u32)(d->capacity < chunk ? d->capacity : chunk);
-    memset(data[0], 0, CHUNK_BYTES);
+    u32 bytes = n << SECTOR_SHIFT;
+    memset(data[0], 0, bytes);
     one(d, VIRTIO_BLK_T_IN, 0, n, VIRTIO_BLK_S_OK);
-    memcpy(saved, data[0], CHUNK_BYTES);
-    for (u32 k = 0; k < CHUNK_BYTES; k++)
+    memcpy(saved, data[0], bytes);
+    for (u32 k = 0; k < bytes; k++)
         data[0][k] = (u8)~data[0][k];
     one(d, VIRTIO_BLK_T_OUT, 0, n, VIRTIO_BLK_S_IOERR);
-    memset(data[0], 0, CHUNK_BYTES);
+    memset(data[0], 0, bytes);
     one(d, VIRTIO_BLK_T_IN, 0, n, VIRTIO_BLK_S_OK);
-    if (memcmp(saved, data[0], CHUNK_BYTES))
+    if (memcmp(saved, data[0], bytes))
         fail(NAME, "disk1: a refused write changed sectors 0..%u", n - 1);
     one(d, VIRTIO_BLK_T_IN, d->capacity - 1, 1, VIRTIO_BLK_S_OK);
     gprintf("disk1: read %u sectors and the last one; write IOERR, data "
@@ -344,12 +363,6 @@ static void read_only(struct disk *d)
 }
 
 /* See the file comment. */
-/* uhv's mark port (docs/interfaces.md): the bench times the phases. */
-#define UHV_MARK_PORT    0x520
-#define MARK_WRITE_START 10
-#define MARK_WRITE_END   11
-#define MARK_READ_START  12
-#define MARK_READ_END    13
 
 void guest_main(u32 magic, const struct mb_info *mbi)
 {
@@ -358,6 +371,15 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     u32 seed = (u32)cmdline_u64(cmd, "seed", DEFAULT_SEED);
     bool verify_only = cmdline_has(cmd, "verify-only");
     poll_ms = (u32)cmdline_u64(cmd, "poll-ms", POLL_MS_DEFAULT);
+    seg_opt = (u32)cmdline_u64(cmd, "seg-kib", SEG_KIB_DEFAULT) * KIB;
+    req_opt = (u32)cmdline_u64(cmd, "request-kib", REQ_KIB_DEFAULT) * KIB;
+    if (cmdline_has(cmd, "light-pattern"))
+        pattern_words = WORD_SEED + 1;
+    if (!seg_opt || seg_opt > CHUNK_BYTES || req_opt < seg_opt ||
+        req_opt > CHUNK_BYTES || seg_opt % SECTOR)
+        fail(NAME, "seg-kib=%u request-kib=%u: want 1 <= seg-kib <= "
+             "request-kib <= %u", seg_opt / KIB, req_opt / KIB,
+             CHUNK_BYTES / KIB);
     u64 hz = tsc_hz_hv_leaf() ? tsc_hz_hv_leaf() : tsc_hz_leaf15();
     wait_ticks = udiv64((hz ? hz : TSC_HZ_DEFAULT) * poll_ms, MS_PER_S, NULL);
     for (u32 n = 0; n < SLOTS_MAX; n++)
@@ -381,19 +403,15 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     if (d->capacity < MIN_SECTORS)
         fail(NAME, "disk0 has %llu sectors, want >= %u", d->capacity,
              MIN_SECTORS);
-    outb(UHV_MARK_PORT, MARK_WRITE_START);   /* uhv prints time and exits */
     if (!verify_only)
-        whole_disk(d, VIRTIO_BLK_T_OUT, seed);
-    outb(UHV_MARK_PORT, MARK_WRITE_END);
+        whole_disk(d, VIRTIO_BLK_T_OUT, seed, MARK_WRITE_START);
     refusals(d, seed, !verify_only);
     bool flush = d->dev.features & VIRTIO_BIT(VIRTIO_BLK_F_FLUSH);
     if (!verify_only && flush)
         one(d, VIRTIO_BLK_T_FLUSH, 0, 0, VIRTIO_BLK_S_OK);
     gprintf("disk0: %s\n", verify_only ? "verify-only: no writes" : flush ?
             "flushed" : "no VIRTIO_BLK_F_FLUSH: writes are stable at once");
-    outb(UHV_MARK_PORT, MARK_READ_START);
-    whole_disk(d, VIRTIO_BLK_T_IN, seed);
-    outb(UHV_MARK_PORT, MARK_READ_END);
+    whole_disk(d, VIRTIO_BLK_T_IN, seed, MARK_READ_START);
     if (count > 1)
         read_only(&disks[1]);
 

@@ -6,6 +6,9 @@
 #   mark 2, 10 s idle, mark 3: exits per second of guest time while idle,
 #                              by reason (a tickless idle guest should cost
 #                              almost nothing)
+#   marks 20-23:               sequential I/O on a 16 MiB virtio-blk disk in
+#                              memory (uhv.blkbench: dd bs=1M, direct I/O),
+#                              exits per MiB written and read, by reason
 set -u
 export LC_ALL=C
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -13,12 +16,14 @@ ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 dir=$(mktemp -d "${TMPDIR:-/tmp}/uhv-benchlx.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 cp "$ROOT/build/linux/vmlinuz" "$ROOT/build/linux/initrd.gz" "$dir/"
+truncate -s 16M "$dir/d.img"
 cat > "$dir/uhv.cfg" <<CFG
 [vm linux]
 image   = vmlinuz
 initrd  = initrd.gz
 memory  = 256M
-cmdline = console=ttyS0 quiet uhv.idle
+disk    = d.img
+cmdline = console=ttyS0 quiet uhv.idle uhv.blkbench=16
 CFG
 log=$dir/console.log
 "$ROOT/tools/uhv-run" -q --emulator bochs --timeout 900 --config "$dir/uhv.cfg" \
@@ -51,3 +56,32 @@ while read -r name n; do
     printf '  idle exits/s %-19s %d.%d\n' "$name:" $((d * 1000 / secs_ms)) $(( (d * 10000 / secs_ms) % 10 ))
 done < <(counts "$m3")
 printf '  idle exits/s %-19s %d.%d\n' "total:" $((total * 1000 / secs_ms)) $(( (total * 10000 / secs_ms) % 10 ))
+
+# sequential virtio-blk I/O: exits per MiB by reason, and the requests the
+# kernel sent (its block statistics: reads, sectors read, writes, sectors)
+blk_phase() {   # blk_phase NAME MARK_A MARK_B
+    local a b d name n line=""
+    a=$(grep -m1 "^uhv: vm linux mark $2:" "$log"); b=$(grep -m1 "^uhv: vm linux mark $3:" "$log")
+    [ -n "$a" ] && [ -n "$b" ] || { echo "bench-linux.sh: blkbench marks missing" >&2; return 2; }
+    declare -A at=()
+    while read -r name n; do at[$name]=$n; done < <(counts "$a")
+    total=0
+    while read -r name n; do
+        d=$((n - ${at[$name]:-0}))
+        [ $d -gt 0 ] || continue
+        total=$((total + d))
+        line="$line, $name $d"
+    done < <(counts "$b")
+    printf '  virtio-blk %-5s exits per MiB:  %d.%d (over 16 MiB%s), %d ticks per MiB\n' "$1" \
+        $((total / 16)) $(( (total * 10 / 16) % 10 )) "$line" $(( ($(tsc "$b") - $(tsc "$a")) / 16 ))
+}
+blk_phase write 20 21 || exit 2
+blk_phase read 22 23 || exit 2
+stat=$(sed -nE 's/.*UHV-LINUX: blkbench stats +(.*)/\1/p' "$log")
+limits=$(sed -nE 's/.*UHV-LINUX: blkbench 16 MiB, (.*)/\1/p' "$log")
+read -r r_ios _ r_sec _ w_ios _ w_sec _ <<< "$stat"
+if [ -z "$w_ios" ] || [ "$w_ios" -eq 0 ] || [ "$r_ios" -eq 0 ]; then
+    echo "bench-linux.sh: no blkbench statistics from the guest" >&2
+    exit 2
+fi
+echo "  virtio-blk requests:              $w_ios writes of $((w_sec / 2 / w_ios)) KiB on average, $r_ios reads of $((r_sec / 2 / r_ios)) KiB ($limits)"
