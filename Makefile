@@ -113,18 +113,34 @@ $(BUILD)/BOOTX64.EFI: $(BUILD)/uhv-loader.so
 		-j .rela -j .reloc --target=efi-app-x86_64 $< $@
 	@echo "built $@"
 
+# make bench's baseline for the Linux boot: a UEFI application that boots
+# the test guest's kernel straight from the firmware (tests/bench/linux_direct.c)
+$(BUILD)/linux-direct.so: $(BUILD)/loader/tests/bench/linux_direct.o
+	$(LD) -nostdlib -znocombreloc -z noexecstack -T $(EFI_LIB)/elf_x86_64_efi.lds -shared \
+		-Bsymbolic -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $< -o $@ -lefi -lgnuefi
+
+$(BUILD)/linux-direct.efi: $(BUILD)/linux-direct.so
+	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+		-j .rela -j .reloc --target=efi-app-x86_64 $< $@
+
 guests:
 	$(MAKE) -C guest-tests
 
 # The guest agent for Linux guests (agent/README.md), static, for the
 # test initramfs (tools/mk-linux-guest.sh).
 .PHONY: agent
-agent: $(BUILD)/agent/uhv-agent $(BUILD)/agent/xstate-check
+agent: $(BUILD)/agent/uhv-agent $(BUILD)/agent/xstate-check $(BUILD)/agent/uhv-tsc
 
 $(BUILD)/agent/uhv-agent: agent/uhv-agent.c
 	@mkdir -p $(dir $@)
 	@echo "  CC-AGENT $@"
 	@$(CC) -static -Os -std=gnu11 $(WARN) $< -o $@
+
+# The TSC at /init, for a kernel booted without uhv (uhv.direct).
+$(BUILD)/agent/uhv-tsc: guest-tests/linux/tsc.c
+	@mkdir -p $(dir $@)
+	@echo "  CC-AGENT $@"
+	@$(CC) -static -O2 -std=gnu11 $(WARN) $< -o $@
 
 # The vector-state check the test guest runs with uhv.xstate.
 $(BUILD)/agent/xstate-check: guest-tests/linux/xstate-check.c

@@ -21,6 +21,7 @@ OUT=$(cd "$OUT" && pwd)
 MODULES="virtio_ring virtio virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_blk failover net_failover virtio_net virtio_console"
 AGENT=$ROOT/build/agent/uhv-agent
 XSTATE=$ROOT/build/agent/xstate-check
+TSC=$ROOT/build/agent/uhv-tsc
 make -s -C "$ROOT" agent >/dev/null
 have_modules=1
 for m in $MODULES; do [ -s "$OUT/modules/$m.ko" ] || have_modules=0; done
@@ -43,7 +44,7 @@ if [ ! -s "$OUT/vmlinuz" ] || [ ! -s "$OUT/System.map" ] || [ "$have_modules" = 
 fi
 
 if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ] ||
-   [ "$AGENT" -nt "$OUT/initrd.gz" ] || [ "$XSTATE" -nt "$OUT/initrd.gz" ] || [ "${BASH_SOURCE[0]}" -nt "$OUT/initrd.gz" ]; then
+   [ "$AGENT" -nt "$OUT/initrd.gz" ] || [ "$XSTATE" -nt "$OUT/initrd.gz" ] || [ "$TSC" -nt "$OUT/initrd.gz" ] || [ "${BASH_SOURCE[0]}" -nt "$OUT/initrd.gz" ]; then
     rd=$(mktemp -d)
     mkdir -p "$rd"/bin "$rd"/dev "$rd"/proc "$rd"/sys "$rd"/tmp "$rd"/lib/modules
     cp "$OUT"/modules/*.ko "$rd/lib/modules/"
@@ -52,7 +53,8 @@ if [ ! -s "$OUT/initrd.gz" ] || [ "$INIT" -nt "$OUT/initrd.gz" ] ||
     cp "$INIT" "$rd/init"
     cp "$AGENT" "$rd/bin/uhv-agent"
     cp "$XSTATE" "$rd/bin/xstate-check"
-    chmod 755 "$rd/init" "$rd/bin/busybox" "$rd/bin/uhv-agent" "$rd/bin/xstate-check"
+    cp "$TSC" "$rd/bin/uhv-tsc"
+    chmod 755 "$rd/init" "$rd/bin/busybox" "$rd/bin/uhv-agent" "$rd/bin/xstate-check" "$rd/bin/uhv-tsc"
     # the console node, for the kernel to open before devtmpfs is mounted
     (cd "$rd" && mknod -m 600 dev/console c 5 1 && mknod -m 666 dev/ttyS0 c 4 64)
     (cd "$rd" && find . | cpio -o -H newc --quiet | gzip -9) > "$OUT/initrd.gz"

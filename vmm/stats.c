@@ -79,6 +79,30 @@ static void bus_summary(const struct bus *b)
 	printk("%s\n", *sep == ':' ? ": none" : "");
 }
 
+/* A VM's first summary line: why it ended, its exits and slices, and,
+   where it has any, its return stack fills (each time an exit went back
+   to the run loop, never on the fast path: arch/x86/vmx_entry.asm). */
+static void summary_headline(const struct vm *vm)
+{
+	u64 total = 0, slices = 0, fills = 0;
+
+	for (u32 r = 0; r < EXIT_REASON_MAX; r++)
+		total += vm->exits[r];
+	for (int c = 0; c < vm->nr_vcpus; c++) {
+		slices += vm->vcpus[c].slices;
+		fills += vm->vcpus[c].arch.rsb_fills;
+	}
+	if (fills)
+		printk("uhv: vm %s: %s; %llu exits in %llu time slices, return "
+		       "stack filled %llu times\n", vm->name, vm->why,
+		       (unsigned long long)total, (unsigned long long)slices,
+		       (unsigned long long)fills);
+	else
+		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n",
+		       vm->name, vm->why, (unsigned long long)total,
+		       (unsigned long long)slices);
+}
+
 void stats_summary(const struct uhv *h)
 {
 	int n = 0;
@@ -88,17 +112,10 @@ void stats_summary(const struct uhv *h)
 	printk("uhv: summary of %d VM(s)\n", n);
 	for (int i = 0; i < h->nr_vms; i++) {
 		const struct vm *vm = &h->vms[i];
-		u64 total = 0, slices = 0;
 
 		if (!vm->built)
 			continue;
-		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
-			total += vm->exits[r];
-		for (int c = 0; c < vm->nr_vcpus; c++)
-			slices += vm->vcpus[c].slices;
-		printk("uhv: vm %s: %s; %llu exits in %llu time slices\n", vm->name,
-		       vm->why, (unsigned long long)total,
-		       (unsigned long long)slices);
+		summary_headline(vm);
 		for (u32 r = 0; r < EXIT_REASON_MAX; r++)
 			if (vm->exits[r])
 				printk("uhv:   %-20s %llu\n", exit_reason_name(r),

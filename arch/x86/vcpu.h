@@ -119,6 +119,7 @@ typedef int (*arch_exit_fn)(void *ctx, const struct arch_exit *e);
 struct arch_vcpu {
 	u64 regs[NR_GPRS];     /* first member: vmx_entry.asm indexes it */
 	u64 spec;              /* SPEC_*; vmx_entry.asm reads it here */
+	u64 rsb_fills;         /* and counts its RSB fills here */
 	struct arch_exit exit; /* the exit being handled */
 	arch_exit_fn on_exit;
 	void *ctx;

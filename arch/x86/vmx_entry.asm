@@ -24,8 +24,10 @@ VMCS_HOST_RSP equ 0x6c14
 MSR_IA32_FLUSH_CMD equ 0x10b        ; SDM Vol. 4 Table 2-2
 FLUSH_CMD_L1D equ 1
 
-; struct arch_vcpu's spec flags (vcpu.h SPEC_*), right after regs[16]
+; struct arch_vcpu's spec flags (vcpu.h SPEC_*), right after regs[16],
+; then its count of RSB fills
 SPEC_OFF equ 16 * 8
+RSB_FILLS_OFF equ SPEC_OFF + 8      ; and rsb_fills after it
 SPEC_EXIT_RSB_FILL equ 1
 SPEC_ENTRY_VERW equ 2
 SPEC_ENTRY_L1D_FLUSH equ 4
@@ -177,6 +179,7 @@ vmx_exit_entry:                     ; the VMCS host RIP
 	test byte [rdi + SPEC_OFF], SPEC_EXIT_RSB_FILL
 	jz .no_rsb_fill
 	RSB_FILL
+	inc qword [rdi + RSB_FILLS_OFF]
 .no_rsb_fill:
 	xor eax, eax
 vmx_return:
