@@ -10,7 +10,13 @@
  * at the deadline, clears IA32_TSC_DEADLINE, fires at once for a deadline
  * in the past and is disarmed by writing 0.  Interrupts are awaited with
  * `sti; hlt`.  Each case prints its verdict ("on time", or FAIL) only
- * after its checks; each mode ends with "MODE: ... all on time".  Options: oneshot=N, period=N, slack=N (TSC ticks;
+ * after its checks; each mode ends with "MODE: ... all on time".
+ *
+ * Between the two modes the guest moves its TSC (IA32_TSC_ADJUST, SDM
+ * Vol. 3B §17.17.3; CPUID.7.0:EBX[1]): forward 2^40 ticks by writing
+ * IA32_TSC_ADJUST, so that x2APIC mode's timers all count in the moved
+ * TSC, then back 2^39 by writing IA32_TSC, which IA32_TSC_ADJUST must
+ * follow, and the TSC-deadline case once more.  Options: oneshot=N, period=N, slack=N (TSC ticks;
  * defaults 1000000, 3000000, 2000000).  uhv delivers at the first exit
  * after the deadline, so with other VMs on the CPU give slack at least
  * one time slice (uhv's default is 2000000 ticks). */
@@ -27,6 +33,13 @@
 #define QUIET_FACTOR    2u          /* watch this many deadlines for extras */
 #define CCR_SAMPLE_GAP  100000ull   /* ticks between two current-count reads */
 #define CCR_BIG_COUNT   0x10000000u /* so the count cannot reach 0 meanwhile */
+#define MSR_IA32_TSC    0x10u
+#define MSR_TSC_ADJUST  0x3Bu
+#define CPUID_7_EBX_TSC_ADJUST (1u << 1)
+#define TSC_FORWARD     (1ull << 40)
+#define TSC_BACK        (1ull << 39)
+#define MOVE_SLACK      100000000ull /* other VMs may run between two reads:
+                                        tiny beside 2^39, so still a proof */
 
 static volatile u32 fired;
 static volatile u64 fire_tsc[MAX_FIRES];
@@ -219,6 +232,51 @@ static void run_mode(const char *mode)
             mode);
 }
 
+/* FAIL unless the TSC moved by want (+ at most MOVE_SLACK) between two
+ * reads around a write that moved it; what says which. */
+static void check_moved(const char *what, u64 before, u64 after, s64 want)
+{
+    s64 moved = (s64)(after - before);
+    if (moved < want || moved > want + (s64)MOVE_SLACK)
+        fail(NAME, "%s: the TSC moved by %lld, want %lld (+ up to %llu)",
+             what, moved, want, MOVE_SLACK);
+}
+
+/* The TSC moved forward through IA32_TSC_ADJUST, then back through
+ * IA32_TSC, with IA32_TSC_ADJUST following (see the file comment). */
+static void move_tsc_forward(void)
+{
+    if (!(cpuid(7, 0).ebx & CPUID_7_EBX_TSC_ADJUST))
+        fail(NAME, "CPUID.7.0:EBX does not offer IA32_TSC_ADJUST");
+    if (rdmsr(MSR_TSC_ADJUST) != 0)
+        fail(NAME, "IA32_TSC_ADJUST reads 0x%llx at start, want 0",
+             rdmsr(MSR_TSC_ADJUST));
+    u64 before = rdtsc();
+    wrmsr(MSR_TSC_ADJUST, TSC_FORWARD);
+    check_moved("IA32_TSC_ADJUST = 2^40", before, rdtsc(), (s64)TSC_FORWARD);
+    if (rdmsr(MSR_TSC_ADJUST) != TSC_FORWARD)
+        fail(NAME, "IA32_TSC_ADJUST reads 0x%llx, wrote 0x%llx",
+             rdmsr(MSR_TSC_ADJUST), TSC_FORWARD);
+    before = rdtsc();
+    check_moved("RDMSR IA32_TSC", before, rdmsr(MSR_IA32_TSC), 0);
+}
+
+static void move_tsc_back(void)
+{
+    u64 before = rdtsc();
+    wrmsr(MSR_IA32_TSC, before - TSC_BACK);
+    u64 after = rdtsc();
+    check_moved("IA32_TSC = TSC - 2^39", before, after, -(s64)TSC_BACK);
+    /* the TSC became before - 2^39 as the WRMSR ran, a little after
+       `before`: IA32_TSC_ADJUST moved back by 2^39 and that little */
+    u64 adjust = rdmsr(MSR_TSC_ADJUST);
+    if (adjust > TSC_FORWARD - TSC_BACK ||
+        adjust < TSC_FORWARD - TSC_BACK - MOVE_SLACK)
+        fail(NAME, "IA32_TSC_ADJUST reads 0x%llx after IA32_TSC moved the "
+             "TSC back 2^39 from 2^40 ahead, want 2^39 (- up to %llu)",
+             adjust, MOVE_SLACK);
+}
+
 /* See the file comment. */
 void guest_main(u32 magic, const struct mb_info *mbi)
 {
@@ -237,8 +295,13 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     intr_set_handler(TIMER_VEC, timer_handler);
 
     run_mode("xapic");
+    move_tsc_forward();
     if (!apic_set_x2apic(true))
         fail(NAME, "CPUID.1:ECX does not offer x2APIC");
     run_mode("x2apic");
+    move_tsc_back();
+    test_tsc_deadline("x2apic, TSC moved back");
+    gprintf("TSC moved 2^40 forward by IA32_TSC_ADJUST (x2apic's timers ran "
+            "on it) and 2^39 back by IA32_TSC, IA32_TSC_ADJUST following\n");
     pass(NAME);
 }

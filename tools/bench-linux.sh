@@ -6,6 +6,12 @@
 #   mark 2, 10 s idle, mark 3: exits per second of guest time while idle,
 #                              by reason (a tickless idle guest should cost
 #                              almost nothing)
+#   the baseline:              the same kernel and initramfs booted straight
+#                              by OVMF under the same Bochs, without uhv
+#                              (build/linux-direct.efi in uhv's place:
+#                              tests/bench/linux_direct.c), from each UEFI
+#                              application's entry to /init (uhv.direct:
+#                              /init prints the TSC); target: uhv 1.2x or less
 #   marks 20-23:               sequential I/O on a 16 MiB virtio-blk disk in
 #                              memory (uhv.blkbench: dd bs=1M, direct I/O),
 #                              exits per MiB written and read, by reason
@@ -85,3 +91,25 @@ if [ -z "$w_ios" ] || [ "$w_ios" -eq 0 ] || [ "$r_ios" -eq 0 ]; then
     exit 2
 fi
 echo "  virtio-blk requests:              $w_ios writes of $((w_sec / 2 / w_ios)) KiB on average, $r_ios reads of $((r_sec / 2 / r_ios)) KiB ($limits)"
+
+# the baseline: the same kernel and initramfs straight from OVMF, no uhv
+make -s -C "$ROOT" build/linux-direct.efi >/dev/null ||
+    { echo "bench-linux.sh: build/linux-direct.efi does not build" >&2; exit 2; }
+direct=$dir/direct
+mkdir -p "$direct"
+cp "$ROOT/build/linux/vmlinuz" "$ROOT/build/linux/initrd.gz" "$direct/"
+"$ROOT/tools/uhv-run" -q --emulator bochs --timeout 900 --efi "$ROOT/build/linux-direct.efi" \
+    --files "$direct" --log "$direct/console.log" --stop-on 'UHV-LINUX: tsc at /init' >/dev/null 2>&1
+d_entry=$(sed -nE 's/^linux-direct: entry tsc ([0-9]+).*/\1/p' "$direct/console.log" | head -n 1)
+d_init=$(sed -nE 's/.*UHV-LINUX: tsc at \/init ([0-9]+).*/\1/p' "$direct/console.log" | head -n 1)
+loader=$(sed -nE 's/^uhv: .*loader tsc ([0-9]+).*/\1/p' "$log" | head -n 1)
+if [ -z "$d_entry" ] || [ -z "$d_init" ] || [ -z "$loader" ]; then
+    echo "bench-linux.sh: the direct boot's marks are missing (see a run of build/linux-direct.efi with tools/uhv-run --keep)" >&2
+    exit 2
+fi
+u=$(( $(tsc "$m1") - loader )) d=$((d_init - d_entry))
+ratio=$(( u * 100 / d ))
+if [ $ratio -le 120 ]; then verdict=met; else verdict=MISSED; fi
+echo "  loader entry -> /init under uhv:  $u instructions"
+echo "  the same, straight from OVMF:     $d instructions (linux-direct.efi; no hypervisor)"
+echo "  uhv against the direct boot:      $((ratio / 100)).$(printf %02d $((ratio % 100)))x (target 1.2x or less: $verdict)"

@@ -52,6 +52,7 @@
    RDSEED(18) ADX(19) SMAP(20) AVX512_IFMA(21) CLFLUSHOPT(23) CLWB(24)
    AVX512PF(26) AVX512ER(27) AVX512CD(28) SHA(29) AVX512BW(30) VL(31). */
 #define L7B_ALLOWED   0xfdbf23e9U
+#define L7B_TSC_ADJUST BIT(1)
 #define L7B_AVX2      BIT(5)
 #define L7B_AVX512    (BIT(16) | BIT(17) | BIT(21) | BIT(26) | BIT(27) | \
 		       BIT(28) | BIT(30) | BIT(31))
@@ -175,6 +176,12 @@ static void choose_leaf7(struct cpuid_policy *p)
 	}
 	if (!p->rdtscp)
 		p->leaf7_ecx &= ~(u32)L7C_RDPID;
+	/* IA32_TSC_ADJUST is uhv's own, by TSC offsetting (msr.c), whatever
+	   the host has: Linux trusts a constant TSC with it and runs no
+	   clocksource watchdog, which lost timer ticks of a VM that shares
+	   its CPU would otherwise trip (jiffies lag its TSC) */
+	if (p->max_basic >= 7)
+		p->leaf7_ebx |= L7B_TSC_ADJUST;
 	/* uhv emulates SPEC_CTRL (switched per vCPU) and PRED_CMD, and
 	   shows a filtered ARCH_CAPABILITIES, where the host has them */
 	p->leaf7_edx |= l.edx & (L7D_IBRS_IBPB | L7D_ARCH_CAPABILITIES);

@@ -21,7 +21,8 @@ enum msr_kind {
 	MSR_FIXED,               /* reads give arg; nothing is stored */
 	MSR_VMCS,                /* the guest-state field arg (enum arch_reg) */
 	MSR_SWITCHED,            /* the vCPU's copy arg (enum arch_msr) */
-	MSR_TIME,                /* the TSC itself */
+	MSR_TIME,                /* the TSC itself: the host's plus the offset */
+	MSR_TSC_ADJUST,          /* the vCPU's TSC offset */
 	MSR_ARCH_CAPS,           /* the policy's ARCH_CAPABILITIES; read-only */
 	MSR_MISC_ENABLE,         /* the vCPU's IA32_MISC_ENABLE */
 	MSR_WRITE_ONLY,          /* reads get #GP (PRED_CMD) */
@@ -120,6 +121,35 @@ static bool write_refused(struct vcpu *v, const struct msr_entry *m, u64 val)
 	return false;
 }
 
+/*
+ * The TSC and IA32_TSC_ADJUST move together (SDM Vol. 3B §17.17.3): a
+ * write to either changes the other by the same amount. A vCPU's TSC
+ * starts as the host's with IA32_TSC_ADJUST 0, so its offset from the
+ * host's TSC is its IA32_TSC_ADJUST, and the one value holds both. The
+ * CPU adds it to RDTSC and RDTSCP; the local APIC's timers count in the
+ * guest's TSC (platform.c).
+ */
+static void set_tsc_offset(struct vcpu *v, u64 offset)
+{
+	v->tsc_offset = offset;
+	arch_vcpu_set_tsc_offset(&v->arch, offset);
+}
+
+static bool write_tsc(struct vcpu *v, const struct msr_entry *m, u64 val)
+{
+	(void)m;
+	set_tsc_offset(v, val - rdtsc());
+	return true;
+}
+
+static bool write_tsc_adjust(struct vcpu *v, const struct msr_entry *m,
+			     u64 val)
+{
+	(void)m;
+	set_tsc_offset(v, val);
+	return true;
+}
+
 static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_EFER, MSR_VMCS, AREG_EFER, write_efer },
 	{ MSR_IA32_PAT, MSR_VMCS, AREG_PAT, write_pat },
@@ -135,9 +165,8 @@ static const struct msr_entry msr_table[] = {
 	{ MSR_IA32_BIOS_SIGN_ID, MSR_FIXED, 0, NULL },
 	{ MSR_IA32_MCG_CAP, MSR_FIXED, 0, NULL },
 	{ MSR_IA32_MCG_STATUS, MSR_FIXED, 0, NULL },
-	{ MSR_IA32_TSC, MSR_TIME, 0, NULL },        /* read: the TSC */
-	/* TSC_ADJUST stays 0: uhv never offsets the TSC */
-	{ MSR_IA32_TSC_ADJUST, MSR_FIXED, 0, NULL },
+	{ MSR_IA32_TSC, MSR_TIME, 0, write_tsc },
+	{ MSR_IA32_TSC_ADJUST, MSR_TSC_ADJUST, 0, write_tsc_adjust },
 	/* VMX locked off, as a guest should see it: no nested VMX */
 	{ MSR_IA32_FEATURE_CONTROL, MSR_FIXED, FEATURE_CONTROL_LOCK, NULL },
 	/* the SYSCALL MSRs and SWAPGS base: read from the vCPU's copies */
@@ -184,7 +213,8 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 	switch (m->kind) {
 	case MSR_VMCS:     return arch_vcpu_get(&v->arch, (enum arch_reg)m->arg);
 	case MSR_SWITCHED: return arch_vcpu_msr_get(&v->arch, (enum arch_msr)m->arg);
-	case MSR_TIME:     return rdtsc();
+	case MSR_TIME:     return rdtsc() + v->tsc_offset;
+	case MSR_TSC_ADJUST: return v->tsc_offset;
 	case MSR_ARCH_CAPS: return cpuid_guest_policy()->arch_capabilities;
 	case MSR_MISC_ENABLE: return v->misc_enable;
 	default:           return m->arg;

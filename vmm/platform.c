@@ -22,6 +22,15 @@ static u64 tsc_now(void *ctx)
 	return rdtsc();
 }
 
+/* A vCPU's own TSC, its local APIC's clock: the host's plus the offset
+   its IA32_TSC_ADJUST and TSC writes set (msr.c). */
+static u64 vcpu_tsc_now(void *ctx)
+{
+	const struct vcpu *v = ctx;
+
+	return rdtsc() + v->tsc_offset;
+}
+
 /* Bad guest programming is logged (a few times per VM), never fatal. */
 static void guest_error(void *ctx, const char *what, u32 value)
 {
@@ -128,7 +137,7 @@ static void lapic_ipi(void *ctx, u32 icr_lo, u32 dest)
 }
 
 static const struct lapic_ops lapic_ops = {
-	tsc_now, lapic_eoi_level, lapic_ipi, vcpu_error,
+	vcpu_tsc_now, lapic_eoi_level, lapic_ipi, vcpu_error,
 };
 
 /* To the first vCPU dest names (lowest-priority delivery simplified), or
@@ -424,5 +433,10 @@ u64 platform_next_deadline(const struct vcpu *v)
 	u64 a = lapic_next_deadline(&v->lapic);
 	u64 b = pit_next_deadline(&v->vm->plat.pit);
 
+	if (a != LAPIC_NO_DEADLINE) {   /* the guest's TSC to the host's */
+		u64 now = rdtsc(), guest_now = now + v->tsc_offset;
+
+		a = a <= guest_now ? now : now + (a - guest_now);
+	}
 	return a < b ? a : b;
 }

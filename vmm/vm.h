@@ -59,6 +59,7 @@ struct vcpu {
 	u64 apic_phys;           /* the lapic's registers: a page of its own */
 	int pending_sipi;        /* vector of a SIPI to start from, or -1 */
 	u64 misc_enable;         /* its IA32_MISC_ENABLE (msr.c) */
+	u64 tsc_offset;          /* its TSC less the host's: its IA32_TSC_ADJUST */
 	enum vcpu_state state;
 	bool irq_dirty;          /* interrupt state may have changed */
 	bool halt_if;            /* RFLAGS.IF when it halted: can it wake? */

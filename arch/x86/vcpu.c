@@ -278,6 +278,12 @@ int arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e)
 	return 0;
 }
 
+void arch_vcpu_set_tsc_offset(struct arch_vcpu *v, u64 offset)
+{
+	VCPU_CHECK_VMCS(v);
+	vmwrite(VMCS_TSC_OFFSET, offset);
+}
+
 /*
  * The fault-class exceptions (SDM Vol. 3A §6.15, Table 6-1): #DE, #BR,
  * #UD, #NM, #TS, #NP, #SS, #GP, #PF, #MF, #AC, #XM, #VE, #CP. (#DB is a

@@ -189,6 +189,9 @@ unsigned arch_vcpu_code_bits(struct arch_vcpu *v);
    end in `return arch_vcpu_skip(...)`: a jump, not a call and a frame
    (make bench's CPUID round trip). */
 int arch_vcpu_skip(struct arch_vcpu *v, const struct arch_exit *e);
+/* The value RDTSC and RDTSCP add to the host's TSC for this vCPU (SDM
+   Vol. 3C §26.3; two's complement: it may move the TSC back). */
+void arch_vcpu_set_tsc_offset(struct arch_vcpu *v, u64 offset);
 /* Delivers a hardware exception on the next entry, with the RF its
    class pushes (1 for a fault) and STI/MOV-SS blocking ended. */
 void arch_vcpu_inject_exception(struct arch_vcpu *v, u8 vector,

@@ -118,11 +118,14 @@ static void setup_exec_controls(u64 eptp, u16 vpid)
 		pin_nmi));
 	/* HLT yields the CPU; all port I/O and MSR accesses are emulated
 	   (no I/O or MSR bitmaps); MONITOR/MWAIT are refused. CR3 and CR8
-	   accesses stay in the guest: with EPT they need no help. */
+	   accesses stay in the guest: with EPT they need no help. RDTSC
+	   and RDTSCP read the host's TSC plus the vCPU's offset (§26.3,
+	   0 until the guest moves its TSC: arch_vcpu_set_tsc_offset). */
 	vmwrite(VMCS_PROC_BASED_CONTROLS, vmx_ctl("processor-based", caps.proc,
 		PROC_HLT_EXITING | PROC_UNCONDITIONAL_IO_EXITING |
 		PROC_MWAIT_EXITING | PROC_MONITOR_EXITING |
-		PROC_ACTIVATE_SECONDARY_CONTROLS));
+		PROC_USE_TSC_OFFSETTING | PROC_ACTIVATE_SECONDARY_CONTROLS));
+	vmwrite(VMCS_TSC_OFFSET, 0);
 	vmwrite(VMCS_PROC_BASED_CONTROLS2, vmx_ctl("secondary", caps.proc2,
 		PROC2_ENABLE_EPT | PROC2_ENABLE_VPID | PROC2_UNRESTRICTED_GUEST |
 		/* WBINVD writes back every cache of the machine: with it

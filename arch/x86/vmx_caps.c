@@ -80,7 +80,7 @@ static bool preemption_timer_broken(u32 signature)
 }
 
 /* The rest of the requirements, once the capability MSRs are read. */
-static const char *check_timer_and_invept(const struct vmx_caps *c, u32 signature)
+static const char *check_timers_and_invept(const struct vmx_caps *c, u32 signature)
 {
 	/* The preemption timer ends time slices: VMs share a CPU. */
 	if (!vmx_ctl_allows(c->pin, PIN_ACTIVATE_PREEMPTION_TIMER) ||
@@ -89,6 +89,10 @@ static const char *check_timer_and_invept(const struct vmx_caps *c, u32 signatur
 	if (preemption_timer_broken(signature))
 		return "this CPU's VMX preemption timer has an erratum (it does "
 		       "not count at the stated rate); uhv cannot share it";
+	/* A guest's IA32_TSC_ADJUST and TSC writes move its TSC: an
+	   offset the CPU adds to RDTSC (§26.6.5, "TSC offsetting"). */
+	if (!vmx_ctl_allows(c->proc, PROC_USE_TSC_OFFSETTING))
+		return "VMX lacks TSC offsetting";
 	/* A VM's destruction drops its cached translations (§29.4.3). */
 	if (!(c->ept_vpid & EPT_CAP_INVEPT) ||
 	    !(c->ept_vpid & (EPT_CAP_INVEPT_SINGLE | EPT_CAP_INVEPT_ALL)))
@@ -132,7 +136,7 @@ const char *vmx_check_features(struct vmx_caps *c, const struct cpu_probe *p)
 	/* VPIDs keep each VM's TLB entries apart without flushes. */
 	if (!vmx_ctl_allows(c->proc2, PROC2_ENABLE_VPID))
 		return "VMX lacks VPID";
-	if ((why = check_timer_and_invept(c, signature)))
+	if ((why = check_timers_and_invept(c, signature)))
 		return why;
 	/* Guest and host EFER differ (a guest may run in 32-bit mode). */
 	if (!vmx_ctl_allows(c->exit, EXIT_LOAD_IA32_EFER | EXIT_SAVE_IA32_EFER) ||
