@@ -119,8 +119,10 @@ echo "# the exit trace (trace = on; off costs nothing)"
 bench trace_cost trace_cost
 # spec_cost: the CPUID round trip again with `mitigations = off`, on
 # Haswell and Tiger Lake: what the speculation hygiene of arch/x86/spec.c
-# costs per exit (RSB filling; VERW where the CPU needs it). IBPB and the
-# L1D flush are one WRMSR each, per switch between VMs and per entry.
+# costs an exit that stays in the fast path (VERW where the CPU needs it).
+# The RSB fill (67 instructions) comes only on the way back to the run
+# loop (the VM summary counts them); IBPB and the L1D flush are one WRMSR
+# each, per switch between VMs and per entry.
 spec_cost() {
     local model on off l
     for model in corei7_haswell_4770 tigerlake; do
