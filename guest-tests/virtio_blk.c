@@ -47,6 +47,7 @@
 #define WORD_SECTOR_LO  0u
 #define WORD_SECTOR_HI  1u
 #define WORD_SEED       2u
+#define LIGHT_WORDS     (WORD_SEED + 1)  /* light-pattern's words */
 #define PATTERN_TAG     0x4B4C4256u     /* "VBLK" */
 #define MUL_SECTOR      0x9E3779B1u
 #define MUL_SEED        0x85EBCA77u
@@ -80,7 +81,7 @@ static u8 saved[CHUNK_BYTES];
 static u64 wait_ticks;
 static u32 poll_ms, requests, segments;
 static u32 seg_opt = SEG_KIB_DEFAULT * KIB, req_opt = REQ_KIB_DEFAULT * KIB;
-static u32 pattern_words = WORDS;       /* light-pattern: words 0-2 */
+static bool light_pattern;              /* words 0-2 only (LIGHT_WORDS) */
 
 /* The smaller of a and b. */
 static u32 min32(u32 a, u32 b)
@@ -110,14 +111,36 @@ static u32 *sector_mem(const struct disk *d, u32 n, u32 k)
                            off % d->seg_bytes];
 }
 
+/* Sector s's first `words` words of the pattern into w: inlined with a
+ * constant count at each call, as the loop was before light-pattern. */
+static inline __attribute__((always_inline)) void
+fill_sector(u32 *w, u64 s, u32 seed, u32 words)
+{
+    for (u32 i = 0; i < words; i++)
+        w[i] = pattern(s, seed, i);
+}
+
 /* Fill slot n's request with the pattern. */
 static void fill(const struct disk *d, u32 n, u32 seed)
 {
     for (u32 k = 0; k < slots[n].sectors; k++) {
         u32 *w = sector_mem(d, n, k);
-        for (u32 i = 0; i < pattern_words; i++)
-            w[i] = pattern(slots[n].sector + k, seed, i);
+        if (light_pattern)
+            fill_sector(w, slots[n].sector + k, seed, LIGHT_WORDS);
+        else
+            fill_sector(w, slots[n].sector + k, seed, WORDS);
     }
+}
+
+/* The first word of w, of `words`, that is not sector s's pattern, or
+ * words if none (inlined as fill_sector is). */
+static inline __attribute__((always_inline)) u32
+bad_word(const u32 *w, u64 s, u32 seed, u32 words)
+{
+    for (u32 i = 0; i < words; i++)
+        if (w[i] != pattern(s, seed, i))
+            return i;
+    return words;
 }
 
 /* FAIL unless slot n's data holds the pattern; when says after what. */
@@ -126,12 +149,13 @@ static void check(const struct disk *d, u32 n, u32 seed, const char *when)
     for (u32 k = 0; k < slots[n].sectors; k++) {
         const u32 *w = sector_mem(d, n, k);
         u64 s = slots[n].sector + k;
-        for (u32 i = 0; i < pattern_words; i++)
-            if (w[i] != pattern(s, seed, i))
-                fail(NAME, "%s: sector %llu word %u is 0x%08x, want 0x%08x "
-                     "(the sector has sector tag %u, seed %u)", when, s, i,
-                     w[i], pattern(s, seed, i), w[WORD_SECTOR_LO],
-                     w[WORD_SEED]);
+        u32 words = light_pattern ? LIGHT_WORDS : WORDS;
+        u32 i = light_pattern ? bad_word(w, s, seed, LIGHT_WORDS)
+                              : bad_word(w, s, seed, WORDS);
+        if (i < words)
+            fail(NAME, "%s: sector %llu word %u is 0x%08x, want 0x%08x "
+                 "(the sector has sector tag %u, seed %u)", when, s, i,
+                 w[i], pattern(s, seed, i), w[WORD_SECTOR_LO], w[WORD_SEED]);
     }
 }
 
@@ -374,7 +398,7 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     seg_opt = (u32)cmdline_u64(cmd, "seg-kib", SEG_KIB_DEFAULT) * KIB;
     req_opt = (u32)cmdline_u64(cmd, "request-kib", REQ_KIB_DEFAULT) * KIB;
     if (cmdline_has(cmd, "light-pattern"))
-        pattern_words = WORD_SEED + 1;
+        light_pattern = true;
     if (!seg_opt || seg_opt > CHUNK_BYTES || req_opt < seg_opt ||
         req_opt > CHUNK_BYTES || seg_opt % SECTOR)
         fail(NAME, "seg-kib=%u request-kib=%u: want 1 <= seg-kib <= "
