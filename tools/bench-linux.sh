@@ -52,32 +52,35 @@ secs_ms=$(( (t3 - t2) / khz ))
 echo "  idle at /init for:                $((secs_ms / 1000)).$(printf %03d $((secs_ms % 1000))) s of guest time"
 # per-reason counts after each mark: "..., NAME count, NAME count"
 counts() { sed -E 's/^[^,]*, [0-9]+ since[^,]*, [0-9]+ exits//' <<< "$1" | tr ',' '\n' | sed '/^ *$/d'; }
-declare -A before=()
-while read -r name n; do before[$name]=$n; done < <(counts "$m2")
+# grown MARK_A MARK_B: "NAME N" for each reason whose count grew between
+# the two mark lines, by N
+grown() {
+    local name n d
+    declare -A at=()
+    while read -r name n; do at[$name]=$n; done < <(counts "$1")
+    while read -r name n; do
+        d=$((n - ${at[$name]:-0}))
+        [ $d -le 0 ] || echo "$name $d"
+    done < <(counts "$2")
+}
 total=0
-while read -r name n; do
-    d=$((n - ${before[$name]:-0}))
-    [ $d -gt 0 ] || continue
+while read -r name d; do
     total=$((total + d))
     printf '  idle exits/s %-19s %d.%d\n' "$name:" $((d * 1000 / secs_ms)) $(( (d * 10000 / secs_ms) % 10 ))
-done < <(counts "$m3")
+done < <(grown "$m2" "$m3")
 printf '  idle exits/s %-19s %d.%d\n' "total:" $((total * 1000 / secs_ms)) $(( (total * 10000 / secs_ms) % 10 ))
 
 # sequential virtio-blk I/O: exits per MiB by reason, and the requests the
 # kernel sent (its block statistics: reads, sectors read, writes, sectors)
 blk_phase() {   # blk_phase NAME MARK_A MARK_B
-    local a b d name n line=""
+    local a b d name line=""
     a=$(grep -m1 "^uhv: vm linux mark $2:" "$log"); b=$(grep -m1 "^uhv: vm linux mark $3:" "$log")
     [ -n "$a" ] && [ -n "$b" ] || { echo "bench-linux.sh: blkbench marks missing" >&2; return 2; }
-    declare -A at=()
-    while read -r name n; do at[$name]=$n; done < <(counts "$a")
     total=0
-    while read -r name n; do
-        d=$((n - ${at[$name]:-0}))
-        [ $d -gt 0 ] || continue
+    while read -r name d; do
         total=$((total + d))
         line="$line, $name $d"
-    done < <(counts "$b")
+    done < <(grown "$a" "$b")
     printf '  virtio-blk %-5s exits per MiB:  %d.%d (over 16 MiB%s), %d ticks per MiB\n' "$1" \
         $((total / 16)) $(( (total * 10 / 16) % 10 )) "$line" $(( ($(tsc "$b") - $(tsc "$a")) / 16 ))
 }
