@@ -126,17 +126,23 @@ static __attribute__((noinline)) void uncached_leaf(struct vcpu *v, u32 leaf, u3
 			(1U << 0xf) | (1U << 0x10) | (1U << 0x12) | (1U << 0x14))
 #define CACHED_LOW (((1U << CPUID_CACHE_LEAVES) - 1) & ~SUBLEAF_LEAVES)
 
-static bool cached(u32 leaf)
-{
-	return leaf < CPUID_CACHE_LEAVES && ((CACHED_LOW >> leaf) & 1);
-}
-
 /* The cached leaves answered by the copy alone: all but leaf 1. */
 #define COPIED_LOW (CACHED_LOW & ~(1U << 1))
 
+/* Whether leaf is one of the cache's leaves whose bit mask holds. */
+static bool low_leaf_in(u32 leaf, u32 mask)
+{
+	return leaf < CPUID_CACHE_LEAVES && ((mask >> leaf) & 1);
+}
+
+static bool cached(u32 leaf)
+{
+	return low_leaf_in(leaf, CACHED_LOW);
+}
+
 static bool copied(u32 leaf)
 {
-	return leaf < CPUID_CACHE_LEAVES && ((COPIED_LOW >> leaf) & 1);
+	return low_leaf_in(leaf, COPIED_LOW);
 }
 
 void cpuid_cache_init(struct vcpu *v)

@@ -213,7 +213,7 @@ static u64 msr_value(struct vcpu *v, const struct msr_entry *m)
 	switch (m->kind) {
 	case MSR_VMCS:     return arch_vcpu_get(&v->arch, (enum arch_reg)m->arg);
 	case MSR_SWITCHED: return arch_vcpu_msr_get(&v->arch, (enum arch_msr)m->arg);
-	case MSR_TIME:     return rdtsc() + v->tsc_offset;
+	case MSR_TIME:     return platform_vcpu_tsc(v);
 	case MSR_TSC_ADJUST: return v->tsc_offset;
 	case MSR_ARCH_CAPS: return cpuid_guest_policy()->arch_capabilities;
 	case MSR_MISC_ENABLE: return v->misc_enable;

@@ -22,13 +22,15 @@ static u64 tsc_now(void *ctx)
 	return rdtsc();
 }
 
-/* A vCPU's own TSC, its local APIC's clock: the host's plus the offset
-   its IA32_TSC_ADJUST and TSC writes set (msr.c). */
+u64 platform_vcpu_tsc(const struct vcpu *v)
+{
+	return rdtsc() + v->tsc_offset;
+}
+
+/* The local APIC's clock (ctx: its vCPU). */
 static u64 vcpu_tsc_now(void *ctx)
 {
-	const struct vcpu *v = ctx;
-
-	return rdtsc() + v->tsc_offset;
+	return platform_vcpu_tsc(ctx);
 }
 
 /* Bad guest programming is logged (a few times per VM), never fatal. */

@@ -76,6 +76,9 @@ void platform_deliver(struct vm *vm, u8 vector, bool level, u32 dest,
 		      bool logical);
 /* The UART's interrupt line (ctx: the vm). */
 void platform_uart_irq(void *ctx, bool level);
+/* v's own TSC: the host's plus the offset its IA32_TSC_ADJUST and TSC
+   writes set (msr.c). Its local APIC counts in it. */
+u64 platform_vcpu_tsc(const struct vcpu *v);
 /* TSC time of v's next timer event (its APIC, the VM's PIT), or ~0. */
 u64 platform_next_deadline(const struct vcpu *v);
 
