@@ -3,9 +3,9 @@
  * 0, initializes each and prints its GET_ID serial.  Disk 0 (read-write,
  * >= 1 MiB): the whole disk gets a per-sector pattern (sector number, seed)
  * in requests of up to 16 KiB (request-kib), chains of 4 KiB segments
- * (seg-kib) in reverse memory order, several in flight; an undefined type gets UNSUPP, reads and writes
- * beyond capacity get IOERR and change nothing; FLUSH; all is read back and
- * compared.  Disk 1 (if any, VIRTIO_BLK_F_RO): reads work, a write gets
+ * (seg-kib) in reverse memory order, several in flight; an undefined type
+ * gets UNSUPP, reads and writes beyond capacity get IOERR and change
+ * nothing; FLUSH; all is read back and compared.  Disk 1 (if any, VIRTIO_BLK_F_RO): reads work, a write gets
  * IOERR and changes nothing.  Completions are polled, each wait limited.
  * Options: seed=N (default 1); verify-only (read and compare disk 0 only,
  * e.g. after a power cycle); no-event-idx; poll-ms=N (default 1000);
@@ -397,10 +397,9 @@ void guest_main(u32 magic, const struct mb_info *mbi)
     poll_ms = (u32)cmdline_u64(cmd, "poll-ms", POLL_MS_DEFAULT);
     seg_opt = (u32)cmdline_u64(cmd, "seg-kib", SEG_KIB_DEFAULT) * KIB;
     req_opt = (u32)cmdline_u64(cmd, "request-kib", REQ_KIB_DEFAULT) * KIB;
-    if (cmdline_has(cmd, "light-pattern"))
-        light_pattern = true;
+    light_pattern = cmdline_has(cmd, "light-pattern");
     if (!seg_opt || seg_opt > CHUNK_BYTES || req_opt < seg_opt ||
-        req_opt > CHUNK_BYTES || seg_opt % SECTOR)
+        req_opt > CHUNK_BYTES)
         fail(NAME, "seg-kib=%u request-kib=%u: want 1 <= seg-kib <= "
              "request-kib <= %u", seg_opt / KIB, req_opt / KIB,
              CHUNK_BYTES / KIB);
