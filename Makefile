@@ -103,25 +103,26 @@ $(BUILD)/loader/core_blob.o: boot/core_blob.asm $(BUILD)/uhv-core.stripped
 	@mkdir -p $(dir $@)
 	$(NASM) -f elf64 -DCORE_ELF='"$(BUILD)/uhv-core.stripped"' $< -o $@
 
+# A UEFI application: GNU-EFI's crt0 and linker script, then the PE image.
+EFI_LINK = $(LD) -nostdlib -znocombreloc -z noexecstack -T $(EFI_LIB)/elf_x86_64_efi.lds \
+	-shared -Bsymbolic -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o
+EFI_IMAGE = $(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
+	-j .rela -j .reloc --target=efi-app-x86_64
+
 $(BUILD)/uhv-loader.so: $(LOADER_OBJ)
-	$(LD) -nostdlib -znocombreloc -z noexecstack -T $(EFI_LIB)/elf_x86_64_efi.lds -shared \
-		-Bsymbolic -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o \
-		$(LOADER_OBJ) -o $@ -lefi -lgnuefi
+	$(EFI_LINK) $(LOADER_OBJ) -o $@ -lefi -lgnuefi
 
 $(BUILD)/BOOTX64.EFI: $(BUILD)/uhv-loader.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
-		-j .rela -j .reloc --target=efi-app-x86_64 $< $@
+	$(EFI_IMAGE) $< $@
 	@echo "built $@"
 
 # make bench's baseline for the Linux boot: a UEFI application that boots
 # the test guest's kernel straight from the firmware (tests/bench/linux_direct.c)
 $(BUILD)/linux-direct.so: $(BUILD)/loader/tests/bench/linux_direct.o
-	$(LD) -nostdlib -znocombreloc -z noexecstack -T $(EFI_LIB)/elf_x86_64_efi.lds -shared \
-		-Bsymbolic -L$(EFI_LIB) $(EFI_LIB)/crt0-efi-x86_64.o $< -o $@ -lefi -lgnuefi
+	$(EFI_LINK) $< -o $@ -lefi -lgnuefi
 
 $(BUILD)/linux-direct.efi: $(BUILD)/linux-direct.so
-	$(OBJCOPY) -j .text -j .sdata -j .data -j .dynamic -j .dynsym -j .rel \
-		-j .rela -j .reloc --target=efi-app-x86_64 $< $@
+	$(EFI_IMAGE) $< $@
 
 guests:
 	$(MAKE) -C guest-tests

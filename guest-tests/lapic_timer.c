@@ -16,8 +16,10 @@
  * Vol. 3B §17.17.3; CPUID.7.0:EBX[1]): forward 2^40 ticks by writing
  * IA32_TSC_ADJUST, so that x2APIC mode's timers all count in the moved
  * TSC, then back 2^39 by writing IA32_TSC, which IA32_TSC_ADJUST must
- * follow, and the TSC-deadline case once more.  Options: oneshot=N, period=N, slack=N (TSC ticks;
- * defaults 1000000, 3000000, 2000000).  uhv delivers at the first exit
+ * follow, and the TSC-deadline case once more.
+ *
+ * Options: oneshot=N, period=N, slack=N (TSC ticks; defaults 1000000,
+ * 3000000, 2000000).  uhv delivers at the first exit
  * after the deadline, so with other VMs on the CPU give slack at least
  * one time slice (uhv's default is 2000000 ticks). */
 #include "guest.h"
@@ -242,8 +244,8 @@ static void check_moved(const char *what, u64 before, u64 after, s64 want)
              what, moved, want, MOVE_SLACK);
 }
 
-/* The TSC moved forward through IA32_TSC_ADJUST, then back through
- * IA32_TSC, with IA32_TSC_ADJUST following (see the file comment). */
+/* The TSC moved 2^40 forward through IA32_TSC_ADJUST, which must start
+ * at 0 and read back what was written; RDMSR IA32_TSC agrees with RDTSC. */
 static void move_tsc_forward(void)
 {
     if (!(cpuid(7, 0).ebx & CPUID_7_EBX_TSC_ADJUST))
@@ -261,6 +263,7 @@ static void move_tsc_forward(void)
     check_moved("RDMSR IA32_TSC", before, rdmsr(MSR_IA32_TSC), 0);
 }
 
+/* The TSC moved 2^39 back through IA32_TSC, IA32_TSC_ADJUST following. */
 static void move_tsc_back(void)
 {
     u64 before = rdtsc();
