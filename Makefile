@@ -50,7 +50,7 @@ VMM_C    += $(addprefix vmm/gdb/, gdb_stub.c gdb_mem.c gdb_regs.c)
 CORE_C   := $(wildcard arch/x86/*.c) $(VMM_C) \
 	    $(wildcard drivers/*.c) $(wildcard lib/*.c)
 CORE_ASM := arch/x86/entry.asm arch/x86/trap_stubs.asm arch/x86/vmx_entry.asm
-LOADER_C := boot/loader.c lib/fmt.c lib/string.c vmm/config.c lib/date.c \
+LOADER_C := boot/loader.c boot/pci_map.c lib/fmt.c lib/string.c vmm/config.c lib/date.c \
 	    arch/x86/vmx_caps.c arch/x86/pgtable.c arch/x86/host_acpi.c \
 	    arch/x86/mtrr.c \
 	    lib/tsc_rate.c

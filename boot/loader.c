@@ -6,7 +6,8 @@
  *   1. checks that the CPU can run uhv (VMX, EPT, unrestricted guest...);
  *   2. reads \uhv\uhv.cfg and every guest image it names from the ESP;
  *   3. reserves each VM's RAM and loads the embedded hypervisor core;
- *   4. builds uhv's page tables (identity map + the core at -2 GiB).
+ *   4. builds uhv's page tables (identity map + the core at -2 GiB, and
+ *      PCI registers the firmware placed above the map: pci_map.c).
  * Any failure prints "uhv: ..." and returns to the firmware. Then it takes
  * the final memory map, exits boot services and jumps to the core.
  */
@@ -20,6 +21,7 @@
 #include "arch/x86/vmx_caps.h"
 #include "arch/x86/host_acpi.h"
 #include "arch/x86/mtrr.h"
+#include "boot/pci_map.h"
 #include "lib/tsc_rate.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
@@ -271,10 +273,18 @@ static const char *build_page_tables(struct boot_info *bi, u64 top)
 	struct pt_root root;
 
 	mtrr_read(&mtrrs, loader_rdmsr);
+	const char *why;
+	int bars;
+
 	if (pt_init(&root, &loader_pt_ops) ||
 	    pt_map_where(&root, 0, 0, top, &host, one_memory_type, &mtrrs) ||
 	    pt_map(&root, CORE_VIRT_BASE, bi->core_phys, bi->core_size, &host))
 		return "no memory for page tables";
+	if ((why = pci_map_bars(&root, top, &bars)))
+		return why;
+	if (bars)
+		say("%d PCI register range(s) above the identity map (%llu MiB) "
+		    "mapped uncached", bars, (unsigned long long)(top >> 20));
 	bi->pml4_phys = root.pml4_phys;
 	return NULL;
 }

@@ -16,46 +16,12 @@
  *           buffers that are not in the identity-mapped lower half.
  */
 #include "drivers/blkdev.h"
-#include "arch/x86/cpu.h"
+#include "drivers/mmio.h"
+#include "drivers/pci.h"
 #include "lib/string.h"
 
-/* ---- PCI configuration mechanism #1 (PCI Local Bus 3.0 §3.2.2.3.2) ---- */
-
-#define PCI_CONFIG_ADDRESS 0xcf8
-#define PCI_CONFIG_DATA    0xcfc
-#define PCI_CFG_ENABLE     0x80000000u
-
-#define PCI_VENDOR_ID      0x00       /* 0xffff: no function */
-#define PCI_COMMAND        0x04
-#define PCI_CLASS_REV      0x08       /* class:subclass:prog-if:revision */
-#define PCI_HEADER_DWORD   0x0c       /* header type in bits 23:16 */
-#define PCI_BAR5           0x24       /* AHCI: ABAR (AHCI §2.1.11) */
-
-#define PCI_CMD_MEMORY     (1u << 1)
-#define PCI_CMD_MASTER     (1u << 2)
-#define PCI_CMD_INTX_OFF   (1u << 10)
-#define PCI_HDR_MULTIFN    (1u << 23)
-#define PCI_BAR_IO         (1u << 0)
-#define PCI_BAR_MEM_MASK   (~0xfu)
-
+#define PCI_BAR_ABAR       5          /* AHCI §2.1.11: BAR5 is ABAR */
 #define PCI_CLASS_AHCI     0x010601u  /* mass storage, SATA, AHCI 1.0 */
-
-static u32 pci_addr(u32 bus, u32 dev, u32 fn, u32 off)
-{
-	return PCI_CFG_ENABLE | bus << 16 | dev << 11 | fn << 8 | (off & 0xfc);
-}
-
-static u32 pci_read32(u32 bus, u32 dev, u32 fn, u32 off)
-{
-	outl(PCI_CONFIG_ADDRESS, pci_addr(bus, dev, fn, off));
-	return inl(PCI_CONFIG_DATA);
-}
-
-static void pci_write32(u32 bus, u32 dev, u32 fn, u32 off, u32 v)
-{
-	outl(PCI_CONFIG_ADDRESS, pci_addr(bus, dev, fn, off));
-	outl(PCI_CONFIG_DATA, v);
-}
 
 /* ---- HBA registers (AHCI §3) ---- */
 
@@ -163,9 +129,7 @@ static void pci_write32(u32 bus, u32 dev, u32 fn, u32 off, u32 v)
 #define LBA48_CHUNK    (PRD_DBC_MAX / BLKDEV_SECTOR)  /* one PRD entry */
 #define LBA28_CHUNK    256
 
-/* Time limits. uhv's core is not told the TSC rate here, so waits assume
-   a TSC of at most 4 GHz: on a slower TSC they last longer, never shorter. */
-#define TSC_PER_MS_MAX      4000000ULL
+/* Time limits (mmio.h: they assume a TSC of at most 4 GHz). */
 #define STOP_TIMEOUT_MS     500    /* CR, FR clear (AHCI §10.1.2) */
 #define BOHC_TIMEOUT_MS     25     /* BOS clear (AHCI §10.6.3) */
 #define BOHC_BUSY_MS        2000
@@ -192,74 +156,21 @@ static struct ahci_port ahci_ports[BLKDEV_MAX];
 static int ahci_nports;
 static int ahci_nhbas;
 
-static u32 mmio_read(volatile u8 *base, u32 off)
-{
-	u32 v = *(volatile u32 *)(base + off);
-
-	__asm__ volatile("" ::: "memory");
-	return v;
-}
-
-/* The compiler barrier orders the normal stores that built a command
-   before the MMIO store that issues it; x86 keeps them in order too. */
-static void mmio_write(volatile u8 *base, u32 off, u32 v)
-{
-	__asm__ volatile("" ::: "memory");
-	*(volatile u32 *)(base + off) = v;
-}
-
-static void cpu_relax(void)
-{
-	__asm__ volatile("pause" ::: "memory");
-}
-
-static u64 deadline(u64 ms)
-{
-	return rdtsc() + ms * TSC_PER_MS_MAX;
-}
-
-static bool expired(u64 when)
-{
-	return (s64)(rdtsc() - when) > 0;
-}
-
-static void delay_ms(u64 ms)
-{
-	u64 when = deadline(ms);
-
-	while (!expired(when))
-		cpu_relax();
-}
-
-/* Waits until (reg & mask) == want; false on timeout. */
-static bool wait_reg(volatile u8 *base, u32 off, u32 mask, u32 want, u64 ms)
-{
-	u64 when = deadline(ms);
-
-	for (;;) {
-		if ((mmio_read(base, off) & mask) == want)
-			return true;
-		if (expired(when))
-			return (mmio_read(base, off) & mask) == want;
-		cpu_relax();
-	}
-}
-
 /* ---- port state (AHCI §10.1.2, §10.3.1) ---- */
 
 static bool port_device_present(volatile u8 *r)
 {
-	return (mmio_read(r, PxSSTS) & SSTS_DET_MASK) == SSTS_DET_PRESENT;
+	return (mmio_read32(r, PxSSTS) & SSTS_DET_MASK) == SSTS_DET_PRESENT;
 }
 
 /* Clears ST and waits for CR, so the HBA has let go of the command list. */
 static bool port_stop_cmd(volatile u8 *r)
 {
-	u32 cmd = mmio_read(r, PxCMD);
+	u32 cmd = mmio_read32(r, PxCMD);
 
 	if (cmd & CMD_ST)
-		mmio_write(r, PxCMD, cmd & ~CMD_ST);
-	return wait_reg(r, PxCMD, CMD_CR, 0, STOP_TIMEOUT_MS);
+		mmio_write32(r, PxCMD, cmd & ~CMD_ST);
+	return mmio_wait32(r, PxCMD, CMD_CR, 0, STOP_TIMEOUT_MS);
 }
 
 /* Idle: ST, CR, FRE and FR all clear; CLB/FB may be changed after this. */
@@ -269,15 +180,15 @@ static bool port_stop(volatile u8 *r)
 
 	if (!port_stop_cmd(r))
 		return false;
-	cmd = mmio_read(r, PxCMD);
+	cmd = mmio_read32(r, PxCMD);
 	if (cmd & CMD_FRE)
-		mmio_write(r, PxCMD, cmd & ~CMD_FRE);
-	return wait_reg(r, PxCMD, CMD_FR, 0, STOP_TIMEOUT_MS);
+		mmio_write32(r, PxCMD, cmd & ~CMD_FRE);
+	return mmio_wait32(r, PxCMD, CMD_FR, 0, STOP_TIMEOUT_MS);
 }
 
 static bool port_ready(volatile u8 *r, u64 ms)
 {
-	return wait_reg(r, PxTFD, TFD_BSY | TFD_DRQ, 0, ms);
+	return mmio_wait32(r, PxTFD, TFD_BSY | TFD_DRQ, 0, ms);
 }
 
 /* With ST clear: gets the device out of BSY/DRQ by a command list
@@ -286,22 +197,22 @@ static bool port_unstick(struct ahci_port *p)
 {
 	volatile u8 *r = p->regs;
 
-	if (!(mmio_read(r, PxTFD) & (TFD_BSY | TFD_DRQ)))
+	if (!(mmio_read32(r, PxTFD) & (TFD_BSY | TFD_DRQ)))
 		return true;
 	if (p->cap & CAP_SCLO) {
-		mmio_write(r, PxCMD, mmio_read(r, PxCMD) | CMD_CLO);
-		if (wait_reg(r, PxCMD, CMD_CLO, 0, STOP_TIMEOUT_MS) &&
-		    !(mmio_read(r, PxTFD) & (TFD_BSY | TFD_DRQ)))
+		mmio_write32(r, PxCMD, mmio_read32(r, PxCMD) | CMD_CLO);
+		if (mmio_wait32(r, PxCMD, CMD_CLO, 0, STOP_TIMEOUT_MS) &&
+		    !(mmio_read32(r, PxTFD) & (TFD_BSY | TFD_DRQ)))
 			return true;
 	}
-	mmio_write(r, PxSCTL,
-		   (mmio_read(r, PxSCTL) & ~SCTL_DET_MASK) | SCTL_DET_COMRESET);
-	delay_ms(COMRESET_HOLD_MS);
-	mmio_write(r, PxSCTL, mmio_read(r, PxSCTL) & ~SCTL_DET_MASK);
-	if (!wait_reg(r, PxSSTS, SSTS_DET_MASK, SSTS_DET_PRESENT,
+	mmio_write32(r, PxSCTL,
+		   (mmio_read32(r, PxSCTL) & ~SCTL_DET_MASK) | SCTL_DET_COMRESET);
+	mmio_delay_ms(COMRESET_HOLD_MS);
+	mmio_write32(r, PxSCTL, mmio_read32(r, PxSCTL) & ~SCTL_DET_MASK);
+	if (!mmio_wait32(r, PxSSTS, SSTS_DET_MASK, SSTS_DET_PRESENT,
 		      READY_TIMEOUT_MS))
 		return false;
-	mmio_write(r, PxSERR, ~0u);   /* the reset sets SError.DIAG.X */
+	mmio_write32(r, PxSERR, ~0u);   /* the reset sets SError.DIAG.X */
 	return port_ready(r, READY_TIMEOUT_MS);
 }
 
@@ -312,8 +223,8 @@ static bool port_start(struct ahci_port *p)
 
 	if (!port_device_present(r) || !port_ready(r, 0))
 		return false;
-	mmio_write(r, PxCMD, mmio_read(r, PxCMD) | CMD_FRE);
-	mmio_write(r, PxCMD, mmio_read(r, PxCMD) | CMD_ST);
+	mmio_write32(r, PxCMD, mmio_read32(r, PxCMD) | CMD_FRE);
+	mmio_write32(r, PxCMD, mmio_read32(r, PxCMD) | CMD_ST);
 	return true;
 }
 
@@ -326,10 +237,10 @@ static void port_recover(struct ahci_port *p)
 
 	if (!port_stop_cmd(r))
 		return;
-	mmio_write(r, PxSERR, ~0u);
-	mmio_write(r, PxIS, ~0u);
+	mmio_write32(r, PxSERR, ~0u);
+	mmio_write32(r, PxIS, ~0u);
 	if (port_unstick(p)) {
-		mmio_write(r, PxIS, ~0u);
+		mmio_write32(r, PxIS, ~0u);
 		port_start(p);
 	}
 }
@@ -383,12 +294,12 @@ static int port_exec(struct ahci_port *p, const struct ata_cmd *c)
 	u64 when;
 	u32 is, tfd;
 
-	if (!(mmio_read(r, PxCMD) & CMD_ST)) {   /* a failed recovery */
+	if (!(mmio_read32(r, PxCMD) & CMD_ST)) {   /* a failed recovery */
 		port_recover(p);
-		if (!(mmio_read(r, PxCMD) & CMD_ST))
+		if (!(mmio_read32(r, PxCMD) & CMD_ST))
 			return -1;
 	}
-	if (mmio_read(r, PxCI) & 1)
+	if (mmio_read32(r, PxCI) & 1)
 		return -1;
 
 	build_fis(c, table + CT_CFIS);
@@ -404,30 +315,30 @@ static int port_exec(struct ahci_port *p, const struct ata_cmd *c)
 		prd[3] = c->bytes - 1;           /* DBC: byte count - 1, I = 0 */
 	}
 
-	mmio_write(r, PxIS, ~0u);
-	mmio_write(r, PxCI, 1);
+	mmio_write32(r, PxIS, ~0u);
+	mmio_write32(r, PxCI, 1);
 
-	when = deadline(c->timeout_ms);
+	when = mmio_deadline(c->timeout_ms);
 	for (;;) {
-		is = mmio_read(r, PxIS);
+		is = mmio_read32(r, PxIS);
 		if (is & IS_ERRORS)
 			break;
-		if (!(mmio_read(r, PxCI) & 1))
+		if (!(mmio_read32(r, PxCI) & 1))
 			break;
-		if (expired(when)) {
+		if (mmio_expired(when)) {
 			is |= IS_TFES;   /* treat as failed: recover below */
 			break;
 		}
-		cpu_relax();
+		mmio_relax();
 	}
-	is |= mmio_read(r, PxIS);
-	tfd = mmio_read(r, PxTFD);
-	if ((is & IS_ERRORS) || (mmio_read(r, PxCI) & 1) ||
+	is |= mmio_read32(r, PxIS);
+	tfd = mmio_read32(r, PxTFD);
+	if ((is & IS_ERRORS) || (mmio_read32(r, PxCI) & 1) ||
 	    (tfd & (TFD_ERR | TFD_DF | TFD_BSY | TFD_DRQ))) {
 		port_recover(p);
 		return -1;
 	}
-	mmio_write(r, PxIS, ~0u);
+	mmio_write32(r, PxIS, ~0u);
 	return 0;
 }
 
@@ -590,15 +501,15 @@ static bool probe_port(volatile u8 *abar, u32 cap, int hba, int port,
 
 	*p = (struct ahci_port){ .regs = r, .cap = cap };
 
-	cmd = mmio_read(r, PxCMD);
+	cmd = mmio_read32(r, PxCMD);
 	if ((cap & CAP_SSS) && !(cmd & CMD_SUD)) {
-		mmio_write(r, PxCMD, cmd | CMD_SUD);
-		wait_reg(r, PxSSTS, SSTS_DET_MASK, SSTS_DET_PRESENT,
+		mmio_write32(r, PxCMD, cmd | CMD_SUD);
+		mmio_wait32(r, PxSSTS, SSTS_DET_MASK, SSTS_DET_PRESENT,
 			 SPINUP_TIMEOUT_MS);
 	}
 	if (!port_device_present(r))
 		return false;
-	sig = mmio_read(r, PxSIG);
+	sig = mmio_read32(r, PxSIG);
 	if (sig != SIG_ATA && sig != SIG_NONE)
 		return false;          /* ATAPI, port multiplier, enclosure */
 
@@ -615,24 +526,24 @@ static bool probe_port(volatile u8 *abar, u32 cap, int hba, int port,
 	memset(p->mem, 0, PAGE_SIZE);
 
 	a = mem + OFF_CMD_LIST;
-	mmio_write(r, PxCLB, (u32)a);
+	mmio_write32(r, PxCLB, (u32)a);
 	if (cap & CAP_S64A)
-		mmio_write(r, PxCLBU, (u32)(a >> 32));
+		mmio_write32(r, PxCLBU, (u32)(a >> 32));
 	a = mem + OFF_FIS;
-	mmio_write(r, PxFB, (u32)a);
+	mmio_write32(r, PxFB, (u32)a);
 	if (cap & CAP_S64A)
-		mmio_write(r, PxFBU, (u32)(a >> 32));
-	mmio_write(r, PxIE, 0);
-	mmio_write(r, PxSERR, ~0u);
-	mmio_write(r, PxIS, ~0u);
-	mmio_write(r, PxCMD, mmio_read(r, PxCMD) | CMD_FRE);
+		mmio_write32(r, PxFBU, (u32)(a >> 32));
+	mmio_write32(r, PxIE, 0);
+	mmio_write32(r, PxSERR, ~0u);
+	mmio_write32(r, PxIS, ~0u);
+	mmio_write32(r, PxCMD, mmio_read32(r, PxCMD) | CMD_FRE);
 
 	if (!port_ready(r, READY_TIMEOUT_MS) && !port_unstick(p))
 		goto off;
-	if (mmio_read(r, PxSIG) != SIG_ATA)
+	if (mmio_read32(r, PxSIG) != SIG_ATA)
 		goto off;
-	mmio_write(r, PxSERR, ~0u);
-	mmio_write(r, PxIS, ~0u);
+	mmio_write32(r, PxSERR, ~0u);
+	mmio_write32(r, PxIS, ~0u);
 	if (!port_start(p))
 		goto off;
 
@@ -654,73 +565,57 @@ off:
 /* Takes the HBA from the firmware if it supports the handoff (§10.6.3). */
 static void bios_handoff(volatile u8 *abar)
 {
-	if (!(mmio_read(abar, HBA_CAP2) & CAP2_BOH))
+	if (!(mmio_read32(abar, HBA_CAP2) & CAP2_BOH))
 		return;
-	mmio_write(abar, HBA_BOHC, mmio_read(abar, HBA_BOHC) | BOHC_OOS);
-	if (!wait_reg(abar, HBA_BOHC, BOHC_BOS, 0, BOHC_TIMEOUT_MS) &&
-	    (mmio_read(abar, HBA_BOHC) & BOHC_BB))
-		wait_reg(abar, HBA_BOHC, BOHC_BOS, 0, BOHC_BUSY_MS);
+	mmio_write32(abar, HBA_BOHC, mmio_read32(abar, HBA_BOHC) | BOHC_OOS);
+	if (!mmio_wait32(abar, HBA_BOHC, BOHC_BOS, 0, BOHC_TIMEOUT_MS) &&
+	    (mmio_read32(abar, HBA_BOHC) & BOHC_BB))
+		mmio_wait32(abar, HBA_BOHC, BOHC_BOS, 0, BOHC_BUSY_MS);
 }
 
-static int probe_hba(u32 bus, u32 dev, u32 fn, struct blkdev *devs, int max,
-		     u64 (*alloc_page)(void))
+/* What ahci_probe's scan fills. */
+struct ahci_scan {
+	struct blkdev *devs;
+	int max, found;
+	u64 (*alloc_page)(void);
+};
+
+/* pci_find_class's callback: the disks of one HBA; true to go on. */
+static bool probe_hba(const struct pci_fn *f, void *ctx)
 {
-	u32 bar = pci_read32(bus, dev, fn, PCI_BAR5);
-	u32 pcmd = pci_read32(bus, dev, fn, PCI_COMMAND);
-	volatile u8 *abar;
+	struct ahci_scan *sc = ctx;
+	u64 bar = pci_bar_mem(f, PCI_BAR_ABAR);
+	volatile u8 *abar = (volatile u8 *)(uintptr_t)bar;
 	u32 cap, pi;
-	int found = 0;
 	int hba = ahci_nhbas++;
 
-	if ((bar & PCI_BAR_IO) || !(bar & PCI_BAR_MEM_MASK))
-		return 0;
-	pci_write32(bus, dev, fn, PCI_COMMAND,
-		    (pcmd & 0xffff) | PCI_CMD_MEMORY | PCI_CMD_MASTER |
-		    PCI_CMD_INTX_OFF);
-	abar = (volatile u8 *)(uintptr_t)(bar & PCI_BAR_MEM_MASK);
-
+	if (!bar)
+		return true;
+	pci_enable_dma(f);
 	bios_handoff(abar);
 	/* AE first: port registers are only defined with it set (§3.1.2). */
-	mmio_write(abar, HBA_GHC, mmio_read(abar, HBA_GHC) | GHC_AE);
-	mmio_write(abar, HBA_GHC, (mmio_read(abar, HBA_GHC) | GHC_AE) & ~GHC_IE);
-	cap = mmio_read(abar, HBA_CAP);
-	pi = mmio_read(abar, HBA_PI);
+	mmio_write32(abar, HBA_GHC, mmio_read32(abar, HBA_GHC) | GHC_AE);
+	mmio_write32(abar, HBA_GHC, (mmio_read32(abar, HBA_GHC) | GHC_AE) & ~GHC_IE);
+	cap = mmio_read32(abar, HBA_CAP);
+	pi = mmio_read32(abar, HBA_PI);
 
-	for (int port = 0; port < HBA_MAX_PORTS && found < max; port++) {
+	for (int port = 0; port < HBA_MAX_PORTS && sc->found < sc->max; port++) {
 		if (!(pi & (1u << port)) || ahci_nports >= BLKDEV_MAX)
 			continue;
-		if (probe_port(abar, cap, hba, port, &devs[found], alloc_page))
-			found++;
+		if (probe_port(abar, cap, hba, port, &sc->devs[sc->found],
+			       sc->alloc_page))
+			sc->found++;
 	}
-	return found;
+	return sc->found < sc->max;
 }
 
 int ahci_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void))
 {
-	int n = 0;
+	struct ahci_scan sc = { devs, max, 0, alloc_page };
 
 	ahci_nports = 0;
 	ahci_nhbas = 0;
-	for (u32 bus = 0; bus < 256 && n < max; bus++) {
-		for (u32 dev = 0; dev < 32 && n < max; dev++) {
-			for (u32 fn = 0; fn < 8 && n < max; fn++) {
-				u32 id = pci_read32(bus, dev, fn, PCI_VENDOR_ID);
-
-				if ((id & 0xffff) == 0xffff) {
-					if (fn == 0)
-						break;
-					continue;
-				}
-				if (pci_read32(bus, dev, fn, PCI_CLASS_REV) >> 8 ==
-				    PCI_CLASS_AHCI)
-					n += probe_hba(bus, dev, fn, devs + n,
-						       max - n, alloc_page);
-				if (fn == 0 &&
-				    !(pci_read32(bus, dev, fn, PCI_HEADER_DWORD) &
-				      PCI_HDR_MULTIFN))
-					break;
-			}
-		}
-	}
-	return n;
+	if (max > 0)
+		pci_find_class(PCI_CLASS_AHCI, probe_hba, &sc);
+	return sc.found;
 }

@@ -5,5 +5,6 @@ int blkdev_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void))
 {
 	int n = ata_probe(devs, max);
 
-	return n + ahci_probe(devs + n, max - n, alloc_page);
+	n += ahci_probe(devs + n, max - n, alloc_page);
+	return n + nvme_probe(devs + n, max - n, alloc_page);
 }

@@ -1,7 +1,7 @@
 /*
  * uhv's own block devices: disks it drives itself (direct-attached storage)
- * through its ATA (PIIX IDE, what Bochs emulates) and AHCI (QEMU q35 and
- * real machines) drivers. One small interface for both, polled (uhv takes
+ * through its ATA (PIIX IDE, what Bochs emulates), AHCI (QEMU q35 and
+ * real machines) and NVMe drivers. One small interface for all, polled (uhv takes
  * no interrupts), 512-byte sectors, buffers in uhv's identity-mapped RAM
  * (physical = virtual, below 4 GiB for the ATA/AHCI DMA-free paths).
  */
@@ -38,6 +38,12 @@ int ata_probe(struct blkdev *devs, int max);
    (ahci.c). Each disk takes two zeroed pages from alloc_page. Returns how
    many were put in devs (at most max). */
 int ahci_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void));
+
+/* The 512-byte-block namespaces of every NVMe controller (PCI class
+   01/08/02), named "nvmeKnN" (controller K, namespace N), polled (nvme.c).
+   Each controller takes six pages from alloc_page. Returns how many were
+   put in devs (at most max). */
+int nvme_probe(struct blkdev *devs, int max, u64 (*alloc_page)(void));
 
 /* Room for blkdev_names' line: every name (15 characters at most) and
    its separator, and the NUL. */

@@ -56,6 +56,9 @@ UNIT_TESTS   += tests/unit/test_trace.c
 # the GDB remote protocol stub (vmm/gdb/)
 UNIT_SUT     += vmm/gdb/gdb_stub.c vmm/gdb/gdb_mem.c vmm/gdb/gdb_regs.c
 UNIT_TESTS   += tests/unit/test_gdb_stub.c
+# the NVMe driver's commands, completions and PRP lists
+UNIT_SUT     += drivers/nvme_cmd.c
+UNIT_TESTS   += tests/unit/test_nvme.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

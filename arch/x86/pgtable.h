@@ -28,6 +28,10 @@
 /* IA-32e paging entry bits (Vol. 3A §4.5, Table 4-15 ff.). */
 #define PTE_P             (1ULL << 0)
 #define PTE_RW            (1ULL << 1)
+/* PWT and PCD select PAT entry 3 with PAT clear, uncacheable in the reset
+   PAT (Vol. 3A §13.12.3): for device registers. */
+#define PTE_PWT           (1ULL << 3)
+#define PTE_PCD           (1ULL << 4)
 
 /* Where page-table pages come from. */
 struct page_ops {

@@ -41,7 +41,7 @@ ok()  { echo "PASS system/gdb/$1${UHV_TEST_TIMES:+ (${SECONDS}s)}"; pass=$((pass
 bad() { echo "FAIL system/gdb/$1: $2"; fail=$((fail + 1)); }
 check() {   # check NAME FILE REGEX
     if grep -qE -- "$3" "$2"; then ok "$1"
-    else bad "$1" "no line of ${2#"$ROOT"/} matches '$3'"; fi
+    else bad "$1" "no line of ${2#"$ROOT"/} matches '$3'"; return 1; fi
 }
 ctl() { "$UHVCTL" --connect "127.0.0.1:$PORT" --timeout 300 "$@"; }
 
@@ -166,16 +166,25 @@ listening "$LOGS/uhvctl-linux.log" || bad linux-listen "uhvctl gdb does not list
 timeout 600 gdb -batch -nx -x "$LOGS/linux.gdb" > "$LOGS/linux.out" 2>&1 &
 gpid=$!
 # gdb's own "Continuing." waits in its output buffer (a file): its
-# script marks the continue with a file of its own instead
+# script marks the continue with a file of its own instead. gdb sends
+# the continue (vCont) only after more round trips over the control
+# channel, and a SIGINT before that aborts its script ("Quit"): so the
+# interrupt waits until the VM runs again, which the agent's answer
+# proves (it cannot answer while the stub holds the VM).
 for _ in $(seq 1 300); do [ -e "$LOGS/continuing" ] && break; sleep 1; done
-sleep 5; kill -INT "$gpid"
+for _ in $(seq 1 60); do
+    ctl --timeout 5 agent linux ping 2>/dev/null | grep -q '"pong":true' && break
+    sleep 1
+done
+sleep 1; kill -INT "$gpid"
 wait "$gpid"
 check linux-arch "$LOGS/linux.out" '\(currently "i386:x86-64"\)'
 check linux-rip "$LOGS/linux.out" '^rip +0xffffffff[0-9a-f]{8} '
 banner_re=$(printf '%s' "${banner:0:40}" | sed 's/[][\.*^$()+?{}|/]/\\&/g')
 check linux-banner-virtual "$LOGS/linux.out" "^$banner_va:"$'\t'"\"$banner_re"
 check linux-banner-physical "$LOGS/linux.out" "^$banner_pa:"$'\t'"\"$banner_re"
-check linux-interrupt "$LOGS/linux.out" '^(Program|Thread [0-9]+) received signal SIGINT, Interrupt\.$'
+check linux-interrupt "$LOGS/linux.out" '^(Program|Thread [0-9]+) received signal SIGINT, Interrupt\.$' ||
+    sed 's/^/  linux.out: /' "$LOGS/linux.out" | tail -n 12    # what gdb said instead
 check linux-detach "$LOGS/linux.out" '^\[Inferior 1 \(Remote target\) detached\]$'
 ping_agent linux-runs-after-detach
 

@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
-# Storage tests: uhv's own disk drivers (ATA under Bochs, AHCI and ATA on a
-# PIIX3 IDE controller under QEMU q35, which needs no VMX for this) and data
-# that survives power cycles.
+# Storage tests: uhv's own disk drivers (ATA under Bochs; AHCI, ATA on a
+# PIIX3 IDE controller and NVMe under QEMU q35, which needs no VMX for this)
+# and data that survives power cycles.
 # Each emulator: a blank disk; boot 1 writes a pattern, flushes and reads it
 # back (selftest = storage); boot 2 loses its power (SIGKILL, --kill-on) the
 # moment it prints that its flush has completed; boot 3 verifies (selftest =
 # storage-verify) that the flushed data is there.
 # Under QEMU the disk is tests/nbd/cache-disk.py, an NBD server on 127.0.0.1
 # that keeps writes in a volatile cache until NBD_CMD_FLUSH (QEMU sends one
-# for the guest's FLUSH CACHE) and forgets them at the power cut; its flush
+# for the guest's FLUSH CACHE and NVMe FLUSH) and forgets them at the power cut; its flush
 # takes 2 s, so a uhv that reports its flush done before the disk's FLUSH
 # CACHE has completed is cut first and fails survives-kill. (Bochs's disk is
 # a plain file: there every write lands, flushed or not.)
@@ -157,6 +157,7 @@ nbd_selftest
 cycle bochs bochs ata0.1
 cycle qemu-tcg qemu-tcg ahci.p1
 cycle qemu-tcg-ata qemu-tcg ata0.1 --disk-bus ide
+cycle qemu-tcg-nvme qemu-tcg nvme0n1 --disk-bus nvme
 power_cycle
 linux_cycle
 echo "$pass passed, $fail failed"

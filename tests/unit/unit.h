@@ -5,6 +5,7 @@
 #include <check.h>
 
 Suite *config_suite(void);
+Suite *nvme_suite(void);
 Suite *pgtable_suite(void);
 Suite *palloc_suite(void);
 Suite *rampool_suite(void);
