@@ -48,6 +48,18 @@ static bool uses_host_disks(const struct uhv_config *c)
 	return false;
 }
 
+/* Finds the disks uhv drives itself and lists them, one line each, so a
+   user sees which names "host:NAME" can take (ATA, AHCI, NVMe). */
+static void probe_host_disks(struct uhv *h)
+{
+	h->disks.nr = blkdev_probe(h->disks.dev, BLKDEV_MAX, alloc_page);
+	printk("uhv: %d disk(s) of uhv's own\n", h->disks.nr);
+	for (int i = 0; i < h->disks.nr; i++)
+		printk("uhv:   %s '%s', %llu sectors\n", h->disks.dev[i].name,
+		       h->disks.dev[i].model,
+		       (unsigned long long)h->disks.dev[i].sectors);
+}
+
 static const struct bridge_ops bridge_ops = { capture_port_frame };
 
 static u8 *identity(u64 phys)
@@ -187,7 +199,7 @@ static void uhv_main(const void *arg)
 	if (bi->config.selftest == SELFTEST_NMI)
 		nmi_selftest_start();
 	if (uses_host_disks(&bi->config))
-		uhv.disks.nr = blkdev_probe(uhv.disks.dev, BLKDEV_MAX, alloc_page);
+		probe_host_disks(&uhv);
 	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
 	if (host_if_init(&uhv, &bi->config))
 		printk("uhv: could not put uhv's address on network %s\n",
