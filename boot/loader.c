@@ -591,10 +591,12 @@ static u64 wall_clock(void)
 	return date_to_epoch(t.Year, t.Month, t.Day, t.Hour, t.Minute, t.Second);
 }
 
-static bool storage_selftest_config(const struct uhv_config *c)
+/* The self-tests of uhv's own drivers, which need no VMX. */
+static bool driver_selftest_config(const struct uhv_config *c)
 {
 	return c->selftest == SELFTEST_STORAGE ||
-	       c->selftest == SELFTEST_STORAGE_VERIFY;
+	       c->selftest == SELFTEST_STORAGE_VERIFY ||
+	       c->selftest == SELFTEST_NET;
 }
 
 /*
@@ -641,9 +643,9 @@ static const char *prepare(EFI_HANDLE image, struct boot_info *bi,
 		return why;
 	if (!load_config(root, bi))
 		return "";
-	/* the storage self-test exercises uhv's disk drivers only: it runs
-	   where VMX is missing too (QEMU TCG with AHCI) */
-	why = storage_selftest_config(&bi->config) ? NULL :
+	/* the storage and network self-tests exercise uhv's own drivers
+	   only: they run where VMX is missing too (QEMU TCG) */
+	why = driver_selftest_config(&bi->config) ? NULL :
 	      vmx_check_features(&caps, &cpu_probe_hw);
 	if (why) {
 		say("unsupported hardware: %s", why);

@@ -520,9 +520,11 @@ static int key_selftest(struct parser *p, const char *v)
 		p->cfg->selftest = SELFTEST_STORAGE_VERIFY;
 	else if (!strcmp(v, "nmi"))
 		p->cfg->selftest = SELFTEST_NMI;
+	else if (!strcmp(v, "net"))
+		p->cfg->selftest = SELFTEST_NET;
 	else
 		return fail(p, "selftest: '%s' is not one of: none, exception, "
-			    "storage, storage-verify, nmi", v);
+			    "storage, storage-verify, nmi, net", v);
 	return 0;
 }
 

@@ -104,6 +104,7 @@ enum cfg_selftest {
 	SELFTEST_STORAGE,       /* write+flush+verify test disks, power off */
 	SELFTEST_STORAGE_VERIFY,/* verify what an earlier boot wrote */
 	SELFTEST_NMI,           /* NMIs to uhv in VMX root and during guests */
+	SELFTEST_NET,           /* frames to and from a peer on each NIC, power off */
 };
 
 struct uhv_config {

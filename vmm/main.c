@@ -16,6 +16,7 @@
 #include "drivers/console.h"
 #include "drivers/serial.h"
 #include "drivers/blkdev.h"
+#include "drivers/netdev.h"
 #include "lib/string.h"
 #include "vmm/sched.h"
 #include "vmm/vm_nics.h"
@@ -188,6 +189,9 @@ static void uhv_main(const void *arg)
 
 		power_off(r ? "storage selftest FAILED" : "storage selftest passed");
 	}
+	if (bi->config.selftest == SELFTEST_NET)
+		power_off(net_selftest(alloc_page, bi->tsc_hz) ?
+			  "net selftest FAILED" : "net selftest passed");
 	vmxon_page = palloc_page(&uhv.pages);
 	if (!vmxon_page || arch_vmx_enable(vmxon_page))
 		power_off("VMXON failed");

@@ -56,6 +56,26 @@ START_TEST(good_full_file)
 }
 END_TEST
 
+/* Every self-test name, and the list a wrong one is told. */
+START_TEST(selftest_values)
+{
+	static const struct { const char *v; enum cfg_selftest t; } ok[] = {
+		{ "none", SELFTEST_NONE }, { "exception", SELFTEST_EXCEPTION },
+		{ "storage", SELFTEST_STORAGE },
+		{ "storage-verify", SELFTEST_STORAGE_VERIFY },
+		{ "nmi", SELFTEST_NMI }, { "net", SELFTEST_NET },
+	};
+	char t[64];
+
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		snprintf(t, sizeof(t), "selftest = %s\n[vm a]\nimage = a.elf\n", ok[i].v);
+		ck_assert_int_eq(parse(t), 0);
+		ck_assert_int_eq(cfg.selftest, ok[i].t);
+	}
+	expect_error("selftest = nic\n", 1, "'nic'", "storage-verify, nmi, net");
+}
+END_TEST
+
 START_TEST(good_defaults_and_limits)
 {
 	char t[1024];
@@ -577,6 +597,7 @@ Suite *config_suite(void)
 	TCase *tc = tcase_create("config");
 
 	tcase_add_test(tc, good_full_file);
+	tcase_add_test(tc, selftest_values);
 	tcase_add_test(tc, good_defaults_and_limits);
 	tcase_add_test(tc, good_cmdline_limits);
 	tcase_add_test(tc, err_unknown_key);
