@@ -4,6 +4,10 @@
  * the PCI/PCI-X Family of Gigabit Ethernet Controllers Software
  * Developer's Manual (Intel 317453): §13 registers, §3.2 receive and
  * §3.3 transmit descriptors (the legacy layouts), §14 initialization.
+ * The same code drives the 82574L ("e1000e", QEMU q35's default NIC,
+ * 82574 datasheet, Intel 317694), which keeps the registers and legacy
+ * descriptors used here; only its EEPROM Read register differs (§10.2.2.5
+ * there), so each model has a row in `models`.
  *
  * uhv takes no interrupts: they stay masked (IMC), and the run loop
  * polls the rings. Each ring has RING_SIZE descriptors with a 2 KiB
@@ -22,6 +26,7 @@
 #define PCI_CLASS_ETHERNET  0x020000u   /* network, Ethernet */
 #define PCI_VENDOR_INTEL    0x8086u
 #define PCI_DEVICE_82540EM  0x100eu
+#define PCI_DEVICE_82574L   0x10d3u
 #define PCI_DEVICE_SHIFT    16          /* in the vendor ID dword */
 #define E1000_BAR           0           /* memory-mapped registers */
 #define E1000_MAX_NICS      NETDEV_MAX
@@ -53,10 +58,10 @@
 #define CTRL_SLU    BIT(6)              /* set link up */
 #define CTRL_RST    BIT(26)             /* device reset, self-clearing */
 #define STATUS_LU   BIT(1)              /* link up */
-/* EEPROM Read (§13.4.4): start, done, word address 15:8, data 31:16. */
+/* EEPROM Read (§13.4.4): start, done, word address, data 31:16; the
+   82540EM has done in bit 4 and the address in 15:8, the 82574L done in
+   bit 1 and the address in 15:2. */
 #define EERD_START  BIT(0)
-#define EERD_DONE   BIT(4)
-#define EERD_ADDR_SHIFT 8
 #define EERD_DATA_SHIFT 16
 #define EEPROM_MAC_WORDS 3              /* words 0-2: the MAC (§5.6.1) */
 #define RAH_AV      BIT(31)             /* the address is valid */
@@ -92,8 +97,21 @@
 #define RESET_MS       10               /* §14.3: wait after CTRL.RST */
 #define EEPROM_MS      10
 
+/* What differs between the models this driver takes. */
+struct e1000_model {
+	u16 device;                      /* PCI device ID (vendor Intel) */
+	const char *driver, *name;       /* netdev name prefix, model */
+	u32 eerd_done, eerd_addr_shift;
+};
+
+static const struct e1000_model models[] = {
+	{ PCI_DEVICE_82540EM, "e1000", "82540EM", BIT(4), 8 },
+	{ PCI_DEVICE_82574L, "e1000e", "82574L", BIT(1), 2 },
+};
+
 struct e1000 {
 	volatile u8 *regs;
+	const struct e1000_model *model;
 	u8 *rx_ring, *tx_ring;           /* RING_SIZE descriptors each */
 	u8 *rx_buf[RING_SIZE], *tx_buf[RING_SIZE];
 	u32 rx_next;                     /* the next descriptor to look at */
@@ -219,8 +237,11 @@ static bool ring_init(u8 **ring, u8 **bufs, u64 (*alloc_page)(void))
 /* EEPROM word `word` through EERD (§5.3.1); false on a timeout. */
 static bool eeprom_read(struct e1000 *e, u32 word, u16 *v)
 {
-	mmio_write32(e->regs, REG_EERD, EERD_START | word << EERD_ADDR_SHIFT);
-	if (!mmio_wait32(e->regs, REG_EERD, EERD_DONE, EERD_DONE, EEPROM_MS))
+	u32 done = e->model->eerd_done;
+
+	mmio_write32(e->regs, REG_EERD,
+		     EERD_START | word << e->model->eerd_addr_shift);
+	if (!mmio_wait32(e->regs, REG_EERD, done, done, EEPROM_MS))
 		return false;
 	*v = (u16)(mmio_read32(e->regs, REG_EERD) >> EERD_DATA_SHIFT);
 	return true;
@@ -297,19 +318,38 @@ struct e1000_scan {
 	u64 (*alloc_page)(void);
 };
 
+/* The model of an Intel function with vendor/device dword id, or NULL. */
+static const struct e1000_model *model_of(u32 id)
+{
+	for (u32 i = 0; i < sizeof(models) / sizeof(models[0]); i++)
+		if (id == (PCI_VENDOR_INTEL | (u32)models[i].device << PCI_DEVICE_SHIFT))
+			return &models[i];
+	return NULL;
+}
+
+/* "e1000e.0": the model's driver name and the NIC's index. */
+static void nic_name(char *s, const char *driver, int index)
+{
+	size_t n = strlen(driver);
+
+	memcpy(s, driver, n);
+	s[n] = '.';
+	s[n + 1] = (char)('0' + index);
+	s[n + 2] = 0;
+}
+
 /* pci_find_class's callback: one Ethernet function; true to go on. */
 static bool probe_nic(const struct pci_fn *f, void *ctx)
 {
 	struct e1000_scan *sc = ctx;
 	struct e1000 *e = &e1000_nics[e1000_count];
 	struct netdev *d = &sc->devs[sc->found];
-	u32 id = pci_read32(f, PCI_VENDOR_ID);
+	const struct e1000_model *m = model_of(pci_read32(f, PCI_VENDOR_ID));
 	u64 bar = pci_bar_mem(f, E1000_BAR);
 
-	if (id != (PCI_VENDOR_INTEL | PCI_DEVICE_82540EM << PCI_DEVICE_SHIFT) ||
-	    !bar || e1000_count >= E1000_MAX_NICS)
+	if (!m || !bar || e1000_count >= E1000_MAX_NICS)
 		return true;
-	*e = (struct e1000){ .regs = (volatile u8 *)(uintptr_t)bar };
+	*e = (struct e1000){ .regs = (volatile u8 *)(uintptr_t)bar, .model = m };
 	pci_enable_dma(f);
 	memset(d, 0, sizeof(*d));
 	if (!reset(e) || !read_mac(e, d->mac) ||
@@ -318,9 +358,8 @@ static bool probe_nic(const struct pci_fn *f, void *ctx)
 		return true;
 	rx_start(e);
 	tx_start(e);
-	memcpy(d->name, "e1000.", 6);
-	d->name[6] = (char)('0' + e1000_count);
-	d->model = "82540EM";
+	nic_name(d->name, m->driver, e1000_count);
+	d->model = m->name;
 	d->link_up = e1000_link_up;
 	d->send = e1000_send;
 	d->recv = e1000_recv;

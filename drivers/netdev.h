@@ -46,8 +46,9 @@ struct netdev {
    identity-mapped pages (rings and buffers). */
 int netdev_probe(struct netdev *devs, int max, u64 (*alloc_page)(void));
 
-/* Intel 8254x (e1000: 82540EM, what QEMU's and Bochs's e1000 are),
-   polled (e1000.c). Each NIC takes 34 pages. */
+/* Intel's 82540EM ("e1000.N": QEMU's and Bochs's e1000) and 82574L
+   ("e1000e.N": QEMU's e1000e), polled (e1000.c). Each NIC takes 34
+   pages. */
 int e1000_probe(struct netdev *devs, int max, u64 (*alloc_page)(void));
 
 /* The network self-test (net_test.c) against tests/net/echo-peer.py:

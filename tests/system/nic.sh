@@ -2,7 +2,7 @@
 # NIC tests: uhv's own NIC drivers (selftest = net, which needs no VMX)
 # against tests/net/echo-peer.py outside the emulator: the emulator carries
 # the NIC's frames as UDP datagrams on 127.0.0.1 (tools/uhv-run --nic-port).
-# For each emulator and NIC model:
+# For each NIC model, under QEMU TCG (e1000, e1000e) and Bochs (e1000):
 #   - uhv finds the NIC, reads its MAC from the EEPROM (the one uhv-run
 #     gave the emulator) and sees the link up;
 #   - 24 frames one at a time and a burst of 16 go out with contents the
@@ -40,15 +40,20 @@ selftest() {
     kill "$PEER_PID"; wait "$PEER_PID" 2>/dev/null; PEER_PID=
 }
 
-for emu in qemu-tcg bochs; do
-    tag=$emu-e1000
-    selftest "$tag" "$emu" e1000
-    check "$tag-mac-and-link" "$LOGS/$tag.log" "^uhv: net: e1000\.0 MAC $MAC, link up$"
+# nic_case EMULATOR MODEL NAME CHIP: one NIC model under one emulator
+nic_case() {
+    local emu=$1 model=$2 name=$3 chip=$4 tag=$1-$2
+    selftest "$tag" "$emu" "$model"
+    check "$tag-mac-and-link" "$LOGS/$tag.log" "^uhv: net: $name MAC $MAC, link up$"
     check "$tag-round-trips" "$LOGS/$tag.log" \
-        '^uhv: net selftest e1000\.0 \(82540EM\): 40 frames sent, 40 received, round trip mean [0-9]+ us, slowest [0-9]+ us: PASS$'
+        "^uhv: net selftest $name \\($chip\\): 40 frames sent, 40 received, round trip mean [0-9]+ us, slowest [0-9]+ us: PASS$"
     check "$tag-peer-checked" "$LOGS/$tag.peer" '^peer: 40 test frames checked, 0 bad, '
     check "$tag-powers-off" "$LOGS/$tag.log" '^uhv: poweroff: net selftest passed'
-done
+}
+
+nic_case qemu-tcg e1000 'e1000\.0' 82540EM
+nic_case qemu-tcg e1000e 'e1000e\.0' 82574L
+nic_case bochs e1000 'e1000\.0' 82540EM
 
 selftest qemu-tcg-corrupt qemu-tcg e1000 --corrupt 5
 check qemu-tcg-corrupt-reply-caught "$LOGS/qemu-tcg-corrupt.log" \
