@@ -24,6 +24,12 @@
 #define PCI_CMD_INTX_OFF   (1u << 10)
 #define PCI_CMD_MASK       0xffffu    /* the status register is above */
 #define PCI_HDR_MULTIFN    (1u << 23)
+#define PCI_STATUS_CAP_LIST (1u << 20) /* in the command dword: a list */
+#define PCI_CAP_NEXT       1          /* a capability: ID, next, ... */
+#define PCI_CAP_PTR_MASK   0xfcu      /* pointers are dword aligned */
+#define PCI_CAPS_MAX       48         /* 192 bytes of 4 at the least */
+#define BYTE_BITS          8
+#define BYTE_MASK          0xffu
 
 /* Memory BAR bits (§6.2.5.1). */
 #define PCI_BAR_IO         (1u << 0)
@@ -48,6 +54,27 @@ void pci_write32(const struct pci_fn *f, u32 off, u32 v)
 {
 	outl(PCI_CONFIG_ADDRESS, cfg_address(f, off));
 	outl(PCI_CONFIG_DATA, v);
+}
+
+u8 pci_read8(const struct pci_fn *f, u32 off)
+{
+	return (u8)(pci_read32(f, off) >> (off % 4 * BYTE_BITS) & BYTE_MASK);
+}
+
+u32 pci_next_cap(const struct pci_fn *f, u32 after, u8 id)
+{
+	u32 at;
+
+	if (!(pci_read32(f, PCI_COMMAND) & PCI_STATUS_CAP_LIST))
+		return 0;
+	at = after ? pci_read8(f, after + PCI_CAP_NEXT) : pci_read8(f, PCI_CAP_PTR);
+	for (int i = 0; i < PCI_CAPS_MAX && (at & PCI_CAP_PTR_MASK); i++) {
+		at &= PCI_CAP_PTR_MASK;
+		if (pci_read8(f, at) == id)
+			return at;
+		at = pci_read8(f, at + PCI_CAP_NEXT);
+	}
+	return 0;
 }
 
 /* Whether function 0 of f's device says it has functions 1..7. */

@@ -17,6 +17,8 @@
 #define PCI_HEADER_DWORD   0x0c       /* header type in bits 23:16 */
 #define PCI_BAR0           0x10
 #define PCI_BAR_COUNT      6
+#define PCI_CAP_PTR        0x34       /* first capability (§6.7) */
+#define PCI_CAP_VENDOR     0x09       /* vendor-specific capability ID */
 
 /* A function: where it sits on the buses. */
 struct pci_fn {
@@ -25,6 +27,14 @@ struct pci_fn {
 
 u32 pci_read32(const struct pci_fn *f, u32 off);
 void pci_write32(const struct pci_fn *f, u32 off, u32 v);
+
+/* Byte off of f's configuration space. */
+u8 pci_read8(const struct pci_fn *f, u32 off);
+
+/* The offset of the first capability with ID id after the one at after
+   (0: from the start of the list, §6.7), or 0 if there is none. The walk
+   is bounded, so a looping list ends it. */
+u32 pci_next_cap(const struct pci_fn *f, u32 after, u8 id);
 
 /* Calls found(f, ctx) for every function whose class code (class,
    subclass, programming interface: 24 bits) is class, bus by bus, while

@@ -2,7 +2,8 @@
 # NIC tests: uhv's own NIC drivers (selftest = net, which needs no VMX)
 # against tests/net/echo-peer.py outside the emulator: the emulator carries
 # the NIC's frames as UDP datagrams on 127.0.0.1 (tools/uhv-run --nic-port).
-# For each NIC model, under QEMU TCG (e1000, e1000e) and Bochs (e1000):
+# For each NIC model, under QEMU TCG (e1000, e1000e, virtio-net-pci) and
+# Bochs (e1000):
 #   - uhv finds the NIC, reads its MAC from the EEPROM (the one uhv-run
 #     gave the emulator) and sees the link up;
 #   - 24 frames one at a time and a burst of 16 go out with contents the
@@ -53,6 +54,7 @@ nic_case() {
 
 nic_case qemu-tcg e1000 'e1000\.0' 82540EM
 nic_case qemu-tcg e1000e 'e1000e\.0' 82574L
+nic_case qemu-tcg virtio-net-pci 'virtio-net\.0' 'virtio 1\.x'
 nic_case bochs e1000 'e1000\.0' 82540EM
 
 selftest qemu-tcg-corrupt qemu-tcg e1000 --corrupt 5
