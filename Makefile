@@ -34,7 +34,7 @@ VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/emu_exec.c vmm/
 	    vmm/stats.c vmm/vm.c vmm/vm_disks.c vmm/vm_virtio.c vmm/vm_nics.c \
 	    vmm/config.c vmm/rampool.c vmm/capture_port.c vmm/blk_host.c \
 	    vmm/vm_agent.c vmm/vm_mem.c \
-	    vmm/host_events.c vmm/vm_console.c
+	    vmm/host_events.c vmm/vm_console.c vmm/uplink.c
 VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 	    lapic.c pci.c pic.c pit.c rtc.c uart.c)
 VMM_C    += $(addprefix vmm/virtio/, virtio_blk.c virtio_pci.c \

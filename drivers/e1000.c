@@ -66,6 +66,8 @@
 #define EEPROM_MAC_WORDS 3              /* words 0-2: the MAC (§5.6.1) */
 #define RAH_AV      BIT(31)             /* the address is valid */
 #define RCTL_EN     BIT(1)
+#define RCTL_UPE    BIT(3)              /* unicast promiscuous */
+#define RCTL_MPE    BIT(4)              /* multicast promiscuous */
 #define RCTL_BAM    BIT(15)             /* accept broadcast */
 #define RCTL_SECRC  BIT(26)             /* strip the FCS */
 /* BSIZE 00 with BSEX 0: 2048-byte buffers (§13.4.22). */
@@ -141,6 +143,14 @@ static bool e1000_link_up(struct netdev *d)
 	struct e1000 *e = d->priv;
 
 	return mmio_read32(e->regs, REG_STATUS) & STATUS_LU;
+}
+
+static void e1000_promisc(struct netdev *d)
+{
+	struct e1000 *e = d->priv;
+
+	mmio_write32(e->regs, REG_RCTL,
+		     mmio_read32(e->regs, REG_RCTL) | RCTL_UPE | RCTL_MPE);
 }
 
 /* Takes back the transmit descriptors the NIC is done with (DD). */
@@ -363,6 +373,7 @@ static bool probe_nic(const struct pci_fn *f, void *ctx)
 	d->link_up = e1000_link_up;
 	d->send = e1000_send;
 	d->recv = e1000_recv;
+	d->promisc = e1000_promisc;
 	d->priv = e;
 	e1000_count++;
 	return ++sc->found < sc->max;

@@ -37,6 +37,9 @@ struct netdev {
 	   its length, or 0 if none has come. A frame with errors, or longer
 	   than size, is dropped and counted; 0 then too. */
 	u32 (*recv)(struct netdev *d, void *buf, u32 size);
+	/* From now on takes frames for every address, not only its own
+	   and broadcast: a bridge's port to a LAN (802.1D-2004 §7.5). */
+	void (*promisc)(struct netdev *d);
 	void *priv;
 	struct netdev_stats stats;
 };

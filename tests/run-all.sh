@@ -62,6 +62,7 @@ else
     run_suite "system tests" tests/system/run.sh "$@"
     run_suite "storage tests" tests/system/storage.sh
     run_suite "NIC tests" tests/system/nic.sh
+    run_suite "bridged network tests" tests/system/bridged.sh
     run_suite "control channel tests" tests/system/control.sh
     run_suite "exit trace tests" tests/system/trace.sh
     run_suite "guest agent tests" tests/system/agent-control.sh

@@ -508,6 +508,42 @@ static int key_capture(struct parser *p, const char *v)
 	return 0;
 }
 
+/* A NIC's name as uhv lists them at boot: a driver, a dot, an index
+   ("e1000.0", "virtio-net.1"). */
+static bool nic_name_valid(const char *s)
+{
+	size_t n, dots = 0;
+
+	for (n = 0; s[n]; n++) {
+		if (n == CFG_NAME_MAX - 1 || !(name_char(s[n]) || s[n] == '.'))
+			return false;
+		dots += s[n] == '.';
+	}
+	return n > 0 && dots == 1;
+}
+
+/* uplink = NIC: one of uhv's own NICs, the bridged network's way out. */
+static int key_uplink(struct parser *p, const char *v)
+{
+	if (!nic_name_valid(v))
+		return fail(p, "uplink: '%s' must name one of uhv's NICs as it "
+			    "lists them at boot (e1000.0, virtio-net.0, ...)", v);
+	memcpy(p->cfg->uplink, v, strlen(v) + 1);
+	p->cfg->uplink_line = p->line;
+	return 0;
+}
+
+/* bridged = NETWORK: that network's switch gets the uplink as a port. */
+static int key_bridged(struct parser *p, const char *v)
+{
+	if (!name_valid(v))
+		return fail(p, "bridged: network name '%s' must be 1-15 of "
+			    "A-Z a-z 0-9 - _", v);
+	memcpy(p->cfg->bridged_net, v, strlen(v) + 1);
+	p->cfg->bridged_line = p->line;
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -550,6 +586,8 @@ static const struct cfg_key cfg_keys[] = {
 	{ "stats", false, key_stats },
 	{ "host", false, key_host },
 	{ "capture", false, key_capture },
+	{ "uplink", false, key_uplink },
+	{ "bridged", false, key_bridged },
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
 	{ "mitigations", false, key_mitigations },
@@ -665,6 +703,24 @@ static int check_capture(struct parser *p)
 	return fail(p, "capture: no VM is on network '%s'", c->capture_net);
 }
 
+/* An uplink and a bridged network come together: one is no use alone. */
+static int check_uplink(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+
+	if (c->bridged_net[0] && !c->uplink[0]) {
+		p->line = c->bridged_line;
+		return fail(p, "bridged: network '%s' needs an uplink = NIC",
+			    c->bridged_net);
+	}
+	if (c->uplink[0] && !c->bridged_net[0]) {
+		p->line = c->uplink_line;
+		return fail(p, "uplink: no network is bridged to %s "
+			    "(bridged = NETWORK)", c->uplink);
+	}
+	return 0;
+}
+
 /* The console cannot share a port with the control channel (COM2) or
    the capture stream (COM3). */
 static int check_console(struct parser *p)
@@ -695,7 +751,7 @@ static int check_complete(struct parser *p)
 			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
 		}
 	}
-	if (check_disks(p) || check_capture(p))
+	if (check_disks(p) || check_capture(p) || check_uplink(p))
 		return -1;
 	return check_console(p);
 }

@@ -114,6 +114,10 @@ struct uhv_config {
 	char host_net[CFG_NAME_MAX];   /* uhv's own address: network ... */
 	u8 host_ip[4];                 /* ... and IPv4 address ("" if none) */
 	char capture_net[CFG_NAME_MAX];  /* network streamed on COM3, or "" */
+	char uplink[CFG_NAME_MAX];     /* uhv's NIC to the LAN ("e1000.0"), or "" */
+	int uplink_line;
+	char bridged_net[CFG_NAME_MAX];  /* network with the uplink as a port */
+	int bridged_line;
 	u32 capture_snaplen;           /* bytes kept of each frame */
 	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */

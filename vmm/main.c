@@ -23,6 +23,7 @@
 #include "vmm/focus.h"
 #include "vmm/stats.h"
 #include "vmm/capture_port.h"
+#include "vmm/uplink.h"
 #include "vmm/main.h"
 
 u64 core_entry_tsc;
@@ -225,6 +226,7 @@ static void uhv_main(const void *arg)
 		       (unsigned long long)(bi->reserve_size >> 20), bi->nr_files);
 	for (int i = 0; i < uhv.nr_vms; i++)
 		vm_build(&uhv, i);
+	uplink_init(&uhv, &bi->config);
 	capture_port_init(&uhv, &bi->config);
 	focus_init(&uhv);
 	printk("uhv: running %d VM(s), time slice %llu TSC ticks; console keys: "
@@ -232,6 +234,7 @@ static void uhv_main(const void *arg)
 	       uhv.nr_vms, (unsigned long long)uhv.sched.timeslice, focus_name(&uhv));
 	sched_run(&uhv);
 	stats_summary(&uhv);
+	uplink_summary();
 	nmi_summary();
 	capture_port_flush();
 	ctl_chan_flush();

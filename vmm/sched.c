@@ -20,16 +20,18 @@
 #include "vmm/stats.h"
 #include "vmm/ctl/ctl_vms.h"
 #include "vmm/capture_port.h"
+#include "vmm/uplink.h"
 #include "vmm/vm_gdb.h"
 
 /*
  * uhv's polled ports that need service while guests run (the control
- * channel, the capture port): each poller does its work and says when it
+ * channel, the capture port, the uplink NIC): each poller does its work and says when it
  * next wants to run; no slice lasts beyond the earliest of those.
  */
 static u64 poll_ports(struct uhv *h, u64 now)
 {
-	u64 next = MIN(ctl_chan_poll(now), capture_port_poll(now));
+	u64 next = MIN(MIN(ctl_chan_poll(now), capture_port_poll(now)),
+		       uplink_poll(now));
 
 	h->sched.next_poll = next;
 	return next;

@@ -76,6 +76,27 @@ START_TEST(selftest_values)
 }
 END_TEST
 
+/* uplink = NIC and bridged = NETWORK: together or not at all. */
+START_TEST(uplink_and_bridged)
+{
+	ck_assert_int_eq(parse("uplink = e1000.0\nbridged = lan\n"
+			       "[vm a]\nimage = a.elf\nnet = lan\n"), 0);
+	ck_assert_str_eq(cfg.uplink, "e1000.0");
+	ck_assert_str_eq(cfg.bridged_net, "lan");
+	ck_assert_int_eq(parse("uplink = virtio-net.1\nbridged = x\n"
+			       "[vm a]\nimage = a.elf\n"), 0);
+	ck_assert_str_eq(cfg.uplink, "virtio-net.1");
+	expect_error("uplink = e1000\n", 1, "uplink: 'e1000'", "e1000.0");
+	expect_error("uplink = e1000.0.1\n", 1, "uplink:");
+	expect_error("uplink = e 1000.0\n", 1, "uplink:");
+	expect_error("bridged = l@n\n", 1, "bridged: network name 'l@n'");
+	expect_error("\n\nuplink = e1000.0\n[vm a]\nimage = a.elf\n", 3,
+		     "no network is bridged to e1000.0");
+	expect_error("bridged = lan\n[vm a]\nimage = a.elf\n", 1,
+		     "bridged: network 'lan' needs an uplink = NIC");
+}
+END_TEST
+
 START_TEST(good_defaults_and_limits)
 {
 	char t[1024];
@@ -598,6 +619,7 @@ Suite *config_suite(void)
 
 	tcase_add_test(tc, good_full_file);
 	tcase_add_test(tc, selftest_values);
+	tcase_add_test(tc, uplink_and_bridged);
 	tcase_add_test(tc, good_defaults_and_limits);
 	tcase_add_test(tc, good_cmdline_limits);
 	tcase_add_test(tc, err_unknown_key);
