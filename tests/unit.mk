@@ -59,6 +59,9 @@ UNIT_TESTS   += tests/unit/test_gdb_stub.c
 # the NVMe driver's commands, completions and PRP lists
 UNIT_SUT     += drivers/nvme_cmd.c
 UNIT_TESTS   += tests/unit/test_nvme.c
+# network address and port translation (vmm/net/nat.c)
+UNIT_SUT     += vmm/net/nat.c
+UNIT_TESTS   += tests/unit/test_nat.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

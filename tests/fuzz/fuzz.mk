@@ -181,3 +181,23 @@ $(FUZZ_GDB_BIN): $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) $(wildcard vmm/gdb/*.h lib/*.h
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) -o $@
+
+# NAT (vmm/net/nat.c): make fuzz-nat.
+FUZZ_NAT_SRC := tests/fuzz/fuzz_nat.c vmm/net/nat.c vmm/net/inet_csum.c
+FUZZ_NAT_BIN := $(FUZZ_DIR)/fuzz_nat
+
+.PHONY: fuzz-nat
+fuzz-build: $(FUZZ_NAT_BIN)
+fuzz: fuzz-nat
+
+fuzz-nat: $(FUZZ_NAT_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-nat
+	$(FUZZ_NAT_BIN) -runs=$(FUZZ_RUNS) -max_len=8192 \
+		-artifact_prefix=$(FUZZ_DIR)/nat- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-nat
+
+$(FUZZ_NAT_BIN): $(FUZZ_NAT_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NAT_SRC) -o $@
