@@ -62,6 +62,9 @@ UNIT_TESTS   += tests/unit/test_nvme.c
 # network address and port translation (vmm/net/nat.c)
 UNIT_SUT     += vmm/net/nat.c
 UNIT_TESTS   += tests/unit/test_nat.c
+# the DHCP server of uhv's own address (vmm/net/dhcp_server.c)
+UNIT_SUT     += vmm/net/dhcp_server.c
+UNIT_TESTS   += tests/unit/test_dhcp.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 
