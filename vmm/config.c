@@ -462,6 +462,11 @@ static bool parse_ipv4(const char *s, u8 *ip)
 	return true;
 }
 
+static u32 ipv4_value(const u8 *ip)
+{
+	return (u32)ip[0] << 24 | (u32)ip[1] << 16 | (u32)ip[2] << 8 | ip[3];
+}
+
 /* host = NETWORK:IPV4 */
 static int key_host(struct parser *p, const char *v)
 {
@@ -475,6 +480,33 @@ static int key_host(struct parser *p, const char *v)
 	p->cfg->host_net[len] = 0;
 	if (!name_valid(p->cfg->host_net) || !parse_ipv4(v + len + 1, p->cfg->host_ip))
 		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
+	return 0;
+}
+
+/* dhcp = FIRST-LAST: the addresses uhv's DHCP server leases on the
+   host network (its /24, uhv's own address not among them). */
+static int key_dhcp(struct parser *p, const char *v)
+{
+	char first[16];
+	size_t len = 0;
+	u8 last[4];
+	u32 a, b;
+
+	while (v[len] && v[len] != '-')
+		len++;
+	if (!v[len] || len >= sizeof(first))
+		return fail(p, "dhcp: '%s' must be FIRST-LAST (a.b.c.d-a.b.c.e)", v);
+	memcpy(first, v, len);
+	first[len] = 0;
+	if (!parse_ipv4(first, p->cfg->dhcp_first) || !parse_ipv4(v + len + 1, last))
+		return fail(p, "dhcp: '%s' must be FIRST-LAST (a.b.c.d-a.b.c.e)", v);
+	a = ipv4_value(p->cfg->dhcp_first);
+	b = ipv4_value(last);
+	if (b < a || b - a >= CFG_DHCP_MAX || (a >> 8) != (b >> 8))
+		return fail(p, "dhcp: '%s' must hold 1-%d addresses of one /24", v,
+			    CFG_DHCP_MAX);
+	p->cfg->dhcp_count = b - a + 1;
+	p->cfg->dhcp_line = p->line;
 	return 0;
 }
 
@@ -586,6 +618,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "stats", false, key_stats },
 	{ "host", false, key_host },
 	{ "capture", false, key_capture },
+	{ "dhcp", false, key_dhcp },
 	{ "uplink", false, key_uplink },
 	{ "bridged", false, key_bridged },
 	{ "control", false, key_control },
@@ -703,6 +736,25 @@ static int check_capture(struct parser *p)
 	return fail(p, "capture: no VM is on network '%s'", c->capture_net);
 }
 
+/* A DHCP pool serves uhv's host address: on its /24, without it. */
+static int check_dhcp(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+	u32 a = ipv4_value(c->dhcp_first), me = ipv4_value(c->host_ip);
+
+	if (!c->dhcp_count)
+		return 0;
+	p->line = c->dhcp_line;
+	if (!c->host_net[0])
+		return fail(p, "dhcp: needs uhv's address on a network "
+			    "(host = NETWORK:a.b.c.d)%s", "");
+	if ((a >> 8) != (me >> 8) || (me >= a && me - a < c->dhcp_count))
+		return fail(p, "dhcp: the pool must lie in the /24 of uhv's "
+			    "address %u.%u.%u.%u, without it", c->host_ip[0],
+			    c->host_ip[1], c->host_ip[2], c->host_ip[3]);
+	return 0;
+}
+
 /* An uplink and a bridged network come together: one is no use alone. */
 static int check_uplink(struct parser *p)
 {
@@ -751,7 +803,8 @@ static int check_complete(struct parser *p)
 			return fail(p, "VM '%s' has no image", p->cfg->vms[i].name);
 		}
 	}
-	if (check_disks(p) || check_capture(p) || check_uplink(p))
+	if (check_disks(p) || check_capture(p) || check_uplink(p) ||
+	    check_dhcp(p))
 		return -1;
 	return check_console(p);
 }

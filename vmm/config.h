@@ -42,6 +42,7 @@
 
 #define CFG_MAX_VMS 8
 #define CFG_NAME_MAX UHV_NAME_MAX   /* including the NUL (lib/name.h) */
+#define CFG_DHCP_MAX 64             /* DHCP pool addresses (dhcp_server.h) */
 #define CFG_PATH_MAX 64
 #define CFG_CMDLINE_MAX 256
 #define CFG_MAX_CPUS 4          /* vCPUs per VM (VM_MAX_VCPUS) */
@@ -114,6 +115,9 @@ struct uhv_config {
 	char host_net[CFG_NAME_MAX];   /* uhv's own address: network ... */
 	u8 host_ip[4];                 /* ... and IPv4 address ("" if none) */
 	char capture_net[CFG_NAME_MAX];  /* network streamed on COM3, or "" */
+	u8 dhcp_first[4];              /* uhv's DHCP pool on the host network */
+	u32 dhcp_count;                /* ... of this many addresses; 0: none */
+	int dhcp_line;
 	char uplink[CFG_NAME_MAX];     /* uhv's NIC to the LAN ("e1000.0"), or "" */
 	int uplink_line;
 	char bridged_net[CFG_NAME_MAX];  /* network with the uplink as a port */

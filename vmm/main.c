@@ -206,6 +206,7 @@ static void uhv_main(const void *arg)
 	if (uses_host_disks(&bi->config))
 		probe_host_disks(&uhv);
 	bridge_init(&uhv.bridge, &bridge_ops, &uhv, bi->tsc_hz);
+	uhv.tsc_hz = bi->tsc_hz;
 	if (host_if_init(&uhv, &bi->config))
 		printk("uhv: could not put uhv's address on network %s\n",
 		       bi->config.host_net);
@@ -234,6 +235,7 @@ static void uhv_main(const void *arg)
 	       uhv.nr_vms, (unsigned long long)uhv.sched.timeslice, focus_name(&uhv));
 	sched_run(&uhv);
 	stats_summary(&uhv);
+	host_if_summary(&uhv, &bi->config);
 	uplink_summary();
 	nmi_summary();
 	capture_port_flush();

@@ -23,6 +23,7 @@
    guest's ARP and neighbour discovery stay far below it; a guest that
    broadcasts in a loop reaches each neighbour's receive queue with at
    most that many frames a second and is logged once (log_bridge_drop). */
+#define DHCP_LEASE_S    3600                 /* uhv's DHCP leases */
 #define NIC_FLOOD_RATE  100
 #define NIC_FLOOD_BURST 16
 
@@ -166,6 +167,28 @@ void vm_nics_summary(const struct vm *vm)
 }
 
 /* uhv's own address on a network (config: host = NETWORK:IP). */
+static u64 tsc_now(void)
+{
+	return rdtsc();
+}
+
+/* uhv's DHCP server on its host address: the config's pool, in the /24
+   of that address, leases of DHCP_LEASE_S. */
+static int host_dhcp_init(struct uhv *h, const struct uhv_config *c)
+{
+	static const u8 mask24[IPV4_ALEN] = { 255, 255, 255, 0 };
+	const u8 *f = c->dhcp_first;
+
+	if (dhcp_server_init(&h->dhcp, c->host_ip, mask24, f, c->dhcp_count,
+			     DHCP_LEASE_S, h->tsc_hz))
+		return -1;
+	netif_serve_dhcp(&h->host_if, &h->dhcp, tsc_now);
+	printk("uhv: DHCP server on network %s: %u address(es) from "
+	       "%u.%u.%u.%u, /24, leases of %u s\n", c->host_net, c->dhcp_count,
+	       f[0], f[1], f[2], f[3], DHCP_LEASE_S);
+	return 0;
+}
+
 int host_if_init(struct uhv *h, const struct uhv_config *c)
 {
 	const u8 mac[ETH_ALEN] = { UHV_OUI0, UHV_OUI1, UHV_OUI2, UHV_OUI3, 0xff, 0 };
@@ -179,7 +202,38 @@ int host_if_init(struct uhv *h, const struct uhv_config *c)
 	printk("uhv: address %u.%u.%u.%u on network %s (answers ARP and ping)\n",
 	       c->host_ip[0], c->host_ip[1], c->host_ip[2], c->host_ip[3],
 	       c->host_net);
-	return 0;
+	return c->dhcp_count ? host_dhcp_init(h, c) : 0;
+}
+
+void host_if_summary(const struct uhv *h, const struct uhv_config *c)
+{
+	const struct netif *n = &h->host_if;
+	const struct dhcp_stats *d = &h->dhcp.stats;
+	u8 ip[IPV4_ALEN];
+
+	if (!c->host_net[0] || !n->br)
+		return;
+	printk("uhv: address on %s: %llu ARP and %llu echo replies, %llu "
+	       "frames ignored\n", c->host_net,
+	       (unsigned long long)n->arp_replies,
+	       (unsigned long long)n->echo_replies,
+	       (unsigned long long)n->ignored);
+	if (!n->dhcp)
+		return;
+	printk("uhv: DHCP on %s: %llu discovers, %llu offers, %llu requests, "
+	       "%llu acks, %llu naks, %llu releases, %llu declines, %llu "
+	       "malformed, pool full %llu times\n", c->host_net,
+	       (unsigned long long)d->discovers, (unsigned long long)d->offers,
+	       (unsigned long long)d->requests, (unsigned long long)d->acks,
+	       (unsigned long long)d->naks, (unsigned long long)d->releases,
+	       (unsigned long long)d->declines, (unsigned long long)d->malformed,
+	       (unsigned long long)d->pool_full);
+	for (int v = 0; v < h->nr_vms; v++)
+		for (int i = 0; h->vms[v].built && i < h->vms[v].cfg->nr_nets; i++)
+			if (dhcp_server_lease_of(&h->dhcp, h->vms[v].nics[i].mac,
+						 ip, rdtsc()))
+				printk("uhv:   lease: vm %s NIC %d: %u.%u.%u.%u\n",
+				       h->vms[v].name, i, ip[0], ip[1], ip[2], ip[3]);
 }
 
 /* Takes the VM's NICs off the bridge (vm_teardown): the stations learned

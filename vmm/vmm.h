@@ -12,6 +12,7 @@
 #include "vmm/vm.h"
 #include "vmm/net/bridge.h"
 #include "vmm/net/netif.h"
+#include "vmm/net/dhcp_server.h"
 #include "vmm/bootinfo.h"
 #include "vmm/sched.h"
 #include "vmm/focus.h"
@@ -45,6 +46,7 @@ struct uhv {
 	struct host_disks disks; /* uhv's own disks, if used (vm_disks.h) */
 	struct bridge bridge;    /* the VMs' networks (host-only) */
 	struct netif host_if;    /* uhv's own address, if the config gives one */
+	struct dhcp_server dhcp; /* its DHCP server, if the config asks */
 	struct focus focus;      /* who gets console input (focus.h) */
 	struct stats_clock stats;   /* when stats lines are due (stats.h) */
 	struct vm_apicv apicv;   /* APIC virtualization (vm.h) */

@@ -201,3 +201,23 @@ $(FUZZ_NAT_BIN): $(FUZZ_NAT_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
 		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NAT_SRC) -o $@
+
+# The DHCP server (vmm/net/dhcp_server.c): make fuzz-dhcp.
+FUZZ_DHCP_SRC := tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c
+FUZZ_DHCP_BIN := $(FUZZ_DIR)/fuzz_dhcp
+
+.PHONY: fuzz-dhcp
+fuzz-build: $(FUZZ_DHCP_BIN)
+fuzz: fuzz-dhcp
+
+fuzz-dhcp: $(FUZZ_DHCP_BIN)
+	@mkdir -p $(FUZZ_DIR)/corpus-dhcp
+	$(FUZZ_DHCP_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
+		-artifact_prefix=$(FUZZ_DIR)/dhcp- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-dhcp
+
+$(FUZZ_DHCP_BIN): $(FUZZ_DHCP_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
+	@mkdir -p $(dir $@)
+	@command -v $(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $@"
+	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DHCP_SRC) -o $@

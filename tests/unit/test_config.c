@@ -97,6 +97,26 @@ START_TEST(uplink_and_bridged)
 }
 END_TEST
 
+/* dhcp = FIRST-LAST: a pool in the /24 of uhv's host address. */
+START_TEST(dhcp_pool)
+{
+	ck_assert_int_eq(parse("host = lan:10.0.0.254\ndhcp = 10.0.0.10-10.0.0.19\n"
+			       "[vm a]\nimage = a.elf\nnet = lan\n"), 0);
+	ck_assert_uint_eq(cfg.dhcp_count, 10);
+	ck_assert_mem_eq(cfg.dhcp_first, "\x0a\x00\x00\x0a", 4);
+	expect_error("dhcp = 10.0.0.10\n", 1, "FIRST-LAST");
+	expect_error("dhcp = 10.0.0.10-10.0.0.9\n", 1, "1-64 addresses");
+	expect_error("dhcp = 10.0.0.1-10.0.0.65\n", 1, "1-64 addresses");
+	expect_error("dhcp = 10.0.0.250-10.0.1.2\n", 1, "of one /24");
+	expect_error("dhcp = 10.0.0.10-10.0.0.19\n[vm a]\nimage = a.elf\n", 1,
+		     "host = NETWORK");
+	expect_error("host = lan:10.0.1.254\ndhcp = 10.0.0.10-10.0.0.19\n"
+		     "[vm a]\nimage = a.elf\n", 2, "/24 of uhv's address 10.0.1.254");
+	expect_error("host = lan:10.0.0.12\ndhcp = 10.0.0.10-10.0.0.19\n"
+		     "[vm a]\nimage = a.elf\n", 2, "without it");
+}
+END_TEST
+
 START_TEST(good_defaults_and_limits)
 {
 	char t[1024];
@@ -620,6 +640,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, good_full_file);
 	tcase_add_test(tc, selftest_values);
 	tcase_add_test(tc, uplink_and_bridged);
+	tcase_add_test(tc, dhcp_pool);
 	tcase_add_test(tc, good_defaults_and_limits);
 	tcase_add_test(tc, good_cmdline_limits);
 	tcase_add_test(tc, err_unknown_key);

@@ -1,11 +1,14 @@
 /*
  * uhv's own address (vmm/net/netif.c) on a real bridge: a fake guest port
  * sends an ARP request and an ICMP echo request and must get correct
- * answers (RFC 826, RFC 792 with RFC 1071 checksums) after netif_flush.
+ * answers (RFC 826, RFC 792 with RFC 1071 checksums) after netif_flush;
+ * with a DHCP server, a DISCOVER broadcast gets an OFFER broadcast in a
+ * well-formed UDP datagram from port 67 to 68.
  */
 #include <string.h>
 #include "unit.h"
 #include "vmm/net/netif.h"
+#include "vmm/net/dhcp_server.h"
 
 static struct bridge br;
 static struct netif nif;
@@ -115,6 +118,67 @@ START_TEST(ping_answered)
 }
 END_TEST
 
+static u64 fake_now(void)
+{
+	return 5;
+}
+
+START_TEST(dhcp_discover_offered)
+{
+	static struct dhcp_server d;
+	const u8 first[4] = { 10, 0, 0, 100 }, mask[4] = { 255, 255, 255, 0 };
+	u8 f[14 + 20 + 8 + 244] = { 0xff, 0xff, 0xff, 0xff, 0xff, 0xff };
+	u8 *ip = f + 14, *udp = ip + 20, *m = udp + 8, pseudo[12];
+	u32 ulen;
+
+	setup();
+	ck_assert_int_eq(dhcp_server_init(&d, uhv_ip, mask, first, 8, 600, 1), 0);
+	netif_serve_dhcp(&nif, &d, fake_now);
+	memcpy(f + 6, guest_mac, 6);
+	f[12] = 0x08;
+	ip[0] = 0x45;
+	ip[2] = (u8)((sizeof(f) - 14) >> 8); ip[3] = (u8)(sizeof(f) - 14);
+	ip[8] = 64; ip[9] = 17;
+	memset(ip + 16, 0xff, 4);                   /* 0.0.0.0 -> broadcast */
+	ip[10] = (u8)(sum16(ip, 20) >> 8); ip[11] = (u8)sum16(ip, 20);
+	udp[1] = 68; udp[3] = 67;
+	udp[5] = (u8)(sizeof(f) - 34);
+	m[0] = 1; m[1] = 1; m[2] = 6;
+	memcpy(m + 28, guest_mac, 6);
+	memcpy(m + 236, "\x63\x82\x53\x63\x35\x01\x01\xff", 8);   /* DISCOVER */
+	ck_assert_int_ge(bridge_send(&br, gport, f, sizeof(f), 1), 0);
+	netif_flush(&nif, 2);
+	ck_assert_int_eq(got_n, 1);
+	ck_assert_mem_eq(got, "\xff\xff\xff\xff\xff\xff", 6);
+	ck_assert_mem_eq(got + 6, uhv_mac, 6);
+	ck_assert_uint_eq(sum16(got + 14, 20), 0);        /* IP header */
+	ck_assert_mem_eq(got + 14 + 12, uhv_ip, 4);
+	ck_assert_mem_eq(got + 14 + 16, "\xff\xff\xff\xff", 4);
+	ck_assert_uint_eq(got[34] << 8 | got[35], 67);
+	ck_assert_uint_eq(got[36] << 8 | got[37], 68);
+	ulen = (u32)(got[38] << 8 | got[39]);
+	ck_assert_uint_eq(ulen, 8 + DHCP_REPLY_MAX);
+	ck_assert_uint_eq(got_len, 14 + 20 + ulen);
+	memcpy(pseudo, got + 26, 8);                      /* UDP checksum */
+	pseudo[8] = 0; pseudo[9] = 17;
+	pseudo[10] = (u8)(ulen >> 8); pseudo[11] = (u8)ulen;
+	{
+		u8 all[12 + 8 + DHCP_REPLY_MAX];
+
+		memcpy(all, pseudo, 12);
+		memcpy(all + 12, got + 34, ulen);
+		ck_assert_uint_eq(sum16(all, 12 + ulen), 0);
+	}
+	ck_assert_mem_eq(got + 42 + 16, first, 4);       /* yiaddr */
+	ck_assert_uint_eq(got[42 + 242], 2);             /* OFFER */
+	ck_assert_uint_eq(nif.dhcp_replies, 1);
+	udp[3] = 69;                                      /* another port */
+	bridge_send(&br, gport, f, sizeof(f), 3);
+	netif_flush(&nif, 4);
+	ck_assert_int_eq(got_n, 1);
+}
+END_TEST
+
 Suite *netif_suite(void)
 {
 	Suite *s = suite_create("netif");
@@ -122,6 +186,7 @@ Suite *netif_suite(void)
 
 	tcase_add_test(t, arp_request_answered);
 	tcase_add_test(t, ping_answered);
+	tcase_add_test(t, dhcp_discover_offered);
 	suite_add_tcase(s, t);
 	return s;
 }
