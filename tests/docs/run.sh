@@ -203,8 +203,9 @@ check_linux() {   # check_linux NAME BLOCK
 
 # ---- the files and the blocks each must keep
 declare -A WANT=([README.md]="console uhv.cfg control linux" [docs/uhvctl.md]="control"
-                 [docs/interfaces.md]="uhv.cfg" [docs/gdb.md]="control")
-for f in README.md docs/uhvctl.md docs/interfaces.md docs/gdb.md; do
+                 [docs/interfaces.md]="uhv.cfg" [docs/gdb.md]="control"
+                 [docs/networking.md]="console uhv.cfg")
+for f in README.md docs/uhvctl.md docs/interfaces.md docs/gdb.md docs/networking.md; do
     have=()
     while IFS= read -r b; do
         kind=${b##*.}; [ "$kind" != cfg ] || kind=uhv.cfg
