@@ -18,6 +18,7 @@ of its cache when the power went).
 
 usage: tests/nbd/cache-disk.py IMAGE [--port N] [--port-file FILE]
            [--flush-delay SECS] [--keep-random SEED] [--log FILE]
+           [--fail-write N] [--stall-write N]
        tests/nbd/cache-disk.py --selftest     (tests of this server itself)
 
   IMAGE              the disk's stable contents (its size is the disk's)
@@ -28,6 +29,10 @@ usage: tests/nbd/cache-disk.py IMAGE [--port N] [--port-file FILE]
                      for FLUSH CACHE to complete is cut before it has)
   --keep-random SEED at a power cut, each cached 512-byte block reaches IMAGE
                      with probability 1/2 (random.Random(SEED)), instead of none
+  --fail-write N     the Nth write request (from 1) fails with EIO (a disk's
+                     media error, which the emulator passes on to its guest)
+  --stall-write N    the Nth write request is never answered, nor anything
+                     after it (a disk that hangs: the emulator's guest waits)
   --log FILE         log connections, flushes and power cuts to FILE (default:
                      stderr)
 
@@ -79,6 +84,7 @@ CMD_WRITE = 1
 CMD_DISC = 2
 CMD_FLUSH = 3
 
+EIO = 5
 EIO = 5
 EINVAL = 22
 ENOSPC = 28
@@ -219,6 +225,7 @@ def handshake(sock, disk):
 
 def transmission(sock, disk):
     """Serve requests until NBD_CMD_DISC (True) or the connection ends."""
+    writes = 0
     while True:
         magic, _flags, cmd, handle, off, length = struct.unpack(
             ">IHHQQI", recv_exact(sock, 28))
@@ -233,7 +240,16 @@ def transmission(sock, disk):
         elif cmd == CMD_READ:
             data = disk.read(off, length) if length else b""
         elif cmd == CMD_WRITE:
-            disk.write(off, payload)
+            writes += 1
+            if writes == disk.stall_write:
+                disk.log(f"write {writes}: stalled, never answered")
+                while True:              # until SIGTERM cuts the power
+                    time.sleep(1)
+            if writes == disk.fail_write:
+                disk.log(f"write {writes}: failed with EIO")
+                err = EIO
+            else:
+                disk.write(off, payload)
         elif cmd == CMD_FLUSH:
             disk.flush()
         else:
@@ -254,6 +270,7 @@ def serve(args):
         raise PowerCut(signal.Signals(signum).name)
 
     disk = CacheDisk(args["image"], args["flush_delay"], args["keep_seed"], log)
+    disk.fail_write, disk.stall_write = args["fail_write"], args["stall_write"]
     srv = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     srv.bind(("127.0.0.1", args["port"]))
@@ -428,7 +445,7 @@ def main(argv):
     if argv == ["--selftest"]:
         return selftest()
     args = {"image": None, "port": 0, "port_file": None, "flush_delay": 0.0,
-            "keep_seed": None, "log": None}
+            "keep_seed": None, "log": None, "fail_write": 0, "stall_write": 0}
     i = 0
     try:
         while i < len(argv):
@@ -436,7 +453,8 @@ def main(argv):
             if a in ("-h", "--help"):
                 print(__doc__)
                 return 0
-            if a in ("--port", "--port-file", "--flush-delay", "--keep-random", "--log"):
+            if a in ("--port", "--port-file", "--flush-delay", "--keep-random", "--log",
+                     "--fail-write", "--stall-write"):
                 v = argv[i + 1]
                 i += 2
                 if a == "--port":
@@ -447,6 +465,8 @@ def main(argv):
                     args["flush_delay"] = float(v)
                 elif a == "--keep-random":
                     args["keep_seed"] = int(v)
+                elif a in ("--fail-write", "--stall-write"):
+                    args[a[2:].replace("-", "_")] = int(v)
                 else:
                     args["log"] = v
                 continue

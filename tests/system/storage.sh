@@ -12,6 +12,8 @@
 # takes 2 s, so a uhv that reports its flush done before the disk's FLUSH
 # CACHE has completed is cut first and fails survives-kill. (Bochs's disk is
 # a plain file: there every write lands, flushed or not.)
+# An NVMe disk that fails a write (EIO) or never answers one: uhv reports
+# the failed request and still powers off (nvme_faults).
 # Then a Linux-free VM check: a guest's virtio-blk disk backed by the ATA
 # disk ("disk = host:NAME") keeps what the guest wrote across a power cycle.
 # Prints PASS/FAIL lines and "N passed, M failed".
@@ -95,6 +97,26 @@ cycle() {   # cycle TAG EMULATOR DEVICE [uhv-run option...]
         "^uhv: storage selftest $dev: verified 2048 sectors written by an earlier boot: PASS"
 }
 
+# A disk that fails or hangs (under QEMU, NVMe): the NBD server answers a
+# write with EIO, or never answers one; uhv's driver fails the request
+# (an error status, or its command timeout, after which it gives the
+# controller up), the self-test says which disk and why, and uhv carries
+# on to its power off instead of hanging.
+nvme_faults() {
+    local how
+    for how in fail stall; do
+        rm -f "$LOGS/nvme-$how.img"; truncate -s 8M "$LOGS/nvme-$how.img"
+        NBD_OPTS="--$how-write 3" boot "nvme-$how" qemu-tcg "$LOGS/nvme-$how.img" \
+            "$how" storage --disk-bus nvme
+        check "qemu-tcg-nvme-$how-reported" "$LOGS/nvme-$how-$how.log" \
+            '^uhv: storage selftest nvme0n1: wrote, flushed and read back [0-9]+ sectors: FAIL: write failed$'
+        check "qemu-tcg-nvme-$how-carries-on" "$LOGS/nvme-$how-$how.log" \
+            '^uhv: poweroff: storage selftest FAILED'
+        check "qemu-tcg-nvme-$how-happened" "$LOGS/nvme-$how-$how.nbd.log" \
+            "write 3: (failed with EIO|stalled, never answered)"
+    done
+}
+
 # The NBD disk itself: it keeps what was flushed and forgets what was not
 nbd_selftest() {
     local l n=0
@@ -158,6 +180,7 @@ cycle bochs bochs ata0.1
 cycle qemu-tcg qemu-tcg ahci.p1
 cycle qemu-tcg-ata qemu-tcg ata0.1 --disk-bus ide
 cycle qemu-tcg-nvme qemu-tcg nvme0n1 --disk-bus nvme
+nvme_faults
 power_cycle
 linux_cycle
 echo "$pass passed, $fail failed"
