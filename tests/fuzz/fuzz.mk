@@ -182,42 +182,26 @@ $(FUZZ_GDB_BIN): $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) $(wildcard vmm/gdb/*.h lib/*.h
 	@echo "  FUZZ-CC $@"
 	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_GDB_SRC) $(FUZZ_STRING_O) -o $@
 
-# NAT (vmm/net/nat.c): make fuzz-nat.
-FUZZ_NAT_SRC := tests/fuzz/fuzz_nat.c vmm/net/nat.c vmm/net/inet_csum.c
-FUZZ_NAT_BIN := $(FUZZ_DIR)/fuzz_nat
 
-.PHONY: fuzz-nat
-fuzz-build: $(FUZZ_NAT_BIN)
-fuzz: fuzz-nat
+# A harness of pure parts that need nothing from tests/unit:
+# $(call fuzz_simple,NAME,SOURCES,MAX_LEN) makes fuzz-NAME and its binary.
+define fuzz_simple
+FUZZ_$(1)_BIN := $$(FUZZ_DIR)/fuzz_$(1)
+.PHONY: fuzz-$(1)
+fuzz-build: $$(FUZZ_$(1)_BIN)
+fuzz: fuzz-$(1)
+fuzz-$(1): $$(FUZZ_$(1)_BIN)
+	@mkdir -p $$(FUZZ_DIR)/corpus-$(1)
+	$$(FUZZ_$(1)_BIN) -runs=$$(FUZZ_RUNS) -max_len=$(3) \
+		-artifact_prefix=$$(FUZZ_DIR)/$(1)- $$(FUZZ_ARGS) $$(FUZZ_DIR)/corpus-$(1)
+$$(FUZZ_$(1)_BIN): $(2) $$(wildcard vmm/*.h vmm/*/*.h lib/*.h tests/fuzz/*.h tests/unit/*.h)
+	@mkdir -p $$(dir $$@)
+	@command -v $$(FUZZ_CC) >/dev/null || \
+		{ echo "fuzz: $$(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
+	@echo "  FUZZ-CC $$@"
+	@$$(FUZZ_CC) $$(FUZZ_CFLAGS) $(2) -o $$@
+endef
 
-fuzz-nat: $(FUZZ_NAT_BIN)
-	@mkdir -p $(FUZZ_DIR)/corpus-nat
-	$(FUZZ_NAT_BIN) -runs=$(FUZZ_RUNS) -max_len=8192 \
-		-artifact_prefix=$(FUZZ_DIR)/nat- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-nat
-
-$(FUZZ_NAT_BIN): $(FUZZ_NAT_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
-	@mkdir -p $(dir $@)
-	@command -v $(FUZZ_CC) >/dev/null || \
-		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
-	@echo "  FUZZ-CC $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_NAT_SRC) -o $@
-
-# The DHCP server (vmm/net/dhcp_server.c): make fuzz-dhcp.
-FUZZ_DHCP_SRC := tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c
-FUZZ_DHCP_BIN := $(FUZZ_DIR)/fuzz_dhcp
-
-.PHONY: fuzz-dhcp
-fuzz-build: $(FUZZ_DHCP_BIN)
-fuzz: fuzz-dhcp
-
-fuzz-dhcp: $(FUZZ_DHCP_BIN)
-	@mkdir -p $(FUZZ_DIR)/corpus-dhcp
-	$(FUZZ_DHCP_BIN) -runs=$(FUZZ_RUNS) -max_len=4096 \
-		-artifact_prefix=$(FUZZ_DIR)/dhcp- $(FUZZ_ARGS) $(FUZZ_DIR)/corpus-dhcp
-
-$(FUZZ_DHCP_BIN): $(FUZZ_DHCP_SRC) $(wildcard vmm/*.h vmm/*/*.h lib/*.h)
-	@mkdir -p $(dir $@)
-	@command -v $(FUZZ_CC) >/dev/null || \
-		{ echo "fuzz: $(FUZZ_CC) not found (apt-get install clang)"; exit 1; }
-	@echo "  FUZZ-CC $@"
-	@$(FUZZ_CC) $(FUZZ_CFLAGS) $(FUZZ_DHCP_SRC) -o $@
+# NAT (vmm/net/nat.c): make fuzz-nat. The DHCP server: make fuzz-dhcp.
+$(eval $(call fuzz_simple,nat,tests/fuzz/fuzz_nat.c vmm/net/nat.c vmm/net/inet_csum.c,8192))
+$(eval $(call fuzz_simple,dhcp,tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c,4096))

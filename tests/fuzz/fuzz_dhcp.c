@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/net/dhcp_server.h"
 
 #define CHECK(cond) do { if (!(cond)) { \
@@ -25,20 +26,6 @@
 static const u8 UHV[4] = { 10, 0, 2, 2 }, MASK[4] = { 255, 255, 255, 0 };
 static const u8 FIRST[4] = { 10, 0, 2, 100 };
 #define POOL 4
-
-struct input {
-	const u8 *p;
-	size_t n;
-};
-
-static u32 take(struct input *in, unsigned bytes)
-{
-	u32 v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (u32)*in->p++ << (8 * i);
-	return v;
-}
 
 /* A request around fuzzed bytes: header, MAC, cookie, type. */
 static void shape(u8 *msg, u32 len, struct input *in)

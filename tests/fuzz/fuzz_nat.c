@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "tests/fuzz/fuzz_input.h"
 #include "vmm/net/nat.h"
 #include "vmm/net/inet_csum.h"
 #include "tests/unit/ipv4_sums.h"
@@ -29,20 +30,6 @@ static const u8 OUT[4] = { 192, 0, 2, 1 };
 static const u8 ADDRS[4][4] = {
 	{ 10, 0, 2, 15 }, { 10, 0, 2, 16 }, { 198, 51, 100, 7 }, { 192, 0, 2, 1 },
 };
-
-struct input {
-	const u8 *p;
-	size_t n;
-};
-
-static u32 take(struct input *in, unsigned bytes)
-{
-	u32 v = 0;
-
-	for (unsigned i = 0; i < bytes && in->n; i++, in->n--)
-		v |= (u32)*in->p++ << (8 * i);
-	return v;
-}
 
 static u16 g16(const u8 *p) { return (u16)(p[0] << 8 | p[1]); }
 static void p16(u8 *p, u16 v) { p[0] = (u8)(v >> 8); p[1] = (u8)v; }
