@@ -22,6 +22,7 @@
 #include "drivers/netdev.h"
 #include "drivers/pci.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define PCI_CLASS_ETHERNET  0x020000u   /* network, Ethernet */
 #define PCI_VENDOR_INTEL    0x8086u
@@ -128,16 +129,6 @@ static u8 *desc(u8 *ring, u32 i)
 	return ring + i * DESC_SIZE;
 }
 
-static void put64(u8 *p, u64 v)
-{
-	memcpy(p, &v, sizeof(v));        /* x86 and the NIC: little-endian */
-}
-
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] | p[1] << 8);
-}
-
 static bool e1000_link_up(struct netdev *d)
 {
 	struct e1000 *e = d->priv;
@@ -176,8 +167,7 @@ static bool e1000_send(struct netdev *d, const void *frame, u32 len)
 	}
 	t = desc(e->tx_ring, e->tx_tail);
 	memcpy(e->tx_buf[e->tx_tail], frame, len);
-	t[DESC_LENGTH] = (u8)len;
-	t[DESC_LENGTH + 1] = (u8)(len >> 8);
+	le_put(t + DESC_LENGTH, len, 2);
 	t[TXD_CMD] = TXD_CMD_EOP | TXD_CMD_IFCS | TXD_CMD_RS;
 	t[DESC_STATUS] = 0;
 	e->tx_tail = next;
@@ -204,7 +194,7 @@ static u32 e1000_recv(struct netdev *d, void *buf, u32 size)
 	if (!(r[DESC_STATUS] & DESC_DD))
 		return 0;
 	__asm__ volatile("" ::: "memory");   /* status before the data */
-	len = get16(r + DESC_LENGTH);
+	len = le16_get(r + DESC_LENGTH);
 	e->rx_next = (i + 1) % RING_SIZE;
 	if (!(r[DESC_STATUS] & RXD_EOP) || r[RXD_ERRORS] || len > BUF_SIZE) {
 		d->stats.rx_errors++;      /* a frame over 2 KiB: no LPE */
@@ -238,7 +228,7 @@ static bool ring_init(u8 **ring, u8 **bufs, u64 (*alloc_page)(void))
 			return false;
 		for (u32 j = 0; j < BUFS_PER_PAGE; j++) {
 			bufs[i + j] = (u8 *)(uintptr_t)(page + j * BUF_SIZE);
-			put64(desc(*ring, i + j) + DESC_ADDR, page + j * BUF_SIZE);
+			le_put(desc(*ring, i + j) + DESC_ADDR, page + j * BUF_SIZE, 8);
 		}
 	}
 	return true;

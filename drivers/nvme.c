@@ -22,6 +22,7 @@
 #include "drivers/nvme.h"
 #include "drivers/pci.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define NVME_MAX_CTRLS   4
 #define QUEUE_ENTRIES    16           /* one command in flight needs 2 */
@@ -300,11 +301,6 @@ static bool ctrl_init(struct nvme_ctrl *c, u64 (*alloc_page)(void))
 	return ctrl_enable(c, true) && create_io_queues(c) == 0;
 }
 
-static u32 le32_at(const u8 *p)
-{
-	return (u32)p[0] | (u32)p[1] << 8 | (u32)p[2] << 16 | (u32)p[3] << 24;
-}
-
 /* The model number (space-padded ASCII) without its trailing blanks. */
 static void model(const u8 *id, char *out, size_t size)
 {
@@ -338,9 +334,8 @@ static bool probe_ns(struct nvme_ctrl *c, int ctrl, u32 nsid,
 
 	if (identify(c, NVME_CNS_NAMESPACE, nsid))
 		return false;
-	blocks = le32_at(c->buf + NVME_IDN_NSZE) |
-		 (u64)le32_at(c->buf + NVME_IDN_NSZE + 4) << 32;
-	lbaf = le32_at(c->buf + NVME_IDN_LBAF +
+	blocks = le64_get(c->buf + NVME_IDN_NSZE);
+	lbaf = le32_get(c->buf + NVME_IDN_LBAF +
 		       4 * (c->buf[NVME_IDN_FLBAS] & NVME_IDN_FLBAS_MASK));
 	if (!blocks || NVME_LBAF_LBADS(lbaf) != SECTOR_LBADS)
 		return false;          /* inactive, or not 512-byte blocks */
@@ -381,7 +376,7 @@ static bool probe_ctrl(const struct pci_fn *f, void *ctx)
 		return sc->found < sc->max;
 	model(c->buf, mn, sizeof(mn));
 	mdts = c->buf[NVME_IDC_MDTS];
-	nn = le32_at(c->buf + NVME_IDC_NN);
+	nn = le32_get(c->buf + NVME_IDC_NN);
 	c->max_bytes = NVME_PRP_MAX_BYTES;
 	if (mdts && mdts < 32)
 		c->max_bytes = MIN(c->max_bytes, (u64)NVME_PAGE << mdts);

@@ -64,4 +64,15 @@ static inline void be16_put(u8 *p, u16 v)
 	p[1] = (u8)v;
 }
 
+static inline u32 be32_get(const u8 *p)
+{
+	return (u32)be16_get(p) << 16 | be16_get(p + 2);
+}
+
+static inline void be32_put(u8 *p, u32 v)
+{
+	be16_put(p, (u16)(v >> 16));
+	be16_put(p + 2, (u16)v);
+}
+
 #endif

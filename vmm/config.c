@@ -10,6 +10,7 @@
 #include "vmm/net/capture.h"
 #include "lib/fmt.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 #define LINE_MAX 400
 
@@ -462,11 +463,6 @@ static bool parse_ipv4(const char *s, u8 *ip)
 	return true;
 }
 
-static u32 ipv4_value(const u8 *ip)
-{
-	return (u32)ip[0] << 24 | (u32)ip[1] << 16 | (u32)ip[2] << 8 | ip[3];
-}
-
 /* host = NETWORK:IPV4 */
 static int key_host(struct parser *p, const char *v)
 {
@@ -500,8 +496,8 @@ static int key_dhcp(struct parser *p, const char *v)
 	first[len] = 0;
 	if (!parse_ipv4(first, p->cfg->dhcp_first) || !parse_ipv4(v + len + 1, last))
 		return fail(p, "dhcp: '%s' must be FIRST-LAST (a.b.c.d-a.b.c.e)", v);
-	a = ipv4_value(p->cfg->dhcp_first);
-	b = ipv4_value(last);
+	a = be32_get(p->cfg->dhcp_first);
+	b = be32_get(last);
 	if (b < a || b - a >= CFG_DHCP_MAX || (a >> 8) != (b >> 8))
 		return fail(p, "dhcp: '%s' must hold 1-%d addresses of one /24", v,
 			    CFG_DHCP_MAX);
@@ -740,7 +736,7 @@ static int check_capture(struct parser *p)
 static int check_dhcp(struct parser *p)
 {
 	const struct uhv_config *c = p->cfg;
-	u32 a = ipv4_value(c->dhcp_first), me = ipv4_value(c->host_ip);
+	u32 a = be32_get(c->dhcp_first), me = be32_get(c->host_ip);
 
 	if (!c->dhcp_count)
 		return 0;

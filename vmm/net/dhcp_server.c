@@ -8,6 +8,7 @@
  */
 #include "vmm/net/dhcp_server.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 /* RFC 2131 §2, Figure 1: byte offsets of the fixed part. */
 #define OP              0
@@ -54,23 +55,10 @@ struct request {
 	bool has_requested, has_server_id;
 };
 
-static u32 get32(const u8 *p)
-{
-	return (u32)p[0] << 24 | (u32)p[1] << 16 | (u32)p[2] << 8 | p[3];
-}
-
-static void put32(u8 *p, u32 v)
-{
-	p[0] = (u8)(v >> 24);
-	p[1] = (u8)(v >> 16);
-	p[2] = (u8)(v >> 8);
-	p[3] = (u8)v;
-}
-
 int dhcp_server_init(struct dhcp_server *s, const u8 *ip, const u8 *mask,
 		     const u8 *first, u32 count, u32 lease_s, u64 hz)
 {
-	u32 m = get32(mask), a = get32(first), me = get32(ip);
+	u32 m = be32_get(mask), a = be32_get(first), me = be32_get(ip);
 
 	if (!count || count > DHCP_MAX_LEASES || !lease_s || !hz ||
 	    (a & m) != (me & m) || ((a + count - 1) & m) != (me & m) ||
@@ -89,7 +77,7 @@ int dhcp_server_init(struct dhcp_server *s, const u8 *ip, const u8 *mask,
 /* The pool index of address ip, or -1 if it is not in the pool. */
 static int pool_index(const struct dhcp_server *s, const u8 *ip)
 {
-	u32 off = get32(ip) - get32(s->first);
+	u32 off = be32_get(ip) - be32_get(s->first);
 
 	return off < s->count ? (int)off : -1;
 }
@@ -127,7 +115,7 @@ bool dhcp_server_lease_of(const struct dhcp_server *s, const u8 *mac,
 
 	if (i < 0 || s->lease[i].state != DHCP_BOUND || expired(&s->lease[i], now))
 		return false;
-	put32(ip, get32(s->first) + (u32)i);
+	be32_put(ip, be32_get(s->first) + (u32)i);
 	return true;
 }
 
@@ -211,7 +199,7 @@ static u32 reply(const struct dhcp_server *s, const u8 *msg, u8 type,
 	p = put_option(p, OPT_SERVER_ID, s->ip, 4);
 	if (type != NAK) {
 		if (yiaddr) {
-			put32(lease, s->lease_s);
+			be32_put(lease, s->lease_s);
 			p = put_option(p, OPT_LEASE_TIME, lease, 4);
 		}
 		p = put_option(p, OPT_MASK, s->mask, 4);
@@ -248,7 +236,7 @@ static u32 on_discover(struct dhcp_server *s, const struct request *r,
 		s->lease[i].expires = now + DHCP_OFFER_HOLD_S * s->hz;
 	}
 	memcpy(s->lease[i].mac, r->chaddr, ETH_ALEN);
-	put32(ip, get32(s->first) + (u32)i);
+	be32_put(ip, be32_get(s->first) + (u32)i);
 	s->stats.offers++;
 	return reply(s, msg, OFFER, ip, out);
 }
@@ -270,7 +258,7 @@ static u32 on_request(struct dhcp_server *s, const struct request *r,
 	}
 	k = pool_index(s, want);
 	if (k < 0 || !available(s, k, r->chaddr, now)) {
-		if ((get32(want) & get32(s->mask)) != (get32(s->ip) & get32(s->mask)))
+		if ((be32_get(want) & be32_get(s->mask)) != (be32_get(s->ip) & be32_get(s->mask)))
 			return 0;
 		s->stats.naks++;
 		return reply(s, msg, NAK, NULL, out);

@@ -9,6 +9,7 @@
 #include "vmm/net/nat.h"
 #include "vmm/net/inet_csum.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 /* IPv4 header (RFC 791 §3.1): byte offsets and fields. */
 #define IP_VER_IHL      0
@@ -55,28 +56,17 @@ struct pkt {
 	u8 proto;
 };
 
-static u16 get16(const u8 *p)
-{
-	return (u16)(p[0] << 8 | p[1]);
-}
-
-static void put16(u8 *p, u16 v)
-{
-	p[0] = (u8)(v >> 8);
-	p[1] = (u8)v;
-}
-
 /* Keeps checksum c right after a 16-bit word it covers went from old to
    new, without summing the data again: RFC 1624 eqn. 3,
    HC' = ~(~HC + ~m + m'). A UDP checksum that comes out 0 is sent as
    all ones, its other form, since 0 means "none" there (RFC 768). */
 static void csum_fix(u8 *c, u16 old, u16 new, bool udp)
 {
-	u32 s = (u16)~get16(c) + (u16)~old + (u32)new;
+	u32 s = (u16)~be16_get(c) + (u16)~old + (u32)new;
 
 	s = (s & CSUM_ALL_ONES) + (s >> 16);
 	s = (s & CSUM_ALL_ONES) + (s >> 16);
-	put16(c, (u16)~s || !udp ? (u16)~s : CSUM_ALL_ONES);
+	be16_put(c, (u16)~s || !udp ? (u16)~s : CSUM_ALL_ONES);
 }
 
 /*
@@ -87,10 +77,10 @@ static void csum_fix(u8 *c, u16 old, u16 new, bool udp)
  */
 static void rewrite16(u8 *f, u16 v, u8 *sum0, u8 *sum1, bool udp, u8 *outer)
 {
-	u8 *sum[2] = { sum0, udp && sum1 && !get16(sum1) ? NULL : sum1 };
-	u16 old = get16(f);
+	u8 *sum[2] = { sum0, udp && sum1 && !be16_get(sum1) ? NULL : sum1 };
+	u16 old = be16_get(f);
 
-	put16(f, v);
+	be16_put(f, v);
 	if (outer)
 		csum_fix(outer, old, v, false);
 	for (int i = 0; i < 2; i++) {
@@ -98,10 +88,10 @@ static void rewrite16(u8 *f, u16 v, u8 *sum0, u8 *sum1, bool udp, u8 *outer)
 
 		if (!sum[i])
 			continue;
-		before = get16(sum[i]);
+		before = be16_get(sum[i]);
 		csum_fix(sum[i], old, v, udp && i == 1);
 		if (outer)
-			csum_fix(outer, before, get16(sum[i]), false);
+			csum_fix(outer, before, be16_get(sum[i]), false);
 	}
 }
 
@@ -109,8 +99,8 @@ static void rewrite16(u8 *f, u16 v, u8 *sum0, u8 *sum1, bool udp, u8 *outer)
 static void rewrite_addr(u8 *f, const u8 *a, u8 *sum0, u8 *sum1, bool udp,
 			 u8 *outer)
 {
-	rewrite16(f, get16(a), sum0, sum1, udp, outer);
-	rewrite16(f + 2, get16(a + 2), sum0, sum1, udp, outer);
+	rewrite16(f, be16_get(a), sum0, sum1, udp, outer);
+	rewrite16(f + 2, be16_get(a + 2), sum0, sum1, udp, outer);
 }
 
 /* Finds the IPv4 header's length and the transport header; false if
@@ -123,12 +113,12 @@ static bool parse(u8 *ip, u32 len, struct pkt *p, bool *frag)
 	if (len < IP_MIN_HLEN || ip[IP_VER_IHL] >> IP_VER_SHIFT != IP_VERSION_4)
 		return false;
 	hlen = (ip[IP_VER_IHL] & IP_IHL_MASK) * IP_WORD;
-	total = get16(ip + IP_TOTAL_LEN);
+	total = be16_get(ip + IP_TOTAL_LEN);
 	if (hlen < IP_MIN_HLEN || total < hlen || total > len ||
 	    inet_fold(inet_sum(ip, hlen, 0)) != 0)     /* RFC 1071: sums to ~0 */
 		return false;
 	*p = (struct pkt){ ip, ip + hlen, total - hlen, ip[IP_PROTO] };
-	*frag = (get16(ip + IP_FRAG) & IP_FRAG_OFFSET) != 0;
+	*frag = (be16_get(ip + IP_FRAG) & IP_FRAG_OFFSET) != 0;
 	return true;
 }
 
@@ -293,7 +283,7 @@ static bool l4_fields(const struct pkt *p, bool inbound, struct l4 *t)
 	if (p->proto == NAT_TCP || p->proto == NAT_UDP) {
 		if (p->l4_len < (p->proto == NAT_TCP ? TCP_MIN_LEN : UDP_LEN))
 			return false;
-		*t = (struct l4){ get16(h + L4_SPORT), get16(h + L4_DPORT),
+		*t = (struct l4){ be16_get(h + L4_SPORT), be16_get(h + L4_DPORT),
 			h + (inbound ? L4_DPORT : L4_SPORT),
 			h + (p->proto == NAT_TCP ? TCP_CSUM : UDP_CSUM), true,
 			p->proto == NAT_UDP };
@@ -302,8 +292,8 @@ static bool l4_fields(const struct pkt *p, bool inbound, struct l4 *t)
 	if (p->proto != NAT_ICMP || p->l4_len < ICMP_LEN ||
 	    h[0] != (inbound ? ICMP_ECHO_REPLY : ICMP_ECHO_REQUEST))
 		return false;
-	*t = (struct l4){ inbound ? 0 : get16(h + ICMP_ID),
-			  inbound ? get16(h + ICMP_ID) : 0, h + ICMP_ID,
+	*t = (struct l4){ inbound ? 0 : be16_get(h + ICMP_ID),
+			  inbound ? be16_get(h + ICMP_ID) : 0, h + ICMP_ID,
 			  h + ICMP_CSUM, false, false };
 	return true;
 }
@@ -436,14 +426,14 @@ static bool quoted_fields(const struct pkt *q, struct l4 *t)
 	if (q->l4_len < ICMP_QUOTE)
 		return false;
 	if (q->proto == NAT_TCP || q->proto == NAT_UDP) {
-		*t = (struct l4){ get16(h + L4_SPORT), get16(h + L4_DPORT),
+		*t = (struct l4){ be16_get(h + L4_SPORT), be16_get(h + L4_DPORT),
 			h + L4_SPORT, q->l4_len >= off + 2 ? h + off : NULL,
 			true, q->proto == NAT_UDP };
 		return true;
 	}
 	if (q->proto != NAT_ICMP || h[0] != ICMP_ECHO_REQUEST)
 		return false;
-	*t = (struct l4){ get16(h + ICMP_ID), 0, h + ICMP_ID, h + ICMP_CSUM,
+	*t = (struct l4){ be16_get(h + ICMP_ID), 0, h + ICMP_ID, h + ICMP_CSUM,
 			  false, false };
 	return true;
 }
