@@ -13,6 +13,8 @@
 # machine's e1000 is given its VM's MAC (uhv-run --nic-mac): frames to the
 # VM then reach uhv's uplink. (QEMU's has no such filter; the uplink's
 # promiscuous mode matters on a real LAN.)
+# Then a config naming a NIC the machine lacks: a clear message, and the
+# VM runs on a host-only network.
 # Prints PASS/FAIL lines and "N passed, M failed".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -66,5 +68,16 @@ for n in 1 2; do
 done
 check a-pass "$LOGS/uhv1.log" '^\[a\] PASS netpair'
 check b-pass "$LOGS/uhv2.log" '^\[b\] PASS netpair'
+
+# A config that names a NIC the machine lacks: uhv says so, the network
+# stays host-only, and the VM on it runs to its end
+dir=$LOGS/nonic
+mkdir -p "$dir"
+cp "$G/hello.elf" "$dir/"
+printf 'uplink  = e1000.5\nbridged = lan\n[vm h]\nimage   = hello.elf\nnet     = lan\n' > "$dir/uhv.cfg"
+"$RUN" -q --emulator bochs --timeout 300 --config "$dir/uhv.cfg" --files "$dir" \
+    --log "$LOGS/nonic.log" > "$LOGS/nonic.verdict" 2>&1
+check no-such-nic "$LOGS/nonic.log" '^uhv: uplink e1000\.5: no such NIC; network lan stays host-only$'
+check no-such-nic-vm-runs "$LOGS/nonic.log" '^\[h\] PASS hello$'
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]
