@@ -40,8 +40,8 @@ VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 VMM_C    += $(addprefix vmm/virtio/, virtio_blk.c virtio_pci.c \
 	    virtio_pci_cfg.c virtqueue.c virtio_net.c virtio_net_ctrl.c \
 	    blk_mem.c virtio_console.c)
-VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c netif.c capture.c \
-	    dhcp_server.c)
+VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c ipv4.c netif.c capture.c \
+	    dhcp_server.c dhcp_msg.c dhcp_client.c nat.c nat_router.c)
 VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 	    ctl_vms.c agent.c)
 # trace/, pure too: the exit trace's ring; vm_trace.c fills it from exits

@@ -63,6 +63,7 @@ else
     run_suite "storage tests" tests/system/storage.sh
     run_suite "NIC tests" tests/system/nic.sh
     run_suite "bridged network tests" tests/system/bridged.sh
+    run_suite "LAN tests (NAT and bridged)" tests/system/lan.sh
     run_suite "control channel tests" tests/system/control.sh
     run_suite "exit trace tests" tests/system/trace.sh
     run_suite "guest agent tests" tests/system/agent-control.sh

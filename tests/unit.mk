@@ -31,7 +31,7 @@ UNIT_SUT     := vmm/config.c lib/fmt.c lib/date.c arch/x86/pgtable.c arch/x86/ep
 	vmm/virtio/virtio_pci.c vmm/virtio/virtio_pci_cfg.c vmm/virtio/virtio_blk.c vmm/virtio/blk_mem.c \
 	vmm/virtio/virtio_net.c vmm/virtio/virtio_net_ctrl.c vmm/net/inet_csum.c \
 	vmm/net/bridge.c lib/json.c lib/json_write.c vmm/ctl/ctl.c vmm/ctl/ctl_create.c \
-	vmm/ctl/ctl_line.c arch/x86/vmx_caps.c vmm/net/netif.c \
+	vmm/ctl/ctl_line.c arch/x86/vmx_caps.c vmm/net/netif.c vmm/net/ipv4.c \
 	vmm/virtio/virtio_console.c vmm/ctl/agent.c vmm/rampool.c \
 	vmm/net/capture.c lib/bytering.c vmm/cpuid_policy.c lib/tsc_rate.c arch/x86/mtrr.c
 UNIT_SUT     += vmm/focus.c drivers/blkdev_names.c vmm/vm_console.c drivers/console_line.c
@@ -63,8 +63,10 @@ UNIT_TESTS   += tests/unit/test_nvme.c
 UNIT_SUT     += vmm/net/nat.c
 UNIT_TESTS   += tests/unit/test_nat.c
 # the DHCP server of uhv's own address (vmm/net/dhcp_server.c)
-UNIT_SUT     += vmm/net/dhcp_server.c
+UNIT_SUT     += vmm/net/dhcp_server.c vmm/net/dhcp_msg.c vmm/net/dhcp_client.c vmm/net/nat_router.c
 UNIT_TESTS   += tests/unit/test_dhcp.c
+# a NAT network's router and uhv's DHCP client (vmm/net/nat_router.c)
+UNIT_TESTS   += tests/unit/test_nat_router.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

@@ -572,6 +572,121 @@ static int key_bridged(struct parser *p, const char *v)
 	return 0;
 }
 
+/* nat = NETWORK: its VMs reach the uplink's LAN behind uhv's address. */
+static int key_nat(struct parser *p, const char *v)
+{
+	if (!name_valid(v))
+		return fail(p, "nat: network name '%s' must be 1-15 of "
+			    "A-Z a-z 0-9 - _", v);
+	memcpy(p->cfg->nat_net, v, strlen(v) + 1);
+	p->cfg->nat_line = p->line;
+	return 0;
+}
+
+/* A prefix length 0-32 as a mask (192.168.1.5/24: 255.255.255.0). */
+static bool parse_prefix(const char *s, u8 *mask)
+{
+	u32 n = 0, digits = 0;
+
+	for (; *s >= '0' && *s <= '9' && digits < 3; s++, digits++)
+		n = n * 10 + (u32)(*s - '0');
+	if (!digits || *s || n > 32)
+		return false;
+	be32_put(mask, n ? ~0U << (32 - n) : 0);
+	return true;
+}
+
+/* One part of outside = IP/N,gw=IP,dns=IP (the first is IP/N). */
+static bool outside_part(struct uhv_config *c, char *part, bool first)
+{
+	char *slash = part;
+
+	if (!first && !strncmp(part, "gw=", 3))
+		return parse_ipv4(part + 3, c->outside_gw);
+	if (!first && !strncmp(part, "dns=", 4))
+		return parse_ipv4(part + 4, c->outside_dns);
+	while (*slash && *slash != '/')
+		slash++;
+	if (!first || !*slash)
+		return false;
+	*slash = 0;
+	return parse_ipv4(part, c->outside_ip) && parse_prefix(slash + 1,
+							       c->outside_mask);
+}
+
+/* outside = dhcp | IP/N[,gw=IP][,dns=IP]: uhv's address on the uplink. */
+static int key_outside(struct parser *p, const char *v)
+{
+	char buf[CFG_CMDLINE_MAX], *part = buf, *comma;
+	bool first = true;
+
+	p->cfg->outside_static = strcmp(v, "dhcp") != 0;
+	p->cfg->outside_line = p->line;
+	if (!p->cfg->outside_static)
+		return 0;
+	if (strlen(v) >= sizeof(buf))
+		return fail(p, "outside: '%s' is too long", v);
+	memcpy(buf, v, strlen(v) + 1);
+	for (; part; part = comma, first = false) {
+		for (comma = part; *comma && *comma != ','; comma++)
+			;
+		if (*comma)
+			*comma++ = 0;       /* the next part follows */
+		else
+			comma = NULL;       /* this was the last */
+		if (!outside_part(p->cfg, part, first))
+			return fail(p, "outside: '%s' must be dhcp or "
+				    "a.b.c.d/N[,gw=a.b.c.d][,dns=a.b.c.d]", v);
+	}
+	return 0;
+}
+
+/* A decimal port 1-65535 ending at end; false if not one. */
+static bool parse_port(const char *s, const char *end, u16 *port)
+{
+	u32 v = 0;
+
+	if (s == end || end - s > 5)
+		return false;
+	for (; s < end; s++) {
+		if (*s < '0' || *s > '9')
+			return false;
+		v = v * 10 + (u32)(*s - '0');
+	}
+	*port = (u16)v;
+	return v >= 1 && v <= 65535;
+}
+
+/* forward = tcp|udp:OUTPORT:VM-IP:PORT (a NAT network's port forward). */
+static int key_forward(struct parser *p, const char *v)
+{
+	struct uhv_config *c = p->cfg;
+	struct forward_config *f = &c->forwards[c->nr_forwards];
+	const char *a, *b, *d;
+	char ip[16];
+
+	if (c->nr_forwards == CFG_MAX_FORWARDS)
+		return fail(p, "forward: at most %d port forwards", CFG_MAX_FORWARDS);
+	f->proto = !strncmp(v, "tcp:", 4) ? CFG_PROTO_TCP
+		 : !strncmp(v, "udp:", 4) ? CFG_PROTO_UDP : 0;
+	a = v + 4;
+	for (b = a; *b && *b != ':'; b++)
+		;
+	for (d = *b ? b + 1 : b; *d && *d != ':'; d++)
+		;
+	if (!f->proto || !*b || !*d || (size_t)(d - b - 1) >= sizeof(ip) ||
+	    !parse_port(a, b, &f->out_port) ||
+	    !parse_port(d + 1, d + 1 + strlen(d + 1), &f->in_port))
+		return fail(p, "forward: '%s' must be tcp|udp:PORT:a.b.c.d:PORT", v);
+	memcpy(ip, b + 1, (size_t)(d - b - 1));
+	ip[d - b - 1] = 0;
+	if (!parse_ipv4(ip, f->in_ip))
+		return fail(p, "forward: '%s' must be tcp|udp:PORT:a.b.c.d:PORT", v);
+	c->nr_forwards++;
+	c->forward_line = p->line;
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -617,6 +732,9 @@ static const struct cfg_key cfg_keys[] = {
 	{ "dhcp", false, key_dhcp },
 	{ "uplink", false, key_uplink },
 	{ "bridged", false, key_bridged },
+	{ "nat", false, key_nat },
+	{ "outside", false, key_outside },
+	{ "forward", false, key_forward },
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
 	{ "mitigations", false, key_mitigations },
@@ -751,21 +869,60 @@ static int check_dhcp(struct parser *p)
 	return 0;
 }
 
-/* An uplink and a bridged network come together: one is no use alone. */
+/* An uplink serves one network, bridged or NAT: neither is any use
+   without it, nor it without one. */
 static int check_uplink(struct parser *p)
 {
 	const struct uhv_config *c = p->cfg;
 
-	if (c->bridged_net[0] && !c->uplink[0]) {
-		p->line = c->bridged_line;
-		return fail(p, "bridged: network '%s' needs an uplink = NIC",
-			    c->bridged_net);
+	if (c->bridged_net[0] && c->nat_net[0]) {
+		p->line = c->nat_line;
+		return fail(p, "nat: the uplink already serves bridged network "
+			    "'%s'; it serves one network", c->bridged_net);
 	}
-	if (c->uplink[0] && !c->bridged_net[0]) {
+	if ((c->bridged_net[0] || c->nat_net[0]) && !c->uplink[0]) {
+		p->line = c->bridged_net[0] ? c->bridged_line : c->nat_line;
+		return fail(p, "%s: network '%s' needs an uplink = NIC",
+			    c->bridged_net[0] ? "bridged" : "nat",
+			    c->bridged_net[0] ? c->bridged_net : c->nat_net);
+	}
+	if (c->uplink[0] && !c->bridged_net[0] && !c->nat_net[0]) {
 		p->line = c->uplink_line;
-		return fail(p, "uplink: no network is bridged to %s "
-			    "(bridged = NETWORK)", c->uplink);
+		return fail(p, "uplink: no network uses %s (bridged = NETWORK "
+			    "or nat = NETWORK)", c->uplink);
 	}
+	return 0;
+}
+
+/* A NAT network's gateway is uhv's own address on it (host = ), and its
+   port forwards lead to addresses in that address's /24. */
+static int check_nat(struct parser *p)
+{
+	const struct uhv_config *c = p->cfg;
+
+	p->line = c->nat_line;
+	if (c->nat_net[0] && strcmp(c->nat_net, c->host_net))
+		return fail(p, "nat: network '%s' needs uhv's address on it, "
+			    "its VMs' gateway (host = %s:a.b.c.d)", c->nat_net,
+			    c->nat_net);
+	p->line = c->outside_line;
+	if (c->outside_line && !c->nat_net[0])
+		return fail(p, "outside: needs a NAT network (nat = NETWORK)%s", "");
+	if (c->outside_static && be32_get(c->outside_gw) &&
+	    (be32_get(c->outside_gw) ^ be32_get(c->outside_ip)) &
+	    be32_get(c->outside_mask))
+		return fail(p, "outside: gateway %u.%u.%u.%u is not on the "
+			    "uplink's subnet", c->outside_gw[0], c->outside_gw[1],
+			    c->outside_gw[2], c->outside_gw[3]);
+	p->line = c->forward_line;
+	if (c->nr_forwards && !c->nat_net[0])
+		return fail(p, "forward: needs a NAT network (nat = NETWORK)%s", "");
+	for (int i = 0; i < c->nr_forwards; i++)
+		if (be32_get(c->forwards[i].in_ip) >> 8 != be32_get(c->host_ip) >> 8)
+			return fail(p, "forward: %u.%u.%u.%u is not in the /24 of "
+				    "network %s", c->forwards[i].in_ip[0],
+				    c->forwards[i].in_ip[1], c->forwards[i].in_ip[2],
+				    c->forwards[i].in_ip[3], c->nat_net);
 	return 0;
 }
 
@@ -800,7 +957,7 @@ static int check_complete(struct parser *p)
 		}
 	}
 	if (check_disks(p) || check_capture(p) || check_uplink(p) ||
-	    check_dhcp(p))
+	    check_nat(p) || check_dhcp(p))
 		return -1;
 	return check_console(p);
 }

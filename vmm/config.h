@@ -9,6 +9,13 @@
  *   stats = 5                  print exits/s by reason every 5 s
  *   host = lan:10.0.0.254      uhv answers ARP and ping there
  *   capture = lan,snaplen=256  network lan's frames as pcap on COM3
+ *   dhcp = 10.0.0.10-10.0.0.20 uhv's DHCP server on the host network
+ *   uplink = e1000.0           one of uhv's NICs (listed at boot) ...
+ *   bridged = lan              ... as a port of lan's switch, or
+ *   nat = lan                  ... as lan's way out, behind uhv's address
+ *   outside = dhcp | 192.168.1.5/24,gw=192.168.1.1,dns=192.168.1.1
+ *                              uhv's address on the uplink (nat; default dhcp)
+ *   forward = tcp:2222:10.0.0.10:22   up to 8: an uplink port to a NATed VM
  *   control = on               the management protocol on COM2
  *   apicv = off                emulate every local-APIC access (default on:
  *                              the CPU's APIC virtualization where it has it)
@@ -43,6 +50,9 @@
 #define CFG_MAX_VMS 8
 #define CFG_NAME_MAX UHV_NAME_MAX   /* including the NUL (lib/name.h) */
 #define CFG_DHCP_MAX 64             /* DHCP pool addresses (dhcp_server.h) */
+#define CFG_MAX_FORWARDS 8          /* port forwards (NAT_MAX_FORWARDS) */
+#define CFG_PROTO_TCP 6             /* IANA protocol numbers, as nat.h's */
+#define CFG_PROTO_UDP 17
 #define CFG_PATH_MAX 64
 #define CFG_CMDLINE_MAX 256
 #define CFG_MAX_CPUS 4          /* vCPUs per VM (VM_MAX_VCPUS) */
@@ -64,6 +74,13 @@ struct disk_config {
 };
 
 #define CFG_MAX_NICS 2
+
+/* A port forward of a NAT network (forward = tcp:2222:10.0.2.15:22). */
+struct forward_config {
+	u8 proto;                   /* CFG_PROTO_TCP or CFG_PROTO_UDP */
+	u16 out_port, in_port;
+	u8 in_ip[4];
+};
 
 /* A NIC on a named network of uhv's bridge. */
 struct net_config {
@@ -122,6 +139,15 @@ struct uhv_config {
 	int uplink_line;
 	char bridged_net[CFG_NAME_MAX];  /* network with the uplink as a port */
 	int bridged_line;
+	char nat_net[CFG_NAME_MAX];    /* network routed and translated to the
+					  uplink (nat = NETWORK), or "" */
+	int nat_line;
+	bool outside_static;           /* outside = IP/N,...; else DHCP */
+	int outside_line;
+	u8 outside_ip[4], outside_mask[4], outside_gw[4], outside_dns[4];
+	struct forward_config forwards[CFG_MAX_FORWARDS];
+	int nr_forwards;
+	int forward_line;
 	u32 capture_snaplen;           /* bytes kept of each frame */
 	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */

@@ -13,9 +13,12 @@
 #include "vmm/vmm.h"
 #include "vmm/uplink.h"
 #include "vmm/config.h"
+#include "vmm/net/nat_router.h"
+#include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "drivers/netdev.h"
 #include "lib/string.h"
+#include "lib/bytes.h"
 
 /* Broadcast, multicast and unknown unicast frames from the LAN into the
    network, a second, and the burst saved up: far above ARP and DHCP, and
@@ -35,8 +38,13 @@ static struct {
 	u64 polls, full_polls;     /* polls, and those that used the budget */
 	u64 last_poll, max_gap;    /* TSC: the longest wait a frame could see */
 	u64 tsc_hz;
+	struct netif *inside;      /* NAT: uhv's address on the network */
+	struct nat_router *router; /* NAT: NULL when bridged */
+	u8 shown_ip[IPV4_ALEN];    /* the outside address last announced */
 	u8 frame[NETDEV_FRAME_MAX];
 } up;
+
+static struct nat_router router;
 
 /* The bridge's delivery to the uplink port: out through the NIC. */
 static bool uplink_deliver(void *ctx, const u8 *frame, u32 len)
@@ -92,8 +100,94 @@ static bool attach(struct bridge *br, const char *network, struct netdev *d)
 	return up.port >= 0;
 }
 
+/* uplink = NIC, bridged = NETWORK: the NIC joins the network's switch. */
+static void bridged_init(struct uhv *h, const struct uhv_config *c,
+			 struct netdev *d)
+{
+	if (!attach(&h->bridge, c->bridged_net, d)) {
+		printk("uhv: uplink %s: no room on network %s; it stays "
+		       "host-only\n", d->name, c->bridged_net);
+		return;
+	}
+	d->promisc(d);
+	up.nic = d;
+	printk("uhv: network %s bridged to %s (link %s): its VMs are peers on "
+	       "that LAN; polled every %u us\n", c->bridged_net, d->name,
+	       d->link_up(d) ? "up" : "down", UPLINK_POLL_US);
+}
+
+/* The router's ways out: the NIC's transmit ring, and uhv's address on
+   the NAT network (queued: the bridge may be delivering right now). */
+static void router_send_outside(void *ctx, const u8 *frame, u32 len)
+{
+	(void)ctx;
+	up.nic->send(up.nic, frame, len);
+}
+
+static void router_send_inside(void *ctx, const u8 *frame, u32 len)
+{
+	(void)ctx;
+	netif_queue(up.inside, frame, len);
+}
+
+static const struct nat_router_ops router_ops = {
+	router_send_outside, router_send_inside,
+};
+
+/* netif's forward hook: what VMs send to the gateway. */
+static void router_inside(void *ctx, const u8 *frame, u32 len)
+{
+	nat_router_inside(ctx, frame, len, rdtsc());
+}
+
+/* The config's port forwards, into the translator. */
+static void add_forwards(const struct uhv_config *c)
+{
+	for (int i = 0; i < c->nr_forwards; i++) {
+		const struct forward_config *f = &c->forwards[i];
+
+		if (nat_forward(&router.nat, f->proto, f->out_port, f->in_ip,
+				f->in_port))
+			printk("uhv: forward %s %u: port taken, not forwarded\n",
+			       f->proto == CFG_PROTO_TCP ? "tcp" : "udp",
+			       f->out_port);
+		else
+			printk("uhv: forward %s %u on the uplink to "
+			       "%u.%u.%u.%u:%u\n",
+			       f->proto == CFG_PROTO_TCP ? "tcp" : "udp",
+			       f->out_port, f->in_ip[0], f->in_ip[1],
+			       f->in_ip[2], f->in_ip[3], f->in_port);
+	}
+}
+
+/* uplink = NIC, nat = NETWORK: uhv routes between its address on the
+   network (the VMs' gateway) and its own on the NIC's LAN. */
+static void nat_init_router(struct uhv *h, const struct uhv_config *c,
+			    struct netdev *d)
+{
+	static const u8 mask24[IPV4_ALEN] = { 255, 255, 255, 0 };
+
+	up.nic = d;
+	up.inside = &h->host_if;
+	up.router = &router;
+	nat_router_init(&router, &router_ops, NULL, h->tsc_hz, h->host_if.mac,
+			c->host_ip, mask24, d->mac);
+	if (c->outside_static)
+		nat_router_address(&router, c->outside_ip, c->outside_mask,
+				   c->outside_gw, c->outside_dns);
+	else
+		nat_router_use_dhcp(&router, (u32)rdtsc());
+	add_forwards(c);
+	netif_set_forward(&h->host_if, router_inside, &router);
+	printk("uhv: network %s NATed to %s (link %s): its VMs reach that LAN "
+	       "through uhv's address there (%s); polled every %u us\n",
+	       c->nat_net, d->name, d->link_up(d) ? "up" : "down",
+	       c->outside_static ? "static" : "DHCP", UPLINK_POLL_US);
+}
+
 void uplink_init(struct uhv *h, const struct uhv_config *c)
 {
+	const char *net = c->nat_net[0] ? c->nat_net : c->bridged_net;
 	struct netdev *d;
 
 	up.pages = &h->pages;
@@ -103,21 +197,46 @@ void uplink_init(struct uhv *h, const struct uhv_config *c)
 	d = nic_named(c->uplink);
 	if (!d) {
 		printk("uhv: uplink %s: no such NIC; network %s stays host-only\n",
-		       c->uplink, c->bridged_net);
+		       c->uplink, net);
 		return;
 	}
-	if (!attach(&h->bridge, c->bridged_net, d)) {
-		printk("uhv: uplink %s: no room on network %s; it stays "
-		       "host-only\n", d->name, c->bridged_net);
-		return;
-	}
-	d->promisc(d);
-	up.nic = d;
 	up.period = h->tsc_hz / US_PER_S * UPLINK_POLL_US;
 	up.tsc_hz = h->tsc_hz;
-	printk("uhv: network %s bridged to %s (link %s): its VMs are peers on "
-	       "that LAN; polled every %u us\n", c->bridged_net, d->name,
-	       d->link_up(d) ? "up" : "down", UPLINK_POLL_US);
+	if (c->nat_net[0] && h->host_if.br)
+		nat_init_router(h, c, d);
+	else if (c->nat_net[0])
+		printk("uhv: uplink %s: network %s has no address of uhv's; it "
+		       "stays host-only\n", d->name, net);
+	else
+		bridged_init(h, c, d);
+}
+
+/* Says so when the outside address changes (a DHCP lease, or its end). */
+static void announce_address(void)
+{
+	const struct nat_router *r = up.router;
+	const u8 *ip = r->out.ip, *m = r->out.mask, *g = r->gateway, *d = r->dns;
+
+	if (!memcmp(up.shown_ip, ip, IPV4_ALEN))
+		return;
+	memcpy(up.shown_ip, ip, IPV4_ALEN);
+	if (!r->addressed) {
+		printk("uhv: uplink %s: no address (lease ended)\n", up.nic->name);
+		return;
+	}
+	printk("uhv: uplink %s: address %u.%u.%u.%u mask %u.%u.%u.%u gateway "
+	       "%u.%u.%u.%u dns %u.%u.%u.%u%s\n", up.nic->name, ip[0], ip[1],
+	       ip[2], ip[3], m[0], m[1], m[2], m[3], g[0], g[1], g[2], g[3],
+	       d[0], d[1], d[2], d[3], r->use_dhcp ? " (DHCP lease)" : "");
+}
+
+/* One frame from the LAN: into the bridge, or to the router. */
+static void from_lan(u32 len, u64 now)
+{
+	if (up.router)
+		nat_router_outside(up.router, up.frame, len, now);
+	else
+		bridge_send(up.br, up.port, up.frame, len, now);
 }
 
 /* Up to UPLINK_RX_BUDGET frames from the LAN into the bridge; while the
@@ -134,13 +253,50 @@ u64 uplink_poll(u64 now)
 	up.last_poll = now;
 	while (n < UPLINK_RX_BUDGET &&
 	       (len = up.nic->recv(up.nic, up.frame, sizeof(up.frame)))) {
-		bridge_send(up.br, up.port, up.frame, len, now);
+		from_lan(len, now);
 		n++;
+	}
+	if (up.router) {
+		nat_router_tick(up.router, now);
+		netif_flush(up.inside, now);
+		announce_address();
 	}
 	if (n < UPLINK_RX_BUDGET)
 		return now + up.period;
 	up.full_polls++;
 	return now;
+}
+
+typedef unsigned long long ull;
+
+/* The NAT network's counters: routed, translated, dropped and why. */
+static void router_summary(void)
+{
+	const struct nat_router_stats *r = &router.stats;
+	const struct nat_stats *n = &router.nat.stats;
+	const struct dhcpc_stats *d = &router.dhcp.stats;
+
+	printk("uhv: NAT via %s: %llu packets out, %llu in; %llu connections "
+	       "(%u open now, %llu timed out); ARP %llu requests, %llu "
+	       "replies sent; %llu pings answered\n", up.nic->name,
+	       (ull)r->out, (ull)r->in, (ull)n->conns, nat_used(&router.nat),
+	       (ull)n->expired, (ull)r->arp_requests, (ull)r->arp_replies,
+	       (ull)r->echo_replies);
+	printk("uhv: NAT via %s: dropped: %llu malformed, %llu protocol, %llu "
+	       "fragment, %llu no_conn, %llu table_full, %llu unresolved, %llu "
+	       "no_address, %llu no_route, %llu ttl, %llu not_routed; %llu "
+	       "frames ignored\n", up.nic->name,
+	       (ull)n->drops[NAT_DROP_MALFORMED], (ull)n->drops[NAT_DROP_PROTOCOL],
+	       (ull)n->drops[NAT_DROP_FRAGMENT], (ull)n->drops[NAT_DROP_NO_CONN],
+	       (ull)n->drops[NAT_DROP_TABLE_FULL], (ull)r->unresolved,
+	       (ull)r->no_address, (ull)r->no_route, (ull)r->ttl_expired,
+	       (ull)r->not_routed, (ull)r->ignored);
+	if (router.use_dhcp)
+		printk("uhv: NAT via %s: DHCP client %llu discovers, %llu "
+		       "offers, %llu requests, %llu acks, %llu naks, %llu "
+		       "expired\n", up.nic->name, (ull)d->discovers,
+		       (ull)d->offers, (ull)d->requests, (ull)d->acks,
+		       (ull)d->naks, (ull)d->expired);
 }
 
 void uplink_summary(void)
@@ -150,7 +306,7 @@ void uplink_summary(void)
 
 	if (!up.nic)
 		return;
-	b = bridge_port_stats(up.br, up.port);
+	b = up.router ? NULL : bridge_port_stats(up.br, up.port);
 	s = &up.nic->stats;
 	printk("uhv: uplink %s: from the LAN %llu frames (%llu bytes), %llu "
 	       "with errors; to the LAN %llu frames (%llu bytes), %llu refused "
@@ -163,7 +319,9 @@ void uplink_summary(void)
 	       (unsigned long long)s->tx_ring_full,
 	       (unsigned long long)up.polls, (unsigned long long)up.full_polls,
 	       (unsigned long long)(up.tsc_hz ? up.max_gap * US_PER_S / up.tsc_hz : 0));
-	if (b)
+	if (up.router)
+		router_summary();
+	else if (b)
 		printk("uhv: uplink %s: the bridge took %llu frames from it and "
 		       "delivered %llu to it\n", up.nic->name,
 		       (unsigned long long)b->tx_frames,

@@ -183,9 +183,12 @@ static int host_dhcp_init(struct uhv *h, const struct uhv_config *c)
 			     DHCP_LEASE_S, h->tsc_hz))
 		return -1;
 	netif_serve_dhcp(&h->host_if, &h->dhcp, tsc_now);
+	/* on a NAT network uhv is the gateway and the DNS server (relayed) */
+	h->dhcp.gateway = !strcmp(c->host_net, c->nat_net);
 	printk("uhv: DHCP server on network %s: %u address(es) from "
-	       "%u.%u.%u.%u, /24, leases of %u s\n", c->host_net, c->dhcp_count,
-	       f[0], f[1], f[2], f[3], DHCP_LEASE_S);
+	       "%u.%u.%u.%u, /24, leases of %u s%s\n", c->host_net,
+	       c->dhcp_count, f[0], f[1], f[2], f[3], DHCP_LEASE_S,
+	       h->dhcp.gateway ? "; router and DNS: uhv" : "");
 	return 0;
 }
 

@@ -204,4 +204,4 @@ endef
 
 # NAT (vmm/net/nat.c): make fuzz-nat. The DHCP server: make fuzz-dhcp.
 $(eval $(call fuzz_simple,nat,tests/fuzz/fuzz_nat.c vmm/net/nat.c vmm/net/inet_csum.c,8192))
-$(eval $(call fuzz_simple,dhcp,tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c,4096))
+$(eval $(call fuzz_simple,dhcp,tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c vmm/net/dhcp_msg.c,4096))

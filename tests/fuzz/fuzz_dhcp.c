@@ -11,7 +11,7 @@
  * addresses.
  *
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
- *         tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c -o fuzz_dhcp
+ *         tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c vmm/net/dhcp_msg.c -o fuzz_dhcp
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -91,9 +91,62 @@ START_TEST(uplink_and_bridged)
 	expect_error("uplink = e 1000.0\n", 1, "uplink:");
 	expect_error("bridged = l@n\n", 1, "bridged: network name 'l@n'");
 	expect_error("\n\nuplink = e1000.0\n[vm a]\nimage = a.elf\n", 3,
-		     "no network is bridged to e1000.0");
+		     "no network uses e1000.0");
 	expect_error("bridged = lan\n[vm a]\nimage = a.elf\n", 1,
 		     "bridged: network 'lan' needs an uplink = NIC");
+}
+END_TEST
+
+/* nat = NETWORK with uhv's address on it; outside = and forward =. */
+START_TEST(nat_network)
+{
+	static const char base[] = "uplink = e1000.0\nnat = lan\nhost = lan:10.0.2.1\n";
+	char text[512];
+
+	ck_assert_int_eq(parse("uplink = e1000.0\nnat = lan\nhost = lan:10.0.2.1\n"
+			       "[vm a]\nimage = a.elf\nnet = lan\n"), 0);
+	ck_assert_str_eq(cfg.nat_net, "lan");
+	ck_assert(!cfg.outside_static);             /* DHCP by default */
+	ck_assert_int_eq(parse("uplink = e1000.0\nnat = lan\nhost = lan:10.0.2.1\n"
+			       "outside = 192.168.7.5/24,gw=192.168.7.1,dns=9.9.9.9\n"
+			       "forward = tcp:2222:10.0.2.15:22\n"
+			       "forward = udp:5353:10.0.2.16:53\n"
+			       "[vm a]\nimage = a.elf\n"), 0);
+	ck_assert(cfg.outside_static);
+	ck_assert_mem_eq(cfg.outside_ip, "\xc0\xa8\x07\x05", 4);
+	ck_assert_mem_eq(cfg.outside_mask, "\xff\xff\xff\x00", 4);
+	ck_assert_mem_eq(cfg.outside_gw, "\xc0\xa8\x07\x01", 4);
+	ck_assert_mem_eq(cfg.outside_dns, "\x09\x09\x09\x09", 4);
+	ck_assert_int_eq(cfg.nr_forwards, 2);
+	ck_assert_uint_eq(cfg.forwards[0].proto, CFG_PROTO_TCP);
+	ck_assert_uint_eq(cfg.forwards[0].out_port, 2222);
+	ck_assert_uint_eq(cfg.forwards[0].in_port, 22);
+	ck_assert_mem_eq(cfg.forwards[1].in_ip, "\x0a\x00\x02\x10", 4);
+	ck_assert_uint_eq(cfg.forwards[1].proto, CFG_PROTO_UDP);
+	snprintf(text, sizeof(text), "%soutside = 10.1.1.1/33\n", base);
+	expect_error(text, 4, "outside: '10.1.1.1/33'");
+	snprintf(text, sizeof(text), "%soutside = 10.1.1.1\n", base);
+	expect_error(text, 4, "must be dhcp or");
+	snprintf(text, sizeof(text), "%soutside = 10.1.1.1/24,gw=10.1.2.1\n[vm a]\nimage = a.elf\n", base);
+	expect_error(text, 4, "gateway 10.1.2.1 is not on the uplink's subnet");
+	snprintf(text, sizeof(text), "%sforward = sctp:1:10.0.2.5:1\n", base);
+	expect_error(text, 4, "forward: 'sctp:1:10.0.2.5:1' must be");
+	snprintf(text, sizeof(text), "%sforward = tcp:0:10.0.2.5:1\n", base);
+	expect_error(text, 4, "must be tcp|udp:PORT:a.b.c.d:PORT");
+	snprintf(text, sizeof(text), "%sforward = tcp:22:10.0.2.5:65536\n", base);
+	expect_error(text, 4, "must be tcp|udp:PORT");
+	snprintf(text, sizeof(text), "%sforward = tcp:22:10.0.3.5:22\n[vm a]\nimage = a.elf\n", base);
+	expect_error(text, 4, "10.0.3.5 is not in the /24 of network lan");
+	expect_error("uplink = e1000.0\nnat = lan\n[vm a]\nimage = a.elf\n", 2,
+		     "nat: network 'lan' needs uhv's address on it");
+	expect_error("uplink = e1000.0\nnat = lan\nbridged = lan\nhost = lan:10.0.2.1\n"
+		     "[vm a]\nimage = a.elf\n", 2, "serves one network");
+	expect_error("nat = lan\nhost = lan:10.0.2.1\n[vm a]\nimage = a.elf\n", 1,
+		     "nat: network 'lan' needs an uplink = NIC");
+	expect_error("forward = tcp:1:10.0.2.5:1\n[vm a]\nimage = a.elf\n", 1,
+		     "forward: needs a NAT network");
+	expect_error("outside = dhcp\n[vm a]\nimage = a.elf\n", 1,
+		     "outside: needs a NAT network");
 }
 END_TEST
 
@@ -641,6 +694,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, selftest_values);
 	tcase_add_test(tc, uplink_and_bridged);
 	tcase_add_test(tc, dhcp_pool);
+	tcase_add_test(tc, nat_network);
 	tcase_add_test(tc, good_defaults_and_limits);
 	tcase_add_test(tc, good_cmdline_limits);
 	tcase_add_test(tc, err_unknown_key);

@@ -292,6 +292,47 @@ START_TEST(table_full_and_reset)
 }
 END_TEST
 
+/* DNS relay: a VM asks uhv's inside address (GW) on port 53; the query
+   leaves for the resolver (WEB), its answer comes back from GW. Queries
+   to the resolver itself and to other ports are not relayed. */
+START_TEST(dns_relay)
+{
+	static const u8 GW[4] = { 10, 0, 2, 1 };
+	u32 len;
+
+	ck_assert_int_eq(nat_set_relay(&n, NAT_UDP, 53, GW, FAR), 0);
+	ck_assert_int_eq(nat_set_relay(&n, NAT_UDP, 53, GW, WEB), 0); /* replaced */
+	ck_assert_int_eq(nat_set_relay(&n, NAT_TCP, 53, GW, WEB), 0);
+	ck_assert_int_eq(nat_set_relay(&n, NAT_ICMP, 53, GW, WEB), -1);
+	ck_assert_int_eq(nat_set_relay(&n, NAT_UDP, 54, GW, WEB), -1);  /* full */
+	len = build(NAT_UDP, VM, 5353, GW, 53, 40);
+	ck_assert_int_eq(nat_outbound(&n, pkt, len, 0), NAT_PASS);
+	ck_assert_mem_eq(pkt + 12, OUT, 4);
+	ck_assert_mem_eq(pkt + 16, WEB, 4);          /* to the resolver */
+	assert_sums();
+	len = build(NAT_UDP, WEB, 53, OUT, NAT_PORT_FIRST, 60);
+	ck_assert_int_eq(nat_inbound(&n, pkt, len, 1), NAT_PASS);
+	ck_assert_mem_eq(pkt + 12, GW, 4);           /* from uhv, as asked */
+	ck_assert_mem_eq(pkt + 16, VM, 4);
+	ck_assert_uint_eq(g16(pkt + 22), 5353);
+	assert_sums();
+	len = build(NAT_UDP, VM, 5353, GW, 53, 40);  /* the same connection */
+	ck_assert_int_eq(nat_outbound(&n, pkt, len, 2), NAT_PASS);
+	ck_assert_uint_eq(nat_used(&n), 1);
+	len = build(NAT_UDP, VM, 5354, WEB, 53, 40); /* straight to it */
+	ck_assert_int_eq(nat_outbound(&n, pkt, len, 2), NAT_PASS);
+	len = build(NAT_UDP, WEB, 53, OUT, g16(pkt + 20), 60);
+	ck_assert_int_eq(nat_inbound(&n, pkt, len, 3), NAT_PASS);
+	ck_assert_mem_eq(pkt + 12, WEB, 4);          /* not rewritten */
+	len = build(NAT_UDP, VM, 5355, GW, 80, 40);  /* no relay there */
+	ck_assert_int_eq(nat_outbound(&n, pkt, len, 2), NAT_PASS);
+	ck_assert_mem_eq(pkt + 16, GW, 4);
+	/* a new outside address forgets the old connections */
+	nat_set_outside(&n, FAR);
+	ck_assert_uint_eq(nat_used(&n), 0);
+}
+END_TEST
+
 Suite *nat_suite(void)
 {
 	Suite *s = suite_create("nat");
@@ -306,6 +347,7 @@ Suite *nat_suite(void)
 	tcase_add_test(tc, port_forward);
 	tcase_add_test(tc, refused_packets);
 	tcase_add_test(tc, table_full_and_reset);
+	tcase_add_test(tc, dns_relay);
 	suite_add_tcase(s, tc);
 	return s;
 }

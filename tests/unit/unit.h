@@ -8,6 +8,7 @@ Suite *config_suite(void);
 Suite *nvme_suite(void);
 Suite *nat_suite(void);
 Suite *dhcp_suite(void);
+Suite *nat_router_suite(void);
 Suite *pgtable_suite(void);
 Suite *palloc_suite(void);
 Suite *rampool_suite(void);

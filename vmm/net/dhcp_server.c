@@ -1,51 +1,15 @@
 /*
  * The DHCP server (vmm/net/dhcp_server.h). Messages follow RFC 2131 §2
  * (the fixed BOOTP layout, then the magic cookie and options, RFC 2132);
- * the server's behaviour follows §4.3: an OFFER holds an address for the
- * client a while, a REQUEST binds it (or any free one the client asks for
- * by address) or gets a NAK, RELEASE and DECLINE give it back (a declined
+ * the server's behaviour follows §4.3: an DHCP_OFFER holds an address for the
+ * client a while, a DHCP_REQUEST binds it (or any free one the client asks for
+ * by address) or gets a DHCP_NAK, DHCP_RELEASE and DHCP_DECLINE give it back (a declined
  * address is in use by someone else: it rests for a lease time).
  */
 #include "vmm/net/dhcp_server.h"
+#include "vmm/net/dhcp_msg.h"
 #include "lib/string.h"
 #include "lib/bytes.h"
-
-/* RFC 2131 §2, Figure 1: byte offsets of the fixed part. */
-#define OP              0
-#define HTYPE           1
-#define HLEN            2
-#define XID             4
-#define FLAGS           10
-#define CIADDR          12
-#define YIADDR          16
-#define GIADDR          24
-#define CHADDR          28
-#define COOKIE          236
-#define OPTIONS         240
-#define BOOTREQUEST     1
-#define BOOTREPLY       2
-#define HTYPE_ETHERNET  1
-#define ETH_ALEN        6
-static const u8 cookie[4] = { 99, 130, 83, 99 };     /* RFC 2131 §3 */
-
-/* RFC 2132 options and the message types of option 53 (§9.6). */
-#define OPT_PAD         0
-#define OPT_MASK        1
-#define OPT_ROUTER      3
-#define OPT_DNS         6
-#define OPT_REQUESTED   50
-#define OPT_LEASE_TIME  51
-#define OPT_TYPE        53
-#define OPT_SERVER_ID   54
-#define OPT_END         255
-#define DISCOVER 1
-#define OFFER    2
-#define REQUEST  3
-#define DECLINE  4
-#define ACK      5
-#define NAK      6
-#define RELEASE  7
-#define INFORM   8
 
 /* What a client's message says. */
 struct request {
@@ -93,7 +57,7 @@ static int lease_of(const struct dhcp_server *s, const u8 *mac)
 	for (u32 i = 0; i < s->count; i++)
 		if ((s->lease[i].state == DHCP_OFFERED ||
 		     s->lease[i].state == DHCP_BOUND) &&
-		    !memcmp(s->lease[i].mac, mac, ETH_ALEN))
+		    !memcmp(s->lease[i].mac, mac, DHCP_HLEN_ETH))
 			return (int)i;
 	return -1;
 }
@@ -105,7 +69,7 @@ static bool available(const struct dhcp_server *s, int i, const u8 *mac,
 	const struct dhcp_lease *l = &s->lease[i];
 
 	return l->state == DHCP_FREE || expired(l, now) ||
-	       (l->state != DHCP_DECLINED && !memcmp(l->mac, mac, ETH_ALEN));
+	       (l->state != DHCP_DECLINED && !memcmp(l->mac, mac, DHCP_HLEN_ETH));
 }
 
 bool dhcp_server_lease_of(const struct dhcp_server *s, const u8 *mac,
@@ -121,58 +85,31 @@ bool dhcp_server_lease_of(const struct dhcp_server *s, const u8 *mac,
 
 /* ---- messages ---- */
 
-/* One option (code, len, value) at *at, which moves past it; false at
-   the end of the options or if they run past len. */
-static bool next_option(const u8 *msg, u32 len, u32 *at, u8 *code,
-			const u8 **val, u8 *vlen)
-{
-	while (*at < len && msg[*at] == OPT_PAD)
-		(*at)++;
-	if (*at >= len || msg[*at] == OPT_END || *at + 2 > len ||
-	    *at + 2 + msg[*at + 1] > len)
-		return false;
-	*code = msg[*at];
-	*vlen = msg[*at + 1];
-	*val = msg + *at + 2;
-	*at += 2u + *vlen;
-	return true;
-}
-
 /* Reads a client's message; false if it is not a well-formed request
    (a BOOTREQUEST over Ethernet, with the cookie and a message type). */
 static bool parse(const u8 *msg, u32 len, struct request *r)
 {
-	u32 at = OPTIONS;
+	u32 at = DHCP_OPTIONS;
 	const u8 *val;
 	u8 code, vlen;
 
-	if (len < OPTIONS || msg[OP] != BOOTREQUEST ||
-	    msg[HTYPE] != HTYPE_ETHERNET || msg[HLEN] != ETH_ALEN ||
-	    memcmp(msg + COOKIE, cookie, sizeof(cookie)))
+	if (!dhcp_msg_valid(msg, len, DHCP_BOOTREQUEST))
 		return false;
-	*r = (struct request){ .chaddr = msg + CHADDR };
-	memcpy(r->ciaddr, msg + CIADDR, 4);
-	while (next_option(msg, len, &at, &code, &val, &vlen)) {
-		if (code == OPT_TYPE && vlen == 1)
+	*r = (struct request){ .chaddr = msg + DHCP_CHADDR };
+	memcpy(r->ciaddr, msg + DHCP_CIADDR, 4);
+	while (dhcp_next_option(msg, len, &at, &code, &val, &vlen)) {
+		if (code == DHCP_OPT_TYPE && vlen == 1)
 			r->type = val[0];
-		if (code == OPT_REQUESTED && vlen == 4) {
+		if (code == DHCP_OPT_REQUESTED && vlen == 4) {
 			memcpy(r->requested, val, 4);
 			r->has_requested = true;
 		}
-		if (code == OPT_SERVER_ID && vlen == 4) {
+		if (code == DHCP_OPT_SERVER_ID && vlen == 4) {
 			memcpy(r->server_id, val, 4);
 			r->has_server_id = true;
 		}
 	}
-	return r->type >= DISCOVER && r->type <= INFORM;
-}
-
-static u8 *put_option(u8 *p, u8 code, const u8 *val, u8 len)
-{
-	p[0] = code;
-	p[1] = len;
-	memcpy(p + 2, val, len);
-	return p + 2 + len;
+	return r->type >= DHCP_DISCOVER && r->type <= DHCP_INFORM;
 }
 
 /* The answer of type `type` to msg, with address yiaddr (NULL: none),
@@ -180,35 +117,30 @@ static u8 *put_option(u8 *p, u8 code, const u8 *val, u8 len)
 static u32 reply(const struct dhcp_server *s, const u8 *msg, u8 type,
 		 const u8 *yiaddr, u8 *out)
 {
-	u8 lease[4], *p = out + OPTIONS;
+	u8 lease[4], *p = dhcp_msg_start(out, DHCP_BOOTREPLY, msg + DHCP_XID,
+					 msg + DHCP_CHADDR);
 
-	memset(out, 0, DHCP_REPLY_MAX);
-	out[OP] = BOOTREPLY;
-	out[HTYPE] = HTYPE_ETHERNET;
-	out[HLEN] = ETH_ALEN;
-	memcpy(out + XID, msg + XID, 4);
-	memcpy(out + FLAGS, msg + FLAGS, 2);
-	memcpy(out + GIADDR, msg + GIADDR, 4);
-	memcpy(out + CHADDR, msg + CHADDR, 16);
-	memcpy(out + COOKIE, cookie, sizeof(cookie));
-	if (type == ACK && !yiaddr)             /* to an INFORM (§4.3.5) */
-		memcpy(out + CIADDR, msg + CIADDR, 4);
+	memcpy(out + DHCP_FLAGS, msg + DHCP_FLAGS, 2);
+	memcpy(out + DHCP_GIADDR, msg + DHCP_GIADDR, 4);
+	memcpy(out + DHCP_CHADDR, msg + DHCP_CHADDR, DHCP_CHADDR_LEN);
+	if (type == DHCP_ACK && !yiaddr)             /* to an INFORM (§4.3.5) */
+		memcpy(out + DHCP_CIADDR, msg + DHCP_CIADDR, 4);
 	if (yiaddr)
-		memcpy(out + YIADDR, yiaddr, 4);
-	p = put_option(p, OPT_TYPE, &type, 1);
-	p = put_option(p, OPT_SERVER_ID, s->ip, 4);
-	if (type != NAK) {
+		memcpy(out + DHCP_YIADDR, yiaddr, 4);
+	p = dhcp_put_option(p, DHCP_OPT_TYPE, &type, 1);
+	p = dhcp_put_option(p, DHCP_OPT_SERVER_ID, s->ip, 4);
+	if (type != DHCP_NAK) {
 		if (yiaddr) {
 			be32_put(lease, s->lease_s);
-			p = put_option(p, OPT_LEASE_TIME, lease, 4);
+			p = dhcp_put_option(p, DHCP_OPT_LEASE_TIME, lease, 4);
 		}
-		p = put_option(p, OPT_MASK, s->mask, 4);
+		p = dhcp_put_option(p, DHCP_OPT_MASK, s->mask, 4);
 		if (s->gateway) {
-			p = put_option(p, OPT_ROUTER, s->ip, 4);
-			p = put_option(p, OPT_DNS, s->ip, 4);
+			p = dhcp_put_option(p, DHCP_OPT_ROUTER, s->ip, 4);
+			p = dhcp_put_option(p, DHCP_OPT_DNS, s->ip, 4);
 		}
 	}
-	*p = OPT_END;
+	*p = DHCP_OPT_END;
 	return DHCP_REPLY_MAX;
 }
 
@@ -235,10 +167,10 @@ static u32 on_discover(struct dhcp_server *s, const struct request *r,
 		s->lease[i].state = DHCP_OFFERED;
 		s->lease[i].expires = now + DHCP_OFFER_HOLD_S * s->hz;
 	}
-	memcpy(s->lease[i].mac, r->chaddr, ETH_ALEN);
+	memcpy(s->lease[i].mac, r->chaddr, DHCP_HLEN_ETH);
 	be32_put(ip, be32_get(s->first) + (u32)i);
 	s->stats.offers++;
-	return reply(s, msg, OFFER, ip, out);
+	return reply(s, msg, DHCP_OFFER, ip, out);
 }
 
 /* REQUEST (§4.3.2): a client that chose another server lets its offer
@@ -261,22 +193,22 @@ static u32 on_request(struct dhcp_server *s, const struct request *r,
 		if ((be32_get(want) & be32_get(s->mask)) != (be32_get(s->ip) & be32_get(s->mask)))
 			return 0;
 		s->stats.naks++;
-		return reply(s, msg, NAK, NULL, out);
+		return reply(s, msg, DHCP_NAK, NULL, out);
 	}
 	if (i >= 0 && i != k)            /* it moves to the one it asked for */
 		s->lease[i].state = DHCP_FREE;
 	s->lease[k].state = DHCP_BOUND;
-	memcpy(s->lease[k].mac, r->chaddr, ETH_ALEN);
+	memcpy(s->lease[k].mac, r->chaddr, DHCP_HLEN_ETH);
 	s->lease[k].expires = now + (u64)s->lease_s * s->hz;
 	s->stats.acks++;
-	return reply(s, msg, ACK, want, out);
+	return reply(s, msg, DHCP_ACK, want, out);
 }
 
 /* RELEASE and DECLINE (§4.3.3, §4.3.4): no answer. */
 static void on_release(struct dhcp_server *s, const struct request *r,
 		       u64 now)
 {
-	bool decline = r->type == DECLINE;
+	bool decline = r->type == DHCP_DECLINE;
 	int i = pool_index(s, decline ? r->requested : r->ciaddr);
 
 	if (decline)
@@ -284,7 +216,7 @@ static void on_release(struct dhcp_server *s, const struct request *r,
 	else
 		s->stats.releases++;
 	if (i < 0 || (decline && !r->has_requested) ||
-	    memcmp(s->lease[i].mac, r->chaddr, ETH_ALEN))
+	    memcmp(s->lease[i].mac, r->chaddr, DHCP_HLEN_ETH))
 		return;
 	s->lease[i].state = decline ? DHCP_DECLINED : DHCP_FREE;
 	s->lease[i].expires = now + (u64)s->lease_s * s->hz;
@@ -300,17 +232,17 @@ u32 dhcp_server_handle(struct dhcp_server *s, const u8 *msg, u32 len,
 		return 0;
 	}
 	switch (r.type) {
-	case DISCOVER:
+	case DHCP_DISCOVER:
 		return on_discover(s, &r, msg, out, now);
-	case REQUEST:
+	case DHCP_REQUEST:
 		return on_request(s, &r, msg, out, now);
-	case RELEASE:
-	case DECLINE:
+	case DHCP_RELEASE:
+	case DHCP_DECLINE:
 		on_release(s, &r, now);
 		return 0;
-	case INFORM:                     /* §4.3.5: options, no address */
+	case DHCP_INFORM:                     /* §4.3.5: options, no address */
 		s->stats.informs++;
-		return reply(s, msg, ACK, NULL, out);
+		return reply(s, msg, DHCP_ACK, NULL, out);
 	default:                         /* OFFER, ACK, NAK: a server's */
 		s->stats.ignored++;
 		return 0;

@@ -201,6 +201,52 @@ static bool port_taken(const struct nat *n, u8 proto, u16 port)
 	return false;
 }
 
+int nat_set_relay(struct nat *n, u8 proto, u16 port, const u8 *shown,
+		  const u8 *real)
+{
+	struct nat_relay *free = NULL;
+
+	if ((proto != NAT_TCP && proto != NAT_UDP) || !port)
+		return -1;
+	for (u32 i = 0; i < NAT_MAX_RELAYS; i++) {
+		struct nat_relay *r = &n->relay[i];
+
+		if (r->used && r->proto == proto && r->port == port)
+			free = r;
+		else if (!r->used && !free)
+			free = r;
+	}
+	if (!free)
+		return -1;
+	*free = (struct nat_relay){ true, proto, port,
+		{ shown[0], shown[1], shown[2], shown[3] },
+		{ real[0], real[1], real[2], real[3] } };
+	return 0;
+}
+
+void nat_set_outside(struct nat *n, const u8 *out_ip)
+{
+	if (!memcmp(n->out_ip, out_ip, 4))
+		return;
+	memcpy(n->out_ip, out_ip, 4);
+	for (u32 i = 0; i < NAT_MAX_CONNS; i++)
+		n->conn[i].used = false;
+}
+
+/* Where a VM's packet of proto to dst:port really goes: a relay's real
+   address, or dst itself. */
+static const u8 *relayed(const struct nat *n, u8 proto, const u8 *dst, u16 port)
+{
+	for (u32 i = 0; i < NAT_MAX_RELAYS; i++) {
+		const struct nat_relay *r = &n->relay[i];
+
+		if (r->used && r->proto == proto && r->port == port &&
+		    !memcmp(r->shown, dst, 4))
+			return r->real;
+	}
+	return dst;
+}
+
 int nat_forward(struct nat *n, u8 proto, u16 out_port, const u8 *in_ip,
 		u16 in_port)
 {
@@ -299,7 +345,8 @@ static bool l4_fields(const struct pkt *p, bool inbound, struct l4 *t)
 }
 
 /* The connection with this 5-tuple as seen from inside (VM address and
-   port, far end) or, inbound, from outside (uhv's port, far end). */
+   port, far end as the VM addressed it) or, inbound, from outside (uhv's
+   port, far end). */
 static struct nat_conn *find(struct nat *n, u8 proto, bool inbound,
 			     const u8 *ip, u16 port, const u8 *rem, u16 rem_port)
 {
@@ -307,7 +354,7 @@ static struct nat_conn *find(struct nat *n, u8 proto, bool inbound,
 		struct nat_conn *c = &n->conn[i];
 
 		if (!c->used || c->proto != proto || c->rem_port != rem_port ||
-		    memcmp(c->rem_ip, rem, 4))
+		    memcmp(inbound ? c->rem_ip : c->seen_ip, rem, 4))
 			continue;
 		if (inbound ? c->out_port == port
 			    : c->in_port == port && !memcmp(c->in_ip, ip, 4))
@@ -316,10 +363,11 @@ static struct nat_conn *find(struct nat *n, u8 proto, bool inbound,
 	return NULL;
 }
 
-/* A new connection (NULL if the table or the port range is full). */
+/* A new connection (NULL if the table or the port range is full); the
+   VM sees the far end rem as seen. */
 static struct nat_conn *open_conn(struct nat *n, u8 proto, const u8 *in_ip,
-				  u16 in_port, const u8 *rem, u16 rem_port,
-				  u16 out_port)
+				  u16 in_port, const u8 *rem, const u8 *seen,
+				  u16 rem_port, u16 out_port)
 {
 	struct nat_conn *c;
 
@@ -331,6 +379,7 @@ static struct nat_conn *open_conn(struct nat *n, u8 proto, const u8 *in_ip,
 		.in_port = in_port, .rem_port = rem_port, .out_port = out_port };
 	memcpy(c->in_ip, in_ip, 4);
 	memcpy(c->rem_ip, rem, 4);
+	memcpy(c->seen_ip, seen, 4);
 	n->stats.conns++;
 	return c;
 }
@@ -386,10 +435,14 @@ enum nat_verdict nat_outbound(struct nat *n, u8 *pkt, u32 len, u64 now)
 		return drop(n, NAT_DROP_PROTOCOL);
 	c = find(n, p.proto, false, pkt + IP_SRC, t.sport, pkt + IP_DST, t.dport);
 	if (!c && !(c = open_conn(n, p.proto, pkt + IP_SRC, t.sport,
+				  relayed(n, p.proto, pkt + IP_DST, t.dport),
 				  pkt + IP_DST, t.dport, 0)))
 		return drop(n, NAT_DROP_TABLE_FULL);
 	track(c, &p, false, now);
 	translate(pkt, IP_SRC, n->out_ip, &t, c->out_port);
+	if (memcmp(c->seen_ip, c->rem_ip, 4))
+		rewrite_addr(pkt + IP_DST, c->rem_ip, pkt + IP_CSUM,
+			     t.pseudo ? t.csum : NULL, t.udp, NULL);
 	n->stats.out++;
 	return NAT_PASS;
 }
@@ -404,7 +457,7 @@ static struct nat_conn *forwarded(struct nat *n, u8 proto, u16 port,
 
 		if (f->used && f->proto == proto && f->out_port == port)
 			return open_conn(n, proto, f->in_ip, f->in_port, rem,
-					 rem_port, port);
+					 rem, rem_port, port);
 	}
 	return NULL;
 }
@@ -466,6 +519,9 @@ static enum nat_verdict inbound_error(struct nat *n, struct pkt *p)
 	rewrite_addr(q + IP_SRC, c->in_ip, q + IP_CSUM,
 		     t.pseudo ? t.csum : NULL, t.udp, icsum);
 	rewrite16(t.id, c->in_port, NULL, t.csum, t.udp, icsum);
+	if (memcmp(c->seen_ip, c->rem_ip, 4))
+		rewrite_addr(q + IP_DST, c->seen_ip, q + IP_CSUM,
+			     t.pseudo ? t.csum : NULL, t.udp, icsum);
 	rewrite_addr(p->ip + IP_DST, c->in_ip, p->ip + IP_CSUM, NULL, false, NULL);
 	n->stats.in++;
 	return NAT_PASS;
@@ -491,6 +547,9 @@ enum nat_verdict nat_inbound(struct nat *n, u8 *pkt, u32 len, u64 now)
 		return drop(n, NAT_DROP_NO_CONN);
 	track(c, &p, true, now);
 	translate(pkt, IP_DST, c->in_ip, &t, c->in_port);
+	if (memcmp(c->seen_ip, c->rem_ip, 4))
+		rewrite_addr(pkt + IP_SRC, c->seen_ip, pkt + IP_CSUM,
+			     t.pseudo ? t.csum : NULL, t.udp, NULL);
 	n->stats.in++;
 	return NAT_PASS;
 }

@@ -22,6 +22,7 @@
 
 #define NAT_MAX_CONNS    256
 #define NAT_MAX_FORWARDS 8
+#define NAT_MAX_RELAYS   2         /* DNS over UDP and over TCP */
 #define NAT_PORT_FIRST   49152     /* uhv's outside ports: the dynamic */
 #define NAT_PORT_LAST    65535     /* range of RFC 6335 §6 */
 
@@ -57,6 +58,8 @@ struct nat_conn {
 	u8 tcp;                    /* enum nat_tcp */
 	bool answered;             /* seen from outside too */
 	u8 in_ip[4], rem_ip[4];    /* the VM; the far end */
+	u8 seen_ip[4];             /* the far end as the VM addressed it:
+				      rem_ip, or a relay's shown address */
 	u16 in_port, rem_port, out_port;   /* ICMP: the echo id, 0, uhv's id */
 	u64 last;                  /* the last packet, either way */
 };
@@ -67,6 +70,16 @@ struct nat_forward {
 	u16 out_port;
 	u8 in_ip[4];
 	u16 in_port;
+};
+
+/* A relay: what VMs send to shown:port goes to real:port, and the answers
+   come back from shown (uhv's inside address as the VMs' DNS server,
+   relayed to the resolver outside). */
+struct nat_relay {
+	bool used;
+	u8 proto;
+	u16 port;
+	u8 shown[4], real[4];
 };
 
 struct nat_stats {
@@ -81,6 +94,7 @@ struct nat {
 	u16 next_port;             /* where the search for a free port starts */
 	struct nat_conn conn[NAT_MAX_CONNS];
 	struct nat_forward fwd[NAT_MAX_FORWARDS];
+	struct nat_relay relay[NAT_MAX_RELAYS];
 	struct nat_stats stats;
 };
 
@@ -91,9 +105,19 @@ void nat_init(struct nat *n, const u8 *out_ip, u64 hz);
 int nat_forward(struct nat *n, u8 proto, u16 out_port, const u8 *in_ip,
 		u16 in_port);
 
+/* A relay (nat_relay above) for proto (NAT_TCP/NAT_UDP) and port; one
+   already there for proto and port is replaced. 0, or -1 if the table is
+   full or proto or port is bad. */
+int nat_set_relay(struct nat *n, u8 proto, u16 port, const u8 *shown,
+		  const u8 *real);
+/* The outside address changed (a new DHCP lease): connections made with
+   the old one are forgotten. */
+void nat_set_outside(struct nat *n, const u8 *out_ip);
+
 /* A packet from inside (pkt, len bytes, the IPv4 header first): its
    source becomes the outside address and port of its connection (made
-   now if new). Rewritten in place when NAT_PASS. */
+   now if new), and its destination the real one if a relay matches.
+   Rewritten in place when NAT_PASS. */
 enum nat_verdict nat_outbound(struct nat *n, u8 *pkt, u32 len, u64 now);
 /* A packet from outside to the outside address: its destination becomes
    the VM's of its connection or forward. Rewritten in place when

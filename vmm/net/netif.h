@@ -11,9 +11,10 @@
 #define UHV_VMM_NETIF_H
 
 #include "vmm/net/bridge.h"
+#include "vmm/net/ipv4.h"
 
-#define NETIF_QUEUE 4                /* replies waiting to be sent */
-#define IPV4_ALEN   4
+#define NETIF_QUEUE 32               /* frames waiting to be sent: replies,
+					and a router's (nat_router.h) */
 
 struct dhcp_server;
 
@@ -27,7 +28,11 @@ struct netif {
 	int queued;
 	struct dhcp_server *dhcp;     /* NULL: no DHCP server here */
 	u64 (*now)(void);             /* the clock for DHCP leases */
-	u64 arp_replies, echo_replies, dhcp_replies, ignored, overflow;
+	/* what uhv does not answer itself (NULL: ignored): a router's */
+	void (*forward)(void *ctx, const u8 *frame, u32 len);
+	void *forward_ctx;
+	u64 arp_replies, echo_replies, dhcp_replies, forwarded, ignored;
+	u64 overflow;
 };
 
 /* Attaches n to network net of b with mac and ip. 0, or -1 if the bridge
@@ -36,6 +41,15 @@ int netif_attach(struct netif *n, struct bridge *b, int net,
 		 const u8 *mac, const u8 *ip);
 /* From now on n answers DHCP clients with d (leases timed by now). */
 void netif_serve_dhcp(struct netif *n, struct dhcp_server *d, u64 (*now)(void));
+/* From now on frames n does not answer (ARP but requests for its
+   address, IPv4 but echo requests and DHCP for it) go to fwd(ctx, ...):
+   a router, which sends through netif_queue. */
+void netif_set_forward(struct netif *n,
+		       void (*fwd)(void *ctx, const u8 *frame, u32 len),
+		       void *ctx);
+/* Queues a whole frame (len <= ETH_FRAME_MAX) to send into the network at
+   the next netif_flush; false if the queue is full (counted). */
+bool netif_queue(struct netif *n, const u8 *frame, u32 len);
 /* The bridge's deliver callback (ctx: n): queues the answer, if any. */
 bool netif_receive(void *ctx, const u8 *frame, u32 len);
 /* Sends the queued answers into the bridge (never from inside it). */
