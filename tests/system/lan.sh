@@ -140,11 +140,12 @@ out=$(sed -nE 's/^uhv: uplink e1000\.0: address ([0-9.]+) .*/\1/p' "$LOGS/nat.lo
 bip=$(sed -nE 's/^\[b\] UHV-LINUX: dhcp lease ([0-9.]+) .*/\1/p' "$LOGS/bridged.log")
 echo "lan: uhv's outside address ${out:-none}, bridged guest ${bip:-none}" > "$LOGS/addresses"
 # From the LAN: pings, and TCP to the forward and to the bridged guest
-n=$(lan ping -c 3 -W 3 "${out:-$LAN.254}" 2>/dev/null | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+# busybox's ping: Debian's iputils-ping need not be there
+n=$(lan busybox ping -c 3 -W 3 "${out:-$LAN.254}" 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 verdict nat-ping-outside "$([ "${n:-0}" = 3 ] && echo 1)" "uhv's outside address ${out:-none} answered ${n:-0} of 3 pings from the LAN"
 from_lan nat-forward "${out:-$LAN.254}" 2222
 check nat-port-forward "$LOGS/nat-forward.nc" '^uhv-guest 10\.0\.2\.15 says hello$'
-n=$(lan ping -c 3 -W 3 "${bip:-$LAN.254}" 2>/dev/null | sed -n 's/.* \([0-9]*\) received.*/\1/p')
+n=$(lan busybox ping -c 3 -W 3 "${bip:-$LAN.254}" 2>/dev/null | sed -n 's/.* \([0-9]*\) packets received.*/\1/p')
 verdict bridged-ping-guest "$([ "${n:-0}" = 3 ] && echo 1)" "the bridged guest ${bip:-none} answered ${n:-0} of 3 pings from the LAN"
 from_lan bridged-tcp "${bip:-$LAN.254}" 7000
 check bridged-tcp-from-lan "$LOGS/bridged-tcp.nc" "^uhv-guest ${bip//./\\.} says hello\$"

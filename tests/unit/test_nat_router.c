@@ -155,9 +155,15 @@ START_TEST(routes_both_ways)
 	nat_router_inside(&r, frame, len, 1);
 	ck_assert_uint_eq(outside.n, 1);
 	assert_arp_request(outside.f[0], OUT_MAC, OUT_IP, GW);
+	/* a second packet waits too, without a second request */
+	len = ip_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 5000, WEB, 53, 20, 64);
+	nat_router_inside(&r, frame, len, 1);
+	ck_assert_uint_eq(outside.n, 1);
 	len = arp(OUT_MAC, 2, GW_MAC, GW, OUT_MAC, OUT_IP);
 	nat_router_outside(&r, frame, len, 2);
-	ck_assert_uint_eq(outside.n, 2);
+	ck_assert_uint_eq(outside.n, 3);
+	ip = assert_ip(outside.f[2], GW_MAC, OUT_MAC);
+	ck_assert_uint_eq(ip[9], NAT_UDP);
 	ip = assert_ip(outside.f[1], GW_MAC, OUT_MAC);
 	ck_assert_mem_eq(ip + 12, OUT_IP, 4);
 	ck_assert_mem_eq(ip + 16, WEB, 4);
@@ -166,7 +172,7 @@ START_TEST(routes_both_ways)
 	/* the next one goes at once */
 	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 40000, WEB, 80, 20, 64);
 	nat_router_inside(&r, frame, len, 3);
-	ck_assert_uint_eq(outside.n, 3);
+	ck_assert_uint_eq(outside.n, 4);
 	len = ip_frame(OUT_MAC, GW_MAC, NAT_TCP, WEB, 80, OUT_IP, NAT_PORT_FIRST, 20, 50);
 	nat_router_outside(&r, frame, len, 4);
 	ck_assert_uint_eq(inside.n, 1);
@@ -174,9 +180,10 @@ START_TEST(routes_both_ways)
 	ck_assert_mem_eq(ip + 16, VM, 4);
 	ck_assert_uint_eq(g16(ip + 22), 40000);
 	ck_assert_uint_eq(ip[8], 49);
-	ck_assert_uint_eq(r.stats.out, 2);
+	ck_assert_uint_eq(r.stats.out, 3);
 	ck_assert_uint_eq(r.stats.in, 1);
 	ck_assert_uint_eq(r.stats.arp_requests, 1);
+	ck_assert_uint_eq(r.stats.unresolved, 0);
 }
 END_TEST
 

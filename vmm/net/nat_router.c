@@ -97,10 +97,8 @@ static struct nat_neigh *neigh_find(struct nat_side *s, const u8 *ip)
 	return NULL;
 }
 
-/* An entry for ip: its own, a free one, or the oldest (whose held
-   packet, if any, is lost: counted). */
-static struct nat_neigh *neigh_get(struct nat_router *r, struct nat_side *s,
-				   const u8 *ip)
+/* An entry for ip: its own, a free one, or the oldest. */
+static struct nat_neigh *neigh_get(struct nat_side *s, const u8 *ip)
 {
 	struct nat_neigh *n = neigh_find(s, ip), *old = NULL;
 
@@ -112,16 +110,37 @@ static struct nat_neigh *neigh_get(struct nat_router *r, struct nat_side *s,
 		if (!old || s->nb[i].when < old->when)
 			old = &s->nb[i];
 	}
-	if (!n) {
-		n = old;
-		r->stats.unresolved += n->held_len != 0;
-	}
+	n = n ? n : old;
 	if (!n->used || memcmp(n->ip, ip, IPV4_ALEN)) {
-		memset(n, 0, sizeof(*n) - sizeof(n->held));
+		memset(n, 0, sizeof(*n));
 		n->used = true;
 		memcpy(n->ip, ip, IPV4_ALEN);
 	}
 	return n;
+}
+
+/* Holds frame f for next hop ip on side s; with every slot taken, the
+   oldest packet gives way (counted). */
+static void hold(struct nat_router *r, enum side s, const u8 *ip,
+		 const u8 *f, u32 len, u64 now)
+{
+	struct nat_held *h = NULL;
+
+	for (u32 i = 0; i < NAT_HELD_MAX; i++) {
+		if (!r->held[i].used) {
+			h = &r->held[i];
+			break;
+		}
+		if (!h || r->held[i].when < h->when)
+			h = &r->held[i];
+	}
+	r->stats.unresolved += h->used;
+	h->used = true;
+	h->side = (u8)s;
+	h->when = now;
+	h->len = len;
+	memcpy(h->ip, ip, IPV4_ALEN);
+	memcpy(h->frame, f, len);
 }
 
 /* Sends frame f (Ethernet header still to fill) to n's MAC. */
@@ -147,7 +166,7 @@ static void arp_ask(struct nat_router *r, enum side s, struct nat_neigh *n,
 }
 
 /* A packet (frame f, len bytes) for next hop ip on side s: sent if its
-   MAC is known, else held (one per neighbour, the latest) while ARP asks. */
+   MAC is known, else held while ARP asks. */
 static void send_ip(struct nat_router *r, enum side s, const u8 *ip, u8 *f,
 		    u32 len, u64 now)
 {
@@ -157,10 +176,8 @@ static void send_ip(struct nat_router *r, enum side s, const u8 *ip, u8 *f,
 		send_to_mac(r, s, n, f, len);
 		return;
 	}
-	n = neigh_get(r, side_of(r, s), ip);
-	r->stats.unresolved += n->held_len != 0;
-	memcpy(n->held, f, len);
-	n->held_len = len;
+	n = neigh_get(side_of(r, s), ip);
+	hold(r, s, ip, f, len, now);
 	if (n->resolved) {              /* stale: ask again, from scratch */
 		n->resolved = false;
 		n->tries = 0;
@@ -169,7 +186,23 @@ static void send_ip(struct nat_router *r, enum side s, const u8 *ip, u8 *f,
 		arp_ask(r, s, n, now);
 }
 
-/* n's address is at mac (learned now): a packet held for it goes. */
+/* The packets held for n on side s: sent (n resolved) or dropped. */
+static void release(struct nat_router *r, enum side s, struct nat_neigh *n)
+{
+	for (u32 i = 0; i < NAT_HELD_MAX; i++) {
+		struct nat_held *h = &r->held[i];
+
+		if (!h->used || h->side != s || memcmp(h->ip, n->ip, IPV4_ALEN))
+			continue;
+		if (n->resolved)
+			send_to_mac(r, s, n, h->frame, h->len);
+		else
+			r->stats.unresolved++;
+		h->used = false;
+	}
+}
+
+/* n's address is at mac (learned now): the packets held for it go. */
 static void resolved(struct nat_router *r, enum side s, struct nat_neigh *n,
 		     const u8 *mac, u64 now)
 {
@@ -177,14 +210,11 @@ static void resolved(struct nat_router *r, enum side s, struct nat_neigh *n,
 	n->resolved = true;
 	n->when = now;
 	n->tries = 0;
-	if (n->held_len) {
-		send_to_mac(r, s, n, n->held, n->held_len);
-		n->held_len = 0;
-	}
+	release(r, s, n);
 }
 
 /* What an ARP message from side s teaches (RFC 826's merge: the sender's
-   address is on the link): a held packet goes out now. */
+   address is on the link): packets held for it go out now. */
 static void arp_learn(struct nat_router *r, enum side s, const u8 *a,
 		      u64 now)
 {
@@ -195,7 +225,7 @@ static void arp_learn(struct nat_router *r, enum side s, const u8 *a,
 	if (!n && (memcmp(a + ARP_TPA_OFF, sd->ip, IPV4_ALEN) ||
 		   !on_link(sd, spa) || zero_ip(spa)))
 		return;              /* not about us: no new entry */
-	resolved(r, s, n ? n : neigh_get(r, sd, spa), a + ARP_SHA_OFF, now);
+	resolved(r, s, n ? n : neigh_get(sd, spa), a + ARP_SHA_OFF, now);
 }
 
 /* ARP on side s: learn, and answer a request for our address. */
@@ -264,7 +294,7 @@ static void inside_learn(struct nat_router *r, const u8 *frame,
 	if (!on_link(&r->in, src) || zero_ip(src) ||
 	    !memcmp(src, r->in.ip, IPV4_ALEN) || (frame[ETH_ALEN] & GROUP_BIT))
 		return;
-	resolved(r, INSIDE, neigh_get(r, &r->in, src), frame + ETH_ALEN, now);
+	resolved(r, INSIDE, neigh_get(&r->in, src), frame + ETH_ALEN, now);
 }
 
 void nat_router_inside(struct nat_router *r, const u8 *frame, u32 len,
@@ -366,7 +396,8 @@ void nat_router_outside(struct nat_router *r, const u8 *frame, u32 len,
 
 /* ---- timers ---- */
 
-/* Re-asks for addresses still unanswered; gives up after NAT_ARP_TRIES. */
+/* Re-asks for addresses still unanswered; gives up after NAT_ARP_TRIES
+   (the packets held for them are dropped). */
 static void arp_retry(struct nat_router *r, enum side s, u64 now)
 {
 	struct nat_side *sd = side_of(r, s);
@@ -380,9 +411,8 @@ static void arp_retry(struct nat_router *r, enum side s, u64 now)
 			arp_ask(r, s, n, now);
 			continue;
 		}
-		r->stats.unresolved += n->held_len != 0;
+		release(r, s, n);
 		n->used = false;
-		n->held_len = 0;
 	}
 }
 

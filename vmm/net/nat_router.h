@@ -31,7 +31,9 @@
 
 #define NAT_NEIGH_MAX    16        /* ARP entries per side */
 #define NAT_ARP_RETRY_S  1         /* between requests for one address */
-#define NAT_ARP_TRIES    3         /* then the held packet is dropped */
+#define NAT_ARP_TRIES    3         /* then its held packets are dropped */
+#define NAT_HELD_MAX     8         /* packets waiting for ARP, both sides
+				      (Linux keeps 3 a neighbour: unres_qlen) */
 #define NAT_NEIGH_TTL_S  300       /* an answer is trusted this long */
 
 /* A neighbour (RFC 826's translation table entry) on one side. */
@@ -40,8 +42,16 @@ struct nat_neigh {
 	u8 ip[IPV4_ALEN], mac[ETH_ALEN];
 	u64 when;                  /* resolved: when learned; else: asked */
 	u8 tries;
-	u32 held_len;              /* a frame waiting for the answer; 0: none */
-	u8 held[ETH_FRAME_MAX];
+};
+
+/* A packet waiting for its next hop's MAC (Ethernet header to fill). */
+struct nat_held {
+	bool used;
+	u8 side;                   /* 0 inside, 1 outside */
+	u8 ip[IPV4_ALEN];          /* the next hop */
+	u64 when;
+	u32 len;
+	u8 frame[ETH_FRAME_MAX];
 };
 
 /* One of the router's two interfaces. */
@@ -70,6 +80,7 @@ struct nat_router_stats {
 struct nat_router {
 	struct nat nat;
 	struct nat_side in, out;
+	struct nat_held held[NAT_HELD_MAX];
 	u8 gateway[IPV4_ALEN];     /* the uplink's default route; 0: none */
 	u8 dns[IPV4_ALEN];         /* the resolver DNS is relayed to; 0: none */
 	bool addressed;            /* out.ip is set */
