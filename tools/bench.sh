@@ -144,6 +144,7 @@ bench spec_cost spec_cost
 bench bench-virtio.sh "$ROOT/tools/bench-virtio.sh"
 bench bench-net.sh "$ROOT/tools/bench-net.sh"
 bench bench-bridge.sh "$ROOT/tools/bench-bridge.sh"
+bench bench-nat.sh "$ROOT/tools/bench-nat.sh"
 bench bench-control.sh "$ROOT/tools/bench-control.sh"
 if [ "${UHV_BENCH_LINUX:-1}" = 1 ]; then
     bench bench-linux.sh "$ROOT/tools/bench-linux.sh"

@@ -687,6 +687,63 @@ static int key_forward(struct parser *p, const char *v)
 	return 0;
 }
 
+/* A decimal number of up to 9 digits from *s, which moves past it. */
+static bool parse_u32(const char **s, u32 *v)
+{
+	u32 digits = 0;
+
+	for (*v = 0; **s >= '0' && **s <= '9' && digits < 9; (*s)++, digits++)
+		*v = *v * 10 + (u32)(**s - '0');
+	return digits > 0;
+}
+
+/* flood = NETWORK:RATE[,BURST] | NETWORK:off: that network's NICs' flood
+   limit (broadcast, multicast, unknown unicast frames a second). */
+static int key_flood(struct parser *p, const char *v)
+{
+	struct uhv_config *c = p->cfg;
+	struct flood_config *f = &c->floods[c->nr_floods];
+	const char *at = v;
+	size_t len = 0;
+
+	if (c->nr_floods == CFG_MAX_FLOODS)
+		return fail(p, "flood: at most %d networks", CFG_MAX_FLOODS);
+	while (v[len] && v[len] != ':')
+		len++;
+	if (!len || len >= CFG_NAME_MAX || !v[len])
+		return fail(p, "flood: '%s' must be NETWORK:RATE[,BURST] or "
+			    "NETWORK:off", v);
+	memcpy(f->network, v, len);
+	f->network[len] = 0;
+	at = v + len + 1;
+	f->burst = CFG_FLOOD_BURST;
+	if (!strcmp(at, "off"))
+		f->rate = 0;
+	else if (!parse_u32(&at, &f->rate) || !f->rate ||
+		 (*at == ',' && (at++, !parse_u32(&at, &f->burst))) || *at ||
+		 !f->burst || f->burst > CFG_FLOOD_BURST_MAX)
+		return fail(p, "flood: '%s' must be NETWORK:RATE[,BURST] (rate "
+			    "1 or more a second, burst 1-%d) or NETWORK:off", v,
+			    CFG_FLOOD_BURST_MAX);
+	if (!name_valid(f->network))
+		return fail(p, "flood: network name '%s' must be 1-15 of "
+			    "A-Z a-z 0-9 - _", f->network);
+	c->nr_floods++;
+	return 0;
+}
+
+void config_flood_limit(const struct uhv_config *c, const char *network,
+		     u32 *rate, u32 *burst)
+{
+	*rate = CFG_FLOOD_RATE;
+	*burst = CFG_FLOOD_BURST;
+	for (int i = 0; i < c->nr_floods; i++)
+		if (!strcmp(c->floods[i].network, network)) {
+			*rate = c->floods[i].rate;
+			*burst = c->floods[i].burst;
+		}
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -735,6 +792,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "nat", false, key_nat },
 	{ "outside", false, key_outside },
 	{ "forward", false, key_forward },
+	{ "flood", false, key_flood },
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
 	{ "mitigations", false, key_mitigations },

@@ -16,6 +16,8 @@
  *   outside = dhcp | 192.168.1.5/24,gw=192.168.1.1,dns=192.168.1.1
  *                              uhv's address on the uplink (nat; default dhcp)
  *   forward = tcp:2222:10.0.0.10:22   up to 8: an uplink port to a NATed VM
+ *   flood = lan:500,64 | lan:off   broadcasts a NIC on lan may send a second,
+ *                              and the burst (default 1000,256)
  *   control = on               the management protocol on COM2
  *   apicv = off                emulate every local-APIC access (default on:
  *                              the CPU's APIC virtualization where it has it)
@@ -51,6 +53,14 @@
 #define CFG_NAME_MAX UHV_NAME_MAX   /* including the NUL (lib/name.h) */
 #define CFG_DHCP_MAX 64             /* DHCP pool addresses (dhcp_server.h) */
 #define CFG_MAX_FORWARDS 8          /* port forwards (NAT_MAX_FORWARDS) */
+#define CFG_MAX_FLOODS 8            /* flood = settings (one a network) */
+/* A NIC's flood limit by default (bridge.h: broadcast, multicast and
+   unknown unicast frames a second, and the burst saved up): a Linux boot's
+   ARP, DHCP and neighbour discovery and a burst of a few hundred
+   broadcasts pass; a guest broadcasting in a loop is held to this. */
+#define CFG_FLOOD_RATE  1000
+#define CFG_FLOOD_BURST 256
+#define CFG_FLOOD_BURST_MAX 65535   /* BRIDGE_MAX_BURST */
 #define CFG_PROTO_TCP 6             /* IANA protocol numbers, as nat.h's */
 #define CFG_PROTO_UDP 17
 #define CFG_PATH_MAX 64
@@ -80,6 +90,12 @@ struct forward_config {
 	u8 proto;                   /* CFG_PROTO_TCP or CFG_PROTO_UDP */
 	u16 out_port, in_port;
 	u8 in_ip[4];
+};
+
+/* A network's flood limit (flood = lan:500,64; rate 0: none). */
+struct flood_config {
+	char network[CFG_NAME_MAX];
+	u32 rate, burst;
 };
 
 /* A NIC on a named network of uhv's bridge. */
@@ -145,6 +161,8 @@ struct uhv_config {
 	bool outside_static;           /* outside = IP/N,...; else DHCP */
 	int outside_line;
 	u8 outside_ip[4], outside_mask[4], outside_gw[4], outside_dns[4];
+	struct flood_config floods[CFG_MAX_FLOODS];
+	int nr_floods;
 	struct forward_config forwards[CFG_MAX_FORWARDS];
 	int nr_forwards;
 	int forward_line;
@@ -183,6 +201,11 @@ int config_parse(const char *text, size_t len, struct uhv_config *cfg,
  */
 int config_check_fit(const struct uhv_config *cfg, u64 avail,
 		     struct cfg_error *err);
+
+/* The flood limit of network's NICs (its flood = line, else the default
+   CFG_FLOOD_RATE, CFG_FLOOD_BURST); rate 0: none. */
+void config_flood_limit(const struct uhv_config *cfg, const char *network,
+			u32 *rate, u32 *burst);
 
 /* Parses "16M", "512K", "1G", "4096": bytes, or 0 on junk or overflow. */
 u64 config_parse_size(const char *s);

@@ -20,11 +20,6 @@
 #include "lib/string.h"
 #include "lib/bytes.h"
 
-/* Broadcast, multicast and unknown unicast frames from the LAN into the
-   network, a second, and the burst saved up: far above ARP and DHCP, and
-   a bound on what a LAN storm costs each VM. */
-#define UPLINK_FLOOD_RATE  1000
-#define UPLINK_FLOOD_BURST 64
 #define US_PER_S           1000000
 
 static struct {
@@ -41,6 +36,7 @@ static struct {
 	struct netif *inside;      /* NAT: uhv's address on the network */
 	struct nat_router *router; /* NAT: NULL when bridged */
 	u8 shown_ip[IPV4_ALEN];    /* the outside address last announced */
+	u32 drops_logged;          /* NAT drop causes already logged (bits) */
 	u8 frame[NETDEV_FRAME_MAX];
 } up;
 
@@ -84,15 +80,17 @@ static struct netdev *nic_named(const char *name)
 }
 
 /* The bridged network (made now if no VM is on it yet) with the NIC as
-   a port; false if there is no room. */
-static bool attach(struct bridge *br, const char *network, struct netdev *d)
+   a port; false if there is no room. Broadcast, multicast and unknown
+   unicast frames from the LAN into the network are held to the
+   network's flood limit (flood =), as a VM's are: a bound on what a LAN
+   storm costs each VM. */
+static bool attach(struct bridge *br, const struct uhv_config *c,
+		   const char *network, struct netdev *d)
 {
 	int net = bridge_net_find(br, network);
-	struct bridge_port_config cfg = {
-		"uplink", NULL, &uplink_port, d, UPLINK_FLOOD_RATE,
-		UPLINK_FLOOD_BURST,
-	};
+	struct bridge_port_config cfg = { "uplink", NULL, &uplink_port, d, 0, 0 };
 
+	config_flood_limit(c, network, &cfg.flood_rate, &cfg.flood_burst);
 	if (net < 0)
 		net = bridge_net_add(br, network);
 	up.br = br;
@@ -104,7 +102,7 @@ static bool attach(struct bridge *br, const char *network, struct netdev *d)
 static void bridged_init(struct uhv *h, const struct uhv_config *c,
 			 struct netdev *d)
 {
-	if (!attach(&h->bridge, c->bridged_net, d)) {
+	if (!attach(&h->bridge, c, c->bridged_net, d)) {
 		printk("uhv: uplink %s: no room on network %s; it stays "
 		       "host-only\n", d->name, c->bridged_net);
 		return;
@@ -230,6 +228,32 @@ static void announce_address(void)
 	       d[0], d[1], d[2], d[3], r->use_dhcp ? " (DHCP lease)" : "");
 }
 
+/* The NAT network's drop causes, each logged the first time it counts
+   (then only counted: the summary); translator's causes first. */
+static void log_router_drops(void)
+{
+	const struct nat_router_stats *r = &router.stats;
+	const char *names[] = { "unresolved (no ARP answer)", "no_address "
+		"(uhv has no address on the LAN yet)", "no_route (no gateway)",
+		"ttl (expired)", "not_routed (to the VMs' own network or a port "
+		"of uhv's not relayed)" };
+	const u64 counts[] = { r->unresolved, r->no_address, r->no_route,
+			       r->ttl_expired, r->not_routed };
+
+	for (u32 c = NAT_DROP_MALFORMED; c < NAT_DROP_MAX; c++)
+		if (router.nat.stats.drops[c] && !(up.drops_logged & BIT(c))) {
+			up.drops_logged |= (u32)BIT(c);
+			printk("uhv: NAT via %s: dropped a packet: %s (from now on "
+			       "only counted)\n", up.nic->name, nat_drop_name(c));
+		}
+	for (u32 i = 0; i < ARRAY_SIZE(counts); i++)
+		if (counts[i] && !(up.drops_logged & BIT(NAT_DROP_MAX + i))) {
+			up.drops_logged |= (u32)BIT(NAT_DROP_MAX + i);
+			printk("uhv: NAT via %s: dropped a packet: %s (from now on "
+			       "only counted)\n", up.nic->name, names[i]);
+		}
+}
+
 /* One frame from the LAN: into the bridge, or to the router. */
 static void from_lan(u32 len, u64 now)
 {
@@ -260,6 +284,7 @@ u64 uplink_poll(u64 now)
 		nat_router_tick(up.router, now);
 		netif_flush(up.inside, now);
 		announce_address();
+		log_router_drops();
 	}
 	if (n < UPLINK_RX_BUDGET)
 		return now + up.period;

@@ -18,14 +18,7 @@
 #define UHV_OUI2 0x68
 #define UHV_OUI3 0x76
 #define NIC_LINE 240                          /* a summary line's text */
-/* Each NIC's flood limit (bridge.h): broadcast, multicast and unknown
-   unicast frames it may send a second, and the burst it may save up. A
-   guest's ARP and neighbour discovery stay far below it; a guest that
-   broadcasts in a loop reaches each neighbour's receive queue with at
-   most that many frames a second and is logged once (log_bridge_drop). */
 #define DHCP_LEASE_S    3600                 /* uhv's DHCP leases */
-#define NIC_FLOOD_RATE  100
-#define NIC_FLOOD_BURST 16
 
 /* The first frame the bridge refused from this NIC for each cause
    (spoofed source, flood limit...), logged with the VM's name; the next
@@ -75,9 +68,16 @@ static int add_nic(struct uhv *h, struct vm *vm, int i)
 	const u8 made_up[ETH_ALEN] = { UHV_OUI0, UHV_OUI1, UHV_OUI2, UHV_OUI3,
 				       (u8)vm->id, (u8)i };
 	struct bridge_port_config port = { vm->name, n->mac, &nic_port, &n->net,
-					   NIC_FLOOD_RATE, NIC_FLOOD_BURST };
+					   0, 0 };
 	int net;
 
+	/* Each NIC's flood limit (config: flood =, bridge.h): broadcast,
+	   multicast and unknown unicast frames it may send a second, and
+	   the burst it may save up. A guest that broadcasts in a loop
+	   reaches each neighbour's receive queue with at most that many
+	   frames a second and is logged once (log_bridge_drop). */
+	config_flood_limit(&h->bi->config, vm->cfg->nets[i].network,
+			   &port.flood_rate, &port.flood_burst);
 	n->vm = vm;
 	n->cfg = &vm->cfg->nets[i];
 	n->port = -1;                        /* not on the bridge (yet) */

@@ -8,9 +8,14 @@
 #            from dnsmasq (DHCP client), leases 10.0.2.15 to the guest (its
 #            own DHCP server, router and DNS = uhv), relays the guest's DNS
 #            query for files.lan to dnsmasq, and translates the guest's HTTP
-#            download: the server logs uhv's outside address as the client.
-#            From the LAN: ping uhv's outside address, and TCP to its port
-#            2222, forwarded to the guest's port 7000 (the guest answers).
+#            download of 2 MiB and its pings of the server: the server logs
+#            uhv's outside address as the client, and a capture on br0 never
+#            shows the guest's MAC. From the LAN: ping uhv's outside
+#            address, and TCP to its port 2222, forwarded to the guest's
+#            port 7000 (the guest answers). A second guest on the same uhv,
+#            on a host-only network with a route to a made-up router,
+#            reaches nothing: its pings and download fail, and the capture
+#            never shows its MAC either.
 #  bridged   uplink = e1000.0, bridged = lan. The guest is a peer on the
 #            LAN: dnsmasq leases it an address (its MAC in dnsmasq's log),
 #            it downloads the file, and the LAN pings it and reaches its
@@ -71,7 +76,7 @@ for t in tap0 tap1; do
 done
 lan ip addr add "$LAN.1/24" dev br0
 lan ip link set br0 up
-head -c 300000 /dev/urandom > "$LOGS/www/file.bin"
+head -c 2097152 /dev/urandom > "$LOGS/www/file.bin"
 want=$(md5sum < "$LOGS/www/file.bin" | cut -d' ' -f1)
 lan dnsmasq --keep-in-foreground --interface=br0 --bind-interfaces --no-resolv \
     --no-hosts --address=/files.lan/"$LAN.1" --dhcp-range="$LAN.50,$LAN.59,255.255.255.0,600" \
@@ -81,6 +86,9 @@ lan dnsmasq --keep-in-foreground --interface=br0 --bind-interfaces --no-resolv \
 PIDS+=($!)
 lan python3 -m http.server --bind "$LAN.1" --directory "$LOGS/www" 8080 \
     > "$LOGS/http.log" 2>&1 &
+PIDS+=($!)
+# everything on the LAN, for what must never appear there
+lan tshark -q -i br0 -w "$LOGS/br0.pcap" > /dev/null 2>&1 &
 PIDS+=($!)
 
 cp "$L/vmlinuz" "$L/initrd.gz" "$LOGS/"
@@ -97,7 +105,13 @@ image   = vmlinuz
 initrd  = initrd.gz
 memory  = 128M
 net     = lan
-cmdline = $GUEST uhv.lookup=files.lan uhv.fetch=http://files.lan:8080/file.bin
+cmdline = $GUEST uhv.lookup=files.lan uhv.fetch=http://files.lan:8080/file.bin uhv.ping=$LAN.1
+[vm h]
+image   = vmlinuz
+initrd  = initrd.gz
+memory  = 128M
+net     = iso,mac=02:75:68:76:0c:01
+cmdline = console=ttyS0 quiet uhv.ip=10.0.3.5 uhv.gw=10.0.3.1 uhv.ping=$LAN.1 uhv.fetch=http://$LAN.1:8080/file.bin
 CFG
 cat > "$LOGS/bridged.cfg" <<CFG
 uplink  = e1000.0
@@ -153,7 +167,8 @@ check bridged-tcp-from-lan "$LOGS/bridged-tcp.nc" "^uhv-guest ${bip//./\\.} says
 # and uhv prints its summary
 lan busybox nc -w 5 "${out:-$LAN.254}" 2223 < /dev/null > /dev/null 2>&1
 lan busybox nc -w 5 "${bip:-$LAN.254}" 7001 < /dev/null > /dev/null 2>&1
-for p in "${PIDS[@]:2}"; do wait "$p"; done
+for p in "${PIDS[@]:3}"; do wait "$p"; done
+kill "${PIDS[2]}" 2>/dev/null; sleep 2    # the capture, written out
 
 N=$LOGS/nat.log B=$LOGS/bridged.log
 check nat-router "$N" '^uhv: network lan NATed to e1000\.0 \(link up\): its VMs reach that LAN through uhv.s address there \(DHCP\)'
@@ -162,12 +177,20 @@ check nat-outside-lease "$N" "^uhv: uplink e1000\\.0: address $LAN\\.5[0-9] mask
 check nat-lease-in-dnsmasq "$LOGS/dnsmasq.log" "DHCPACK\\(br0\\) ${out//./\\.} 52:54:00:75:68:01"
 check nat-guest-lease "$N" '^\[n\] UHV-LINUX: dhcp lease 10\.0\.2\.15 mask 255\.255\.255\.0 server 10\.0\.2\.1 lease 3600 s router 10\.0\.2\.1 dns 10\.0\.2\.1$'
 check nat-dns-relay "$N" "^\\[n\\] UHV-LINUX: lookup files\\.lan: $LAN\\.1\$"
-check nat-fetch "$N" "^\\[n\\] UHV-LINUX: fetch http://files\\.lan:8080/file\\.bin: 300000 bytes, md5 $want\$"
+check nat-fetch "$N" "^\\[n\\] UHV-LINUX: fetch http://files\\.lan:8080/file\\.bin: 2097152 bytes, md5 $want\$"
+check nat-ping-server "$N" "^\\[n\\] UHV-LINUX: ping $LAN\\.1: 3 of 3 received\$"
+check hostonly-no-ping "$N" "^\\[h\\] UHV-LINUX: ping $LAN\\.1: 0 of 3 received\$"
+check hostonly-no-fetch "$N" "^\\[h\\] UHV-LINUX: fetch http://$LAN\\.1:8080/file\\.bin: 0 bytes"
+gets=$(grep -c '"GET /file.bin' "$LOGS/http.log")
+verdict http-two-clients "$([ "$gets" = 2 ] && echo 1)" "the HTTP server had $gets GETs of the file, not 2 (the NAT and the bridged guest)"
+seen() { tshark -r "$LOGS/br0.pcap" -Y "eth.src==$1" 2>/dev/null | wc -l; }
+n=$(seen 52:54:00:75:68:01); g=$(seen 02:75:68:76:00:00); h=$(seen 02:75:68:76:0c:01)
+verdict lan-sees-uhv-not-vms "$([ "$n" -gt 0 ] && [ "$g" = 0 ] && [ "$h" = 0 ] && echo 1)" "on br0: $n frames from uhv's NIC, $g from the NAT guest's MAC, $h from the host-only guest's (want >0, 0, 0)"
 check nat-server-saw-uhv "$LOGS/http.log" "^${out//./\\.} .*\"GET /file\\.bin HTTP/1\\.1\" 200"
 check nat-counters "$N" '^uhv: NAT via e1000\.0: [1-9][0-9]* packets out, [1-9][0-9]* in; [1-9][0-9]* connections'
 check bridged-lease "$B" "^\\[b\\] UHV-LINUX: dhcp lease $LAN\\.5[0-9] mask 255\\.255\\.255\\.0 server $LAN\\.1 lease 600 s router $LAN\\.1 dns $LAN\\.1\$"
 check bridged-lease-in-dnsmasq "$LOGS/dnsmasq.log" 'DHCPACK\(br0\) [0-9.]+ 02:75:68:76:0b:01'
-check bridged-fetch "$B" "^\\[b\\] UHV-LINUX: fetch http://$LAN\\.1:8080/file\\.bin: 300000 bytes, md5 $want\$"
+check bridged-fetch "$B" "^\\[b\\] UHV-LINUX: fetch http://$LAN\\.1:8080/file\\.bin: 2097152 bytes, md5 $want\$"
 check bridged-server-saw-guest "$LOGS/http.log" "^${bip//./\\.} .*\"GET /file\\.bin HTTP/1\\.1\" 200"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -150,6 +150,34 @@ START_TEST(nat_network)
 }
 END_TEST
 
+/* flood = NETWORK:RATE[,BURST] | NETWORK:off, else the default. */
+START_TEST(flood_limits)
+{
+	u32 rate, burst;
+
+	ck_assert_int_eq(parse("flood = lan:100,16\nflood = calm:off\n"
+			       "flood = x:5000\n[vm a]\nimage = a.elf\n"), 0);
+	config_flood_limit(&cfg, "lan", &rate, &burst);
+	ck_assert_uint_eq(rate, 100);
+	ck_assert_uint_eq(burst, 16);
+	config_flood_limit(&cfg, "calm", &rate, &burst);
+	ck_assert_uint_eq(rate, 0);
+	config_flood_limit(&cfg, "x", &rate, &burst);
+	ck_assert_uint_eq(rate, 5000);
+	ck_assert_uint_eq(burst, CFG_FLOOD_BURST);
+	config_flood_limit(&cfg, "other", &rate, &burst);
+	ck_assert_uint_eq(rate, CFG_FLOOD_RATE);
+	ck_assert_uint_eq(burst, CFG_FLOOD_BURST);
+	expect_error("flood = lan\n", 1, "flood: 'lan' must be NETWORK:RATE");
+	expect_error("flood = lan:0\n", 1, "rate 1 or more");
+	expect_error("flood = lan:10,0\n", 1, "burst 1-65535");
+	expect_error("flood = lan:10,70000\n", 1, "burst 1-65535");
+	expect_error("flood = lan:10x\n", 1, "flood: 'lan:10x'");
+	expect_error("flood = l@n:10\n", 1, "network name 'l@n'");
+}
+END_TEST
+END_TEST
+
 /* dhcp = FIRST-LAST: a pool in the /24 of uhv's host address. */
 START_TEST(dhcp_pool)
 {
@@ -695,6 +723,7 @@ Suite *config_suite(void)
 	tcase_add_test(tc, uplink_and_bridged);
 	tcase_add_test(tc, dhcp_pool);
 	tcase_add_test(tc, nat_network);
+	tcase_add_test(tc, flood_limits);
 	tcase_add_test(tc, good_defaults_and_limits);
 	tcase_add_test(tc, good_cmdline_limits);
 	tcase_add_test(tc, err_unknown_key);

@@ -18,6 +18,11 @@ u64 inet_sum(const u8 *p, u32 len, u64 sum);
 /* The checksum of a sum: folded to 16 bits and complemented. */
 u16 inet_fold(u64 sum);
 
+/* Keeps the 16-bit checksum at csum right after a 16-bit word it covers
+   went from old to new, without summing the data again: RFC 1624 eqn. 3,
+   HC' = ~(~HC + ~m + m'). */
+void inet_csum_update16(u8 *csum, u16 old, u16 new);
+
 /* Whether a checksum at start + offset fits a frame of len bytes:
    start < len and the 16-bit field inside [start, len). */
 bool inet_csum_fits(u32 len, u32 start, u32 offset);

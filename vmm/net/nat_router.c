@@ -252,15 +252,14 @@ static void arp_input(struct nat_router *r, enum side s, const u8 *a,
    header checksum follows (RFC 1624: the TTL/protocol word changed). */
 static bool hop(struct nat_router *r, u8 *ip)
 {
-	u32 hlen = (ip[0] & 0xfU) * 4;
+	u16 old = be16_get(ip + IP_TTL_OFF);
 
 	if (ip[IP_TTL_OFF] <= 1) {
 		r->stats.ttl_expired++;
 		return false;
 	}
 	ip[IP_TTL_OFF]--;
-	be16_put(ip + IP_CSUM_OFF, 0);
-	be16_put(ip + IP_CSUM_OFF, inet_fold(inet_sum(ip, hlen, 0)));
+	inet_csum_update16(ip + IP_CSUM_OFF, old, be16_get(ip + IP_TTL_OFF));
 	return true;
 }
 
@@ -291,10 +290,17 @@ static void inside_learn(struct nat_router *r, const u8 *frame,
 {
 	const u8 *src = ip + IP_SRC_OFF;
 
+	struct nat_neigh *n;
+
 	if (!on_link(&r->in, src) || zero_ip(src) ||
 	    !memcmp(src, r->in.ip, IPV4_ALEN) || (frame[ETH_ALEN] & GROUP_BIT))
 		return;
-	resolved(r, INSIDE, neigh_get(&r->in, src), frame + ETH_ALEN, now);
+	n = neigh_find(&r->in, src);
+	if (n && n->resolved && !memcmp(n->mac, frame + ETH_ALEN, ETH_ALEN)) {
+		n->when = now;           /* known: nothing held for it */
+		return;
+	}
+	resolved(r, INSIDE, n ? n : neigh_get(&r->in, src), frame + ETH_ALEN, now);
 }
 
 void nat_router_inside(struct nat_router *r, const u8 *frame, u32 len,
@@ -382,7 +388,8 @@ void nat_router_outside(struct nat_router *r, const u8 *frame, u32 len,
 		r->stats.ignored++;
 		return;
 	}
-	if ((rlen = icmp_echo_answer(r->buf, frame, len, r->out.mac, r->out.ip))) {
+	if (ip[IP_PROTO_OFF] == IP_PROTO_ICMP &&
+	    (rlen = icmp_echo_answer(r->buf, frame, len, r->out.mac, r->out.ip))) {
 		r->stats.echo_replies++;
 		send(r, OUTSIDE, r->buf, rlen);
 		return;
