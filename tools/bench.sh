@@ -152,6 +152,8 @@ if [ "${UHV_BENCH_LINUX:-1}" = 1 ]; then
     bench bench-linux-net.sh "$ROOT/tools/bench-linux-net.sh"
     echo "# the same without APIC virtualization (apicv = off): every EOI and APIC read exits"
     bench "bench-linux-net.sh (apicv off)" env UHV_BENCH_APICV=off "$ROOT/tools/bench-linux-net.sh"
+    # NAT and bridged downloads from a LAN in a namespace (needs root)
+    bench bench-lan.sh "$ROOT/tools/bench-lan.sh"
 else
     echo "bench.sh: the Linux guest benchmarks skipped (UHV_BENCH_LINUX=${UHV_BENCH_LINUX})"
 fi

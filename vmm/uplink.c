@@ -236,9 +236,10 @@ static void log_router_drops(void)
 	const char *names[] = { "unresolved (no ARP answer)", "no_address "
 		"(uhv has no address on the LAN yet)", "no_route (no gateway)",
 		"ttl (expired)", "not_routed (to the VMs' own network or a port "
-		"of uhv's not relayed)" };
+		"of uhv's not relayed)", "spoofed (a VM's source address off "
+		"its network)" };
 	const u64 counts[] = { r->unresolved, r->no_address, r->no_route,
-			       r->ttl_expired, r->not_routed };
+			       r->ttl_expired, r->not_routed, r->spoofed };
 
 	for (u32 c = NAT_DROP_MALFORMED; c < NAT_DROP_MAX; c++)
 		if (router.nat.stats.drops[c] && !(up.drops_logged & BIT(c))) {
@@ -309,13 +310,13 @@ static void router_summary(void)
 	       (ull)r->echo_replies);
 	printk("uhv: NAT via %s: dropped: %llu malformed, %llu protocol, %llu "
 	       "fragment, %llu no_conn, %llu table_full, %llu unresolved, %llu "
-	       "no_address, %llu no_route, %llu ttl, %llu not_routed; %llu "
-	       "frames ignored\n", up.nic->name,
+	       "no_address, %llu no_route, %llu ttl, %llu not_routed, %llu "
+	       "spoofed; %llu frames ignored\n", up.nic->name,
 	       (ull)n->drops[NAT_DROP_MALFORMED], (ull)n->drops[NAT_DROP_PROTOCOL],
 	       (ull)n->drops[NAT_DROP_FRAGMENT], (ull)n->drops[NAT_DROP_NO_CONN],
 	       (ull)n->drops[NAT_DROP_TABLE_FULL], (ull)r->unresolved,
 	       (ull)r->no_address, (ull)r->no_route, (ull)r->ttl_expired,
-	       (ull)r->not_routed, (ull)r->ignored);
+	       (ull)r->not_routed, (ull)r->spoofed, (ull)r->ignored);
 	if (router.use_dhcp)
 		printk("uhv: NAT via %s: DHCP client %llu discovers, %llu "
 		       "offers, %llu requests, %llu acks, %llu naks, %llu "

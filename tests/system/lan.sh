@@ -192,5 +192,23 @@ check bridged-lease "$B" "^\\[b\\] UHV-LINUX: dhcp lease $LAN\\.5[0-9] mask 255\
 check bridged-lease-in-dnsmasq "$LOGS/dnsmasq.log" 'DHCPACK\(br0\) [0-9.]+ 02:75:68:76:0b:01'
 check bridged-fetch "$B" "^\\[b\\] UHV-LINUX: fetch http://$LAN\\.1:8080/file\\.bin: 2097152 bytes, md5 $want\$"
 check bridged-server-saw-guest "$LOGS/http.log" "^${bip//./\\.} .*\"GET /file\\.bin HTTP/1\\.1\" 200"
+# Figures (make bench reads them: tools/bench-lan.sh): the NAT guest's
+# download between its marks 12 and 13, exits per 1,000 packets of its
+# eth0 and MiB per emulated second (Bochs: TSC ticks are instructions)
+figure() {   # figure LOG VM LABEL
+    local m12 m13 t0 t1 e0 e1 pk bytes khz
+    m12=$(grep "^uhv: vm $2 mark 12:" "$1" | tail -n 1); m13=$(grep "^uhv: vm $2 mark 13:" "$1" | tail -n 1)
+    [ -n "$m12" ] && [ -n "$m13" ] || return 0
+    t0=$(sed -nE 's/.*: tsc ([0-9]+),.*/\1/p' <<< "$m12"); t1=$(sed -nE 's/.*: tsc ([0-9]+),.*/\1/p' <<< "$m13")
+    e0=$(sed -nE 's/.* ([0-9]+) exits,.*/\1/p' <<< "$m12"); e1=$(sed -nE 's/.* ([0-9]+) exits,.*/\1/p' <<< "$m13")
+    pk=$(sed -nE "s/^\\[$2\\] UHV-LINUX: fetch eth0 packets before tx ([0-9]+) rx ([0-9]+), after tx ([0-9]+) rx ([0-9]+)\$/\\3 - \\1 + \\4 - \\2/p" "$1")
+    bytes=$(sed -nE "s/^\\[$2\\] UHV-LINUX: fetch [^ ]+: ([0-9]+) bytes.*/\\1/p" "$1")
+    khz=$(sed -nE 's/^uhv: .*TSC ([0-9]+) kHz.*/\1/p' "$1" | head -n 1)
+    [ -n "$pk" ] && [ -n "$bytes" ] && [ -n "$khz" ] && [ "$t1" -gt "$t0" ] || return 0
+    pk=$(( pk ))
+    echo "figure: $3 download of $bytes bytes: $pk packets, $((e1 - e0)) exits ($(( (e1 - e0) * 1000 / (pk > 0 ? pk : 1) )) per 1000 packets), $((t1 - t0)) TSC ticks ($(( bytes * 1000 * 100 / ((t1 - t0) / khz) / 1048576 )) hundredths of a MiB per emulated second at $khz kHz)"
+}
+figure "$N" n "NAT"
+figure "$B" b "bridged"
 echo "$pass passed, $fail failed"
 [ $fail -eq 0 ]

@@ -275,6 +275,11 @@ START_TEST(refusals)
 	ck_assert_uint_eq(r.stats.not_routed, 2);
 	len = ip_frame(VM_MAC, IN_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);                 /* not to us */
+	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, WEB, 1, GW, 2, 20, 64);
+	nat_router_inside(&r, frame, len, 0);                 /* spoofed */
+	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, IN_IP, 1, GW, 2, 20, 64);
+	nat_router_inside(&r, frame, len, 0);                 /* as uhv */
+	ck_assert_uint_eq(r.stats.spoofed, 2);
 	nat_router_address(&r, OUT_IP, MASK, ipv4_any, ipv4_any);
 	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);

@@ -292,9 +292,8 @@ static void inside_learn(struct nat_router *r, const u8 *frame,
 
 	struct nat_neigh *n;
 
-	if (!on_link(&r->in, src) || zero_ip(src) ||
-	    !memcmp(src, r->in.ip, IPV4_ALEN) || (frame[ETH_ALEN] & GROUP_BIT))
-		return;
+	if (frame[ETH_ALEN] & GROUP_BIT)
+		return;               /* (the source address is checked) */
 	n = neigh_find(&r->in, src);
 	if (n && n->resolved && !memcmp(n->mac, frame + ETH_ALEN, ETH_ALEN)) {
 		n->when = now;           /* known: nothing held for it */
@@ -317,6 +316,11 @@ void nat_router_inside(struct nat_router *r, const u8 *frame, u32 len,
 	if (memcmp(frame, r->in.mac, ETH_ALEN) ||
 	    !ipv4_frame(frame, len, &hlen, &total))
 		return;              /* not for the router */
+	if (!on_link(&r->in, ip + IP_SRC_OFF) || zero_ip(ip + IP_SRC_OFF) ||
+	    !memcmp(ip + IP_SRC_OFF, r->in.ip, IPV4_ALEN)) {
+		r->stats.spoofed++;  /* its answers could reach no VM */
+		return;
+	}
 	inside_learn(r, frame, ip, now);
 	if (!r->addressed) {
 		r->stats.no_address++;

@@ -73,6 +73,7 @@ struct nat_router_stats {
 	u64 no_route;              /* off the uplink's subnet, no gateway */
 	u64 ttl_expired;
 	u64 not_routed;            /* to the inside subnet or uhv, not relayed */
+	u64 spoofed;               /* from inside, a source off its subnet */
 	u64 echo_replies;          /* pings of uhv's outside address */
 	u64 ignored;               /* outside frames for no one here */
 };
