@@ -191,14 +191,17 @@ test: deps
 
 # make test-long: the groups too long for make test (a 'long' directive)
 # and the groups with a 'models' line (basic, isolation, interrupts, linux)
-# on every other Bochs CPU model with VT-x and EPT, as GROUP@MODEL, then
-# the soak (make soak, SOAK_MINUTES); it fails if either failed. CI runs
-# it when time is left.
+# on every other Bochs CPU model with VT-x and EPT, as GROUP@MODEL, the
+# LAN test with a static NAT address on Tiger Lake, then the soak (make
+# soak, SOAK_MINUTES); it fails if any failed. CI runs it when time is
+# left.
 test-long: deps
 	$(MAKE) --no-print-directory all
 	tools/mk-linux-guest.sh
 	tools/mk-test-disks.sh
-	tests/system/run.sh --long; s=$$?; tests/system/soak.sh || s=1; exit $$s
+	tests/system/run.sh --long; s=$$?; \
+	LAN_OUTSIDE=static LAN_CPU=tigerlake tests/system/lan.sh || s=1; \
+	tests/system/soak.sh || s=1; exit $$s
 
 # make soak: uhv under Bochs for SOAK_MINUTES (default 30) minutes of
 # wall time with everything at once (tests/system/soak.sh: two Linux

@@ -23,6 +23,10 @@
 #
 # Both machines run at once, each on its own tap on br0. Everything lives
 # in the namespace and is removed at the end, also after a failure.
+# LAN_OUTSIDE=static gives the NAT machine a static outside address
+# (outside = 192.168.77.2/24,gw=...,dns=...) instead of a DHCP lease, and
+# LAN_CPU=MODEL runs both under that Bochs CPU model (make test-long runs
+# LAN_OUTSIDE=static LAN_CPU=tigerlake).
 # Prints PASS/FAIL/SKIP lines and "N passed, M failed, K skipped".
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -92,10 +96,15 @@ lan tshark -q -i br0 -w "$LOGS/br0.pcap" > /dev/null 2>&1 &
 PIDS+=($!)
 
 cp "$L/vmlinuz" "$L/initrd.gz" "$LOGS/"
+OUTSIDE=dhcp
+[ "${LAN_OUTSIDE:-dhcp}" = static ] && OUTSIDE="$LAN.2/24,gw=$LAN.1,dns=$LAN.1"
+CPU=()
+[ -z "${LAN_CPU:-}" ] || CPU=(--cpu-model "$LAN_CPU")
 GUEST='console=ttyS0 quiet uhv.ip=dhcp uhv.banner=7000 uhv.hold=240'
 cat > "$LOGS/nat.cfg" <<CFG
 uplink  = e1000.0
 nat     = lan
+outside = $OUTSIDE
 host    = lan:10.0.2.1
 dhcp    = 10.0.2.15-10.0.2.20
 forward = tcp:2222:10.0.2.15:7000
@@ -126,7 +135,7 @@ CFG
 
 # machine NAME TAP MAC: one uhv under Bochs on the tap
 machine() {
-    lan "$RUN" -q --emulator bochs --timeout 1500 --nic e1000 --nic-tap "$2" \
+    lan "$RUN" -q --emulator bochs "${CPU[@]}" --timeout 1500 --nic e1000 --nic-tap "$2" \
         --nic-mac "$3" --config "$LOGS/$1.cfg" --files "$LOGS" \
         --log "$LOGS/$1.log" > "$LOGS/$1.verdict" 2>&1 &
     PIDS+=($!)
@@ -171,10 +180,15 @@ for p in "${PIDS[@]:3}"; do wait "$p"; done
 kill "${PIDS[2]}" 2>/dev/null; sleep 2    # the capture, written out
 
 N=$LOGS/nat.log B=$LOGS/bridged.log
-check nat-router "$N" '^uhv: network lan NATed to e1000\.0 \(link up\): its VMs reach that LAN through uhv.s address there \(DHCP\)'
 check nat-forward-set "$N" '^uhv: forward tcp 2222 on the uplink to 10\.0\.2\.15:7000$'
-check nat-outside-lease "$N" "^uhv: uplink e1000\\.0: address $LAN\\.5[0-9] mask 255\\.255\\.255\\.0 gateway $LAN\\.1 dns $LAN\\.1 \\(DHCP lease\\)\$"
-check nat-lease-in-dnsmasq "$LOGS/dnsmasq.log" "DHCPACK\\(br0\\) ${out//./\\.} 52:54:00:75:68:01"
+if [ "$OUTSIDE" = dhcp ]; then
+    check nat-router "$N" '^uhv: network lan NATed to e1000\.0 \(link up\): its VMs reach that LAN through uhv.s address there \(DHCP\)'
+    check nat-outside-lease "$N" "^uhv: uplink e1000\\.0: address $LAN\\.5[0-9] mask 255\\.255\\.255\\.0 gateway $LAN\\.1 dns $LAN\\.1 \\(DHCP lease\\)\$"
+    check nat-lease-in-dnsmasq "$LOGS/dnsmasq.log" "DHCPACK\\(br0\\) ${out//./\\.} 52:54:00:75:68:01"
+else
+    check nat-router "$N" '^uhv: network lan NATed to e1000\.0 \(link up\): its VMs reach that LAN through uhv.s address there \(static\)'
+    check nat-outside-static "$N" "^uhv: uplink e1000\\.0: address $LAN\\.2 mask 255\\.255\\.255\\.0 gateway $LAN\\.1 dns $LAN\\.1\$"
+fi
 check nat-guest-lease "$N" '^\[n\] UHV-LINUX: dhcp lease 10\.0\.2\.15 mask 255\.255\.255\.0 server 10\.0\.2\.1 lease 3600 s router 10\.0\.2\.1 dns 10\.0\.2\.1$'
 check nat-dns-relay "$N" "^\\[n\\] UHV-LINUX: lookup files\\.lan: $LAN\\.1\$"
 check nat-fetch "$N" "^\\[n\\] UHV-LINUX: fetch http://files\\.lan:8080/file\\.bin: 2097152 bytes, md5 $want\$"
