@@ -67,6 +67,9 @@ UNIT_SUT     += vmm/net/dhcp_server.c vmm/net/dhcp_msg.c vmm/net/dhcp_client.c v
 UNIT_TESTS   += tests/unit/test_dhcp.c
 # a NAT network's router and uhv's DHCP client (vmm/net/nat_router.c)
 UNIT_TESTS   += tests/unit/test_nat_router.c
+# uhv's own TCP (vmm/net/tcp.c)
+UNIT_SUT     += vmm/net/tcp.c
+UNIT_TESTS   += tests/unit/test_tcp.c
 UNIT_OBJ     := $(UNIT_SUT:%.c=$(UNIT_DIR)/obj/%.o) \
 	$(UNIT_TESTS:%.c=$(UNIT_DIR)/obj/%.o) $(UNIT_DIR)/obj/lib/string_renamed.o
 

@@ -34,7 +34,7 @@ int main(void)
 		virtio_console_suite, agent_suite, capture_suite, trace_suite,
 		vm_load_suite, vm_console_suite,
 		mce_suite, host_acpi_suite, vcpu_current_suite, dbgreg_suite,
-		gdb_suite, nvme_suite, nat_suite, dhcp_suite, nat_router_suite,
+		gdb_suite, nvme_suite, nat_suite, dhcp_suite, nat_router_suite, tcp_suite,
 	};
 	SRunner *sr = srunner_create(NULL);
 	int run, failed, skip;

@@ -9,6 +9,7 @@ Suite *nvme_suite(void);
 Suite *nat_suite(void);
 Suite *dhcp_suite(void);
 Suite *nat_router_suite(void);
+Suite *tcp_suite(void);
 Suite *pgtable_suite(void);
 Suite *palloc_suite(void);
 Suite *rampool_suite(void);
