@@ -34,14 +34,14 @@ VMM_C    := vmm/cpu_exits.c vmm/cpuid_policy.c vmm/emulate.c vmm/emu_exec.c vmm/
 	    vmm/stats.c vmm/vm.c vmm/vm_disks.c vmm/vm_virtio.c vmm/vm_nics.c \
 	    vmm/config.c vmm/rampool.c vmm/capture_port.c vmm/blk_host.c \
 	    vmm/vm_agent.c vmm/vm_mem.c \
-	    vmm/host_events.c vmm/vm_console.c vmm/uplink.c
+	    vmm/host_events.c vmm/vm_console.c vmm/uplink.c vmm/metrics.c
 VMM_C    += $(addprefix vmm/dev/, acpi.c acpi_pm.c bus.c fwcfg.c ioapic.c \
 	    lapic.c pci.c pic.c pit.c rtc.c uart.c)
 VMM_C    += $(addprefix vmm/virtio/, virtio_blk.c virtio_pci.c \
 	    virtio_pci_cfg.c virtqueue.c virtio_net.c virtio_net_ctrl.c \
 	    blk_mem.c virtio_console.c)
 VMM_C    += $(addprefix vmm/net/, bridge.c inet_csum.c ipv4.c netif.c capture.c \
-	    dhcp_server.c dhcp_msg.c dhcp_client.c nat.c nat_router.c)
+	    dhcp_server.c dhcp_msg.c dhcp_client.c nat.c nat_router.c tcp.c)
 VMM_C    += $(addprefix vmm/ctl/, ctl.c ctl_create.c ctl_line.c ctl_chan.c \
 	    ctl_vms.c agent.c)
 # trace/, pure too: the exit trace's ring; vm_trace.c fills it from exits

@@ -17,7 +17,7 @@ dir=$(mktemp -d "${TMPDIR:-/tmp}/uhv-benchnat.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 N=$ROOT/vmm/net
 gcc -std=c11 -O2 -I"$ROOT" "$ROOT/tests/bench/bench_nat.c" "$N/nat_router.c" "$N/nat.c" \
-    "$N/dhcp_client.c" "$N/dhcp_msg.c" "$N/ipv4.c" "$N/inet_csum.c" "$N/bridge.c" \
+    "$N/dhcp_client.c" "$N/dhcp_msg.c" "$N/ipv4.c" "$N/inet_csum.c" "$N/bridge.c" "$N/tcp.c" "$ROOT/lib/bytering.c" \
     "$ROOT/lib/fmt.c" -o "$dir/bench_nat" ||
     { echo "bench-nat.sh: bench_nat.c does not build" >&2; exit 2; }
 (cd "$dir" && valgrind --tool=callgrind --callgrind-out-file=callgrind.out \

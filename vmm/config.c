@@ -744,6 +744,15 @@ void config_flood_limit(const struct uhv_config *c, const char *network,
 		}
 }
 
+/* metrics = PORT: Prometheus metrics over HTTP on uhv's uplink address. */
+static int key_metrics(struct parser *p, const char *v)
+{
+	if (!parse_port(v, v + strlen(v), &p->cfg->metrics_port))
+		return fail(p, "metrics: '%s' must be a TCP port 1-65535", v);
+	p->cfg->metrics_line = p->line;
+	return 0;
+}
+
 static int key_selftest(struct parser *p, const char *v)
 {
 	if (!strcmp(v, "none"))
@@ -793,6 +802,7 @@ static const struct cfg_key cfg_keys[] = {
 	{ "outside", false, key_outside },
 	{ "forward", false, key_forward },
 	{ "flood", false, key_flood },
+	{ "metrics", false, key_metrics },
 	{ "control", false, key_control },
 	{ "apicv", false, key_apicv },
 	{ "mitigations", false, key_mitigations },
@@ -972,6 +982,10 @@ static int check_nat(struct parser *p)
 		return fail(p, "outside: gateway %u.%u.%u.%u is not on the "
 			    "uplink's subnet", c->outside_gw[0], c->outside_gw[1],
 			    c->outside_gw[2], c->outside_gw[3]);
+	p->line = c->metrics_line;
+	if (c->metrics_port && !c->nat_net[0])
+		return fail(p, "metrics: needs a NAT network (nat = NETWORK): it "
+			    "is served on uhv's address there%s", "");
 	p->line = c->forward_line;
 	if (c->nr_forwards && !c->nat_net[0])
 		return fail(p, "forward: needs a NAT network (nat = NETWORK)%s", "");

@@ -16,6 +16,7 @@
  *   outside = dhcp | 192.168.1.5/24,gw=192.168.1.1,dns=192.168.1.1
  *                              uhv's address on the uplink (nat; default dhcp)
  *   forward = tcp:2222:10.0.0.10:22   up to 8: an uplink port to a NATed VM
+ *   metrics = 9100             GET /metrics on uhv's uplink address (nat)
  *   flood = lan:500,64 | lan:off   broadcasts a NIC on lan may send a second,
  *                              and the burst (default 1000,256)
  *   control = on               the management protocol on COM2
@@ -166,6 +167,8 @@ struct uhv_config {
 	struct forward_config forwards[CFG_MAX_FORWARDS];
 	int nr_forwards;
 	int forward_line;
+	u16 metrics_port;              /* GET /metrics there (nat); 0: off */
+	int metrics_line;
 	u32 capture_snaplen;           /* bytes kept of each frame */
 	int capture_line;
 	bool control;           /* serve docs/protocol.md on COM2 */

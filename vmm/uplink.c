@@ -14,6 +14,8 @@
 #include "vmm/uplink.h"
 #include "vmm/config.h"
 #include "vmm/net/nat_router.h"
+#include "vmm/metrics.h"
+#include "lib/fmt.h"
 #include "arch/x86/cpu.h"
 #include "drivers/console.h"
 #include "drivers/netdev.h"
@@ -41,6 +43,7 @@ static struct {
 } up;
 
 static struct nat_router router;
+static struct tcp uplink_tcp;      /* uhv's TCP on its outside address */
 
 /* The bridge's delivery to the uplink port: out through the NIC. */
 static bool uplink_deliver(void *ctx, const u8 *frame, u32 len)
@@ -177,6 +180,14 @@ static void nat_init_router(struct uhv *h, const struct uhv_config *c,
 		nat_router_use_dhcp(&router, (u32)rdtsc());
 	add_forwards(c);
 	netif_set_forward(&h->host_if, router_inside, &router);
+	if (c->metrics_port) {
+		tcp_init(&uplink_tcp, ipv4_any, h->tsc_hz, (u32)rdtsc(),
+			 &nat_router_tcp_ops, &router);
+		nat_router_attach_tcp(&router, &uplink_tcp);
+		if (metrics_init(h, &uplink_tcp, c->metrics_port))
+			printk("uhv: metrics on tcp port %u of uhv's address on "
+			       "%s (GET /metrics)\n", c->metrics_port, d->name);
+	}
 	printk("uhv: network %s NATed to %s (link %s): its VMs reach that LAN "
 	       "through uhv's address there (%s); polled every %u us\n",
 	       c->nat_net, d->name, d->link_up(d) ? "up" : "down",
@@ -286,6 +297,7 @@ u64 uplink_poll(u64 now)
 		netif_flush(up.inside, now);
 		announce_address();
 		log_router_drops();
+		metrics_poll(now);
 	}
 	if (n < UPLINK_RX_BUDGET)
 		return now + up.period;
@@ -294,6 +306,43 @@ u64 uplink_poll(u64 now)
 }
 
 typedef unsigned long long ull;
+
+u32 uplink_metrics(char *buf, u32 size)
+{
+	const struct netdev_stats *s;
+	const struct nat_router_stats *r = &router.stats;
+	u32 n;
+
+	if (!up.nic || !size)
+		return 0;
+	s = &up.nic->stats;
+	n = (u32)fmt_sn(buf, size,
+		"# HELP uhv_uplink_frames_total Frames through uhv's NIC.\n"
+		"# TYPE uhv_uplink_frames_total counter\n"
+		"uhv_uplink_frames_total{nic=\"%s\",direction=\"rx\"} %llu\n"
+		"uhv_uplink_frames_total{nic=\"%s\",direction=\"tx\"} %llu\n"
+		"# HELP uhv_uplink_bytes_total Bytes through uhv's NIC.\n"
+		"# TYPE uhv_uplink_bytes_total counter\n"
+		"uhv_uplink_bytes_total{nic=\"%s\",direction=\"rx\"} %llu\n"
+		"uhv_uplink_bytes_total{nic=\"%s\",direction=\"tx\"} %llu\n",
+		up.nic->name, (ull)s->rx_frames, up.nic->name, (ull)s->tx_frames,
+		up.nic->name, (ull)s->rx_bytes, up.nic->name, (ull)s->tx_bytes);
+	if (!up.router || n >= size)
+		return MIN(n, size - 1);
+	n += (u32)fmt_sn(buf + n, size - n,
+		"# HELP uhv_nat_connections NAT table entries in use.\n"
+		"# TYPE uhv_nat_connections gauge\n"
+		"uhv_nat_connections %u\n"
+		"# HELP uhv_nat_connections_max NAT table size.\n"
+		"# TYPE uhv_nat_connections_max gauge\n"
+		"uhv_nat_connections_max %u\n"
+		"# HELP uhv_nat_packets_total Packets routed and translated.\n"
+		"# TYPE uhv_nat_packets_total counter\n"
+		"uhv_nat_packets_total{direction=\"out\"} %llu\n"
+		"uhv_nat_packets_total{direction=\"in\"} %llu\n",
+		nat_used(&router.nat), NAT_MAX_CONNS, (ull)r->out, (ull)r->in);
+	return MIN(n, size - 1);
+}
 
 /* The NAT network's counters: routed, translated, dropped and why. */
 static void router_summary(void)

@@ -27,6 +27,9 @@ void uplink_init(struct uhv *h, const struct uhv_config *c);
 /* Moves frames the NIC received into the bridge; the TSC value by
    which it wants to be called again (~0 without an uplink). */
 u64 uplink_poll(u64 now);
+/* The uplink's and the NAT's counters in Prometheus's text format into
+   buf (size bytes); the length (0 without an uplink). */
+u32 uplink_metrics(char *buf, u32 size);
 /* The uplink's counters, for the summary (nothing without one). */
 void uplink_summary(void);
 

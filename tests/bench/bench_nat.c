@@ -11,7 +11,8 @@
  *
  *   gcc -std=c11 -O2 -I. tests/bench/bench_nat.c vmm/net/nat_router.c \
  *       vmm/net/nat.c vmm/net/dhcp_client.c vmm/net/dhcp_msg.c \
- *       vmm/net/ipv4.c vmm/net/inet_csum.c vmm/net/bridge.c lib/fmt.c \
+ *       vmm/net/ipv4.c vmm/net/inet_csum.c vmm/net/bridge.c vmm/net/tcp.c \
+ *       lib/bytering.c lib/fmt.c \
  *       -o bench_nat
  *   valgrind --tool=callgrind --toggle-collect='run_*' ./bench_nat
  *

@@ -208,4 +208,4 @@ $(eval $(call fuzz_simple,dhcp,tests/fuzz/fuzz_dhcp.c vmm/net/dhcp_server.c vmm/
 # uhv's TCP: make fuzz-tcp.
 $(eval $(call fuzz_simple,tcp,tests/fuzz/fuzz_tcp.c vmm/net/tcp.c vmm/net/inet_csum.c lib/bytering.c,4096))
 # A NAT network's router and uhv's DHCP client: make fuzz-nat_router.
-$(eval $(call fuzz_simple,nat_router,tests/fuzz/fuzz_nat_router.c vmm/net/nat_router.c vmm/net/nat.c vmm/net/dhcp_client.c vmm/net/dhcp_msg.c vmm/net/ipv4.c vmm/net/inet_csum.c,16384))
+$(eval $(call fuzz_simple,nat_router,tests/fuzz/fuzz_nat_router.c vmm/net/nat_router.c vmm/net/nat.c vmm/net/dhcp_client.c vmm/net/dhcp_msg.c vmm/net/ipv4.c vmm/net/inet_csum.c vmm/net/tcp.c lib/bytering.c,16384))

@@ -13,7 +13,7 @@
  *   clang -g -O1 -fsanitize=fuzzer,address,undefined -I. \
  *         tests/fuzz/fuzz_nat_router.c vmm/net/nat_router.c vmm/net/nat.c \
  *         vmm/net/dhcp_client.c vmm/net/dhcp_msg.c vmm/net/ipv4.c \
- *         vmm/net/inet_csum.c -o fuzz_nat_router
+ *         vmm/net/inet_csum.c vmm/net/tcp.c lib/bytering.c -o fuzz_nat_router
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -109,6 +109,7 @@ host    = lan:10.0.2.1
 dhcp    = 10.0.2.15-10.0.2.20
 forward = tcp:2222:10.0.2.15:7000
 forward = tcp:2223:10.0.2.15:7001
+metrics = 9100
 [vm n]
 image   = vmlinuz
 initrd  = initrd.gz
@@ -172,6 +173,13 @@ n=$(lan busybox ping -c 3 -W 3 "${bip:-$LAN.254}" 2>/dev/null | sed -n 's/.* \([
 verdict bridged-ping-guest "$([ "${n:-0}" = 3 ] && echo 1)" "the bridged guest ${bip:-none} answered ${n:-0} of 3 pings from the LAN"
 from_lan bridged-tcp "${bip:-$LAN.254}" 7000
 check bridged-tcp-from-lan "$LOGS/bridged-tcp.nc" "^uhv-guest ${bip//./\\.} says hello\$"
+# uhv's metrics on its outside address, while the guests run
+# (busybox wget, without -T: Debian 12's crashes on it)
+for try in 1 2; do
+    lan timeout 20 busybox wget -q -O "$LOGS/metrics.txt" "http://${out:-$LAN.254}:9100/metrics" 2>/dev/null && break
+done
+printf 'GET /nope HTTP/1.1\r\nHost: uhv\r\n\r\n' | lan busybox nc -w 5 "${out:-$LAN.254}" 9100 2>/dev/null |
+    head -n 1 | tr -d '\r' > "$LOGS/metrics-404.txt"
 # the guests hold until their port 7001 is reached: then they power off
 # and uhv prints its summary
 lan busybox nc -w 5 "${out:-$LAN.254}" 2223 < /dev/null > /dev/null 2>&1
@@ -201,6 +209,17 @@ seen() { tshark -r "$LOGS/br0.pcap" -Y "eth.src==$1" 2>/dev/null | wc -l; }
 n=$(seen 52:54:00:75:68:01); g=$(seen 02:75:68:76:00:00); h=$(seen 02:75:68:76:0c:01)
 verdict lan-sees-uhv-not-vms "$([ "$n" -gt 0 ] && [ "$g" = 0 ] && [ "$h" = 0 ] && echo 1)" "on br0: $n frames from uhv's NIC, $g from the NAT guest's MAC, $h from the host-only guest's (want >0, 0, 0)"
 check nat-server-saw-uhv "$LOGS/http.log" "^${out//./\\.} .*\"GET /file\\.bin HTTP/1\\.1\" 200"
+check metrics-served "$N" '^uhv: metrics on tcp port 9100 of uhv.s address on e1000\.0 \(GET /metrics\)$'
+check metrics-vm-running "$LOGS/metrics.txt" '^uhv_vm_running\{vm="n"\} 1$'
+check metrics-vm-exits "$LOGS/metrics.txt" '^uhv_vm_exits_total\{vm="n",reason="CPUID"\} [1-9][0-9]*$'
+check metrics-nat "$LOGS/metrics.txt" '^uhv_nat_connections [0-9]+$'
+check metrics-uplink "$LOGS/metrics.txt" '^uhv_uplink_frames_total\{nic="e1000\.0",direction="rx"\} [1-9][0-9]*$'
+# every line of the exposition is a HELP, a TYPE or a sample (name,
+# labels, an integer value: Prometheus's text format 0.0.4)
+bad=$(grep -cvE '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="[^"]*")*\})? [0-9]+)$' "$LOGS/metrics.txt" 2>/dev/null)
+lines=$(wc -l < "$LOGS/metrics.txt" 2>/dev/null || echo 0)
+verdict metrics-format "$([ "${lines:-0}" -gt 10 ] && [ "$bad" = 0 ] && echo 1)" "$lines lines, $bad not in the exposition format (build/test-logs/lan/metrics.txt)"
+check metrics-404 "$LOGS/metrics-404.txt" '^HTTP/1\.1 404 Not Found$'
 check nat-counters "$N" '^uhv: NAT via e1000\.0: [1-9][0-9]* packets out, [1-9][0-9]* in; [1-9][0-9]* connections'
 check bridged-lease "$B" "^\\[b\\] UHV-LINUX: dhcp lease $LAN\\.5[0-9] mask 255\\.255\\.255\\.0 server $LAN\\.1 lease 600 s router $LAN\\.1 dns $LAN\\.1\$"
 check bridged-lease-in-dnsmasq "$LOGS/dnsmasq.log" 'DHCPACK\(br0\) [0-9.]+ 02:75:68:76:0b:01'

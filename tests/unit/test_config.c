@@ -147,6 +147,13 @@ START_TEST(nat_network)
 		     "forward: needs a NAT network");
 	expect_error("outside = dhcp\n[vm a]\nimage = a.elf\n", 1,
 		     "outside: needs a NAT network");
+	expect_error("metrics = 9100\n[vm a]\nimage = a.elf\n", 1,
+		     "metrics: needs a NAT network");
+	snprintf(text, sizeof(text), "%smetrics = 0\n", base);
+	expect_error(text, 4, "metrics: '0' must be a TCP port");
+	snprintf(text, sizeof(text), "%smetrics = 9100\n[vm a]\nimage = a.elf\n", base);
+	ck_assert_int_eq(parse(text), 0);
+	ck_assert_uint_eq(cfg.metrics_port, 9100);
 }
 END_TEST
 

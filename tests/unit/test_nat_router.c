@@ -52,7 +52,7 @@ static void p16(u8 *p, u16 v) { p[0] = (u8)(v >> 8); p[1] = (u8)v; }
 /* An Ethernet frame to dst from src holding an IPv4 packet of proto from
    sip:sport to dip:dport (ICMP: sport is the type, dport the id) with
    l4len bytes of transport, ttl as given, checksums right. */
-static u32 ip_frame(const u8 *dst, const u8 *src, u8 proto, const u8 *sip,
+static u32 test_frame(const u8 *dst, const u8 *src, u8 proto, const u8 *sip,
 		    u16 sport, const u8 *dip, u16 dport, u32 l4len, u8 ttl)
 {
 	u8 *ip = frame + 14, *l4 = ip + 20;
@@ -151,12 +151,12 @@ START_TEST(routes_both_ways)
 	const u8 *ip;
 
 	static_address();
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 40000, WEB, 80, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 40000, WEB, 80, 20, 64);
 	nat_router_inside(&r, frame, len, 1);
 	ck_assert_uint_eq(outside.n, 1);
 	assert_arp_request(outside.f[0], OUT_MAC, OUT_IP, GW);
 	/* a second packet waits too, without a second request */
-	len = ip_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 5000, WEB, 53, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 5000, WEB, 53, 20, 64);
 	nat_router_inside(&r, frame, len, 1);
 	ck_assert_uint_eq(outside.n, 1);
 	len = arp(OUT_MAC, 2, GW_MAC, GW, OUT_MAC, OUT_IP);
@@ -170,10 +170,10 @@ START_TEST(routes_both_ways)
 	ck_assert_uint_eq(ip[8], 63);
 	ck_assert_uint_eq(g16(ip + 20), NAT_PORT_FIRST);
 	/* the next one goes at once */
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 40000, WEB, 80, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 40000, WEB, 80, 20, 64);
 	nat_router_inside(&r, frame, len, 3);
 	ck_assert_uint_eq(outside.n, 4);
-	len = ip_frame(OUT_MAC, GW_MAC, NAT_TCP, WEB, 80, OUT_IP, NAT_PORT_FIRST, 20, 50);
+	len = test_frame(OUT_MAC, GW_MAC, NAT_TCP, WEB, 80, OUT_IP, NAT_PORT_FIRST, 20, 50);
 	nat_router_outside(&r, frame, len, 4);
 	ck_assert_uint_eq(inside.n, 1);
 	ip = assert_ip(inside.f[0], VM_MAC, IN_MAC);
@@ -204,13 +204,13 @@ START_TEST(lan_side)
 	ck_assert_mem_eq(outside.f[0], GW_MAC, 6);
 	ck_assert_mem_eq(outside.f[0] + 14 + 8, OUT_MAC, 6);
 	ck_assert_mem_eq(outside.f[0] + 14 + 14, OUT_IP, 4);
-	len = ip_frame(OUT_MAC, GW_MAC, NAT_ICMP, GW, 8, OUT_IP, 77, 16, 64);
+	len = test_frame(OUT_MAC, GW_MAC, NAT_ICMP, GW, 8, OUT_IP, 77, 16, 64);
 	nat_router_outside(&r, frame, len, 2);
 	ck_assert_uint_eq(outside.n, 2);
 	ip = assert_ip(outside.f[1], GW_MAC, OUT_MAC);
 	ck_assert_uint_eq(ip[20], 0);                              /* echo reply */
 	ck_assert_uint_eq(r.stats.echo_replies, 1);
-	len = ip_frame(OUT_MAC, GW_MAC, NAT_TCP, GW, 5555, OUT_IP, 2222, 20, 64);
+	len = test_frame(OUT_MAC, GW_MAC, NAT_TCP, GW, 5555, OUT_IP, 2222, 20, 64);
 	nat_router_outside(&r, frame, len, 3);
 	ck_assert_uint_eq(inside.n, 1);
 	assert_arp_request(inside.f[0], IN_MAC, IN_IP, VM);
@@ -221,7 +221,7 @@ START_TEST(lan_side)
 	ck_assert_mem_eq(ip + 16, VM, 4);
 	ck_assert_uint_eq(g16(ip + 22), 22);
 	/* frames for other stations on the LAN are none of uhv's business */
-	len = ip_frame(GW_MAC, VM_MAC, NAT_TCP, GW, 1, WEB, 2, 20, 64);
+	len = test_frame(GW_MAC, VM_MAC, NAT_TCP, GW, 1, WEB, 2, 20, 64);
 	nat_router_outside(&r, frame, len, 5);
 	ck_assert_uint_eq(r.stats.ignored, 1);
 	ck_assert_uint_eq(inside.n + outside.n, 4);
@@ -240,13 +240,13 @@ START_TEST(dns_relayed)
 	len = arp(OUT_MAC, 2, GW_MAC, GW, OUT_MAC, OUT_IP);
 	nat_router_outside(&r, frame, len, 0);
 	ck_assert_uint_eq(outside.n, 0);
-	len = ip_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 5353, IN_IP, 53, 30, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 5353, IN_IP, 53, 30, 64);
 	nat_router_inside(&r, frame, len, 1);
 	ck_assert_uint_eq(outside.n, 1);                      /* no ARP first */
 	ip = assert_ip(outside.f[0], GW_MAC, OUT_MAC);
 	ck_assert_mem_eq(ip + 16, GW, 4);
 	ck_assert_uint_eq(g16(ip + 22), 53);
-	len = ip_frame(OUT_MAC, GW_MAC, NAT_UDP, GW, 53, OUT_IP, g16(ip + 20), 50, 64);
+	len = test_frame(OUT_MAC, GW_MAC, NAT_UDP, GW, 53, OUT_IP, g16(ip + 20), 50, 64);
 	nat_router_outside(&r, frame, len, 3);
 	ck_assert_uint_eq(inside.n, 1);
 	ip = assert_ip(inside.f[0], VM_MAC, IN_MAC);
@@ -260,28 +260,28 @@ END_TEST
 START_TEST(refusals)
 {
 	static const u8 VM2[4] = { 10, 0, 2, 16 };
-	u32 len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
+	u32 len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
 
 	nat_router_inside(&r, frame, len, 0);                 /* no address */
 	ck_assert_uint_eq(r.stats.no_address, 1);
 	static_address();
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 1);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 1);
 	nat_router_inside(&r, frame, len, 0);
 	ck_assert_uint_eq(r.stats.ttl_expired, 1);
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, VM2, 2, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, VM2, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, IN_IP, 22, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, IN_IP, 22, 20, 64);
 	nat_router_inside(&r, frame, len, 0);
 	ck_assert_uint_eq(r.stats.not_routed, 2);
-	len = ip_frame(VM_MAC, IN_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
+	len = test_frame(VM_MAC, IN_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);                 /* not to us */
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, WEB, 1, GW, 2, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, WEB, 1, GW, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);                 /* spoofed */
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, IN_IP, 1, GW, 2, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, IN_IP, 1, GW, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);                 /* as uhv */
 	ck_assert_uint_eq(r.stats.spoofed, 2);
 	nat_router_address(&r, OUT_IP, MASK, ipv4_any, ipv4_any);
-	len = ip_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_TCP, VM, 1, WEB, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);
 	ck_assert_uint_eq(r.stats.no_route, 1);
 	ck_assert_uint_eq(outside.n + inside.n, 0);
@@ -295,7 +295,7 @@ START_TEST(arp_gives_up)
 	u32 len;
 
 	static_address();
-	len = ip_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 1, WEB, 2, 20, 64);
+	len = test_frame(IN_MAC, VM_MAC, NAT_UDP, VM, 1, WEB, 2, 20, 64);
 	nat_router_inside(&r, frame, len, 0);
 	for (u64 t = 1; t <= 5; t++)
 		nat_router_tick(&r, t * HZ + 1);
@@ -324,7 +324,7 @@ static const u8 *dhcp_payload(const u8 *f, u32 flen, u32 *len)
 /* A server's answer in a broadcast frame from GW:67 to the client. */
 static u32 dhcp_frame(const u8 *msg, u32 mlen)
 {
-	u32 len = ip_frame(BCAST, GW_MAC, NAT_UDP, GW, 67, ipv4_broadcast, 68,
+	u32 len = test_frame(BCAST, GW_MAC, NAT_UDP, GW, 67, ipv4_broadcast, 68,
 			   8 + mlen, 64);
 	u8 *ip = frame + 14;
 
@@ -430,6 +430,43 @@ START_TEST(dhcp_client_timers)
 }
 END_TEST
 
+/* uhv's own TCP on the outside address: a SYN to its port is answered
+   from uhv (not forwarded, not translated), framed to the LAN's next hop;
+   other ports still go to the translator. */
+START_TEST(own_tcp_port)
+{
+	static struct tcp t;
+	const u8 *ip;
+	u32 len;
+
+	static_address();
+	tcp_init(&t, ipv4_any, HZ, 5000, &nat_router_tcp_ops, &r);
+	nat_router_attach_tcp(&r, &t);
+	ck_assert_mem_eq(t.ip, OUT_IP, 4);
+	ck_assert_int_eq(tcp_listen(&t, 9100), 0);
+	ck_assert_int_eq(nat_forward(&r.nat, NAT_TCP, 9100, VM, 80), 0);
+	len = arp(OUT_MAC, 2, GW_MAC, GW, OUT_MAC, OUT_IP);
+	nat_router_outside(&r, frame, len, 1);
+	len = test_frame(OUT_MAC, GW_MAC, NAT_TCP, GW, 5555, OUT_IP, 9100, 20, 64);
+	frame[14 + 20 + 13] = 0x02;                          /* SYN */
+	p16(frame + 14 + 20 + 16, 0);
+	p16(frame + 14 + 20 + 16, ipv4_l4_sum(frame + 14, 20, 20));
+	nat_router_outside(&r, frame, len, 2);
+	ck_assert_uint_eq(inside.n, 0);                      /* not forwarded */
+	ck_assert_uint_eq(outside.n, 1);
+	ip = assert_ip(outside.f[0], GW_MAC, OUT_MAC);
+	ck_assert_mem_eq(ip + 12, OUT_IP, 4);
+	ck_assert_uint_eq(ip[20 + 13], 0x12);                /* SYN|ACK */
+	ck_assert_uint_eq(g16(ip + 20), 9100);
+	ck_assert_uint_eq(g16(ip + 22), 5555);
+	ck_assert_uint_eq(t.stats.segs_in, 1);
+	/* a new address: uhv's TCP follows it, its connections end */
+	nat_router_address(&r, GW, MASK, ipv4_any, ipv4_any);
+	ck_assert_mem_eq(t.ip, GW, 4);
+	ck_assert_int_eq(tcp_state(&t, 0), TCP_CLOSED);
+}
+END_TEST
+
 Suite *nat_router_suite(void)
 {
 	Suite *s = suite_create("nat_router");
@@ -443,6 +480,7 @@ Suite *nat_router_suite(void)
 	tcase_add_test(tc, arp_gives_up);
 	tcase_add_test(tc, dhcp_client_leases);
 	tcase_add_test(tc, dhcp_client_timers);
+	tcase_add_test(tc, own_tcp_port);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -66,6 +66,29 @@ bool ipv4_frame(const u8 *frame, u32 len, u32 *hlen, u32 *total)
 	       ETH_HLEN + *total <= len;
 }
 
+/* The IPv4 header of a packet of proto, total bytes long, at ip. */
+static void ip_header(u8 *ip, u8 proto, const u8 *src, const u8 *dst,
+		      u32 total)
+{
+	memset(ip, 0, IP_MIN_HLEN);
+	ip[0] = IP_VERSION_IHL;
+	be16_put(ip + IP_TOTAL_OFF, (u16)total);
+	ip[IP_TTL_OFF] = IP_TTL;
+	ip[IP_PROTO_OFF] = proto;
+	memcpy(ip + IP_SRC_OFF, src, IPV4_ALEN);
+	memcpy(ip + IP_DST_OFF, dst, IPV4_ALEN);
+	be16_put(ip + IP_CSUM_OFF, inet_fold(inet_sum(ip, IP_MIN_HLEN, 0)));
+}
+
+u32 ip_frame(u8 *f, const u8 *eth_dst, const u8 *eth_src, const u8 *src,
+	     const u8 *dst, u8 proto, const u8 *payload, u32 len)
+{
+	eth_put(f, eth_dst, eth_src, ETHERTYPE_IPV4);
+	ip_header(f + ETH_HLEN, proto, src, dst, IP_MIN_HLEN + len);
+	memcpy(f + ETH_HLEN + IP_MIN_HLEN, payload, len);
+	return ETH_HLEN + IP_MIN_HLEN + len;
+}
+
 u32 udp_frame(u8 *f, const u8 *eth_dst, const u8 *eth_src, const u8 *src,
 	      u16 sport, const u8 *dst, u16 dport, const u8 *payload, u32 len)
 {
@@ -75,14 +98,8 @@ u32 udp_frame(u8 *f, const u8 *eth_dst, const u8 *eth_src, const u8 *src,
 	u16 csum;
 
 	eth_put(f, eth_dst, eth_src, ETHERTYPE_IPV4);
-	memset(ip, 0, IP_MIN_HLEN + UDP_HLEN);
-	ip[0] = IP_VERSION_IHL;
-	be16_put(ip + IP_TOTAL_OFF, (u16)total);
-	ip[IP_TTL_OFF] = IP_TTL;
-	ip[IP_PROTO_OFF] = IP_PROTO_UDP;
-	memcpy(ip + IP_SRC_OFF, src, IPV4_ALEN);
-	memcpy(ip + IP_DST_OFF, dst, IPV4_ALEN);
-	be16_put(ip + IP_CSUM_OFF, inet_fold(inet_sum(ip, IP_MIN_HLEN, 0)));
+	ip_header(ip, IP_PROTO_UDP, src, dst, total);
+	memset(udp, 0, UDP_HLEN);
 	be16_put(udp + UDP_SPORT_OFF, sport);
 	be16_put(udp + UDP_DPORT_OFF, dport);
 	be16_put(udp + UDP_LEN_OFF, (u16)(UDP_HLEN + len));

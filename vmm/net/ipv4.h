@@ -83,6 +83,13 @@ bool ipv4_frame(const u8 *frame, u32 len, u32 *hlen, u32 *total);
 u32 udp_frame(u8 *f, const u8 *eth_dst, const u8 *eth_src, const u8 *src,
 	      u16 sport, const u8 *dst, u16 dport, const u8 *payload, u32 len);
 
+/* An IPv4 packet of proto from src to dst around len bytes of payload
+   (its transport header and data, checksummed by the caller), in an
+   Ethernet frame from eth_src to eth_dst, into f (room for
+   ETH_FRAME_MAX; len at most ETH_FRAME_MAX - ETH_HLEN - IP_MIN_HLEN). */
+u32 ip_frame(u8 *f, const u8 *eth_dst, const u8 *eth_src, const u8 *src,
+	     const u8 *dst, u8 proto, const u8 *payload, u32 len);
+
 /* If frame is an ICMP echo request to ip: the reply, from mac, into r
    (room for len bytes), and its length; else 0. */
 u32 icmp_echo_answer(u8 *r, const u8 *frame, u32 len, const u8 *mac,

@@ -74,6 +74,8 @@ void nat_router_address(struct nat_router *r, const u8 *ip, const u8 *mask,
 	memcpy(r->dns, dns, IPV4_ALEN);
 	r->addressed = !zero_ip(ip);
 	nat_set_outside(&r->nat, ip);
+	if (r->tcp)
+		tcp_set_ip(r->tcp, ip);
 	memset(r->nat.relay, 0, sizeof(r->nat.relay));
 	if (r->addressed && !zero_ip(dns)) {
 		nat_set_relay(&r->nat, NAT_UDP, DNS_PORT, r->in.ip, dns);
@@ -363,6 +365,45 @@ static bool dhcp_input(struct nat_router *r, const u8 *ip, u32 hlen,
 	return true;
 }
 
+void nat_router_attach_tcp(struct nat_router *r, struct tcp *t)
+{
+	r->tcp = t;
+	tcp_set_ip(t, r->out.ip);
+}
+
+/* uhv's TCP sends seg to ip: framed from the outside address, to the
+   next hop (ARP as for any packet). */
+static void tcp_send(void *ctx, const u8 *ip, const u8 *seg, u32 len)
+{
+	struct nat_router *r = ctx;
+	const u8 *via = next_hop(r, ip);
+	u32 flen;
+
+	if (!r->addressed || !via || len > ETH_FRAME_MAX - ETH_HLEN - IP_MIN_HLEN)
+		return;
+	flen = ip_frame(r->tcp_buf, eth_broadcast, r->out.mac, r->out.ip, ip,
+			IP_PROTO_TCP, seg, len);
+	send_ip(r, OUTSIDE, via, r->tcp_buf, flen, r->now);
+}
+
+const struct tcp_ops nat_router_tcp_ops = { tcp_send };
+
+/* A TCP segment to the outside address that uhv's own TCP takes. */
+static bool own_tcp(struct nat_router *r, const u8 *ip, u32 hlen, u32 total,
+		    u64 now)
+{
+	const u8 *seg = ip + hlen;
+
+	if (!r->tcp || ip[IP_PROTO_OFF] != IP_PROTO_TCP ||
+	    total - hlen < UDP_HLEN ||
+	    !tcp_wants(r->tcp, ip + IP_SRC_OFF, be16_get(seg + UDP_SPORT_OFF),
+		       be16_get(seg + UDP_DPORT_OFF)))
+		return false;
+	r->now = now;
+	tcp_input(r->tcp, ip + IP_SRC_OFF, seg, total - hlen, now);
+	return true;
+}
+
 /* A frame on the uplink for us: our MAC, or broadcast (ARP, DHCP). */
 static bool for_us(const struct nat_router *r, const u8 *frame)
 {
@@ -392,6 +433,8 @@ void nat_router_outside(struct nat_router *r, const u8 *frame, u32 len,
 		r->stats.ignored++;
 		return;
 	}
+	if (own_tcp(r, ip, hlen, total, now))
+		return;
 	if (ip[IP_PROTO_OFF] == IP_PROTO_ICMP &&
 	    (rlen = icmp_echo_answer(r->buf, frame, len, r->out.mac, r->out.ip))) {
 		r->stats.echo_replies++;
@@ -451,6 +494,9 @@ static void dhcp_poll(struct nat_router *r, u64 now)
 
 void nat_router_tick(struct nat_router *r, u64 now)
 {
+	r->now = now;
+	if (r->tcp)
+		tcp_tick(r->tcp, now);
 	arp_retry(r, INSIDE, now);
 	arp_retry(r, OUTSIDE, now);
 	if (r->use_dhcp)

@@ -28,6 +28,7 @@
 #include "vmm/net/nat.h"
 #include "vmm/net/ipv4.h"
 #include "vmm/net/dhcp_client.h"
+#include "vmm/net/tcp.h"
 
 #define NAT_NEIGH_MAX    16        /* ARP entries per side */
 #define NAT_ARP_RETRY_S  1         /* between requests for one address */
@@ -89,9 +90,11 @@ struct nat_router {
 	struct dhcp_client dhcp;
 	const struct nat_router_ops *ops;
 	void *ctx;
-	u64 hz, next_expire;
+	struct tcp *tcp;           /* uhv's own TCP on the outside address */
+	u64 hz, next_expire, now;
 	struct nat_router_stats stats;
 	u8 buf[ETH_FRAME_MAX];
+	u8 tcp_buf[ETH_FRAME_MAX]; /* its segments, framed */
 };
 
 /* A router for inside address in_ip/in_mask (uhv's netif, MAC in_mac)
@@ -106,6 +109,13 @@ void nat_router_address(struct nat_router *r, const u8 *ip, const u8 *mask,
 /* From now on the outside address comes from a DHCP server on the
    uplink (the client starts at the next tick). */
 void nat_router_use_dhcp(struct nat_router *r, u32 xid_seed);
+
+/* uhv's own TCP endpoint on the outside address (nat_router_tcp_ops
+   are its ops, with the router as ctx): segments to its ports and
+   connections go to it, not to the translator (its ports win over a
+   forward of the same port). */
+void nat_router_attach_tcp(struct nat_router *r, struct tcp *t);
+extern const struct tcp_ops nat_router_tcp_ops;
 
 /* A frame from inside that uhv's netif did not answer (its forward
    hook): routed out if it is addressed to the router. */

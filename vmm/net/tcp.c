@@ -68,6 +68,38 @@ int tcp_listen(struct tcp *t, u16 port)
 	return 0;
 }
 
+static const struct tcp_conn *find_const(const struct tcp *t, const u8 *ip,
+					 u16 lport, u16 rport)
+{
+	for (int i = 0; i < TCP_MAX_CONNS; i++) {
+		const struct tcp_conn *c = &t->conn[i];
+
+		if (c->state != TCP_CLOSED && c->lport == lport &&
+		    c->rport == rport && !memcmp(c->rip, ip, 4))
+			return c;
+	}
+	return NULL;
+}
+
+static bool listening(const struct tcp *t, u16 port);
+
+bool tcp_wants(const struct tcp *t, const u8 *src, u16 sport, u16 dport)
+{
+	return listening(t, dport) || find_const(t, src, dport, sport);
+}
+
+void tcp_set_ip(struct tcp *t, const u8 *ip)
+{
+	if (!memcmp(t->ip, ip, 4))
+		return;
+	memcpy(t->ip, ip, 4);
+	for (int i = 0; i < TCP_MAX_CONNS; i++)
+		if (t->conn[i].state != TCP_CLOSED) {
+			t->conn[i].state = TCP_CLOSED;
+			t->conn[i].reset = true;
+		}
+}
+
 static bool listening(const struct tcp *t, u16 port)
 {
 	for (int i = 0; i < TCP_MAX_LISTEN; i++)
@@ -201,14 +233,7 @@ static void refuse(struct tcp *t, const u8 *src, const u8 *seg, u32 len,
 static struct tcp_conn *find(struct tcp *t, const u8 *ip, u16 lport,
 			     u16 rport)
 {
-	for (int i = 0; i < TCP_MAX_CONNS; i++) {
-		struct tcp_conn *c = &t->conn[i];
-
-		if (c->state != TCP_CLOSED && c->lport == lport &&
-		    c->rport == rport && !memcmp(c->rip, ip, 4))
-			return c;
-	}
-	return NULL;
+	return (struct tcp_conn *)find_const(t, ip, lport, rport);
 }
 
 /* A slot: closed, and either never handed out or let go by its user. */

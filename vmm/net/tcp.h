@@ -98,6 +98,11 @@ int tcp_listen(struct tcp *t, u16 port);
 /* Opens a connection to ip:port; its id, or -1 if none is free. */
 int tcp_connect(struct tcp *t, const u8 *ip, u16 port, u64 now);
 
+/* Whether a segment from src:sport to our dport is ours: a listening
+   port, or one of our connections (else a router may forward it). */
+bool tcp_wants(const struct tcp *t, const u8 *src, u16 sport, u16 dport);
+/* Our address changed (a new DHCP lease): every connection ends. */
+void tcp_set_ip(struct tcp *t, const u8 *ip);
 /* A segment from src (seg: TCP header and data, len bytes, to our ip);
    the checksum is checked here. */
 void tcp_input(struct tcp *t, const u8 *src, const u8 *seg, u32 len, u64 now);
