@@ -13,14 +13,15 @@ export LC_ALL=C
 # valgrind: make bench counts the bridge's instructions with callgrind.
 # gdb: tests/system/gdb.sh debugs guests with it (docs/gdb.md).
 # dnsmasq-base, iproute2: tests/system/lan.sh's LAN (a namespace with a DHCP
-# and DNS server) for bridged and NAT networks.
+# and DNS server) for bridged and NAT networks; prometheus: its promtool
+# checks uhv's metrics, and it scrapes them there.
 # bochs-x: bochs depends on "bochs-wx | bochs-gui"; naming the small X11
 # plugin (never used: uhv-run uses the built-in rfb display) keeps apt from
 # pulling in wxWidgets.
 PACKAGES="gnu-efi nasm check qemu-system-x86 ovmf bochs bochs-x bochsbios vgabios
 mtools dosfstools fdisk busybox-static cpio gcc make pkg-config
 libjson-c-dev gnuplot-nox file
-tshark valgrind gdb dnsmasq-base iproute2"
+tshark valgrind gdb dnsmasq-base iproute2 prometheus"
 
 missing=()
 for p in $PACKAGES; do

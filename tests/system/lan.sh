@@ -36,7 +36,7 @@ L=$ROOT/build/linux
 NS=uhvlan$$
 LAN=192.168.77
 rm -rf "$LOGS"; mkdir -p "$LOGS/www"
-pass=0 fail=0
+pass=0 fail=0 skipped=0
 PIDS=()
 
 skip() {
@@ -178,6 +178,20 @@ check bridged-tcp-from-lan "$LOGS/bridged-tcp.nc" "^uhv-guest ${bip//./\\.} says
 for try in 1 2; do
     lan timeout 20 busybox wget -q -O "$LOGS/metrics.txt" "http://${out:-$LAN.254}:9100/metrics" 2>/dev/null && break
 done
+# and Debian's Prometheus scraping it every 2 s for a while, asked back
+# for the VM's state through its query API
+if command -v prometheus >/dev/null; then
+    mkdir -p "$LOGS/prom"
+    printf 'global:\n  scrape_interval: 2s\nscrape_configs:\n  - job_name: uhv\n    static_configs:\n      - targets: ["%s:9100"]\n' \
+        "${out:-$LAN.254}" > "$LOGS/prom/prometheus.yml"
+    lan prometheus --config.file="$LOGS/prom/prometheus.yml" --storage.tsdb.path="$LOGS/prom/data" \
+        --web.listen-address="$LAN.1:9090" > "$LOGS/prom/prometheus.log" 2>&1 &
+    PROM=$!
+    sleep 15
+    lan timeout 20 busybox wget -q -O "$LOGS/prom/query.json" \
+        "http://$LAN.1:9090/api/v1/query?query=uhv_vm_running" 2>/dev/null
+    kill "$PROM" 2>/dev/null
+fi
 printf 'GET /nope HTTP/1.1\r\nHost: uhv\r\n\r\n' | lan busybox nc -w 5 "${out:-$LAN.254}" 9100 2>/dev/null |
     head -n 1 | tr -d '\r' > "$LOGS/metrics-404.txt"
 # the guests hold until their port 7001 is reached: then they power off
@@ -220,6 +234,14 @@ bad=$(grep -cvE '^(# (HELP|TYPE) [a-z_]+ .+|[a-z_]+(\{[a-z_]+="[^"]*"(,[a-z_]+="
 lines=$(wc -l < "$LOGS/metrics.txt" 2>/dev/null || echo 0)
 verdict metrics-format "$([ "${lines:-0}" -gt 10 ] && [ "$bad" = 0 ] && echo 1)" "$lines lines, $bad not in the exposition format (build/test-logs/lan/metrics.txt)"
 check metrics-404 "$LOGS/metrics-404.txt" '^HTTP/1\.1 404 Not Found$'
+if command -v promtool >/dev/null; then
+    promtool check metrics < "$LOGS/metrics.txt" > "$LOGS/promtool.txt" 2>&1
+    verdict metrics-promtool "$([ $? = 0 ] && echo 1)" "promtool check metrics: $(head -c 300 "$LOGS/promtool.txt")"
+    check metrics-prometheus-scraped "$LOGS/prom/query.json" '"__name__":"uhv_vm_running".*"vm":"n".*"1"\]'
+else
+    echo "SKIP system/lan/metrics-promtool: no promtool (tools/deps.sh installs prometheus)"; skipped=$((skipped + 1))
+    echo "SKIP system/lan/metrics-prometheus-scraped: no prometheus"; skipped=$((skipped + 1))
+fi
 check nat-counters "$N" '^uhv: NAT via e1000\.0: [1-9][0-9]* packets out, [1-9][0-9]* in; [1-9][0-9]* connections'
 check bridged-lease "$B" "^\\[b\\] UHV-LINUX: dhcp lease $LAN\\.5[0-9] mask 255\\.255\\.255\\.0 server $LAN\\.1 lease 600 s router $LAN\\.1 dns $LAN\\.1\$"
 check bridged-lease-in-dnsmasq "$LOGS/dnsmasq.log" 'DHCPACK\(br0\) [0-9.]+ 02:75:68:76:0b:01'
@@ -243,5 +265,5 @@ figure() {   # figure LOG VM LABEL
 }
 figure "$N" n "NAT"
 figure "$B" b "bridged"
-echo "$pass passed, $fail failed"
+echo "$pass passed, $fail failed, $skipped skipped"
 [ $fail -eq 0 ]
