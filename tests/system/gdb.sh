@@ -102,6 +102,7 @@ else bad linux-up "linux's agent never connected (${LOGS#"$ROOT"/}/uhv.log)"; fi
 cat > "$LOGS/mb.gdb" <<GDB
 set pagination off
 set confirm off
+set remotetimeout 30
 target remote 127.0.0.1:$GP1
 info threads
 info registers eip
@@ -148,6 +149,7 @@ banner=$(sed -n 's/.*UHV-LINUX: banner \(.*\)$/\1/p' "$LOGS/uhv.log")
 cat > "$LOGS/linux.gdb" <<GDB
 set pagination off
 set confirm off
+set remotetimeout 30
 target remote 127.0.0.1:$GP2
 show architecture
 info registers rip
