@@ -349,6 +349,35 @@ START_TEST(full_table)
 }
 END_TEST
 
+/* Both close at once (FIN crossing FIN): CLOSING, then TIME_WAIT for
+   2 MSL on both sides, then CLOSED. A released FIN_WAIT_2 whose peer
+   never closes is let go after 2 MSL. */
+START_TEST(simultaneous_close)
+{
+	int bid, id = connect_ab(&bid);
+
+	tcp_close(&a, id, now);
+	tcp_close(&b, bid, now);               /* both FINs on the wire */
+	run();
+	ck_assert_int_eq(tcp_state(&a, id), TCP_TIME_WAIT);
+	ck_assert_int_eq(tcp_state(&b, bid), TCP_TIME_WAIT);
+	tcp_tick(&a, now + 1);
+	ck_assert_int_eq(tcp_state(&a, id), TCP_TIME_WAIT);
+	now += 2 * TCP_MSL_S * HZ;
+	tcp_tick(&a, now);
+	tcp_tick(&b, now);
+	ck_assert_int_eq(tcp_state(&a, id), TCP_CLOSED);
+	ck_assert_int_eq(tcp_state(&b, bid), TCP_CLOSED);
+	id = connect_ab(&bid);
+	tcp_close(&a, id, now);
+	run();
+	ck_assert_int_eq(tcp_state(&a, id), TCP_FIN_WAIT_2);
+	now += 2 * TCP_MSL_S * HZ + 1;
+	tcp_tick(&a, now);
+	ck_assert_int_eq(tcp_state(&a, id), TCP_CLOSED);
+}
+END_TEST
+
 Suite *tcp_suite(void)
 {
 	Suite *s = suite_create("tcp");
@@ -364,6 +393,7 @@ Suite *tcp_suite(void)
 	tcase_add_test(tc, resets);
 	tcase_add_test(tc, keepalive_probes);
 	tcase_add_test(tc, full_table);
+	tcase_add_test(tc, simultaneous_close);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -391,6 +391,13 @@ static bool rst_or_syn(struct tcp *t, struct tcp_conn *c, const struct seg *s)
 	return false;
 }
 
+/* TIME-WAIT for 2 MSL (§3.6), then closed (tcp_tick). */
+static void time_wait(struct tcp *t, struct tcp_conn *c, u64 now)
+{
+	c->state = TCP_TIME_WAIT;
+	c->deadline = now + 2ULL * TCP_MSL_S * t->hz;
+}
+
 /* What the ACK field acknowledges (§3.10.7.4, fifth): data taken off the
    send buffer, the FIN's own acknowledgment, the timer. False if the
    segment acknowledges what was never sent (answered with an ACK). */
@@ -413,7 +420,7 @@ static bool take_ack(struct tcp *t, struct tcp_conn *c, const struct seg *s,
 		if (fin_acked && c->state == TCP_FIN_WAIT_1)
 			c->state = TCP_FIN_WAIT_2;
 		else if (fin_acked && c->state == TCP_CLOSING)
-			c->state = TCP_TIME_WAIT;
+			time_wait(t, c, now);
 		else if (fin_acked && c->state == TCP_LAST_ACK)
 			closed(c, false);
 	}
@@ -434,7 +441,7 @@ static void take_fin(struct tcp *t, struct tcp_conn *c, u64 now)
 	else if (c->state == TCP_FIN_WAIT_2)
 		c->state = TCP_TIME_WAIT;
 	if (c->state == TCP_TIME_WAIT)
-		c->deadline = now + 2ULL * TCP_MSL_S * t->hz;
+		time_wait(t, c, now);
 }
 
 /* Data and FIN: in order only; anything else is re-ACKed (the peer
@@ -626,6 +633,13 @@ void tcp_tick(struct tcp *t, u64 now)
 		if (c->state == TCP_TIME_WAIT) {
 			if (now >= c->deadline)
 				closed(c, false);
+			continue;
+		}
+		/* our side is done and its user gone, the peer never closes
+		   its side: let go after 2 MSL (Linux: tcp_fin_timeout) */
+		if (c->state == TCP_FIN_WAIT_2 && c->released &&
+		    now - c->heard > 2ULL * TCP_MSL_S * t->hz) {
+			closed(c, false);
 			continue;
 		}
 		if (waiting && !c->deadline)
