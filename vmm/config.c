@@ -463,18 +463,28 @@ static bool parse_ipv4(const char *s, u8 *ip)
 	return true;
 }
 
-/* host = NETWORK:IPV4 */
-static int key_host(struct parser *p, const char *v)
+/* The NETWORK of a NETWORK:REST value into net (CFG_NAME_MAX bytes; its
+   characters are checked by the caller); REST, or NULL if there is no
+   ':' or the name is empty or too long. */
+static const char *network_prefix(const char *v, char *net)
 {
 	size_t len = 0;
 
 	while (v[len] && v[len] != ':')
 		len++;
 	if (!len || len >= CFG_NAME_MAX || !v[len])
-		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
-	memcpy(p->cfg->host_net, v, len);
-	p->cfg->host_net[len] = 0;
-	if (!name_valid(p->cfg->host_net) || !parse_ipv4(v + len + 1, p->cfg->host_ip))
+		return NULL;
+	memcpy(net, v, len);
+	net[len] = 0;
+	return v + len + 1;
+}
+
+/* host = NETWORK:IPV4 */
+static int key_host(struct parser *p, const char *v)
+{
+	const char *ip = network_prefix(v, p->cfg->host_net);
+
+	if (!ip || !name_valid(p->cfg->host_net) || !parse_ipv4(ip, p->cfg->host_ip))
 		return fail(p, "host: '%s' must be NETWORK:a.b.c.d", v);
 	return 0;
 }
@@ -703,19 +713,13 @@ static int key_flood(struct parser *p, const char *v)
 {
 	struct uhv_config *c = p->cfg;
 	struct flood_config *f = &c->floods[c->nr_floods];
-	const char *at = v;
-	size_t len = 0;
+	const char *at;
 
 	if (c->nr_floods == CFG_MAX_FLOODS)
 		return fail(p, "flood: at most %d networks", CFG_MAX_FLOODS);
-	while (v[len] && v[len] != ':')
-		len++;
-	if (!len || len >= CFG_NAME_MAX || !v[len])
+	if (!(at = network_prefix(v, f->network)))
 		return fail(p, "flood: '%s' must be NETWORK:RATE[,BURST] or "
 			    "NETWORK:off", v);
-	memcpy(f->network, v, len);
-	f->network[len] = 0;
-	at = v + len + 1;
 	f->burst = CFG_FLOOD_BURST;
 	if (!strcmp(at, "off"))
 		f->rate = 0;

@@ -204,20 +204,23 @@ static void ack_now(struct tcp *t, struct tcp_conn *c)
 	emit(t, c, ACK, c->snd_nxt, 0, 0);
 }
 
-/* An RST for a segment that belongs to no connection (§3.10.7.1). */
-static void refuse(struct tcp *t, const u8 *src, const u8 *seg, u32 len,
-		   u32 dlen)
+/* An RST for a segment that belongs to no connection (§3.10.7.1),
+   sent through a scratch connection that carries the segment's ports
+   and address (static: a struct tcp_conn holds its 12 KiB of buffers,
+   too much for uhv's stack; TCP is not reentrant). */
+static void refuse(struct tcp *t, const u8 *src, const u8 *seg, u32 dlen)
 {
-	struct tcp_conn c = { .lport = be16_get(seg + DPORT),
-			      .rport = be16_get(seg + SPORT) };
+	static struct tcp_conn c;
 	u8 f = seg[FLAGS];
 
-	(void)len;
 	if (f & RST)
 		return;
+	memset(&c, 0, sizeof(c) - sizeof(c.rx_buf) - sizeof(c.tx_buf));
+	c.lport = be16_get(seg + DPORT);
+	c.rport = be16_get(seg + SPORT);
 	memcpy(c.rip, src, 4);
-	bytering_init(&c.rx, c.rx_buf, TCP_RX_BUF);   /* window 0 below */
-	c.rx.head = TCP_RX_BUF;
+	bytering_init(&c.rx, c.rx_buf, TCP_RX_BUF);
+	c.rx.head = TCP_RX_BUF;                       /* advertises window 0 */
 	bytering_init(&c.tx, c.tx_buf, TCP_TX_BUF);
 	t->stats.resets_out++;
 	if (f & ACK) {
@@ -305,7 +308,7 @@ static void passive_open(struct tcp *t, const u8 *src, const u8 *seg,
 
 	if (!c) {
 		t->stats.refused++;
-		refuse(t, src, seg, hlen, 0);
+		refuse(t, src, seg, 0);
 		return;
 	}
 	open_conn(t, c, src, be16_get(seg + DPORT), be16_get(seg + SPORT),
@@ -568,7 +571,7 @@ void tcp_input(struct tcp *t, const u8 *src, const u8 *seg, u32 len, u64 now)
 		passive_open(t, src, seg, hlen, now);
 	} else {
 		t->stats.no_conn++;
-		refuse(t, src, seg, hlen, s.dlen);
+		refuse(t, src, seg, s.dlen);
 	}
 }
 
